@@ -1,0 +1,20 @@
+#pragma once
+
+#include <coroutine>
+#include <span>
+
+namespace tiny_coro::detail {
+
+// What a waker (the reactor, a timer, a channel) needs from the runtime: put a suspended
+// coroutine back on the run queues. The reactor knows nothing else of the scheduler.
+class Executor {
+ public:
+  virtual void schedule(std::coroutine_handle<> ready) noexcept = 0;
+  // One queue lock and at most one worker wake-up for the whole batch.
+  virtual void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept = 0;
+
+ protected:
+  ~Executor() = default;
+};
+
+}  // namespace tiny_coro::detail

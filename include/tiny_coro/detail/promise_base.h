@@ -1,0 +1,90 @@
+// What every tiny_coro coroutine frame carries, whatever its result type.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+
+#include <tiny_coro/detail/frame_allocator.h>
+
+namespace tiny_coro::detail {
+
+class TaskRegistry;
+class PromiseBase;
+
+// The join word of a spawned task. Its values:
+//   kJoinEmpty       running, nobody waits, the JoinHandle is alive
+//   kJoinDetached    the JoinHandle was dropped before completion
+//   kJoinCompleted   finished; the result (value or exception) is in the promise
+//   kJoinCancelled   destroyed unfinished by Scheduler::shutdown()
+//   a frame address  a coroutine awaits the JoinHandle (bit 0 clear; frames are 16-aligned)
+//   address | 1      a thread blocks in block_on() on this ThreadJoinWaiter
+// Transitions: Empty -> {Detached, Completed, Cancelled, waiter}; waiter -> {Completed,
+// Cancelled}. Completed, Cancelled and Detached are final for the word (Detached may still be
+// followed by Completed when the task finishes — that is the completer's exchange).
+inline constexpr std::uintptr_t kJoinEmpty = 0;
+inline constexpr std::uintptr_t kJoinDetached = 2;
+inline constexpr std::uintptr_t kJoinCompleted = 4;
+inline constexpr std::uintptr_t kJoinCancelled = 6;
+inline constexpr std::uintptr_t kJoinSentinelLimit = 8;
+inline constexpr std::uintptr_t kJoinThreadTag = 1;
+
+// Called at final suspend of a spawned (root) task; returns what to resume next.
+std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
+// Prints an exception that nobody will ever observe (a detached task's) to stderr.
+void report_unobserved_exception(const std::exception_ptr& error) noexcept;
+
+class PromiseBase {
+ public:
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
+      PromiseBase& promise = self.promise();
+      // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
+      if (promise.continuation_) return promise.continuation_;
+      if (promise.registry_ != nullptr) return complete_root(promise, self);
+      return std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  // Drops one reference; the frame is destroyed with the last one. Returns true if it was.
+  template <class Promise>
+  static bool release(std::coroutine_handle<Promise> handle) noexcept {
+    auto& count = handle.promise().ref_count_;
+    // acquire on the fast path: a sole owner's load must see every write of a former co-owner
+    // (pairs with the acq_rel fetch_sub below, performed by that co-owner).
+    if (count.load(std::memory_order_acquire) == 1 ||
+        // acq_rel: release our use of the frame, acquire the other owners' before destroying.
+        count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      handle.destroy();
+      return true;
+    }
+    return false;
+  }
+
+  // --- state shared with Task, JoinHandle, the scheduler and the task registry ---
+  std::coroutine_handle<> continuation_;  // the coroutine awaiting this one, if any
+  std::exception_ptr exception_;
+  // Owners of the frame: a Task or a raw pointer from detach(); for a spawned task the
+  // scheduler (until completion or shutdown) plus the JoinHandle.
+  std::atomic<std::uint32_t> ref_count_{1};
+  std::uint32_t registry_shard_ = 0;          // which registry list holds a spawned task
+  std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
+  TaskRegistry* registry_ = nullptr;          // non-null: this frame is a spawned root task
+  void* frame_ = nullptr;                     // a spawned task's own frame, for shutdown
+  PromiseBase* registry_prev_ = nullptr;      // links in the registry's list (under its lock)
+  PromiseBase* registry_next_ = nullptr;
+};
+
+}  // namespace tiny_coro::detail

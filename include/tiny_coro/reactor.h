@@ -1,0 +1,80 @@
+// Reactor: the event loop behind the scheduler, on a thread of its own (as the manual draws
+// it). It waits in epoll for file descriptors and for the earliest timer, and hands every
+// coroutine that became ready back to the scheduler in one batch.
+//
+// Timers are intrusive TimerNodes in a binary min-heap ordered by (deadline, arm order), each
+// node knowing its heap index, so cancelling is O(log n) and arming allocates nothing.
+// A timer never fires early: the loop only pops nodes whose deadline is <= now.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+#include <tiny_coro/detail/executor.h>
+
+namespace tiny_coro {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// One armed timer. Lives wherever its waiter lives (usually an awaiter inside a suspended
+// coroutine frame); the reactor only links it. Fields other than `deadline` and `handle` are
+// the reactor's, written under its lock.
+struct TimerNode {
+  static constexpr std::size_t kNotInHeap = std::numeric_limits<std::size_t>::max();
+
+  TimePoint deadline{};
+  std::coroutine_handle<> handle;
+  std::uint64_t sequence = 0;           // arm order: equal deadlines fire in the order armed
+  std::size_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
+  bool owned_by_reactor = false;        // made by add_timer(expiry, handle); freed on fire
+
+  bool armed() const noexcept { return heap_index != kNotInHeap; }
+};
+
+class Reactor {
+ public:
+  explicit Reactor(detail::Executor& executor);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // Starts and stops the reactor thread. stop() returns once the thread has exited; armed
+  // timers and registrations stay (cancel_timer still works) until the Reactor is destroyed.
+  void start();
+  void stop();
+
+  // The manual's API: resume `handle` once `expiry` has passed (the reactor owns the node).
+  void add_timer(TimePoint expiry, std::coroutine_handle<> handle);
+  void add_timer(TimePoint expiry, void* handle);
+
+  // Arms a caller-owned node; `node` must stay put until it fires or is cancelled.
+  void add_timer(TimerNode& node);
+  // Disarms `node`. True if it had not fired: its coroutine will not be resumed by it.
+  // False if it already fired (or was never armed): the resumption is on its way or done.
+  bool cancel_timer(TimerNode& node) noexcept;
+
+  // Resume `handle` once `fd` is readable / writable (one-shot; re-register to wait again).
+  void register_read(int fd, void* handle);
+  void register_read(int fd, std::coroutine_handle<> handle);
+  void register_write(int fd, void* handle);
+  void register_write(int fd, std::coroutine_handle<> handle);
+  // Forgets `fd`'s registrations without resuming them (call before closing it).
+  void deregister(int fd) noexcept;
+
+  std::size_t pending_timers() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+using tiny_coro::Reactor;
+#endif

@@ -1,0 +1,97 @@
+// Scheduler: M coroutines on N worker threads.
+//
+//   Scheduler sched(4);                          // 4 workers + the reactor thread
+//   sched.spawn(serve(sched));                   // fire and forget (the JoinHandle is dropped)
+//   auto handle = sched.spawn(compute(42));      // ... or keep it:
+//   int v = co_await std::move(handle);          //   value, or the task's exception rethrown
+//   int w = sched.block_on(compute(7));          // from main: run a task and wait for it
+//
+// Where a spawned task first runs: spawned from one of this scheduler's workers, it goes to
+// that worker (its LIFO slot, then its work-stealing queue, where idle workers steal it);
+// spawned from any other thread, it goes to the global queue and a parked worker is woken.
+// Lifetime: shutdown() — also run by the destructor — stops the workers and the reactor and
+// destroys every task frame still suspended. Objects those frames refer to must outlive it.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <tiny_coro/join_handle.h>
+#include <tiny_coro/reactor.h>
+#include <tiny_coro/task.h>
+#include <tiny_coro/timer.h>
+
+namespace tiny_coro {
+
+namespace detail {
+class SchedulerCore;
+}
+
+class Scheduler {
+ public:
+  // `n` worker threads; 0 (and the default) means one per hardware thread.
+  explicit Scheduler(std::size_t n = std::thread::hardware_concurrency());
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Submits `task` (unstarted) to run on a worker. Dropping the returned handle detaches it.
+  // After shutdown() the task is destroyed unstarted and the handle reports TaskCancelled.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) {
+    auto handle = task.handle();
+    if (!handle) throw std::invalid_argument("tiny_coro: spawn of an empty Task");
+    (void)task.detach();  // the reference now belongs to the scheduler ...
+    // relaxed: the task is published to a worker by the queue push in submit().
+    handle.promise().ref_count_.store(2, std::memory_order_relaxed);  // ... and the JoinHandle
+    submit(handle.promise(), handle);
+    return JoinHandle<T>(handle);
+  }
+
+  // Runs `task` to completion from a thread that is not one of this scheduler's workers and
+  // returns its value or rethrows its exception.
+  template <class T>
+  T block_on(Task<T> task) {
+    if (on_worker_thread()) {
+      throw std::logic_error("tiny_coro: block_on called on a worker thread; co_await instead");
+    }
+    JoinHandle<T> handle = spawn(std::move(task));
+    handle.wait_blocking();
+    return handle.take_result();
+  }
+
+  Reactor* reactor() noexcept;
+  std::size_t worker_count() const noexcept;
+
+  // Stops workers and reactor, then destroys unfinished tasks. Idempotent. Call it from a
+  // thread that is not a worker (the destructor does, from wherever the Scheduler dies).
+  void shutdown() noexcept;
+
+  // True on one of this scheduler's worker threads.
+  bool on_worker_thread() const noexcept;
+
+ private:
+  void submit(detail::PromiseBase& promise, std::coroutine_handle<> handle);
+
+  std::unique_ptr<detail::SchedulerCore> core_;
+};
+
+// `co_await yield_now()` puts the current task behind the tasks that are ready on its worker
+// and lets them run first. Outside a worker it does nothing.
+struct [[nodiscard]] YieldAwaiter {
+  bool await_ready() const noexcept;
+  void await_suspend(std::coroutine_handle<> current) const noexcept;
+  void await_resume() const noexcept {}
+};
+inline YieldAwaiter yield_now() noexcept { return {}; }
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+using tiny_coro::Scheduler;
+#endif

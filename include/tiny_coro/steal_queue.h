@@ -1,0 +1,153 @@
+// StealQueue<T>: the Chase–Lev work-stealing deque.
+//
+// Algorithm: D. Chase and Y. Lev, "Dynamic Circular Work-Stealing Deque", SPAA 2005, with the
+// C11 memory orders proved correct by N. M. Lê, A. Pop, A. Cohen and F. Zappa Nardelli,
+// "Correct and Efficient Work-Stealing for Weak Memory Models", PPoPP 2013.
+//
+// One owner thread pushes and pops at the bottom (LIFO: the task it just made is the one whose
+// data is still in cache); any thread steals from the top (FIFO: the oldest, usually largest,
+// piece of work). Indices are signed 64-bit and never wrap, which rules out ABA on top_.
+// The ring doubles when full; the old ring may still be read by a thief that loaded the buffer
+// pointer before the swap, so it is retired through EBR and freed only when no thief can be
+// pinned on it. Slots are atomics read and written relaxed: after wrap-around a thief may read
+// a slot the owner is overwriting, and the CAS on top_ then discards what it read.
+//
+// T must be trivially copyable and lock-free as std::atomic<T> (tiny_coro stores void*).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <type_traits>
+
+#include <tiny_coro/detail/atomic.h>
+#include <tiny_coro/detail/cache_padded.h>
+#include <tiny_coro/ebr.h>
+
+namespace tiny_coro {
+
+enum class StealStatus {
+  kEmpty,    // nothing to take
+  kSuccess,  // `value` holds the stolen item
+  kRetry,    // lost a race with the owner or another thief; the queue may still hold items
+};
+
+template <class T>
+struct Stolen {
+  StealStatus status;
+  T value;
+};
+
+template <class T, std::size_t kInitialCapacity = 256>
+class StealQueue {
+  static_assert(std::is_trivially_copyable_v<T>, "StealQueue holds trivially copyable items");
+  static_assert(std::atomic<T>::is_always_lock_free, "StealQueue slots must be lock-free atomics");
+  static_assert(kInitialCapacity >= 2 && (kInitialCapacity & (kInitialCapacity - 1)) == 0,
+                "capacity must be a power of two");
+
+ public:
+  StealQueue() : buffer_(new Buffer(kInitialCapacity)) {}
+  ~StealQueue() { delete buffer_->load(std::memory_order_relaxed); }
+  StealQueue(const StealQueue&) = delete;
+  StealQueue& operator=(const StealQueue&) = delete;
+
+  // Owner only.
+  void push(T item) {
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed);
+    // acquire: pairs with the CAS of a thief, so the slot it took is free to overwrite.
+    const std::int64_t t = top_->load(std::memory_order_acquire);
+    Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    // Is the ring full? Then double it; thieves keep reading the old one until EBR frees it.
+    if (b - t >= buffer->capacity) buffer = grow(buffer, t, b);
+    buffer->put(b, item);
+    // release: publishes the slot; pairs with the acquire of bottom_ in steal().
+    detail::publish(*bottom_, b + 1);
+  }
+
+  // Owner only. LIFO: returns the most recently pushed item.
+  std::optional<T> pop() noexcept {
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed) - 1;
+    Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    // Claim the bottom slot before looking at top_: the seq_cst fence orders this store before
+    // the load below, so a thief and the owner cannot both miss each other's claim.
+    bottom_->store(b, detail::around_fence(std::memory_order_relaxed));
+    detail::fence_seq_cst();
+    std::int64_t t = top_->load(detail::around_fence(std::memory_order_relaxed));
+    if (t > b) {  // Empty: undo the claim.
+      bottom_->store(b + 1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    T item = buffer->get(b);
+    if (t == b) {
+      // The last item: race the thieves for it through top_, as they do.
+      const bool won = top_->compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                                     std::memory_order_relaxed);
+      bottom_->store(b + 1, std::memory_order_relaxed);
+      if (!won) return std::nullopt;
+    }
+    return item;
+  }
+
+  // Any thread. FIFO: takes the oldest item.
+  Stolen<T> steal() noexcept {
+    EbrGuard guard;  // keeps the ring we read from alive even if the owner grows meanwhile
+    // acquire: pairs with a previous thief's CAS of top_ (its slot read happened before).
+    std::int64_t t = top_->load(detail::around_fence(std::memory_order_acquire));
+    // Read top_ before bottom_, with a StoreLoad barrier against pop()'s claim.
+    detail::fence_seq_cst();
+    // acquire: pairs with the release in push(), making the slot's content visible.
+    const std::int64_t b = bottom_->load(detail::around_fence(std::memory_order_acquire));
+    if (t >= b) return {StealStatus::kEmpty, T{}};
+    // acquire: pairs with the release store in grow(), so the new ring's copied slots are seen.
+    Buffer* buffer = buffer_->load(std::memory_order_acquire);
+    T item = buffer->get(t);
+    // Did the owner or another thief take slot t first? Then what we read may be stale.
+    if (!top_->compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+      return {StealStatus::kRetry, T{}};
+    }
+    return {StealStatus::kSuccess, item};
+  }
+
+  // Racy snapshot for heuristics (parking decisions, stats); exact only when quiescent.
+  std::size_t approx_size() const noexcept {
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed);
+    const std::int64_t t = top_->load(std::memory_order_relaxed);
+    return b > t ? static_cast<std::size_t>(b - t) : 0;
+  }
+  bool approx_empty() const noexcept { return approx_size() == 0; }
+
+  // Owner or any thread once no one else uses the queue (tests, statistics).
+  std::size_t capacity() const noexcept {
+    return static_cast<std::size_t>(buffer_->load(std::memory_order_acquire)->capacity);
+  }
+
+ private:
+  struct Buffer {
+    explicit Buffer(std::int64_t cap)
+        : capacity(cap), mask(cap - 1), slots(new std::atomic<T>[static_cast<std::size_t>(cap)]) {}
+    T get(std::int64_t i) const noexcept { return slots[i & mask].load(std::memory_order_relaxed); }
+    void put(std::int64_t i, T v) noexcept { slots[i & mask].store(v, std::memory_order_relaxed); }
+
+    const std::int64_t capacity;
+    const std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+  Buffer* grow(Buffer* old, std::int64_t t, std::int64_t b) {
+    auto* bigger = new Buffer(old->capacity * 2);
+    for (std::int64_t i = t; i < b; ++i) bigger->put(i, old->get(i));
+    // release: the copied slots are visible to a thief that acquires the new pointer.
+    buffer_->store(bigger, std::memory_order_release);
+    EbrManager::get().retire(EbrManager::local(), old);
+    return bigger;
+  }
+
+  detail::CachePadded<std::atomic<std::int64_t>> top_{0};     // thieves (and a last-item pop) CAS
+  detail::CachePadded<std::atomic<std::int64_t>> bottom_{0};  // written by the owner only
+  detail::CachePadded<std::atomic<Buffer*>> buffer_;
+};
+
+}  // namespace tiny_coro

@@ -1,0 +1,138 @@
+// Task<T>: the return type of tiny_coro coroutines.
+//
+// * Lazy: calling a coroutine allocates its frame and stops before the first statement;
+//   it runs when awaited (`co_await f()`) or spawned (`sched.spawn(f())`).
+// * Symmetric transfer: awaiting a Task jumps straight into it, and its completion jumps
+//   straight back into the awaiter, so a chain of a million nested co_awaits uses constant
+//   stack (given a compiler that emits the transfer as a tail call: clang at any level,
+//   g++ at -O2 without sanitizers).
+// * The result — a value, or the exception that escaped the body — is delivered by co_await.
+// * Ownership: a Task owns one reference to its frame (ref_count in the promise); destroying
+//   an unstarted or suspended Task destroys the frame. detach() turns that reference into a
+//   raw pointer for lock-free queues; from_address() turns it back into a Task.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <tiny_coro/detail/promise_base.h>
+
+namespace tiny_coro {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+template <class T>
+class Promise : public PromiseBase {
+ public:
+  Task<T> get_return_object() noexcept;
+
+  template <class U>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    value_.emplace(std::forward<U>(value));
+  }
+
+  // Rethrows the body's exception, or hands out the value (moved: a result is taken once).
+  T take_result() {
+    if (exception_) std::rethrow_exception(exception_);
+    return std::move(*value_);
+  }
+
+ private:
+  std::optional<T> value_;
+};
+
+template <>
+class Promise<void> : public PromiseBase {
+ public:
+  Task<void> get_return_object() noexcept;
+  void return_void() const noexcept {}
+  void take_result() const {
+    if (exception_) std::rethrow_exception(exception_);
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+  static_assert(!std::is_reference_v<T>, "Task<T&> is not supported; return a pointer");
+
+ public:
+  using promise_type = detail::Promise<T>;
+  using Handle = std::coroutine_handle<promise_type>;
+
+  Task() noexcept = default;
+  explicit Task(Handle handle) noexcept : handle_(handle) {}
+  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(handle_); }
+  bool done() const noexcept { return handle_ && handle_.done(); }
+
+  // Gives up this Task's reference as a raw frame address; the caller now owns it and must
+  // eventually hand it to from_address() (or resume it to completion under a registry).
+  [[nodiscard]] void* detach() noexcept { return std::exchange(handle_, {}).address(); }
+  // Adopts the reference that detach() gave away.
+  static Task from_address(void* address) noexcept { return Task(Handle::from_address(address)); }
+
+  // The typed handle, for the scheduler; the Task keeps its reference.
+  Handle handle() const noexcept { return handle_; }
+
+  struct Awaiter {
+    Handle callee;
+    bool await_ready() const noexcept { return !callee || callee.done(); }
+    // Resumes inside the callee on this thread; the callee's completion resumes the awaiter
+    // on whichever thread it completes on.
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
+      callee.promise().continuation_ = awaiting;
+      return callee;
+    }
+    T await_resume() const {
+      if (!callee) throw std::logic_error("co_await on an empty tiny_coro::Task");
+      return callee.promise().take_result();
+    }
+  };
+  Awaiter operator co_await() const& noexcept { return Awaiter{handle_}; }
+  Awaiter operator co_await() const&& noexcept { return Awaiter{handle_}; }
+
+ private:
+  void reset() noexcept {
+    if (handle_) detail::PromiseBase::release(std::exchange(handle_, {}));
+  }
+
+  Handle handle_;
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+// The manual's `Task` is the result-less task.
+using Task = tiny_coro::Task<void>;
+#endif

@@ -1,0 +1,245 @@
+// The reactor thread's loop, one round per run_once() (docs/ARCHITECTURE.md, "Reactor"):
+//   1. Timeout: the earliest armed deadline (or none) becomes epoll's timeout, and is recorded
+//      as sleeping_until_ so that arming an earlier timer knows to ring the doorbell.
+//   2. Wait: epoll_pwait2 with nanosecond precision.
+//   3. Dispatch: the doorbell is drained; each ready fd hands over its one-shot waiters.
+//   4. Due timers: every node whose deadline is <= now is unlinked.
+//   5. Hand-off: everything that became ready goes to the scheduler in one batch (one queue
+//      lock, at most one worker woken), never resumed on this thread.
+//
+// Locking: one mutex guards the timer heap, the fd table and sleeping_until_. Workers take it
+// to arm and cancel; the reactor takes it in phases 1, 3 and 4, never while in epoll.
+#include <tiny_coro/reactor.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "io/timer_heap.h"
+#include "platform/epoll.h"
+#include "platform/event_fd.h"
+
+namespace tiny_coro {
+
+namespace {
+constexpr std::uint64_t kDoorbellKey = ~std::uint64_t{0};
+// Events per epoll_wait; more just wait for the next round.
+constexpr std::size_t kEventsPerWait = 256;
+
+struct FdWaiters {
+  std::coroutine_handle<> reader;
+  std::coroutine_handle<> writer;
+  bool in_epoll = false;
+};
+}  // namespace
+
+class Reactor::Impl {
+ public:
+  explicit Impl(detail::Executor& executor) : executor_(executor) {
+    if (int err = epoll_.add(doorbell_.fd(), EPOLLIN, kDoorbellKey); err != 0) {
+      errno = err;
+      detail::throw_errno("epoll_ctl(eventfd)");
+    }
+  }
+
+  ~Impl() {
+    stop();
+    // Whatever is still armed was orphaned by a frame that outlived the scheduler's shutdown;
+    // free the nodes we own, forget the rest.
+    while (!timers_.empty()) {
+      TimerNode& node = timers_.pop();
+      if (node.owned_by_reactor) delete &node;
+    }
+  }
+
+  void start() {
+    if (thread_.joinable()) return;
+    // relaxed: the thread is created after this store, which orders it.
+    stopping_.store(false, std::memory_order_relaxed);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    // release: pairs with the acquire load in run(); the doorbell makes the thread look.
+    stopping_.store(true, std::memory_order_release);
+    doorbell_.notify();
+    thread_.join();
+  }
+
+  void arm(TimerNode& node) {
+    bool ring = false;
+    {
+      std::lock_guard lock(mutex_);
+      timers_.push(node);
+      if (timers_.top() == &node && node.deadline < sleeping_until_) {
+        sleeping_until_ = node.deadline;  // one doorbell per earlier deadline, not per timer
+        ring = true;
+      }
+    }
+    if (ring) doorbell_.notify();
+  }
+
+  bool cancel(TimerNode& node) noexcept {
+    std::lock_guard lock(mutex_);
+    return timers_.remove(node);
+  }
+
+  std::size_t pending_timers() {
+    std::lock_guard lock(mutex_);
+    return timers_.size();
+  }
+
+  void watch(int fd, std::coroutine_handle<> handle, bool for_write) {
+    int err = 0;
+    {
+      std::lock_guard lock(mutex_);
+      FdWaiters& waiters = fds_[fd];
+      (for_write ? waiters.writer : waiters.reader) = handle;
+      const std::uint32_t events = interest(waiters);
+      const auto key = static_cast<std::uint64_t>(fd);
+      err = waiters.in_epoll ? epoll_.modify(fd, events, key) : epoll_.add(fd, events, key);
+      if (err == 0) {
+        waiters.in_epoll = true;
+      } else {
+        (for_write ? waiters.writer : waiters.reader) = nullptr;
+      }
+    }
+    // epoll refuses this fd (a regular file, a closed fd): let the waiter retry its syscall
+    // at once and see the real error there, instead of sleeping forever.
+    if (err != 0) executor_.schedule(handle);
+  }
+
+  void forget(int fd) noexcept {
+    std::lock_guard lock(mutex_);
+    auto it = fds_.find(fd);
+    if (it == fds_.end()) return;
+    if (it->second.in_epoll) epoll_.remove(fd);
+    fds_.erase(it);
+  }
+
+ private:
+  static std::uint32_t interest(const FdWaiters& waiters) noexcept {
+    std::uint32_t events = EPOLLONESHOT | EPOLLRDHUP;
+    if (waiters.reader) events |= EPOLLIN;
+    if (waiters.writer) events |= EPOLLOUT;
+    return events;
+  }
+
+  void run() {
+    std::vector<std::coroutine_handle<>> ready;
+    // acquire: pairs with the release store in stop().
+    while (!stopping_.load(std::memory_order_acquire)) {
+      run_once(ready);
+    }
+  }
+
+  void run_once(std::vector<std::coroutine_handle<>>& ready) {
+    const std::chrono::nanoseconds timeout = next_timeout();
+    const int count = epoll_.wait(events_, timeout);
+    dispatch_io(std::span(events_.data(), static_cast<std::size_t>(count)), ready);
+    collect_due_timers(ready);
+    if (!ready.empty()) {
+      executor_.schedule_batch(ready);
+      ready.clear();
+    }
+  }
+
+  std::chrono::nanoseconds next_timeout() {
+    std::lock_guard lock(mutex_);
+    const TimerNode* earliest = timers_.top();
+    if (earliest == nullptr) {
+      sleeping_until_ = TimePoint::max();
+      return std::chrono::nanoseconds(-1);
+    }
+    sleeping_until_ = earliest->deadline;
+    return std::max(std::chrono::nanoseconds(0), earliest->deadline - Clock::now());
+  }
+
+  void dispatch_io(std::span<const epoll_event> events, std::vector<std::coroutine_handle<>>& ready) {
+    if (events.empty()) return;
+    std::lock_guard lock(mutex_);
+    for (const epoll_event& event : events) {
+      if (event.data.u64 == kDoorbellKey) {
+        doorbell_.drain();
+        continue;
+      }
+      const int fd = static_cast<int>(event.data.u64);
+      auto it = fds_.find(fd);
+      if (it == fds_.end()) continue;  // deregistered after the event was queued
+      FdWaiters& waiters = it->second;
+      const bool failed = (event.events & (EPOLLERR | EPOLLHUP)) != 0;
+      if (waiters.reader && (failed || (event.events & (EPOLLIN | EPOLLRDHUP)) != 0)) {
+        ready.push_back(std::exchange(waiters.reader, nullptr));
+      }
+      if (waiters.writer && (failed || (event.events & EPOLLOUT) != 0)) {
+        ready.push_back(std::exchange(waiters.writer, nullptr));
+      }
+      // One-shot disarmed the fd; re-arm for a waiter that is still waiting.
+      if (waiters.reader || waiters.writer) {
+        epoll_.modify(fd, interest(waiters), static_cast<std::uint64_t>(fd));
+      }
+    }
+  }
+
+  void collect_due_timers(std::vector<std::coroutine_handle<>>& ready) {
+    const TimePoint now = Clock::now();
+    std::lock_guard lock(mutex_);
+    while (const TimerNode* earliest = timers_.top()) {
+      if (earliest->deadline > now) break;
+      TimerNode& node = timers_.pop();
+      ready.push_back(node.handle);
+      if (node.owned_by_reactor) delete &node;
+    }
+  }
+
+  detail::Executor& executor_;
+  detail::Epoll epoll_;
+  detail::EventFd doorbell_;
+  std::array<epoll_event, kEventsPerWait> events_{};
+
+  std::mutex mutex_;
+  detail::TimerHeap timers_;
+  TimePoint sleeping_until_ = TimePoint::min();  // min: awake, so arming need not ring
+  std::unordered_map<int, FdWaiters> fds_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+Reactor::Reactor(detail::Executor& executor) : impl_(std::make_unique<Impl>(executor)) {}
+Reactor::~Reactor() = default;
+
+void Reactor::start() { impl_->start(); }
+void Reactor::stop() { impl_->stop(); }
+
+void Reactor::add_timer(TimePoint expiry, std::coroutine_handle<> handle) {
+  auto* node = new TimerNode{};
+  node->deadline = expiry;
+  node->handle = handle;
+  node->owned_by_reactor = true;
+  impl_->arm(*node);
+}
+void Reactor::add_timer(TimePoint expiry, void* handle) {
+  add_timer(expiry, std::coroutine_handle<>::from_address(handle));
+}
+void Reactor::add_timer(TimerNode& node) { impl_->arm(node); }
+bool Reactor::cancel_timer(TimerNode& node) noexcept { return impl_->cancel(node); }
+
+void Reactor::register_read(int fd, std::coroutine_handle<> handle) { impl_->watch(fd, handle, false); }
+void Reactor::register_read(int fd, void* handle) {
+  register_read(fd, std::coroutine_handle<>::from_address(handle));
+}
+void Reactor::register_write(int fd, std::coroutine_handle<> handle) { impl_->watch(fd, handle, true); }
+void Reactor::register_write(int fd, void* handle) {
+  register_write(fd, std::coroutine_handle<>::from_address(handle));
+}
+void Reactor::deregister(int fd) noexcept { impl_->forget(fd); }
+
+std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }
+
+}  // namespace tiny_coro

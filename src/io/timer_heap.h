@@ -1,0 +1,36 @@
+// A binary min-heap of intrusive TimerNodes, ordered by (deadline, sequence), where each node
+// records its own index so that removal from the middle is O(log n). Not thread-safe: the
+// Reactor guards it with its lock.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include <tiny_coro/reactor.h>
+
+namespace tiny_coro::detail {
+
+class TimerHeap {
+ public:
+  void push(TimerNode& node);
+  // Removes `node` if it is in this heap; returns whether it was.
+  bool remove(TimerNode& node) noexcept;
+  // The earliest node, or nullptr.
+  TimerNode* top() const noexcept { return nodes_.empty() ? nullptr : nodes_.front(); }
+  // Removes and returns the earliest node (precondition: not empty).
+  TimerNode& pop() noexcept;
+
+  std::size_t size() const noexcept { return nodes_.size(); }
+  bool empty() const noexcept { return nodes_.empty(); }
+
+ private:
+  static bool earlier(const TimerNode* a, const TimerNode* b) noexcept;
+  void place(std::size_t index, TimerNode* node) noexcept;
+  void sift_up(std::size_t index) noexcept;
+  void sift_down(std::size_t index) noexcept;
+
+  std::vector<TimerNode*> nodes_;
+  std::uint64_t next_sequence_ = 0;
+};
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,61 @@
+#include "io/timer_heap.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+namespace tiny_coro::detail {
+namespace {
+
+TEST(TimerHeap, PopsInDeadlineOrderAndTiesInArmOrder) {
+  const TimePoint base{};
+  std::vector<TimerNode> nodes(200);
+  std::mt19937 rng(7);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].deadline = base + std::chrono::milliseconds(rng() % 20);  // many ties
+  }
+  TimerHeap heap;
+  for (auto& node : nodes) heap.push(node);
+  const TimerNode* previous = nullptr;
+  while (!heap.empty()) {
+    const TimerNode& node = heap.pop();
+    EXPECT_FALSE(node.armed());
+    if (previous != nullptr) {
+      EXPECT_TRUE(previous->deadline < node.deadline ||
+                  (previous->deadline == node.deadline && previous->sequence < node.sequence));
+    }
+    previous = &node;
+  }
+}
+
+TEST(TimerHeap, RemovingFromTheMiddleKeepsTheOrder) {
+  const TimePoint base{};
+  std::vector<TimerNode> nodes(500);
+  std::mt19937 rng(11);
+  TimerHeap heap;
+  for (auto& node : nodes) {
+    node.deadline = base + std::chrono::microseconds(rng() % 100000);
+    heap.push(node);
+  }
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < nodes.size(); i += 3) {
+    EXPECT_TRUE(heap.remove(nodes[i]));
+    EXPECT_FALSE(heap.remove(nodes[i]));  // twice is a no-op
+    ++removed;
+  }
+  EXPECT_EQ(heap.size(), nodes.size() - removed);
+  TimePoint last = TimePoint::min();
+  std::size_t popped = 0;
+  while (!heap.empty()) {
+    const TimerNode& node = heap.pop();
+    EXPECT_GE(node.deadline, last);
+    last = node.deadline;
+    ++popped;
+  }
+  EXPECT_EQ(popped, nodes.size() - removed);
+}
+
+}  // namespace
+}  // namespace tiny_coro::detail

@@ -1,0 +1,32 @@
+#include <tiny_coro/scheduler.h>
+
+#include "runtime/scheduler_core.h"
+#include "runtime/worker.h"
+
+namespace tiny_coro {
+
+Scheduler::Scheduler(std::size_t n)
+    : core_(std::make_unique<detail::SchedulerCore>(n == 0 ? 1 : n)) {}
+
+Scheduler::~Scheduler() = default;
+
+Reactor* Scheduler::reactor() noexcept { return &core_->reactor(); }
+std::size_t Scheduler::worker_count() const noexcept { return core_->worker_count(); }
+void Scheduler::shutdown() noexcept { core_->shutdown(); }
+bool Scheduler::on_worker_thread() const noexcept { return core_->current_worker() != nullptr; }
+
+void Scheduler::submit(detail::PromiseBase& promise, std::coroutine_handle<> handle) {
+  core_->submit(promise, handle);
+}
+
+namespace detail {
+Reactor& reactor_of(Scheduler& scheduler) noexcept { return *scheduler.reactor(); }
+}  // namespace detail
+
+bool YieldAwaiter::await_ready() const noexcept { return detail::Worker::current() == nullptr; }
+
+void YieldAwaiter::await_suspend(std::coroutine_handle<> current) const noexcept {
+  detail::Worker::current()->defer(current);
+}
+
+}  // namespace tiny_coro

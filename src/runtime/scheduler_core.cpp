@@ -1,0 +1,101 @@
+// Scheduler construction, task submission, waking, and the shutdown order:
+//   1. stopping_ = true, then every worker is unparked; workers leave their loop after the
+//      task they are running (no task is resumed after this point).
+//   2. Worker threads are joined (they unregister from EBR as they exit).
+//   3. The reactor thread is stopped and joined: no timer or fd event can schedule anything.
+//   4. Every task still in the registry (spawned, unfinished) is cancelled: its JoinHandle
+//      will report TaskCancelled and the scheduler's reference is dropped, destroying the
+//      frame — and with it the frames it was awaiting — unless a JoinHandle still holds it
+//      (then the handle's owner destroys it; if that owner is itself a suspended frame, it is
+//      destroyed in this same step).
+//   5. Queued handles are forgotten; they pointed into frames destroyed in step 4.
+#include "runtime/scheduler_core.h"
+
+#include <tiny_coro/detail/atomic.h>
+
+#include "runtime/worker.h"
+#include "task/root_completion.h"
+
+namespace tiny_coro::detail {
+
+SchedulerCore::SchedulerCore(std::size_t workers) : idle_(workers), reactor_(*this) {
+  workers_.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  reactor_.start();
+  threads_.reserve(workers);
+  for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+}
+
+SchedulerCore::~SchedulerCore() { shutdown(); }
+
+Worker* SchedulerCore::current_worker() const noexcept {
+  Worker* worker = Worker::current();
+  return worker != nullptr && &worker->core() == this ? worker : nullptr;
+}
+
+void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
+  promise.frame_ = handle.address();
+  registry_.add(promise);
+  if (stopping_.load(std::memory_order_acquire)) {
+    // Too late to run: the task ends as if shutdown had found it.
+    registry_.remove(promise);
+    cancel_root(promise, handle);
+    return;
+  }
+  schedule(handle);
+}
+
+void SchedulerCore::schedule(std::coroutine_handle<> ready) noexcept {
+  if (Worker* worker = current_worker()) {
+    worker->schedule_local(ready);
+    return;
+  }
+  global_.push(ready.address());
+  notify_parked();
+}
+
+void SchedulerCore::schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept {
+  if (ready.empty()) return;
+  if (Worker* worker = current_worker()) {
+    for (auto handle : ready) worker->schedule_local(handle);
+    return;
+  }
+  static_assert(sizeof(std::coroutine_handle<>) == sizeof(void*));
+  std::vector<void*> addresses;
+  addresses.reserve(ready.size());
+  for (auto handle : ready) addresses.push_back(handle.address());
+  global_.push_batch(std::span<void*>(addresses));
+  notify_parked();
+}
+
+void SchedulerCore::notify_parked() noexcept {
+  // StoreLoad: the work we just published must be visible to a worker that parks after
+  // reading our update of state_ below ... or we must see its parking (runtime/idle.h).
+  fence_seq_cst();
+  if (auto worker = idle_.worker_to_notify()) workers_[*worker]->unpark();
+}
+
+bool SchedulerCore::approx_has_work() const noexcept {
+  if (!global_.approx_empty()) return true;
+  for (const auto& worker : workers_) {
+    if (worker->approx_has_work()) return true;
+  }
+  return false;
+}
+
+void SchedulerCore::shutdown() noexcept {
+  std::lock_guard lock(shutdown_mutex_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  stopping_.store(true, std::memory_order_seq_cst);
+  for (auto& worker : workers_) worker->unpark();
+  for (auto& thread : threads_) thread.join();
+  reactor_.stop();
+  for (PromiseBase* task : registry_.take_all()) {
+    cancel_root(*task, std::coroutine_handle<>::from_address(task->frame_));
+  }
+  global_.clear();
+  for (auto& worker : workers_) worker->discard_queued();
+}
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,63 @@
+// The scheduler's shared state: workers, the global queue, the idle throttle, the registry of
+// live tasks and the reactor. Scheduler (the public class) is a handle to one of these.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <tiny_coro/detail/executor.h>
+#include <tiny_coro/global_queue.h>
+#include <tiny_coro/reactor.h>
+
+#include "runtime/idle.h"
+#include "task/task_registry.h"
+
+namespace tiny_coro::detail {
+
+class Worker;
+
+class SchedulerCore final : public Executor {
+ public:
+  explicit SchedulerCore(std::size_t workers);
+  ~SchedulerCore();
+
+  void submit(PromiseBase& promise, std::coroutine_handle<> handle);
+  void schedule(std::coroutine_handle<> ready) noexcept override;
+  void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
+  void shutdown() noexcept;
+
+  // Wakes one parked worker if work is waiting and nobody is searching for it.
+  void notify_parked() noexcept;
+  // Racy check for any queued work anywhere (a parking worker's last look).
+  bool approx_has_work() const noexcept;
+
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
+  std::size_t worker_count() const noexcept { return workers_.size(); }
+  Worker& worker(std::size_t index) noexcept { return *workers_[index]; }
+  GlobalQueue<void*>& global_queue() noexcept { return global_; }
+  Idle& idle() noexcept { return idle_; }
+  Reactor& reactor() noexcept { return reactor_; }
+
+  // The worker running on the calling thread if it belongs to this scheduler, else nullptr.
+  Worker* current_worker() const noexcept;
+
+ private:
+  GlobalQueue<void*> global_;
+  Idle idle_;
+  TaskRegistry registry_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  Reactor reactor_;
+  // relaxed loads in the hot loop; the store is followed by unparks, which synchronise.
+  std::atomic<bool> stopping_{false};
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;
+};
+
+}  // namespace tiny_coro::detail

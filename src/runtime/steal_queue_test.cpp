@@ -1,0 +1,100 @@
+#include <tiny_coro/steal_queue.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "support/scale.h"
+
+namespace tiny_coro {
+namespace {
+
+TEST(StealQueue, OwnerPopsLifoAndThievesStealFifo) {
+  StealQueue<std::uintptr_t, 4> queue;
+  for (std::uintptr_t i = 1; i <= 3; ++i) queue.push(i);
+  EXPECT_EQ(queue.pop(), 3u);
+  auto stolen = queue.steal();
+  ASSERT_EQ(stolen.status, StealStatus::kSuccess);
+  EXPECT_EQ(stolen.value, 1u);
+  EXPECT_EQ(queue.pop(), 2u);
+  EXPECT_EQ(queue.pop(), std::nullopt);
+  EXPECT_EQ(queue.steal().status, StealStatus::kEmpty);
+}
+
+TEST(StealQueue, GrowsWhenFullAndKeepsEveryItem) {
+  StealQueue<std::uintptr_t, 4> queue;
+  for (std::uintptr_t i = 1; i <= 100; ++i) queue.push(i);
+  EXPECT_GE(queue.capacity(), 100u);
+  for (std::uintptr_t i = 1; i <= 50; ++i) {
+    auto stolen = queue.steal();
+    ASSERT_EQ(stolen.status, StealStatus::kSuccess);
+    EXPECT_EQ(stolen.value, i);
+  }
+  for (std::uintptr_t i = 100; i > 50; --i) EXPECT_EQ(queue.pop(), i);
+  EXPECT_EQ(queue.pop(), std::nullopt);
+}
+
+TEST(StealQueue, WrapsAroundWithoutGrowingWhenDrainedInStep) {
+  StealQueue<std::uintptr_t, 4> queue;
+  for (std::uintptr_t i = 0; i < 1000; ++i) {
+    queue.push(i);
+    queue.push(i + 1);
+    EXPECT_EQ(queue.pop(), i + 1);
+    EXPECT_EQ(queue.steal().value, i);
+  }
+  EXPECT_EQ(queue.capacity(), 4u);
+}
+
+// Oracle: each pushed item is taken exactly once, by the owner or one thief.
+void stress(int thieves, std::size_t items) {
+  StealQueue<std::uintptr_t, 4> queue;  // tiny ring: growth and wrap-around all the time
+  std::vector<std::atomic<std::uint8_t>> taken(items + 1);
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> total{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < thieves; ++t) {
+    threads.emplace_back([&] {
+      std::size_t mine = 0;
+      for (;;) {
+        auto stolen = queue.steal();
+        if (stolen.status == StealStatus::kSuccess) {
+          taken[stolen.value].fetch_add(1, std::memory_order_relaxed);
+          ++mine;
+        } else if (stolen.status == StealStatus::kEmpty && done.load(std::memory_order_acquire)) {
+          break;
+        }
+      }
+      total.fetch_add(mine);
+    });
+  }
+  std::size_t owner_took = 0;
+  for (std::uintptr_t i = 1; i <= items; ++i) {
+    queue.push(i);
+    if (i % 3 == 0) {  // the owner pops too, racing the thieves for the last item
+      if (auto item = queue.pop()) {
+        taken[*item].fetch_add(1, std::memory_order_relaxed);
+        ++owner_took;
+      }
+    }
+  }
+  while (auto item = queue.pop()) {
+    taken[*item].fetch_add(1, std::memory_order_relaxed);
+    ++owner_took;
+  }
+  done.store(true, std::memory_order_release);
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(total.load() + owner_took, items);
+  std::size_t wrong = 0;
+  for (std::size_t i = 1; i <= items; ++i) wrong += taken[i].load() != 1;
+  EXPECT_EQ(wrong, 0u) << "items lost or taken twice";
+}
+
+TEST(StealQueue, OneThiefTakesEveryItemExactlyOnceWithTheOwner) { stress(1, test::scaled(2'000'000)); }
+TEST(StealQueue, TwoThievesTakeEveryItemExactlyOnceWithTheOwner) { stress(2, test::scaled(2'000'000)); }
+TEST(StealQueue, ThreeThievesTakeEveryItemExactlyOnceWithTheOwner) { stress(3, test::scaled(2'000'000)); }
+
+}  // namespace
+}  // namespace tiny_coro

@@ -1,0 +1,166 @@
+// The worker loop and its part of the wake protocol.
+//
+// Loop (run): take the next task, resume it, repeat; with nothing to do, search, then park.
+// Where the next task comes from (next_local, then search):
+//   1. Every kFairnessInterval ticks, first the global queue and then the oldest task of our
+//      own queue (its top, as a thief would take it): neither can starve behind a worker
+//      whose LIFO slot and bottom keep refilling (Go checks its global queue every 61 ticks).
+//   2. The LIFO slot: the task spawned or woken last, whose data is hot in this cache.
+//   3. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
+//   4. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
+//      and become stealable).
+//   5. Search: a batch from the global queue, then one task stolen from each other worker in
+//      turn, starting at a random victim.
+//   6. Park on our Parker until a waker hands us a token.
+// Wake protocol: see runtime/idle.h. A worker that finds work while searching stops
+// searching, and if it was the last searcher it wakes a sleeper, which then searches in turn.
+// Shutdown: the scheduler sets stopping_ and unparks everyone; the loop checks it once per
+// task and after every park, and returns without running what is still queued.
+//
+// Rejected: polling the reactor from idle workers instead of a reactor thread (Tokio, Go)
+// saves a hop per I/O event, but the manual puts the reactor on its own thread; the network
+// issue measures that hop and may revisit it.
+#include "runtime/worker.h"
+
+#include <tiny_coro/detail/atomic.h>
+
+#include "runtime/scheduler_core.h"
+
+namespace tiny_coro::detail {
+namespace {
+
+thread_local Worker* tl_current_worker = nullptr;
+
+// Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
+constexpr std::uint32_t kFairnessInterval = 61;
+// Upper bound on one global-queue batch (half a default StealQueue ring).
+constexpr std::size_t kMaxGlobalBatch = 128;
+// A lost steal race is retried this often per victim before moving on.
+constexpr int kStealRetries = 4;
+
+std::coroutine_handle<> as_handle(void* address) noexcept {
+  return std::coroutine_handle<>::from_address(address);
+}
+
+}  // namespace
+
+Worker::Worker(SchedulerCore& core, std::size_t index)
+    : core_(core), index_(index), rng_(static_cast<std::uint32_t>(index * 2654435761u + 1)) {}
+
+Worker* Worker::current() noexcept { return tl_current_worker; }
+
+void Worker::schedule_local(std::coroutine_handle<> ready) noexcept {
+  void* displaced = std::exchange(lifo_slot_, ready.address());
+  if (displaced == nullptr) return;
+  queue_.push(displaced);
+  core_.notify_parked();  // the displaced task is stealable now
+}
+
+void Worker::defer(std::coroutine_handle<> yielded) noexcept { deferred_.push_back(yielded.address()); }
+
+void Worker::run() {
+  tl_current_worker = this;
+  EbrManager::get().register_thread();
+  while (!core_.stopping()) {
+    std::coroutine_handle<> task = next_local();
+    if (!task) task = search();
+    if (task) {
+      task.resume();
+    } else {
+      park();
+    }
+  }
+  tl_current_worker = nullptr;
+}
+
+std::coroutine_handle<> Worker::next_local() {
+  if (++tick_ % kFairnessInterval == 0) {
+    if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
+    for (;;) {
+      Stolen<void*> oldest = queue_.steal();
+      if (oldest.status == StealStatus::kSuccess) return as_handle(oldest.value);
+      if (oldest.status == StealStatus::kEmpty) break;
+    }
+  }
+  if (lifo_slot_ != nullptr) return as_handle(std::exchange(lifo_slot_, nullptr));
+  if (auto mine = queue_.pop()) return as_handle(*mine);
+  if (!deferred_.empty()) {
+    // Pushed newest first, so that our LIFO pops hand them back oldest first.
+    for (auto it = deferred_.rbegin(); it != deferred_.rend(); ++it) queue_.push(*it);
+    const bool several = deferred_.size() > 1;
+    deferred_.clear();
+    if (several) core_.notify_parked();
+    if (auto mine = queue_.pop()) return as_handle(*mine);
+  }
+  return {};
+}
+
+std::coroutine_handle<> Worker::search() {
+  if (!searching_) {
+    if (!core_.idle().try_begin_search()) return {};
+    searching_ = true;
+  }
+  std::coroutine_handle<> found = take_from_global();
+  if (!found) found = steal_from_others();
+  if (found) end_search();
+  return found;
+}
+
+void Worker::end_search() noexcept {
+  searching_ = false;
+  // The last searcher to find work hands the baton on: someone keeps looking for the rest.
+  if (core_.idle().end_search()) core_.notify_parked();
+}
+
+std::coroutine_handle<> Worker::take_from_global() {
+  GlobalQueue<void*>& global = core_.global_queue();
+  if (global.approx_empty()) return {};
+  const std::size_t share = global.approx_size() / core_.worker_count() + 1;
+  void* first = nullptr;
+  global.pop_batch(share < kMaxGlobalBatch ? share : kMaxGlobalBatch, [&](void* item) {
+    if (first == nullptr) {
+      first = item;
+    } else {
+      queue_.push(item);
+    }
+  });
+  return first != nullptr ? as_handle(first) : std::coroutine_handle<>{};
+}
+
+std::coroutine_handle<> Worker::steal_from_others() {
+  const std::size_t count = core_.worker_count();
+  rng_ = rng_ * 1664525u + 1013904223u;  // LCG: victims in a different order each search
+  const std::size_t start = rng_ % count;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t victim = (start + i) % count;
+    if (victim == index_) continue;
+    for (int attempt = 0; attempt < kStealRetries; ++attempt) {
+      Stolen<void*> stolen = core_.worker(victim).steal();
+      if (stolen.status == StealStatus::kSuccess) return as_handle(stolen.value);
+      if (stolen.status == StealStatus::kEmpty) break;
+    }
+  }
+  return {};
+}
+
+void Worker::park() {
+  const bool last_searcher = core_.idle().transition_to_parked(index_, searching_);
+  searching_ = false;
+  // The last searcher re-checks after its decrement, so work published by a waker that saw
+  // it still searching (and therefore woke nobody) is not stranded.
+  fence_seq_cst();
+  if (last_searcher && core_.approx_has_work()) core_.notify_parked();
+  if (core_.stopping()) return;
+  parker_.park();
+  // A waker popped us from the sleepers and counted us as searching.
+  searching_ = !core_.stopping();
+}
+
+void Worker::discard_queued() noexcept {
+  lifo_slot_ = nullptr;
+  deferred_.clear();
+  while (queue_.pop()) {
+  }
+}
+
+}  // namespace tiny_coro::detail

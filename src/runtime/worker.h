@@ -1,0 +1,58 @@
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <tiny_coro/parker.h>
+#include <tiny_coro/steal_queue.h>
+
+namespace tiny_coro::detail {
+
+class SchedulerCore;
+
+class Worker {
+ public:
+  Worker(SchedulerCore& core, std::size_t index);
+
+  // The thread body: runs tasks until the scheduler stops.
+  void run();
+
+  // Called on this worker's own thread only.
+  void schedule_local(std::coroutine_handle<> ready) noexcept;
+  void defer(std::coroutine_handle<> yielded) noexcept;
+
+  // Any thread.
+  Stolen<void*> steal() noexcept { return queue_.steal(); }
+  bool approx_has_work() const noexcept { return !queue_.approx_empty(); }
+  void unpark() noexcept { parker_.unpark(); }
+  SchedulerCore& core() const noexcept { return core_; }
+
+  // After the thread has exited: forgets every queued handle (their frames are owned by the
+  // task registry and destroyed by shutdown).
+  void discard_queued() noexcept;
+
+  static Worker* current() noexcept;
+
+ private:
+  std::coroutine_handle<> next_local();
+  std::coroutine_handle<> search();
+  std::coroutine_handle<> take_from_global();
+  std::coroutine_handle<> steal_from_others();
+  void end_search() noexcept;
+  void park();
+
+  SchedulerCore& core_;
+  const std::size_t index_;
+  StealQueue<void*> queue_;
+  Parker parker_;
+  // Owner-only state.
+  void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
+  std::vector<void*> deferred_;    // yielded tasks, oldest first
+  std::uint32_t tick_ = 0;
+  std::uint32_t rng_;
+  bool searching_ = false;
+};
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,69 @@
+// How a spawned task ends: at final suspend (complete_root) or, unfinished, at shutdown
+// (cancel_root). Both settle the join word (see promise_base.h) and drop the scheduler's
+// reference; the frame is destroyed by whichever of scheduler and JoinHandle lets go last.
+#include "task/root_completion.h"
+
+#include <cstdio>
+#include <typeinfo>
+
+#include <tiny_coro/join_handle.h>
+
+#include "task/task_registry.h"
+
+namespace tiny_coro::detail {
+namespace {
+
+bool release_scheduler_reference(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
+  // acq_rel: release our writes (the result) to the last owner; acquire theirs if we are it.
+  if (promise.ref_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    self.destroy();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
+  promise.registry_->remove(promise);
+  // acq_rel: release publishes the result to the joiner (pairs with its acquire loads and
+  // CAS); acquire sees a joiner's frame or a detacher's last use before we act on them.
+  const std::uintptr_t joiner = promise.join_state_.exchange(kJoinCompleted,
+                                                             std::memory_order_acq_rel);
+  if (joiner == kJoinDetached && promise.exception_) {
+    report_unobserved_exception(promise.exception_);
+  }
+  // The joiner's handle still holds its reference, so releasing ours cannot free the frame
+  // while the joiner is about to read the result.
+  release_scheduler_reference(promise, self);
+  if (joiner < kJoinSentinelLimit) return std::noop_coroutine();
+  if ((joiner & kJoinThreadTag) != 0) {
+    reinterpret_cast<ThreadJoinWaiter*>(joiner & ~kJoinThreadTag)->done.release();
+    return std::noop_coroutine();
+  }
+  return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(joiner));
+}
+
+void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
+  const std::uintptr_t joiner = promise.join_state_.exchange(kJoinCancelled,
+                                                             std::memory_order_acq_rel);
+  // A coroutine joiner is itself a suspended task, destroyed by the same shutdown; a blocked
+  // thread must be let go.
+  if (joiner >= kJoinSentinelLimit && (joiner & kJoinThreadTag) != 0) {
+    reinterpret_cast<ThreadJoinWaiter*>(joiner & ~kJoinThreadTag)->done.release();
+  }
+  release_scheduler_reference(promise, self);
+}
+
+void report_unobserved_exception(const std::exception_ptr& error) noexcept {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tiny_coro: exception escaped a detached task: %s: %s\n",
+                 typeid(e).name(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "tiny_coro: exception escaped a detached task (not a std::exception)\n");
+  }
+}
+
+}  // namespace tiny_coro::detail
