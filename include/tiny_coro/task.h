@@ -87,7 +87,7 @@ class [[nodiscard]] Task {
   bool done() const noexcept { return handle_ && handle_.done(); }
 
   // Gives up this Task's reference as a raw frame address; the caller now owns it and must
-  // eventually hand it to from_address() (or resume it to completion under a registry).
+  // eventually hand it to from_address().
   [[nodiscard]] void* detach() noexcept { return std::exchange(handle_, {}).address(); }
   // Adopts the reference that detach() gave away.
   static Task from_address(void* address) noexcept { return Task(Handle::from_address(address)); }

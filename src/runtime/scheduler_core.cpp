@@ -3,7 +3,7 @@
 //      task they are running (no task is resumed after this point).
 //   2. Worker threads are joined (they unregister from EBR as they exit).
 //   3. The reactor thread is stopped and joined: no timer or fd event can schedule anything.
-//   4. Every task still in the registry (spawned, unfinished) is cancelled: its JoinHandle
+//   4. Every task still in a TaskSlots table (spawned, unfinished) is cancelled: its JoinHandle
 //      will report TaskCancelled and the scheduler's reference is dropped, destroying the
 //      frame — and with it the frames it was awaiting — unless a JoinHandle still holds it
 //      (then the handle's owner destroys it; if that owner is itself a suspended frame, it is
@@ -35,14 +35,24 @@ Worker* SchedulerCore::current_worker() const noexcept {
 
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
   promise.frame_ = handle.address();
-  registry_.add(promise);
-  if (stopping_.load(std::memory_order_acquire)) {
-    // Too late to run: the task ends as if shutdown had found it.
-    registry_.remove(promise);
-    cancel_root(promise, handle);
+  if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
+    worker->spawned_tasks().add(promise);
+    worker->schedule_local(handle);
     return;
   }
-  schedule(handle);
+  {
+    // Checked under the table's lock, which shutdown also takes to empty the table: a task
+    // is either recorded before shutdown looks, or sees the flag.
+    std::lock_guard lock(outside_tasks_mutex_);
+    if (!stopping_.load(std::memory_order_acquire)) {
+      outside_tasks_.add(promise);
+    } else {
+      cancel_root(promise, handle);  // too late to run: ends as if shutdown had found it
+      return;
+    }
+  }
+  global_.push(handle.address());
+  notify_parked();
 }
 
 void SchedulerCore::schedule(std::coroutine_handle<> ready) noexcept {
@@ -91,7 +101,16 @@ void SchedulerCore::shutdown() noexcept {
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
   reactor_.stop();
-  for (PromiseBase* task : registry_.take_all()) {
+  std::vector<PromiseBase*> unfinished;
+  {
+    std::lock_guard outside_lock(outside_tasks_mutex_);
+    unfinished = outside_tasks_.take_all();
+  }
+  for (auto& worker : workers_) {
+    auto tasks = worker->spawned_tasks().take_all();
+    unfinished.insert(unfinished.end(), tasks.begin(), tasks.end());
+  }
+  for (PromiseBase* task : unfinished) {
     cancel_root(*task, std::coroutine_handle<>::from_address(task->frame_));
   }
   global_.clear();

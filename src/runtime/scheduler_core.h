@@ -1,4 +1,4 @@
-// The scheduler's shared state: workers, the global queue, the idle throttle, the registry of
+// The scheduler's shared state: workers, the global queue, the idle throttle, the tables of
 // live tasks and the reactor. Scheduler (the public class) is a handle to one of these.
 #pragma once
 
@@ -16,7 +16,7 @@
 #include <tiny_coro/reactor.h>
 
 #include "runtime/idle.h"
-#include "task/task_registry.h"
+#include "task/task_slots.h"
 
 namespace tiny_coro::detail {
 
@@ -50,7 +50,8 @@ class SchedulerCore final : public Executor {
  private:
   GlobalQueue<void*> global_;
   Idle idle_;
-  TaskRegistry registry_;
+  TaskSlots outside_tasks_;          // tasks spawned by non-worker threads ...
+  std::mutex outside_tasks_mutex_;   // ... whose table this lock makes single-owner
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   Reactor reactor_;

@@ -10,7 +10,7 @@
 //   4. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
 //      and become stealable).
 //   5. Search: a batch from the global queue, then one task stolen from each other worker in
-//      turn, starting at a random victim.
+//      turn, starting at a random victim; a few dozen rounds of that before giving up.
 //   6. Park on our Parker until a waker hands us a token.
 // Wake protocol: see runtime/idle.h. A worker that finds work while searching stops
 // searching, and if it was the last searcher it wakes a sleeper, which then searches in turn.
@@ -23,6 +23,7 @@
 #include "runtime/worker.h"
 
 #include <tiny_coro/detail/atomic.h>
+#include <tiny_coro/spinlock.h>
 
 #include "runtime/scheduler_core.h"
 
@@ -37,6 +38,10 @@ constexpr std::uint32_t kFairnessInterval = 61;
 constexpr std::size_t kMaxGlobalBatch = 128;
 // A lost steal race is retried this often per victim before moving on.
 constexpr int kStealRetries = 4;
+// Rounds a searcher scans all queues before it parks (a few microseconds). Parking and being
+// woken cost a futex syscall each; when a spawner feeds thieves one task at a time, the next
+// task is usually a few hundred nanoseconds away (Go's spinning Ms make the same bet).
+constexpr int kSearchRounds = 64;
 
 std::coroutine_handle<> as_handle(void* address) noexcept {
   return std::coroutine_handle<>::from_address(address);
@@ -100,10 +105,16 @@ std::coroutine_handle<> Worker::search() {
     if (!core_.idle().try_begin_search()) return {};
     searching_ = true;
   }
-  std::coroutine_handle<> found = take_from_global();
-  if (!found) found = steal_from_others();
-  if (found) end_search();
-  return found;
+  for (int round = 0; round < kSearchRounds && !core_.stopping(); ++round) {
+    std::coroutine_handle<> found = take_from_global();
+    if (!found) found = steal_from_others();
+    if (found) {
+      end_search();
+      return found;
+    }
+    cpu_relax();
+  }
+  return {};
 }
 
 void Worker::end_search() noexcept {

@@ -8,6 +8,8 @@
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
 
+#include "task/task_slots.h"
+
 namespace tiny_coro::detail {
 
 class SchedulerCore;
@@ -28,9 +30,11 @@ class Worker {
   bool approx_has_work() const noexcept { return !queue_.approx_empty(); }
   void unpark() noexcept { parker_.unpark(); }
   SchedulerCore& core() const noexcept { return core_; }
+  // Tasks spawned on this worker's thread (owner-only table, see task/task_slots.h).
+  TaskSlots& spawned_tasks() noexcept { return spawned_tasks_; }
 
-  // After the thread has exited: forgets every queued handle (their frames are owned by the
-  // task registry and destroyed by shutdown).
+  // After the thread has exited: forgets every queued handle (their frames belong to the
+  // tasks in the TaskSlots tables, which shutdown destroys).
   void discard_queued() noexcept;
 
   static Worker* current() noexcept;
@@ -47,6 +51,7 @@ class Worker {
   const std::size_t index_;
   StealQueue<void*> queue_;
   Parker parker_;
+  TaskSlots spawned_tasks_;
   // Owner-only state.
   void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
   std::vector<void*> deferred_;    // yielded tasks, oldest first

@@ -2,11 +2,21 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <new>
+#include <vector>
 
 #include <tiny_coro/detail/atomic.h>
 
 namespace tiny_coro::detail {
+
+#ifdef TINY_CORO_ASAN
+
+void* allocate_frame(std::size_t size) { return ::operator new(size); }
+void free_frame(void* frame, std::size_t) noexcept { ::operator delete(frame); }
+
+#else
+
 namespace {
 
 // Size classes of 64 bytes up to 1 KiB cover the frames the runtime's own tasks and typical
@@ -14,9 +24,14 @@ namespace {
 constexpr std::size_t kGranule = 64;
 constexpr std::size_t kClasses = 16;
 constexpr std::size_t kMaxCachedSize = kGranule * kClasses;
-// Per class and thread: enough to absorb a burst of short tasks, small enough that a thread
-// that only frees (its frames were made elsewhere) does not hoard memory.
-constexpr std::uint32_t kMaxBlocksPerClass = 1024;
+// A thread keeps up to two batches per class. Beyond that a batch moves to the shared depot;
+// an empty thread takes a batch back from it. One lock per batch lets frames flow from the
+// threads that free them (thieves) back to the threads that make them (spawners) — without
+// it, a producer/consumer pair of workers pays malloc plus a cross-thread free per task.
+constexpr std::uint32_t kBatch = 256;
+constexpr std::uint32_t kMaxBlocksPerClass = 2 * kBatch;
+// The depot's bound per class; past it blocks go back to the system.
+constexpr std::size_t kMaxDepotBatches = 64;
 
 struct FreeBlock {
   FreeBlock* next;
@@ -31,14 +46,59 @@ struct FrameCache {
 };
 thread_local FrameCache tl_cache;
 
+void delete_list(FreeBlock* block) noexcept {
+  while (block != nullptr) {
+    FreeBlock* next = block->next;
+    ::operator delete(block);
+    block = next;
+  }
+}
+
+class Depot {
+ public:
+  // Takes ownership of a list of kBatch blocks, or frees it if the depot is full.
+  void give(std::size_t size_class, FreeBlock* batch) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      auto& batches = batches_[size_class];
+      if (batches.size() < kMaxDepotBatches) {
+        batches.push_back(batch);
+        return;
+      }
+    }
+    delete_list(batch);
+  }
+  FreeBlock* take(std::size_t size_class) noexcept {
+    std::lock_guard lock(mutex_);
+    auto& batches = batches_[size_class];
+    if (batches.empty()) return nullptr;
+    FreeBlock* batch = batches.back();
+    batches.pop_back();
+    return batch;
+  }
+  ~Depot() {
+    for (auto& batches : batches_) {
+      for (FreeBlock* batch : batches) delete_list(batch);
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::array<std::vector<FreeBlock*>, kClasses> batches_;
+};
+
+Depot& depot() noexcept {
+  // Leaked deliberately: threads may free frames during static destruction.
+  static Depot* instance = new Depot();
+  return *instance;
+}
+
 struct FrameCacheCleaner {
   ~FrameCacheCleaner() {
     tl_cache.closed = true;
     for (std::size_t c = 0; c < kClasses; ++c) {
-      while (FreeBlock* block = tl_cache.heads[c]) {
-        tl_cache.heads[c] = block->next;
-        ::operator delete(block);
-      }
+      delete_list(tl_cache.heads[c]);
+      tl_cache.heads[c] = nullptr;
       tl_cache.counts[c] = 0;
     }
   }
@@ -49,40 +109,43 @@ constexpr std::size_t size_class(std::size_t size) noexcept { return (size - 1) 
 
 }  // namespace
 
-#ifdef TINY_CORO_ASAN
-
-void* allocate_frame(std::size_t size) { return ::operator new(size); }
-void free_frame(void* frame, std::size_t) noexcept { ::operator delete(frame); }
-
-#else
-
 void* allocate_frame(std::size_t size) {
   if (size > kMaxCachedSize) return ::operator new(size);
   const std::size_t c = size_class(size);
+  if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
+    (void)&tl_cleaner;  // odr-use: registers this thread's cleaner before its cache fills
+    if (FreeBlock* batch = depot().take(c)) {
+      tl_cache.heads[c] = batch;
+      tl_cache.counts[c] = kBatch;
+    }
+  }
   if (FreeBlock* block = tl_cache.heads[c]) {
     tl_cache.heads[c] = block->next;
     --tl_cache.counts[c];
     return block;
   }
-  (void)&tl_cleaner;  // odr-use: registers this thread's cleaner before its cache fills
   return ::operator new((c + 1) * kGranule);
 }
 
 void free_frame(void* frame, std::size_t size) noexcept {
-  if (size > kMaxCachedSize) {
+  if (size > kMaxCachedSize || tl_cache.closed) {
     ::operator delete(frame);
     return;
   }
   const std::size_t c = size_class(size);
-  if (tl_cache.closed || tl_cache.counts[c] >= kMaxBlocksPerClass) {
-    ::operator delete(frame);
-    return;
-  }
   if (tl_cache.counts[c] == 0) (void)&tl_cleaner;  // a thread that only frees needs it too
   auto* block = static_cast<FreeBlock*>(frame);
   block->next = tl_cache.heads[c];
   tl_cache.heads[c] = block;
-  ++tl_cache.counts[c];
+  if (++tl_cache.counts[c] < kMaxBlocksPerClass) return;
+  // Full: hand the newest kBatch blocks to the depot in one piece.
+  FreeBlock* batch = tl_cache.heads[c];
+  FreeBlock* last = batch;
+  for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
+  tl_cache.heads[c] = last->next;
+  last->next = nullptr;
+  tl_cache.counts[c] -= kBatch;
+  depot().give(c, batch);
 }
 
 #endif

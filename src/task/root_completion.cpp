@@ -8,7 +8,7 @@
 
 #include <tiny_coro/join_handle.h>
 
-#include "task/task_registry.h"
+#include "task/task_slots.h"
 
 namespace tiny_coro::detail {
 namespace {
@@ -25,7 +25,7 @@ bool release_scheduler_reference(PromiseBase& promise, std::coroutine_handle<> s
 }  // namespace
 
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
-  promise.registry_->remove(promise);
+  TaskSlots::remove(promise);
   // acq_rel: release publishes the result to the joiner (pairs with its acquire loads and
   // CAS); acquire sees a joiner's frame or a detacher's last use before we act on them.
   const std::uintptr_t joiner = promise.join_state_.exchange(kJoinCompleted,

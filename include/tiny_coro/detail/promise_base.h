@@ -10,7 +10,6 @@
 
 namespace tiny_coro::detail {
 
-class TaskRegistry;
 class PromiseBase;
 
 // The join word of a spawned task. Its values:
@@ -49,7 +48,7 @@ class PromiseBase {
       PromiseBase& promise = self.promise();
       // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
       if (promise.continuation_) return promise.continuation_;
-      if (promise.registry_ != nullptr) return complete_root(promise, self);
+      if (promise.registry_slot_ != nullptr) return complete_root(promise, self);
       return std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -73,18 +72,16 @@ class PromiseBase {
     return false;
   }
 
-  // --- state shared with Task, JoinHandle, the scheduler and the task registry ---
+  // --- state shared with Task, JoinHandle and the scheduler ---
   std::coroutine_handle<> continuation_;  // the coroutine awaiting this one, if any
   std::exception_ptr exception_;
   // Owners of the frame: a Task or a raw pointer from detach(); for a spawned task the
   // scheduler (until completion or shutdown) plus the JoinHandle.
   std::atomic<std::uint32_t> ref_count_{1};
-  std::uint32_t registry_shard_ = 0;          // which registry list holds a spawned task
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
-  TaskRegistry* registry_ = nullptr;          // non-null: this frame is a spawned root task
-  void* frame_ = nullptr;                     // a spawned task's own frame, for shutdown
-  PromiseBase* registry_prev_ = nullptr;      // links in the registry's list (under its lock)
-  PromiseBase* registry_next_ = nullptr;
+  // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
+  std::atomic<PromiseBase*>* registry_slot_ = nullptr;
+  void* frame_ = nullptr;  // a spawned task's own frame, for shutdown
 };
 
 }  // namespace tiny_coro::detail

@@ -1,0 +1,194 @@
+// Runtime workloads, all on 2 workers, mirroring bench/asio/runtime_asio_bench.cpp:
+//   spawn_many     one task spawns 1,000,000 empty tasks; done when all ran
+//   chained_spawn  each task spawns the next, 1,000,000 deep
+//   yield_many     1,000 tasks x 1,000 yield_now()
+//   skynet         1,000,000-leaf 10-ary tree; sums come back through JoinHandles
+//   timers         100,000 tasks sleeping 10 ms; done when all woke
+// `runtime_bench --rss-per-sleeper` instead prints the resident memory per suspended
+// sleeping task with 1,000,000 sleepers (frames, timer nodes, heap, registry: everything).
+// Each benchmark is one iteration, repeated; the reported figure is the median.
+#include <tiny_coro/scheduler.h>
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <latch>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tiny_coro::JoinHandle;
+using tiny_coro::Scheduler;
+using tiny_coro::Task;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kWorkers = 2;
+
+void check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "benchmark result wrong: %s\n", what);
+    std::abort();
+  }
+}
+
+void per_item(benchmark::State& state, const char* name, double items) {
+  state.counters[name] = benchmark::Counter(items, benchmark::Counter::kIsIterationInvariantRate |
+                                                       benchmark::Counter::kInvert);
+}
+
+// --- spawn_many ---
+Task<void> empty_task(std::latch& done) {
+  done.count_down();
+  co_return;
+}
+Task<void> spawn_many(Scheduler& sched, std::latch& done, int n) {
+  for (int i = 0; i < n; ++i) sched.spawn(empty_task(done));
+  co_return;
+}
+void BM_spawn_many(benchmark::State& state) {
+  constexpr int kTasks = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    std::latch done(kTasks);
+    sched.spawn(spawn_many(sched, done, kTasks));
+    done.wait();
+  }
+  per_item(state, "ns_per_task", kTasks);
+}
+
+// --- chained_spawn ---
+Task<void> chain(Scheduler& sched, std::latch& done, int remaining) {
+  if (remaining == 0) {
+    done.count_down();
+  } else {
+    sched.spawn(chain(sched, done, remaining - 1));
+  }
+  co_return;
+}
+void BM_chained_spawn(benchmark::State& state) {
+  constexpr int kDepth = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    std::latch done(1);
+    sched.spawn(chain(sched, done, kDepth));
+    done.wait();
+  }
+  per_item(state, "ns_per_spawn", kDepth);
+}
+
+// --- yield_many ---
+Task<void> yielder(std::latch& done, int yields) {
+  for (int i = 0; i < yields; ++i) co_await tiny_coro::yield_now();
+  done.count_down();
+}
+Task<void> spawn_yielders(Scheduler& sched, std::latch& done, int tasks, int yields) {
+  for (int i = 0; i < tasks; ++i) sched.spawn(yielder(done, yields));
+  co_return;
+}
+void BM_yield_many(benchmark::State& state) {
+  constexpr int kTasks = 1000;
+  constexpr int kYields = 1000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    std::latch done(kTasks);
+    sched.spawn(spawn_yielders(sched, done, kTasks, kYields));
+    done.wait();
+  }
+  per_item(state, "ns_per_yield", double(kTasks) * kYields);
+}
+
+// --- skynet ---
+Task<long> skynet(Scheduler& sched, long num, long size) {
+  if (size == 1) co_return num;
+  JoinHandle<long> children[10];
+  const long child_size = size / 10;
+  for (long i = 0; i < 10; ++i) children[i] = sched.spawn(skynet(sched, num + i * child_size, child_size));
+  long sum = 0;
+  for (auto& child : children) sum += co_await std::move(child);
+  co_return sum;
+}
+void BM_skynet(benchmark::State& state) {
+  constexpr long kLeaves = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    const long sum = sched.block_on(skynet(sched, 0, kLeaves));
+    check(sum == kLeaves * (kLeaves - 1) / 2, "skynet sum");
+    benchmark::DoNotOptimize(sum);
+  }
+  per_item(state, "ns_per_task", 1'111'111);
+}
+
+// --- timers ---
+Task<void> sleeper(Scheduler& sched, std::latch& done, std::chrono::milliseconds d) {
+  co_await tiny_coro::sleep_for(sched, d);
+  done.count_down();
+}
+Task<void> spawn_sleepers(Scheduler& sched, std::latch& done, int n, std::chrono::milliseconds d) {
+  for (int i = 0; i < n; ++i) sched.spawn(sleeper(sched, done, d));
+  co_return;
+}
+void BM_timers(benchmark::State& state) {
+  constexpr int kSleepers = 100'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    std::latch done(kSleepers);
+    sched.spawn(spawn_sleepers(sched, done, kSleepers, 10ms));
+    done.wait();
+  }
+}
+
+#define RUNTIME_BENCH(fn)                                                                    \
+  BENCHMARK(fn)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(7) \
+      ->ReportAggregatesOnly(true)
+RUNTIME_BENCH(BM_spawn_many);
+RUNTIME_BENCH(BM_chained_spawn);
+RUNTIME_BENCH(BM_yield_many);
+RUNTIME_BENCH(BM_skynet);
+RUNTIME_BENCH(BM_timers);
+
+long resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
+  }
+  return -1;
+}
+
+Task<void> counted_sleeper(Scheduler& sched, std::atomic<long>& suspended) {
+  suspended.fetch_add(1, std::memory_order_relaxed);
+  co_await tiny_coro::sleep_for(sched, 3600s);
+}
+
+int rss_per_sleeper() {
+  constexpr long kSleepers = 1'000'000;
+  Scheduler sched(kWorkers);
+  std::atomic<long> suspended{0};
+  const long before = resident_bytes();
+  for (long i = 0; i < kSleepers; ++i) sched.spawn(counted_sleeper(sched, suspended));
+  while (sched.reactor()->pending_timers() < static_cast<std::size_t>(kSleepers)) {
+    std::this_thread::sleep_for(1ms);  // polling a gauge, not synchronising a test
+  }
+  const long after = resident_bytes();
+  std::printf("tiny_coro_bytes_per_sleeper %ld\n", (after - before) / kSleepers);
+  sched.shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rss-per-sleeper") == 0) return rss_per_sleeper();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,45 @@
+#include "task/task_slots.h"
+
+namespace tiny_coro::detail {
+
+void TaskSlots::refill() {
+  for (auto& chunk : chunks_) {
+    for (std::size_t i = 0; i < kChunkSlots; ++i) {
+      // acquire: pairs with remove(); the finished task no longer touches the slot.
+      if (chunk[i].load(std::memory_order_acquire) == nullptr) free_.push_back(&chunk[i]);
+    }
+  }
+  // Mostly full: grow, so that the next sweep is at least as far away as this one was long.
+  if (free_.size() * 2 < chunks_.size() * kChunkSlots || chunks_.empty()) {
+    const std::size_t grow = chunks_.empty() ? 1 : chunks_.size();
+    for (std::size_t c = 0; c < grow; ++c) {
+      auto chunk = std::make_unique<Slot[]>(kChunkSlots);
+      for (std::size_t i = 0; i < kChunkSlots; ++i) free_.push_back(&chunk[i]);
+      chunks_.push_back(std::move(chunk));
+    }
+  }
+}
+
+void TaskSlots::add(PromiseBase& task) {
+  if (free_.empty()) refill();
+  Slot* slot = free_.back();
+  free_.pop_back();
+  // relaxed: read by shutdown after the workers were joined, and cleared by the task itself.
+  slot->store(&task, std::memory_order_relaxed);
+  task.registry_slot_ = slot;
+}
+
+std::vector<PromiseBase*> TaskSlots::take_all() {
+  std::vector<PromiseBase*> tasks;
+  for (auto& chunk : chunks_) {
+    for (std::size_t i = 0; i < kChunkSlots; ++i) {
+      if (PromiseBase* task = chunk[i].exchange(nullptr, std::memory_order_acquire)) {
+        tasks.push_back(task);
+      }
+    }
+  }
+  free_.clear();
+  return tasks;
+}
+
+}  // namespace tiny_coro::detail
