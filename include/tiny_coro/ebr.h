@@ -69,13 +69,16 @@ class EbrManager {
 
   std::uint64_t epoch() const noexcept { return global_epoch_.load(std::memory_order_acquire); }
 
-  void pin(LocalState* state) noexcept {
-    if (state->pin_depth++ != 0) return;
+  // Returns true if this call pinned the thread, which includes a full fence (callers that
+  // need one right here may skip their own).
+  bool pin(LocalState* state) noexcept {
+    if (state->pin_depth++ != 0) return false;
     // relaxed load: any recent epoch is safe to record; advancing past it needs our consent.
     const std::uint64_t e = global_epoch_.load(std::memory_order_relaxed);
     state->pinned.store((e << 1) | 1, detail::around_fence(std::memory_order_relaxed));
     // StoreLoad: our pin must be visible to advancers before we read any shared pointer.
     detail::fence_seq_cst();
+    return true;
   }
   void unpin(LocalState* state) noexcept {
     if (--state->pin_depth != 0) return;
@@ -100,16 +103,19 @@ class EbrManager {
 // Pins the current thread for its scope. Never hold one across a suspension point or a park.
 class EbrGuard {
  public:
-  explicit EbrGuard(EbrManager::LocalState* state) noexcept : state_(state) {
-    EbrManager::get().pin(state_);
-  }
+  explicit EbrGuard(EbrManager::LocalState* state) noexcept
+      : state_(state), fenced_(EbrManager::get().pin(state_)) {}
   EbrGuard() noexcept : EbrGuard(EbrManager::local()) {}
   ~EbrGuard() { EbrManager::get().unpin(state_); }
   EbrGuard(const EbrGuard&) = delete;
   EbrGuard& operator=(const EbrGuard&) = delete;
 
+  // True if entering this guard issued a full fence (it was the outermost guard).
+  bool fenced() const noexcept { return fenced_; }
+
  private:
   EbrManager::LocalState* state_;
+  bool fenced_;
 };
 
 }  // namespace tiny_coro

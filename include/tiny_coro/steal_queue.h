@@ -92,11 +92,13 @@ class StealQueue {
 
   // Any thread. FIFO: takes the oldest item.
   Stolen<T> steal() noexcept {
-    EbrGuard guard;  // keeps the ring we read from alive even if the owner grows meanwhile
     // acquire: pairs with a previous thief's CAS of top_ (its slot read happened before).
     std::int64_t t = top_->load(detail::around_fence(std::memory_order_acquire));
-    // Read top_ before bottom_, with a StoreLoad barrier against pop()'s claim.
-    detail::fence_seq_cst();
+    // Keeps the ring we read from alive even if the owner grows it meanwhile. Pinning issues
+    // the full fence that must separate the loads of top_ and bottom_ (ordering us against
+    // pop()'s claim), so a fresh pin saves the second one, as in crossbeam's steal().
+    EbrGuard guard;
+    if (!guard.fenced()) detail::fence_seq_cst();
     // acquire: pairs with the release in push(), making the slot's content visible.
     const std::int64_t b = bottom_->load(detail::around_fence(std::memory_order_acquire));
     if (t >= b) return {StealStatus::kEmpty, T{}};

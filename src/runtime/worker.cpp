@@ -58,7 +58,11 @@ void Worker::schedule_local(std::coroutine_handle<> ready) noexcept {
   void* displaced = std::exchange(lifo_slot_, ready.address());
   if (displaced == nullptr) return;
   queue_.push(displaced);
-  core_.notify_parked();  // the displaced task is stealable now
+  // The displaced task is stealable now. Only the push that makes the queue non-empty runs
+  // the wake protocol: while it stays non-empty, the earlier push already woke a searcher (or
+  // everyone was busy, and a worker that goes idle searches before it parks). A stale size
+  // costs at most a missed wake-up, never a task: this worker runs its own queue anyway.
+  if (queue_.approx_size() == 1) core_.notify_parked();
 }
 
 void Worker::defer(std::coroutine_handle<> yielded) noexcept { deferred_.push_back(yielded.address()); }
