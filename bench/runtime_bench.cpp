@@ -142,14 +142,15 @@ void BM_timers(benchmark::State& state) {
   }
 }
 
-#define RUNTIME_BENCH(fn)                                                                    \
-  BENCHMARK(fn)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(7) \
-      ->ReportAggregatesOnly(true)
-RUNTIME_BENCH(BM_spawn_many);
-RUNTIME_BENCH(BM_chained_spawn);
-RUNTIME_BENCH(BM_yield_many);
-RUNTIME_BENCH(BM_skynet);
-RUNTIME_BENCH(BM_timers);
+// Named as in bench/asio/runtime_asio_bench.cpp, so bench/report_runtime.py can pair them.
+#define RUNTIME_BENCH(fn, name)                                                           \
+  BENCHMARK(fn)->Name(name)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1) \
+      ->Repetitions(7)->ReportAggregatesOnly(true)
+RUNTIME_BENCH(BM_spawn_many, "spawn_many");
+RUNTIME_BENCH(BM_chained_spawn, "chained_spawn");
+RUNTIME_BENCH(BM_yield_many, "yield_many");
+RUNTIME_BENCH(BM_skynet, "skynet");
+RUNTIME_BENCH(BM_timers, "timers");
 
 long resident_bytes() {
   std::ifstream status("/proc/self/status");

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Turns one run of bench/run_runtime.sh into the runtime section of docs/BENCHMARKS.md.
+
+Reads Google Benchmark JSON (medians of the repetitions) for tiny_coro and the Asio peer,
+the RSS-per-sleeper lines, and the StealQueue micro-benchmarks; writes a markdown table of
+medians and tiny_coro/Asio ratios between the markers in BENCHMARKS.md and a gnuplot bar chart.
+Only measured numbers are written; a workload missing from a run shows as "-".
+"""
+import json
+import pathlib
+import platform
+import re
+import subprocess
+import sys
+
+BEGIN = "<!-- runtime:begin -->"
+END = "<!-- runtime:end -->"
+
+# workload -> (items per run, per-item unit label, target text from the issue)
+WORKLOADS = {
+    "spawn_many": (1_000_000, "ns/task", "≤ 100 ns/task"),
+    "chained_spawn": (1_000_000, "ns/spawn", "≤ 50 ns/spawn"),
+    "yield_many": (1_000_000, "ns/yield", "≤ 20 ns/yield"),
+    "skynet": (1_111_111, "ns/task", "≤ 110 ms total"),
+    "timers": (100_000, "", "≤ 80 ms total"),
+}
+TARGET_CHECK = {
+    "spawn_many": lambda ms: ms * 1e6 / 1_000_000 <= 100,
+    "chained_spawn": lambda ms: ms * 1e6 / 1_000_000 <= 50,
+    "yield_many": lambda ms: ms * 1e6 / 1_000_000 <= 20,
+    "skynet": lambda ms: ms <= 110,
+    "timers": lambda ms: ms <= 80,
+}
+
+
+def medians(path):
+    """benchmark name -> median real time in ms."""
+    data = json.loads(pathlib.Path(path).read_text())
+    result = {}
+    for bench in data["benchmarks"]:
+        if bench.get("aggregate_name") != "median":
+            continue
+        name = bench["run_name"].split("/")[0]
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[bench["time_unit"]]
+        result[name] = bench["real_time"] * scale
+    return result, data["context"]
+
+
+def per_item_ns(path):
+    data = json.loads(pathlib.Path(path).read_text())
+    result = {}
+    for bench in data["benchmarks"]:
+        if bench.get("aggregate_name") != "median":
+            continue
+        name = bench["run_name"].split("/")[0]
+        result[name] = bench
+    return result
+
+
+def rss(path, key):
+    match = re.search(rf"{key} (\d+)", pathlib.Path(path).read_text())
+    return int(match.group(1)) if match else None
+
+
+def machine_line(context):
+    cpu = "unknown CPU"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = "?"
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", pathlib.Path("/proc/meminfo").read_text()).group(1))
+        mem_gib = f"{kib / 2**20:.0f}"
+    except (OSError, AttributeError):
+        pass
+    gxx = subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return (f"{context.get('num_cpus', '?')} × {cpu}, {mem_gib} GiB, Linux {platform.release()}, "
+            f"{gxx}, Boost 1.81, {context.get('date', '')}")
+
+
+def main():
+    out, doc, plot, command = sys.argv[1:5]
+    out = pathlib.Path(out)
+    ours, context = medians(out / "runtime_tiny_coro.json")
+    asio, _ = medians(out / "runtime_asio.json")
+    rows = []
+    plot_rows = []
+    for name, (items, unit, target) in WORKLOADS.items():
+        t = ours.get(name)
+        a = asio.get(name)
+        per = f"{t * 1e6 / items:.1f} {unit}" if (t is not None and unit) else "-"
+        met = ("met" if TARGET_CHECK[name](t) else "**not met**") if t is not None else "-"
+        ratio = f"{t / a:.3f}" if (t is not None and a) else "-"
+        rows.append(f"| {name} | {t:.1f} ms | {per} | {a:.1f} ms | {ratio} | {target}: {met} |"
+                    if t is not None and a is not None else f"| {name} | - | - | - | - | {target} |")
+        if t is not None and a is not None:
+            plot_rows.append((name, t, a))
+
+    ours_rss = rss(out / "rss_tiny_coro.txt", "tiny_coro_bytes_per_sleeper")
+    asio_rss = rss(out / "rss_asio.txt", "asio_bytes_per_sleeper")
+    rss_met = "met" if ours_rss is not None and ours_rss <= 400 else "**not met**"
+    rss_ratio = f"{ours_rss / asio_rss:.3f}" if ours_rss and asio_rss else "-"
+
+    sq = per_item_ns(out / "steal_queue.json")
+    sq_rows = []
+    for name, bench in sq.items():
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[bench["time_unit"]]
+        items = bench.get("items_per_second")
+        if items:
+            sq_rows.append(f"| {name} | {1e9 / items:.2f} ns/item | {items / 1e6:.1f} M items/s |")
+        else:
+            sq_rows.append(f"| {name} | {bench['real_time'] * scale:.2f} ns | - |")
+
+    section = [
+        BEGIN,
+        f"Command: `{command}` (one run; each figure is the median of the repetitions, 7 for",
+        "tiny_coro and 5 for Asio; ratio = tiny_coro time / Asio time, lower is better).",
+        f"Machine: {machine_line(context)}.",
+        "",
+        "| workload (2 workers) | tiny_coro | per item | Asio 1.81 | ratio | target |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        f"| bytes per sleeping task (1,000,000 sleepers, RSS delta) | {ours_rss} B | - | "
+        f"{asio_rss} B | {rss_ratio} | ≤ 400 B: {rss_met} |",
+        "",
+        "![tiny_coro vs Asio, time per workload (log scale)](img/runtime_vs_asio.png)",
+        "",
+        "StealQueue (owner push+pop on one thread; steal: one thief taking 1,000,000 items the",
+        "owner pushes):",
+        "",
+        "| benchmark | time per item | throughput |",
+        "|---|---|---|",
+        *sq_rows,
+        END,
+    ]
+
+    doc_path = pathlib.Path(doc)
+    text = doc_path.read_text() if doc_path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
+
+    data_file = out / "runtime_plot.dat"
+    data_file.write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in plot_rows))
+    pathlib.Path(plot).parent.mkdir(parents=True, exist_ok=True)
+    script = f"""
+set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
+set output '{plot}'
+set title 'Runtime workloads on 2 workers: median time (log scale, lower is better)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set ylabel 'ms'
+set grid ytics
+set key top left
+plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
+     '' using 3 title 'Boost.Asio 1.81' lc rgb '#c0504d'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    print("\n".join(section))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building, testing (and, with --bench, benchmarking)
+# tiny_coro needs. Idempotent: installs only what is missing. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
+          libbenchmark-dev python3)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libboost1.81-dev gnuplot-nox)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$package")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
