@@ -14,8 +14,9 @@
 //   * The epoch advances from e to e+1 only when every pinned thread has recorded e. Hence once
 //     the global epoch reaches e+2, no thread can still be pinned in an epoch <= e, and
 //     everything retired in e is unreachable: it is freed.
-//   * A thread that unregisters hands its unfreed garbage to the manager's orphan bag; the
-//     manager frees whatever is left when it is destroyed (at process exit), so nothing leaks.
+//   * A thread that unregisters hands its unfreed garbage to the manager's orphan bag, which
+//     is freed as soon as the epoch has moved on far enough. The manager itself lives until
+//     the process ends (threads of a static Scheduler may unregister during exit).
 #pragma once
 
 #include <atomic>
@@ -87,11 +88,14 @@ class EbrManager {
     state->pinned.store(0, std::memory_order_release);
   }
 
-  ~EbrManager();
+  EbrManager(const EbrManager&) = delete;
+  EbrManager& operator=(const EbrManager&) = delete;
 
  private:
   EbrManager() = default;
+  ~EbrManager() = default;
   bool try_advance();
+  std::size_t collect_orphans();
   std::size_t free_reachable_garbage(std::vector<LocalState::Retired>& bag, std::uint64_t now);
 
   std::atomic<std::uint64_t> global_epoch_{1};

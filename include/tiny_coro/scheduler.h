@@ -46,10 +46,16 @@ class Scheduler {
   JoinHandle<T> spawn(Task<T> task) {
     auto handle = task.handle();
     if (!handle) throw std::invalid_argument("tiny_coro: spawn of an empty Task");
-    (void)task.detach();  // the reference now belongs to the scheduler ...
+    // One reference for the scheduler (taken over from `task`) and one for the JoinHandle.
     // relaxed: the task is published to a worker by the queue push in submit().
-    handle.promise().ref_count_.store(2, std::memory_order_relaxed);  // ... and the JoinHandle
-    submit(handle.promise(), handle);
+    handle.promise().ref_count_.store(2, std::memory_order_relaxed);
+    try {
+      submit(handle.promise(), handle);
+    } catch (...) {
+      handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
+      throw;
+    }
+    (void)task.detach();
     return JoinHandle<T>(handle);
   }
 

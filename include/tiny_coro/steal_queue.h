@@ -141,8 +141,9 @@ class StealQueue {
   Buffer* grow(Buffer* old, std::int64_t t, std::int64_t b) {
     auto* bigger = new Buffer(old->capacity * 2);
     for (std::int64_t i = t; i < b; ++i) bigger->put(i, old->get(i));
-    // release: the copied slots are visible to a thief that acquires the new pointer.
-    buffer_->store(bigger, std::memory_order_release);
+    // release: the copied slots are visible to a thief that acquires the new pointer
+    // (seq_cst under TSan, standing in for the fence retire() issues right after).
+    buffer_->store(bigger, detail::around_fence(std::memory_order_release));
     EbrManager::get().retire(EbrManager::local(), old);
     return bigger;
   }

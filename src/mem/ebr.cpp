@@ -21,10 +21,11 @@ thread_local ThreadRegistration tl_registration;
 }  // namespace
 
 EbrManager& EbrManager::get() {
-  // Never destroyed before the threads that use it: a function-local static is destroyed after
-  // every thread_local of the main thread and after all other threads have been joined.
-  static EbrManager manager;
-  return manager;
+  // Never destroyed: a static Scheduler's workers may still be running (and unregistering)
+  // while function-local statics are torn down at exit. Whatever is still retired then stays
+  // reachable from here, so leak checkers do not count it.
+  static EbrManager* manager = new EbrManager();
+  return *manager;
 }
 
 EbrManager::LocalState* EbrManager::register_thread() {
@@ -52,11 +53,38 @@ void EbrManager::unregister_thread(LocalState* state) {
   }
   if (tl_registration.state == state) tl_registration.state = nullptr;
   delete state;
+  // Threads come and go with schedulers; free what they left behind once it is safe, rather
+  // than letting orphans pile up until exit.
+  collect_orphans();
+}
+
+std::size_t EbrManager::collect_orphans() {
+  // Two advances make everything retired before this call unreachable, unless a thread is
+  // still pinned in an old epoch (then what remains waits for a later collection).
+  try_advance();
+  try_advance();
+  const std::uint64_t now = global_epoch_.load(std::memory_order_acquire);
+  std::vector<LocalState::Retired> orphans;
+  {
+    std::lock_guard lock(registry_mutex_);
+    orphans.swap(orphans_);
+  }
+  const std::size_t freed = free_reachable_garbage(orphans, now);
+  if (!orphans.empty()) {
+    std::lock_guard lock(registry_mutex_);
+    orphans_.insert(orphans_.end(), orphans.begin(), orphans.end());
+  }
+  return freed;
 }
 
 void EbrManager::retire_raw(LocalState* state, void* ptr, void (*deleter)(void*)) {
-  // acquire: pairs with the acq_rel CAS in try_advance, so the epoch we file under is current.
-  state->garbage.push_back({ptr, deleter, global_epoch_.load(std::memory_order_acquire)});
+  // StoreLoad: the caller's unlinking store (e.g. StealQueue's new buffer pointer) must be
+  // visible before we read the epoch to file under. Otherwise a reader could pin a later
+  // epoch, still load the old pointer, and see it freed two advances after an epoch that
+  // was already stale when we read it (crossbeam fences in push_bag for the same reason).
+  detail::fence_seq_cst();
+  const std::uint64_t epoch = global_epoch_.load(detail::around_fence(std::memory_order_acquire));
+  state->garbage.push_back({ptr, deleter, epoch});
   if (++state->retires_since_collect >= kRetiresPerCollect) collect(state);
 }
 
@@ -96,27 +124,7 @@ std::size_t EbrManager::collect(LocalState* state) {
   state->retires_since_collect = 0;
   try_advance();
   const std::uint64_t now = global_epoch_.load(std::memory_order_acquire);
-  std::size_t freed = free_reachable_garbage(state->garbage, now);
-  std::vector<LocalState::Retired> orphans;
-  {
-    std::lock_guard lock(registry_mutex_);
-    orphans.swap(orphans_);
-  }
-  if (!orphans.empty()) {
-    freed += free_reachable_garbage(orphans, now);
-    std::lock_guard lock(registry_mutex_);
-    orphans_.insert(orphans_.end(), orphans.begin(), orphans.end());
-  }
-  return freed;
-}
-
-EbrManager::~EbrManager() {
-  // Process exit: no thread is pinned any more, so everything left is unreachable.
-  for (auto& retired : orphans_) retired.deleter(retired.ptr);
-  for (LocalState* state : participants_) {
-    for (auto& retired : state->garbage) retired.deleter(retired.ptr);
-    delete state;
-  }
+  return free_reachable_garbage(state->garbage, now) + collect_orphans();
 }
 
 }  // namespace tiny_coro

@@ -1,6 +1,8 @@
 #include "platform/epoll.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <ctime>
 
 #include "platform/system_error.h"
@@ -46,7 +48,10 @@ int Epoll::wait(std::span<epoll_event> events, std::chrono::nanoseconds timeout)
   if (!have_pwait2_) {
     // Millisecond fallback: round up so a timer is never reported due before its deadline.
     int ms = -1;
-    if (timeout.count() >= 0) ms = static_cast<int>((timeout.count() + 999'999) / 1'000'000);
+    if (timeout.count() >= 0) {
+      const long long rounded_up = (timeout.count() + 999'999) / 1'000'000;
+      ms = static_cast<int>(std::min<long long>(rounded_up, std::numeric_limits<int>::max()));
+    }
     n = ::epoll_wait(fd_.get(), events.data(), capacity, ms);
   }
   return n < 0 ? 0 : n;

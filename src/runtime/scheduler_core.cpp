@@ -36,8 +36,8 @@ Worker* SchedulerCore::current_worker() const noexcept {
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
   promise.frame_ = handle.address();
   if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
-    worker->spawned_tasks().add(promise);
-    worker->schedule_local(handle);
+    worker->spawned_tasks().add(promise);    // may throw; then nothing was submitted
+    worker->schedule_local(handle);          // no-throw (out of memory here terminates)
     return;
   }
   {
@@ -51,7 +51,12 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
       return;
     }
   }
-  global_.push(handle.address());
+  try {
+    global_.push(handle.address());
+  } catch (...) {
+    TaskSlots::remove(promise);  // not submitted after all: the caller still owns the frame
+    throw;
+  }
   notify_parked();
 }
 

@@ -226,3 +226,41 @@ TEST_P(SchedulerShapes, SkynetSumsEveryLeafExactlyOnce) {
 
 }  // namespace
 }  // namespace tiny_coro
+
+namespace tiny_coro {
+namespace {
+
+Task<void> nothing() { co_return; }
+
+Task<void> yield_once_then_flag(std::atomic<bool>& flag) {
+  co_await yield_now();
+  flag.store(true);
+}
+
+// Keeps its worker's LIFO slot busy: each child it spawns runs from the slot and resumes it.
+Task<long> spawn_until_flag(Scheduler& sched, std::atomic<bool>& flag, long limit) {
+  long rounds = 0;
+  while (!flag.load() && rounds < limit) {
+    co_await sched.spawn(nothing());
+    ++rounds;
+  }
+  co_return rounds;
+}
+
+Task<long> starve_attempt(Scheduler& sched, std::atomic<bool>& flag) {
+  auto yielder = sched.spawn(yield_once_then_flag(flag));
+  const long rounds = co_await sched.spawn(spawn_until_flag(sched, flag, 1'000'000));
+  co_await std::move(yielder);
+  co_return rounds;
+}
+
+TEST(Scheduler, AYieldedTaskRunsEvenWhileAnotherKeepsTheLifoSlotBusy) {
+  Scheduler sched(1);
+  std::atomic<bool> flag{false};
+  const long rounds = sched.block_on(starve_attempt(sched, flag));
+  EXPECT_TRUE(flag.load());
+  EXPECT_LT(rounds, 1'000'000) << "the yielded task only ran after the spinner gave up";
+}
+
+}  // namespace
+}  // namespace tiny_coro

@@ -2,9 +2,10 @@
 //
 // Loop (run): take the next task, resume it, repeat; with nothing to do, search, then park.
 // Where the next task comes from (next_local, then search):
-//   1. Every kFairnessInterval ticks, first the global queue and then the oldest task of our
-//      own queue (its top, as a thief would take it): neither can starve behind a worker
-//      whose LIFO slot and bottom keep refilling (Go checks its global queue every 61 ticks).
+//   1. Every kFairnessInterval ticks, first the global queue, then the oldest yielded task,
+//      then the oldest task of our own queue (its top, as a thief would take it): none can
+//      starve behind a worker whose LIFO slot and bottom keep refilling (Go checks its
+//      global queue every 61 ticks).
 //   2. The LIFO slot: the task spawned or woken last, whose data is hot in this cache.
 //   3. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
 //   4. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
@@ -72,7 +73,11 @@ void Worker::run() {
   EbrManager::get().register_thread();
   while (!core_.stopping()) {
     std::coroutine_handle<> task = next_local();
-    if (!task) task = search();
+    if (task && searching_) {
+      end_search();  // woken as a searcher, but found work before searching: stop counting
+    } else if (!task) {
+      task = search();
+    }
     if (task) {
       task.resume();
     } else {
@@ -85,6 +90,11 @@ void Worker::run() {
 std::coroutine_handle<> Worker::next_local() {
   if (++tick_ % kFairnessInterval == 0) {
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
+    if (!deferred_.empty()) {
+      void* yielded = deferred_.front();
+      deferred_.pop_front();
+      return as_handle(yielded);
+    }
     for (;;) {
       Stolen<void*> oldest = queue_.steal();
       if (oldest.status == StealStatus::kSuccess) return as_handle(oldest.value);

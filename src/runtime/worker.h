@@ -3,7 +3,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <deque>
 
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
@@ -54,7 +54,7 @@ class Worker {
   TaskSlots spawned_tasks_;
   // Owner-only state.
   void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
-  std::vector<void*> deferred_;    // yielded tasks, oldest first
+  std::deque<void*> deferred_;     // yielded tasks, oldest first
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;

@@ -2,8 +2,10 @@
 // every call (Asio's recycling allocator does the same): spawn-heavy workloads allocate and
 // free a frame per task, and the general-purpose allocator's locking and bookkeeping would
 // dominate. A frame may be freed on another thread than the one that made it; it then joins
-// that thread's cache. Each class keeps a bounded number of blocks; the rest go back to the
-// system. ASan builds bypass the cache so that use-after-free on a frame is still caught.
+// that thread's cache, and a cache that overflows passes a batch to a shared depot, from
+// which a thread whose cache ran dry takes a batch back (so frames flow from the workers
+// that finish tasks to the ones that spawn them). ASan builds bypass all of this so that
+// use-after-free on a frame is still caught.
 #pragma once
 
 #include <cstddef>
