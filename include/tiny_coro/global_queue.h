@@ -11,6 +11,8 @@
 #include <optional>
 #include <span>
 
+#include <tiny_coro/detail/cache_padded.h>
+
 namespace tiny_coro {
 
 template <class T>
@@ -20,14 +22,14 @@ class GlobalQueue {
     std::lock_guard lock(mutex_);
     items_.push_back(std::move(item));
     // release not needed: the length is a hint; consumers re-check under the mutex.
-    length_.store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);
   }
 
   void push_batch(std::span<T> batch) {
     if (batch.empty()) return;
     std::lock_guard lock(mutex_);
     items_.insert(items_.end(), batch.begin(), batch.end());
-    length_.store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);
   }
 
   std::optional<T> try_pop() {
@@ -36,7 +38,7 @@ class GlobalQueue {
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
-    length_.store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);
     return item;
   }
 
@@ -51,24 +53,25 @@ class GlobalQueue {
       items_.pop_front();
       ++n;
     }
-    length_.store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);
     return n;
   }
 
   // Racy snapshot; a worker that is about to park re-checks after its StoreLoad barrier.
-  std::size_t approx_size() const noexcept { return length_.load(std::memory_order_relaxed); }
+  std::size_t approx_size() const noexcept { return length_->load(std::memory_order_relaxed); }
   bool approx_empty() const noexcept { return approx_size() == 0; }
 
   void clear() {
     std::lock_guard lock(mutex_);
     items_.clear();
-    length_.store(0, std::memory_order_relaxed);
+    length_->store(0, std::memory_order_relaxed);
   }
 
  private:
   std::mutex mutex_;
   std::deque<T> items_;
-  std::atomic<std::size_t> length_{0};
+  // Its own line: idle workers poll it while searching; pushes and pops write it.
+  detail::CachePadded<std::atomic<std::size_t>> length_{0};
 };
 
 }  // namespace tiny_coro

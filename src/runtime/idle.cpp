@@ -13,25 +13,25 @@ bool Idle::should_notify(std::uint32_t state) const noexcept {
 }
 
 bool Idle::try_begin_search() noexcept {
-  const std::uint32_t state = state_.load(std::memory_order_seq_cst);
+  const std::uint32_t state = state_->load(std::memory_order_seq_cst);
   if (2 * (state & kSearchingMask) >= workers_) return false;
-  state_.fetch_add(1, std::memory_order_seq_cst);
+  state_->fetch_add(1, std::memory_order_seq_cst);
   return true;
 }
 
 bool Idle::end_search() noexcept {
   // seq_cst: this decrement and a waker's read of state_ are ordered in one total order.
-  return (state_.fetch_sub(1, std::memory_order_seq_cst) & kSearchingMask) == 1;
+  return (state_->fetch_sub(1, std::memory_order_seq_cst) & kSearchingMask) == 1;
 }
 
 std::optional<std::size_t> Idle::worker_to_notify() {
   // seq_cst: pairs with the RMWs of parking and searching workers (see the header's rules).
-  if (!should_notify(state_.load(std::memory_order_seq_cst))) return std::nullopt;
+  if (!should_notify(state_->load(std::memory_order_seq_cst))) return std::nullopt;
   std::lock_guard lock(mutex_);
-  if (!should_notify(state_.load(std::memory_order_seq_cst)) || sleepers_.empty()) {
+  if (!should_notify(state_->load(std::memory_order_seq_cst)) || sleepers_.empty()) {
     return std::nullopt;
   }
-  state_.fetch_add(kUnparkedOne + 1, std::memory_order_seq_cst);
+  state_->fetch_add(kUnparkedOne + 1, std::memory_order_seq_cst);
   const std::size_t worker = sleepers_.back();
   sleepers_.pop_back();
   return worker;
@@ -40,13 +40,13 @@ std::optional<std::size_t> Idle::worker_to_notify() {
 bool Idle::transition_to_parked(std::size_t worker, bool was_searching) {
   std::lock_guard lock(mutex_);
   const std::uint32_t decrement = kUnparkedOne + (was_searching ? 1u : 0u);
-  const std::uint32_t previous = state_.fetch_sub(decrement, std::memory_order_seq_cst);
+  const std::uint32_t previous = state_->fetch_sub(decrement, std::memory_order_seq_cst);
   sleepers_.push_back(worker);
   return was_searching && (previous & kSearchingMask) == 1;
 }
 
 std::size_t Idle::approx_searching() const noexcept {
-  return state_.load(std::memory_order_relaxed) & kSearchingMask;
+  return state_->load(std::memory_order_relaxed) & kSearchingMask;
 }
 
 }  // namespace tiny_coro::detail

@@ -23,6 +23,8 @@
 #include <optional>
 #include <vector>
 
+#include <tiny_coro/detail/cache_padded.h>
+
 namespace tiny_coro::detail {
 
 class Idle {
@@ -45,7 +47,9 @@ class Idle {
   bool should_notify(std::uint32_t state) const noexcept;
 
   const std::uint32_t workers_;
-  std::atomic<std::uint32_t> state_;
+  // Padded: thieves update it around every steal, so it must not share a line with anything
+  // the workers read on every task (the stop flag, the global queue's length).
+  CachePadded<std::atomic<std::uint32_t>> state_;
   std::mutex mutex_;
   std::vector<std::size_t> sleepers_;
 };

@@ -44,7 +44,7 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
     // Checked under the table's lock, which shutdown also takes to empty the table: a task
     // is either recorded before shutdown looks, or sees the flag.
     std::lock_guard lock(outside_tasks_mutex_);
-    if (!stopping_.load(std::memory_order_acquire)) {
+    if (!stopping_->load(std::memory_order_acquire)) {
       outside_tasks_.add(promise);
     } else {
       cancel_root(promise, handle);  // too late to run: ends as if shutdown had found it
@@ -102,7 +102,7 @@ void SchedulerCore::shutdown() noexcept {
   std::lock_guard lock(shutdown_mutex_);
   if (shut_down_) return;
   shut_down_ = true;
-  stopping_.store(true, std::memory_order_seq_cst);
+  stopping_->store(true, std::memory_order_seq_cst);
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
   reactor_.stop();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include <tiny_coro/detail/cache_padded.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/global_queue.h>
 #include <tiny_coro/reactor.h>
@@ -37,7 +38,7 @@ class SchedulerCore final : public Executor {
   // Racy check for any queued work anywhere (a parking worker's last look).
   bool approx_has_work() const noexcept;
 
-  bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
+  bool stopping() const noexcept { return stopping_->load(std::memory_order_relaxed); }
   std::size_t worker_count() const noexcept { return workers_.size(); }
   Worker& worker(std::size_t index) noexcept { return *workers_[index]; }
   GlobalQueue<void*>& global_queue() noexcept { return global_; }
@@ -56,7 +57,8 @@ class SchedulerCore final : public Executor {
   std::vector<std::thread> threads_;
   Reactor reactor_;
   // relaxed loads in the hot loop; the store is followed by unparks, which synchronise.
-  std::atomic<bool> stopping_{false};
+  // Padded: every worker reads it once per task, so no written field may share its line.
+  CachePadded<std::atomic<bool>> stopping_{false};
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
 };
