@@ -41,6 +41,15 @@ void per_item(benchmark::State& state, const char* name, double items) {
                                                        benchmark::Counter::kInvert);
 }
 
+// Runs one iteration: spawns the root task `start(done)` from main and waits until `count`
+// tasks have counted `done` down.
+template <class Start>
+void spawn_and_wait(Scheduler& sched, std::ptrdiff_t count, Start start) {
+  std::latch done(count);
+  sched.spawn(start(done));
+  done.wait();
+}
+
 // --- spawn_many ---
 Task<void> empty_task(std::latch& done) {
   done.count_down();
@@ -54,9 +63,7 @@ void BM_spawn_many(benchmark::State& state) {
   constexpr int kTasks = 1'000'000;
   Scheduler sched(kWorkers);
   for (auto _ : state) {
-    std::latch done(kTasks);
-    sched.spawn(spawn_many(sched, done, kTasks));
-    done.wait();
+    spawn_and_wait(sched, kTasks, [&](std::latch& done) { return spawn_many(sched, done, kTasks); });
   }
   per_item(state, "ns_per_task", kTasks);
 }
@@ -74,9 +81,7 @@ void BM_chained_spawn(benchmark::State& state) {
   constexpr int kDepth = 1'000'000;
   Scheduler sched(kWorkers);
   for (auto _ : state) {
-    std::latch done(1);
-    sched.spawn(chain(sched, done, kDepth));
-    done.wait();
+    spawn_and_wait(sched, 1, [&](std::latch& done) { return chain(sched, done, kDepth); });
   }
   per_item(state, "ns_per_spawn", kDepth);
 }
@@ -95,9 +100,8 @@ void BM_yield_many(benchmark::State& state) {
   constexpr int kYields = 1000;
   Scheduler sched(kWorkers);
   for (auto _ : state) {
-    std::latch done(kTasks);
-    sched.spawn(spawn_yielders(sched, done, kTasks, kYields));
-    done.wait();
+    spawn_and_wait(sched, kTasks,
+                   [&](std::latch& done) { return spawn_yielders(sched, done, kTasks, kYields); });
   }
   per_item(state, "ns_per_yield", double(kTasks) * kYields);
 }
@@ -136,9 +140,8 @@ void BM_timers(benchmark::State& state) {
   constexpr int kSleepers = 100'000;
   Scheduler sched(kWorkers);
   for (auto _ : state) {
-    std::latch done(kSleepers);
-    sched.spawn(spawn_sleepers(sched, done, kSleepers, 10ms));
-    done.wait();
+    spawn_and_wait(sched, kSleepers,
+                   [&](std::latch& done) { return spawn_sleepers(sched, done, kSleepers, 10ms); });
   }
 }
 
