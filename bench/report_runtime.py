@@ -91,6 +91,7 @@ def main():
     rss_ratio = f"{ours_rss / asio_rss:.3f}" if ours_rss and asio_rss else "-"
 
     sq, _ = median_entries(out / "steal_queue.json")
+    probe = re.findall(r"core_to_core_round_trip_ns (\d+)", (out / "core_to_core.txt").read_text())
     sq_rows = []
     for name, bench in sq.items():
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[bench["time_unit"]]
@@ -105,6 +106,9 @@ def main():
         f"Command: `{command}` (one run; each figure is the median of the repetitions, 7 for",
         "tiny_coro and 5 for Asio; ratio = tiny_coro time / Asio time, lower is better).",
         f"Machine: {machine_line(context)}.",
+        f"Cache-line round trip between the two cores (`core_to_core_probe`, before and after the",
+        f"run): {' ns, '.join(probe)} ns. This VM's host placement swings it between ~90 and",
+        "~430 ns, and the spawn-heavy workloads move with it (spawn_many about 2x).",
         "",
         "| workload (2 workers) | tiny_coro | per item | Asio 1.81 | ratio | target |",
         "|---|---|---|---|---|---|",
