@@ -7,6 +7,8 @@
 //      starve behind a worker whose LIFO slot and bottom keep refilling (Go checks its
 //      global queue every 61 ticks).
 //   2. The LIFO slot: the task spawned or woken last, whose data is hot in this cache.
+//      (A task it displaces goes to our queue; past 256 queued, to a batch that moves to the
+//      global queue 128 at a time, flushed at the latest when the running task returns.)
 //   3. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
 //   4. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
 //      and become stealable).
@@ -35,6 +37,10 @@ thread_local Worker* tl_current_worker = nullptr;
 
 // Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
 constexpr std::uint32_t kFairnessInterval = 61;
+// Local queue length beyond which new tasks spill to the global queue, and the batch size
+// they spill in (Tokio: a 256-slot ring that overflows half of itself).
+constexpr std::size_t kLocalQueueSoftLimit = 256;
+constexpr std::size_t kOverflowBatch = 128;
 // Upper bound on one global-queue batch (half a default StealQueue ring).
 constexpr std::size_t kMaxGlobalBatch = 128;
 // A lost steal race is retried this often per victim before moving on.
@@ -58,12 +64,26 @@ Worker* Worker::current() noexcept { return tl_current_worker; }
 void Worker::schedule_local(std::coroutine_handle<> ready) noexcept {
   void* displaced = std::exchange(lifo_slot_, ready.address());
   if (displaced == nullptr) return;
+  if (queue_.approx_size() >= kLocalQueueSoftLimit) {
+    // A long queue means we produce faster than thieves take one task at a time. Further
+    // tasks go to the global queue in batches, one lock per batch, so an idle worker takes
+    // a whole batch per visit instead of paying a steal per task (Tokio's overflow path).
+    overflow_.push_back(displaced);
+    if (overflow_.size() >= kOverflowBatch) flush_overflow();
+    return;
+  }
   queue_.push(displaced);
   // The displaced task is stealable now. Only the push that makes the queue non-empty runs
   // the wake protocol: while it stays non-empty, the earlier push already woke a searcher (or
   // everyone was busy, and a worker that goes idle searches before it parks). A stale size
   // costs at most a missed wake-up, never a task: this worker runs its own queue anyway.
   if (queue_.approx_size() == 1) core_.notify_parked();
+}
+
+void Worker::flush_overflow() noexcept {
+  core_.global_queue().push_batch(std::span<void*>(overflow_));
+  overflow_.clear();
+  core_.notify_parked();
 }
 
 void Worker::defer(std::coroutine_handle<> yielded) noexcept { deferred_.push_back(yielded.address()); }
@@ -80,6 +100,7 @@ void Worker::run() {
     }
     if (task) {
       task.resume();
+      if (!overflow_.empty()) flush_overflow();  // never keep tasks where no one can see them
     } else {
       park();
     }
@@ -184,6 +205,7 @@ void Worker::park() {
 void Worker::discard_queued() noexcept {
   lifo_slot_ = nullptr;
   deferred_.clear();
+  overflow_.clear();
   while (queue_.pop()) {
   }
 }

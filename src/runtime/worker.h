@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
@@ -46,6 +47,7 @@ class Worker {
   std::coroutine_handle<> steal_from_others();
   void end_search() noexcept;
   void park();
+  void flush_overflow() noexcept;
 
   SchedulerCore& core_;
   const std::size_t index_;
@@ -55,6 +57,7 @@ class Worker {
   // Owner-only state.
   void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
   std::deque<void*> deferred_;     // yielded tasks, oldest first
+  std::vector<void*> overflow_;    // spawns beyond the local queue's soft limit, next batch
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;
