@@ -45,10 +45,13 @@ constexpr std::size_t kOverflowBatch = 128;
 constexpr std::size_t kMaxGlobalBatch = 128;
 // A lost steal race is retried this often per victim before moving on.
 constexpr int kStealRetries = 4;
-// Rounds a searcher scans all queues before it parks (a few microseconds). Parking and being
-// woken cost a futex syscall each; when a spawner feeds thieves one task at a time, the next
-// task is usually a few hundred nanoseconds away (Go's spinning Ms make the same bet).
-constexpr int kSearchRounds = 64;
+// Rounds a searcher scans all queues before it parks (10-20 us; only half the workers may
+// search, so at most that much CPU is burnt per idle spell). Parking and being woken cost a
+// futex syscall each, and a spawner that hands over a batch of 128 every few microseconds
+// would otherwise find its thief asleep each time (Go's spinning Ms make the same bet).
+// bench/runtime_bench spawn_many: 64 rounds 158 ns/task, 256 rounds 85 ns/task with the
+// cores far apart; no change with them close.
+constexpr int kSearchRounds = 256;
 
 std::coroutine_handle<> as_handle(void* address) noexcept {
   return std::coroutine_handle<>::from_address(address);
