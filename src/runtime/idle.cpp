@@ -45,8 +45,4 @@ bool Idle::transition_to_parked(std::size_t worker, bool was_searching) {
   return was_searching && (previous & kSearchingMask) == 1;
 }
 
-std::size_t Idle::approx_searching() const noexcept {
-  return state_->load(std::memory_order_relaxed) & kSearchingMask;
-}
-
 }  // namespace tiny_coro::detail
