@@ -21,6 +21,11 @@ namespace tiny_coro {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
+// Where a reactor reads the time. The default is the steady clock; tests hand the Scheduler a
+// manual clock that moves only when told to, so timer tests jump instead of waiting.
+using NowFunction = TimePoint (*)() noexcept;
+inline TimePoint steady_now() noexcept { return Clock::now(); }
+
 // One armed timer. Lives wherever its waiter lives (usually an awaiter inside a suspended
 // coroutine frame); the reactor only links it. Fields other than `deadline` and `handle` are
 // the reactor's, written under its lock.
@@ -38,7 +43,7 @@ struct TimerNode {
 
 class Reactor {
  public:
-  explicit Reactor(detail::Executor& executor);
+  explicit Reactor(detail::Executor& executor, NowFunction clock = &steady_now);
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -67,9 +72,18 @@ class Reactor {
   void deregister(int fd) noexcept;
 
   std::size_t pending_timers() const;
+  // The earliest armed deadline, or TimePoint::max() when no timer is armed.
+  TimePoint next_deadline() const;
+
+  // The time as this reactor's clock tells it; timers compare deadlines against it.
+  TimePoint now() const noexcept { return now_(); }
+  // Makes the reactor thread look at its clock and timers again at once (after a manual
+  // clock moved). Any thread.
+  void wake() noexcept;
 
  private:
   class Impl;
+  NowFunction now_;
   std::unique_ptr<Impl> impl_;
 };
 

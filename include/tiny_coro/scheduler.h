@@ -36,6 +36,9 @@ class Scheduler {
  public:
   // `n` worker threads; 0 (and the default) means one per hardware thread.
   explicit Scheduler(std::size_t n = std::thread::hardware_concurrency());
+  // As above, with timers read from `clock` instead of the steady clock (e.g. a manual clock
+  // in tests; call reactor()->wake() after moving it).
+  Scheduler(std::size_t n, NowFunction clock);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

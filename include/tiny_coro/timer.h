@@ -1,7 +1,8 @@
 // Timers for coroutines: `co_await sleep_for(sched, 1000)` suspends the calling coroutine
 // for at least 1000 ms without holding its worker thread; `sleep_until` waits for a
 // steady_clock time point. The coroutine resumes on a worker, after the reactor thread saw
-// the deadline pass — never before it.
+// the deadline pass on the scheduler's clock (the steady clock unless the Scheduler was given
+// another) — never before it.
 #pragma once
 
 #include <chrono>
@@ -36,7 +37,7 @@ class [[nodiscard]] AsyncSleep {
     if (node_.armed()) reactor_.cancel_timer(node_);
   }
 
-  bool await_ready() const noexcept { return node_.deadline <= Clock::now(); }
+  bool await_ready() const noexcept { return node_.deadline <= reactor_.now(); }
   void await_suspend(std::coroutine_handle<> waiting) {
     node_.handle = waiting;
     reactor_.add_timer(node_);
@@ -54,8 +55,8 @@ inline AsyncSleep sleep_until(Scheduler& scheduler, TimePoint deadline) noexcept
 
 template <class Rep, class Period>
 AsyncSleep sleep_for(Scheduler& scheduler, std::chrono::duration<Rep, Period> duration) noexcept {
-  return sleep_until(scheduler,
-                     Clock::now() + std::chrono::ceil<Clock::duration>(duration));
+  Reactor& reactor = detail::reactor_of(scheduler);
+  return AsyncSleep(reactor, reactor.now() + std::chrono::ceil<Clock::duration>(duration));
 }
 
 // The manual's prototype: milliseconds.

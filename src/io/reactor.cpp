@@ -39,7 +39,7 @@ struct FdWaiters {
 
 class Reactor::Impl {
  public:
-  explicit Impl(detail::Executor& executor) : executor_(executor) {
+  Impl(detail::Executor& executor, NowFunction clock) : executor_(executor), now_(clock) {
     if (int err = epoll_.add(doorbell_.fd(), EPOLLIN, kDoorbellKey); err != 0) {
       errno = err;
       detail::throw_errno("epoll_ctl(eventfd)");
@@ -93,6 +93,14 @@ class Reactor::Impl {
     std::lock_guard lock(mutex_);
     return timers_.size();
   }
+
+  TimePoint next_deadline() {
+    std::lock_guard lock(mutex_);
+    const TimerNode* earliest = timers_.top();
+    return earliest != nullptr ? earliest->deadline : TimePoint::max();
+  }
+
+  void wake() noexcept { doorbell_.notify(); }
 
   void watch(int fd, std::coroutine_handle<> handle, bool for_write) {
     int err = 0;
@@ -157,7 +165,7 @@ class Reactor::Impl {
       return std::chrono::nanoseconds(-1);
     }
     sleeping_until_ = earliest->deadline;
-    return std::max(std::chrono::nanoseconds(0), earliest->deadline - Clock::now());
+    return std::max(std::chrono::nanoseconds(0), earliest->deadline - now_());
   }
 
   void dispatch_io(std::span<const epoll_event> events, std::vector<std::coroutine_handle<>>& ready) {
@@ -187,7 +195,7 @@ class Reactor::Impl {
   }
 
   void collect_due_timers(std::vector<std::coroutine_handle<>>& ready) {
-    const TimePoint now = Clock::now();
+    const TimePoint now = now_();
     std::lock_guard lock(mutex_);
     while (const TimerNode* earliest = timers_.top()) {
       if (earliest->deadline > now) break;
@@ -198,6 +206,7 @@ class Reactor::Impl {
   }
 
   detail::Executor& executor_;
+  const NowFunction now_;
   detail::Epoll epoll_;
   detail::EventFd doorbell_;
   std::array<epoll_event, kEventsPerWait> events_{};
@@ -211,7 +220,8 @@ class Reactor::Impl {
   std::thread thread_;
 };
 
-Reactor::Reactor(detail::Executor& executor) : impl_(std::make_unique<Impl>(executor)) {}
+Reactor::Reactor(detail::Executor& executor, NowFunction clock)
+    : now_(clock), impl_(std::make_unique<Impl>(executor, clock)) {}
 Reactor::~Reactor() = default;
 
 void Reactor::start() { impl_->start(); }
@@ -241,5 +251,7 @@ void Reactor::register_write(int fd, void* handle) {
 void Reactor::deregister(int fd) noexcept { impl_->forget(fd); }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }
+TimePoint Reactor::next_deadline() const { return impl_->next_deadline(); }
+void Reactor::wake() noexcept { impl_->wake(); }
 
 }  // namespace tiny_coro

@@ -5,8 +5,10 @@
 
 namespace tiny_coro {
 
-Scheduler::Scheduler(std::size_t n)
-    : core_(std::make_unique<detail::SchedulerCore>(n == 0 ? 1 : n)) {}
+Scheduler::Scheduler(std::size_t n) : Scheduler(n, &steady_now) {}
+
+Scheduler::Scheduler(std::size_t n, NowFunction clock)
+    : core_(std::make_unique<detail::SchedulerCore>(n == 0 ? 1 : n, clock)) {}
 
 Scheduler::~Scheduler() = default;
 

@@ -18,7 +18,8 @@
 
 namespace tiny_coro::detail {
 
-SchedulerCore::SchedulerCore(std::size_t workers) : idle_(workers), reactor_(*this) {
+SchedulerCore::SchedulerCore(std::size_t workers, NowFunction clock)
+    : idle_(workers), reactor_(*this, clock) {
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   reactor_.start();

@@ -25,7 +25,7 @@ class Worker;
 
 class SchedulerCore final : public Executor {
  public:
-  explicit SchedulerCore(std::size_t workers);
+  SchedulerCore(std::size_t workers, NowFunction clock);
   ~SchedulerCore();
 
   void submit(PromiseBase& promise, std::coroutine_handle<> handle);

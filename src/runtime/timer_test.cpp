@@ -8,7 +8,9 @@
 #include <mutex>
 #include <vector>
 
+#include "support/manual_clock.h"
 #include "support/scale.h"
+#include "support/wait_for.h"
 
 namespace tiny_coro {
 namespace {
@@ -90,9 +92,68 @@ TEST(Timers, ShutdownDisarmsTheTimersOfDestroyedTasks) {
   Scheduler sched(2);
   std::atomic<int> started{0};
   for (int i = 0; i < 100; ++i) sched.spawn(sleep_forever(sched, started));
-  while (sched.reactor()->pending_timers() < 100) std::this_thread::yield();
+  ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() == 100; }));
   sched.shutdown();
   EXPECT_EQ(sched.reactor()->pending_timers(), 0u);  // each awaiter cancelled its node
+}
+
+
+// --- under a manual clock: time moves only when the test moves it ---
+
+struct Wake {
+  Clock::duration slept;
+  bool on_time;  // the clock had reached the deadline when the sleeper resumed
+};
+
+Task<void> sleep_on_manual_clock(Scheduler& sched, Clock::duration d, std::mutex& m,
+                                 std::vector<Wake>& wakes) {
+  const TimePoint deadline = test::ManualClock::now() + d;
+  co_await sleep_for(sched, d);
+  const bool on_time = test::ManualClock::now() >= deadline;
+  std::lock_guard lock(m);
+  wakes.push_back({d, on_time});
+}
+
+TEST(ManualClockTimers, FireOneByOneInDeadlineOrderAndNeverBeforeTheClockGetsThere) {
+  Scheduler sched(2, &test::ManualClock::now);
+  std::mutex m;
+  std::vector<Wake> wakes;
+  for (int hours : {3, 1, 5, 2, 4}) {
+    sched.spawn(sleep_on_manual_clock(sched, std::chrono::hours(hours), m, wakes));
+  }
+  ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() == 5; }));
+  for (std::size_t fired = 1; fired <= 5; ++fired) {
+    ASSERT_TRUE(test::ManualClock::advance_to_next_timer(*sched.reactor()));
+    ASSERT_TRUE(test::wait_for([&] {
+      std::lock_guard lock(m);
+      return wakes.size() == fired;
+    }));
+    // The next deadline is an hour away on the manual clock: nothing else may have fired.
+    std::lock_guard lock(m);
+    EXPECT_EQ(wakes.size(), fired);
+  }
+  sched.shutdown();
+  ASSERT_EQ(wakes.size(), 5u);
+  for (std::size_t i = 0; i < wakes.size(); ++i) {
+    EXPECT_EQ(wakes[i].slept, std::chrono::hours(i + 1));
+    EXPECT_TRUE(wakes[i].on_time);
+  }
+}
+
+Task<bool> sleep_a_day(Scheduler& sched) {
+  const TimePoint start = test::ManualClock::now();
+  co_await sleep_for(sched, 24h);
+  co_return test::ManualClock::now() - start >= 24h;
+}
+
+TEST(ManualClockTimers, ADaysSleepEndsAsSoonAsTheClockJumps) {
+  Scheduler sched(1, &test::ManualClock::now);
+  auto handle = sched.spawn(sleep_a_day(sched));
+  ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() == 1; }));
+  EXPECT_FALSE(handle.is_finished());
+  ASSERT_TRUE(test::ManualClock::advance_to_next_timer(*sched.reactor()));
+  handle.wait_blocking();
+  EXPECT_TRUE(handle.take_result());
 }
 
 }  // namespace
