@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 
 #include <tiny_coro/detail/atomic.h>
@@ -111,6 +112,29 @@ class StealQueue {
       return {StealStatus::kRetry, T{}};
     }
     return {StealStatus::kSuccess, item};
+  }
+
+  // Owner only. Takes the `out.size()` oldest items at once (a single CAS on top_) if the
+  // queue holds at least that many plus `keep`; returns how many it took (all or nothing).
+  // Safe without the pop() protocol because the owner is the only one that moves bottom_:
+  // nothing can claim items at that end meanwhile, and thieves racing for the top lose their
+  // CAS (or make ours fail, and we retry with the new top). Used to spill half of a full
+  // queue to the global queue in one piece, as Tokio's push_overflow does.
+  std::size_t take_oldest(std::span<T> out, std::size_t keep) noexcept {
+    const auto n = static_cast<std::int64_t>(out.size());
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed);
+    Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    // acquire: pairs with the CAS of a thief, whose slot read happened before it.
+    std::int64_t t = top_->load(std::memory_order_acquire);
+    for (;;) {
+      if (b - t < n + static_cast<std::int64_t>(keep)) return 0;
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = buffer->get(t + i);
+      // On failure `t` is reloaded (acquire, as above) and we try again.
+      if (top_->compare_exchange_strong(t, t + n, std::memory_order_seq_cst,
+                                        std::memory_order_acquire)) {
+        return out.size();
+      }
+    }
   }
 
   // Racy snapshot for heuristics (parking decisions, stats); exact only when quiescent.

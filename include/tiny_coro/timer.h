@@ -1,8 +1,8 @@
 // Timers for coroutines: `co_await sleep_for(sched, 1000)` suspends the calling coroutine
-// for at least 1000 ms without holding its worker thread; `sleep_until` waits for a
-// steady_clock time point. The coroutine resumes on a worker, after the reactor thread saw
-// the deadline pass on the scheduler's clock (the steady clock unless the Scheduler was given
-// another) — never before it.
+// for at least 1000 ms without holding its worker thread; `sleep_until` waits for a time
+// point of the scheduler's clock — std::chrono::steady_clock unless the Scheduler was given
+// another, so take deadlines from `sched.reactor()->now()` when in doubt. The coroutine
+// resumes on a worker, after the reactor thread saw the deadline pass — never before it.
 #pragma once
 
 #include <chrono>

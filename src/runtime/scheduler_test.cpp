@@ -107,8 +107,8 @@ Task<void> fail_detached(std::latch& ran) {
 }
 
 TEST_P(SchedulerShapes, ADetachedTasksExceptionIsReportedAndStopsNothing) {
-  Scheduler sched(GetParam());
   std::latch ran(1);
+  Scheduler sched(GetParam());
   testing::internal::CaptureStderr();
   sched.spawn(fail_detached(ran));
   ran.wait();
@@ -146,9 +146,9 @@ Task<void> yield_ordering(Scheduler& sched, std::mutex& m, std::vector<int>& ord
 }
 
 TEST(Scheduler, YieldNowLetsTheOtherReadyTasksRunFirst) {
-  Scheduler sched(1);
   std::mutex m;
   std::vector<int> order;
+  Scheduler sched(1);
   sched.block_on(yield_ordering(sched, m, order));
   EXPECT_EQ(order, (std::vector<int>{2, 1, 0}));
 }
@@ -167,8 +167,8 @@ Task<void> spawn_yielders(Scheduler& sched, std::atomic<long>& yields, int tasks
 }
 
 TEST_P(SchedulerShapes, ManyTasksYieldingAllFinish) {
-  Scheduler sched(GetParam());
   std::atomic<long> yields{0};
+  Scheduler sched(GetParam());
   const int tasks = static_cast<int>(test::scaled(1000));
   sched.block_on(spawn_yielders(sched, yields, tasks, 100));
   EXPECT_EQ(yields.load(), tasks * 100L);
@@ -200,8 +200,8 @@ Task<void> nested_block_on(Scheduler& sched, bool& threw) {
 }
 
 TEST(Scheduler, BlockOnFromAWorkerThrowsInsteadOfDeadlocking) {
-  Scheduler sched(1);
   bool threw = false;
+  Scheduler sched(1);
   sched.block_on(nested_block_on(sched, threw));
   EXPECT_TRUE(threw);
 }
@@ -255,8 +255,8 @@ Task<long> starve_attempt(Scheduler& sched, std::atomic<bool>& flag) {
 }
 
 TEST(Scheduler, AYieldedTaskRunsEvenWhileAnotherKeepsTheLifoSlotBusy) {
-  Scheduler sched(1);
   std::atomic<bool> flag{false};
+  Scheduler sched(1);
   const long rounds = sched.block_on(starve_attempt(sched, flag));
   EXPECT_TRUE(flag.load());
   EXPECT_LT(rounds, 1'000'000) << "the yielded task only ran after the spinner gave up";

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,19 @@ TEST(StealQueue, WrapsAroundWithoutGrowingWhenDrainedInStep) {
   EXPECT_EQ(queue.capacity(), 4u);
 }
 
+TEST(StealQueue, TheOwnerTakesTheOldestItemsInOnePieceOrNotAtAll) {
+  StealQueue<std::uintptr_t, 4> queue;
+  for (std::uintptr_t i = 1; i <= 10; ++i) queue.push(i);
+  std::uintptr_t batch[4];
+  EXPECT_EQ(queue.take_oldest(std::span<std::uintptr_t>(batch), 7), 0u);  // would leave 6 < 7
+  ASSERT_EQ(queue.take_oldest(std::span<std::uintptr_t>(batch), 6), 4u);
+  EXPECT_EQ(batch[0], 1u);
+  EXPECT_EQ(batch[3], 4u);
+  EXPECT_EQ(queue.steal().value, 5u);  // thieves continue after the batch
+  EXPECT_EQ(queue.pop(), 10u);
+  EXPECT_EQ(queue.approx_size(), 4u);
+}
+
 // Oracle: each pushed item is taken exactly once, by the owner or one thief.
 void stress(int thieves, std::size_t items) {
   StealQueue<std::uintptr_t, 4> queue;  // tiny ring: growth and wrap-around all the time
@@ -78,6 +92,12 @@ void stress(int thieves, std::size_t items) {
         taken[*item].fetch_add(1, std::memory_order_relaxed);
         ++owner_took;
       }
+    }
+    if (i % 64 == 0) {  // and now and then takes a batch from the thieves' end
+      std::uintptr_t batch[8];
+      const std::size_t n = queue.take_oldest(std::span<std::uintptr_t>(batch), 1);
+      for (std::size_t k = 0; k < n; ++k) taken[batch[k]].fetch_add(1, std::memory_order_relaxed);
+      owner_took += n;
     }
   }
   while (auto item = queue.pop()) {

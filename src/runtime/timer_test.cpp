@@ -30,9 +30,9 @@ Task<void> sleepers_in_scrambled_order(Scheduler& sched, std::mutex& m, std::vec
 }
 
 TEST(Timers, WakeInDeadlineOrder) {
-  Scheduler sched(2);
-  std::mutex m;
+  std::mutex m;  // declared before the scheduler: tasks use them until shutdown
   std::vector<int> order;
+  Scheduler sched(2);
   sched.block_on(sleepers_in_scrambled_order(sched, m, order));
   EXPECT_EQ(order, (std::vector<int>{20, 40, 60, 80, 100}));
 }
@@ -75,8 +75,8 @@ Task<void> many_sleepers(Scheduler& sched, std::atomic<long>& woke, std::size_t 
 }
 
 TEST(Timers, AHundredThousandConcurrentSleepersAllWake) {
-  Scheduler sched(2);
   std::atomic<long> woke{0};
+  Scheduler sched(2);
   const std::size_t count = test::scaled(100'000);
   sched.block_on(many_sleepers(sched, woke, count));
   EXPECT_EQ(woke.load(), static_cast<long>(count));
@@ -89,8 +89,8 @@ Task<void> sleep_forever(Scheduler& sched, std::atomic<int>& started) {
 }
 
 TEST(Timers, ShutdownDisarmsTheTimersOfDestroyedTasks) {
-  Scheduler sched(2);
   std::atomic<int> started{0};
+  Scheduler sched(2);
   for (int i = 0; i < 100; ++i) sched.spawn(sleep_forever(sched, started));
   ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() == 100; }));
   sched.shutdown();
@@ -115,9 +115,9 @@ Task<void> sleep_on_manual_clock(Scheduler& sched, Clock::duration d, std::mutex
 }
 
 TEST(ManualClockTimers, FireOneByOneInDeadlineOrderAndNeverBeforeTheClockGetsThere) {
-  Scheduler sched(2, &test::ManualClock::now);
   std::mutex m;
   std::vector<Wake> wakes;
+  Scheduler sched(2, &test::ManualClock::now);
   for (int hours : {3, 1, 5, 2, 4}) {
     sched.spawn(sleep_on_manual_clock(sched, std::chrono::hours(hours), m, wakes));
   }
@@ -152,7 +152,7 @@ TEST(ManualClockTimers, ADaysSleepEndsAsSoonAsTheClockJumps) {
   ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() == 1; }));
   EXPECT_FALSE(handle.is_finished());
   ASSERT_TRUE(test::ManualClock::advance_to_next_timer(*sched.reactor()));
-  handle.wait_blocking();
+  ASSERT_TRUE(test::wait_for([&] { return handle.is_finished(); }));
   EXPECT_TRUE(handle.take_result());
 }
 

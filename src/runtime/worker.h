@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <vector>
 
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
@@ -47,7 +46,7 @@ class Worker {
   std::coroutine_handle<> steal_from_others();
   void end_search() noexcept;
   void park();
-  void flush_overflow() noexcept;
+  void spill_oldest() noexcept;
 
   SchedulerCore& core_;
   const std::size_t index_;
@@ -57,7 +56,6 @@ class Worker {
   // Owner-only state.
   void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
   std::deque<void*> deferred_;     // yielded tasks, oldest first
-  std::vector<void*> overflow_;    // spawns beyond the local queue's soft limit, next batch
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;
