@@ -13,9 +13,11 @@ bool Idle::should_notify(std::uint32_t state) const noexcept {
 }
 
 bool Idle::try_begin_search() noexcept {
-  const std::uint32_t state = state_->load(std::memory_order_seq_cst);
-  if (2 * (state & kSearchingMask) >= workers_) return false;
-  state_->fetch_add(1, std::memory_order_seq_cst);
+  std::uint32_t state = state_->load(std::memory_order_seq_cst);
+  // A CAS, not load-then-add: two workers must not both slip under the half-the-workers cap.
+  do {
+    if (2 * (state & kSearchingMask) >= workers_) return false;
+  } while (!state_->compare_exchange_weak(state, state + 1, std::memory_order_seq_cst));
   return true;
 }
 
