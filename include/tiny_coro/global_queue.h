@@ -26,9 +26,15 @@ class GlobalQueue {
   }
 
   void push_batch(std::span<T> batch) {
+    push_batch(batch, [](const T& item) { return item; });
+  }
+
+  // Pushes project(x) for each x of `batch`, under one lock acquisition.
+  template <class U, class Project>
+  void push_batch(std::span<U> batch, Project project) {
     if (batch.empty()) return;
     std::lock_guard lock(mutex_);
-    items_.insert(items_.end(), batch.begin(), batch.end());
+    for (auto& item : batch) items_.push_back(project(item));
     length_->store(items_.size(), std::memory_order_relaxed);
   }
 

@@ -76,11 +76,7 @@ void SchedulerCore::schedule_batch(std::span<std::coroutine_handle<>> ready) noe
     for (auto handle : ready) worker->schedule_local(handle);
     return;
   }
-  static_assert(sizeof(std::coroutine_handle<>) == sizeof(void*));
-  std::vector<void*> addresses;
-  addresses.reserve(ready.size());
-  for (auto handle : ready) addresses.push_back(handle.address());
-  global_.push_batch(std::span<void*>(addresses));
+  global_.push_batch(ready, [](std::coroutine_handle<> handle) { return handle.address(); });
   notify_parked();
 }
 

@@ -41,8 +41,9 @@ thread_local Worker* tl_current_worker = nullptr;
 // Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
 constexpr std::uint32_t kFairnessInterval = 61;
 // Local queue length at which its oldest half spills to the global queue (Tokio: a 256-slot
-// ring that overflows half of itself). bench/runtime_bench spawn_many with the cores far
-// apart: about 245 -> 160 ns per task; with them close: unchanged within noise.
+// ring that overflows half of itself). Tuned on bench/runtime_bench spawn_many, the workload
+// where one worker produces for the others: spilling roughly halved its time per task when
+// the two cores were far apart (see docs/BENCHMARKS.md for the current figures).
 constexpr std::size_t kLocalQueueSoftLimit = 256;
 constexpr std::size_t kSpillBatch = kLocalQueueSoftLimit / 2;
 // Upper bound on one global-queue batch (half a default StealQueue ring).
