@@ -21,6 +21,7 @@
 #include <thread>
 #include <utility>
 
+#include <tiny_coro/detail/executor.h>
 #include <tiny_coro/join_handle.h>
 #include <tiny_coro/reactor.h>
 #include <tiny_coro/task.h>
@@ -30,6 +31,11 @@ namespace tiny_coro {
 
 namespace detail {
 class SchedulerCore;
+}
+class Scheduler;
+namespace detail {
+// Where synchronisation primitives send the coroutines they wake.
+Executor& executor_of(Scheduler& scheduler) noexcept;
 }
 
 class Scheduler {
@@ -86,6 +92,7 @@ class Scheduler {
 
  private:
   void submit(detail::PromiseBase& promise, std::coroutine_handle<> handle);
+  friend detail::Executor& detail::executor_of(Scheduler& scheduler) noexcept;
 
   std::unique_ptr<detail::SchedulerCore> core_;
 };

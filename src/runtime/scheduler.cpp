@@ -23,6 +23,7 @@ void Scheduler::submit(detail::PromiseBase& promise, std::coroutine_handle<> han
 
 namespace detail {
 Reactor& reactor_of(Scheduler& scheduler) noexcept { return *scheduler.reactor(); }
+Executor& executor_of(Scheduler& scheduler) noexcept { return *scheduler.core_; }
 }  // namespace detail
 
 bool YieldAwaiter::await_ready() const noexcept { return detail::Worker::current() == nullptr; }

@@ -1,0 +1,99 @@
+// AsyncMutex: a mutex for coroutines. A contended lock() suspends the coroutine, never the
+// thread; unlock() hands the lock straight to the longest waiter (baton passing, FIFO: no
+// waiter starves and nobody can barge past the queue) and schedules it on the scheduler.
+//
+//   auto guard = co_await mutex.lock();   // ScopedLock: unlocks when it goes out of scope
+//
+// Where a waiter resumes: on a worker of the scheduler, queued by the unlock() that passed it
+// the lock (on that worker's LIFO slot when unlock() ran on a worker) — never inline inside
+// unlock(), so a chain of hand-offs cannot grow the stack. An uncontended lock/unlock is a
+// spin-lock round trip and a flag: no syscall, no allocation.
+#pragma once
+
+#include <coroutine>
+#include <mutex>
+#include <utility>
+
+#include <tiny_coro/detail/wait_list.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/spinlock.h>
+
+namespace tiny_coro {
+
+class AsyncMutex;
+
+// Holds an AsyncMutex locked; unlocks on destruction (or earlier with unlock()).
+class [[nodiscard]] ScopedLock {
+ public:
+  ScopedLock() noexcept = default;
+  explicit ScopedLock(AsyncMutex& mutex) noexcept : mutex_(&mutex) {}  // adopts a held lock
+  ScopedLock(ScopedLock&& other) noexcept : mutex_(std::exchange(other.mutex_, nullptr)) {}
+  ScopedLock& operator=(ScopedLock&& other) noexcept;
+  ScopedLock(const ScopedLock&) = delete;
+  ScopedLock& operator=(const ScopedLock&) = delete;
+  ~ScopedLock() { unlock(); }
+
+  bool owns_lock() const noexcept { return mutex_ != nullptr; }
+  void unlock() noexcept;
+
+ private:
+  AsyncMutex* mutex_ = nullptr;
+};
+
+class AsyncMutex {
+ public:
+  explicit AsyncMutex(Scheduler& scheduler) noexcept : scheduler_(scheduler) {}
+  AsyncMutex(const AsyncMutex&) = delete;
+  AsyncMutex& operator=(const AsyncMutex&) = delete;
+  // Precondition: unlocked, nobody waiting. The lock orders destruction after the last
+  // unlock()'s critical section on whatever worker ran it.
+  ~AsyncMutex() { std::lock_guard lock(guard_); }
+
+  // Locks it now if it is free; never suspends.
+  [[nodiscard]] bool try_lock() noexcept;
+  // Releases the lock, passing it to the first waiter if there is one.
+  void unlock() noexcept;
+
+  class [[nodiscard]] LockAwaiter {
+   public:
+    explicit LockAwaiter(AsyncMutex& mutex) noexcept : mutex_(mutex) {}
+    LockAwaiter(const LockAwaiter&) = delete;
+    LockAwaiter& operator=(const LockAwaiter&) = delete;
+    ~LockAwaiter();
+
+    bool await_ready() noexcept { return mutex_.try_lock(); }
+    bool await_suspend(std::coroutine_handle<> waiting) noexcept;
+    ScopedLock await_resume() noexcept { return ScopedLock(mutex_); }
+
+   private:
+    AsyncMutex& mutex_;
+    detail::WaitNode node_;
+  };
+  // `co_await m.lock()` yields a ScopedLock once this coroutine holds the mutex.
+  LockAwaiter lock() noexcept { return LockAwaiter(*this); }
+
+ private:
+  Scheduler& scheduler_;
+  SpinLock guard_;          // protects the two fields below
+  bool locked_ = false;     // held by someone (including a waiter it was handed to)
+  detail::WaitList waiters_;
+};
+
+inline ScopedLock& ScopedLock::operator=(ScopedLock&& other) noexcept {
+  if (this != &other) {
+    unlock();
+    mutex_ = std::exchange(other.mutex_, nullptr);
+  }
+  return *this;
+}
+
+inline void ScopedLock::unlock() noexcept {
+  if (mutex_ != nullptr) std::exchange(mutex_, nullptr)->unlock();
+}
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+using tiny_coro::AsyncMutex;
+using tiny_coro::ScopedLock;
+#endif

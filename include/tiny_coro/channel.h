@@ -1,0 +1,242 @@
+// Channel<T>: CSP-style communication between coroutines, any number of senders and
+// receivers, on any workers.
+//
+//   Channel<int> chan(sched, 2);            // capacity 2; 0 makes a rendezvous channel
+//   bool sent = co_await chan.send(42);     // suspends while full
+//   std::optional<int> v = co_await chan.recv();   // suspends while empty
+//   chan.close();                           // any thread
+//
+// * Capacity 0: send completes only once a receiver has taken the value (rendezvous).
+//   Capacity N: send completes once the value is delivered to a waiting receiver or buffered.
+// * Order: values arrive in the order their sends completed; waiting senders and receivers
+//   are served first come, first served.
+// * close(): wakes every waiter. recv() then still delivers everything buffered, and after
+//   that returns std::nullopt. send() on a closed channel returns false — it does not throw
+//   and does not silently drop: false tells the caller the value was not delivered (the
+//   value is destroyed with the awaiter). A sender waiting when close() comes gets false too.
+// * try_send / try_recv never suspend. try_send moves from its argument only on success.
+// * Where a waiter resumes: on a worker of the scheduler, queued by the operation or close()
+//   that completed it (on that worker's LIFO slot when it ran on a worker).
+// * A waiting coroutine destroyed by Scheduler::shutdown() unlinks itself; the Channel must
+//   outlive every coroutine that may wait on it.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <tiny_coro/detail/wait_list.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/spinlock.h>
+
+namespace tiny_coro {
+
+template <class T>
+class Channel {
+  static_assert(std::is_move_constructible_v<T>, "Channel values must be movable");
+
+  // Wait nodes of suspended senders and receivers (declared first: the awaiters embed them).
+  struct SendNode : detail::WaitNode {
+    T* value = nullptr;  // the waiting sender's value, moved out by whoever takes it
+    bool done = false;   // delivered (or buffered)
+  };
+  struct RecvNode : detail::WaitNode {
+    std::optional<T>* slot = nullptr;  // where a sender puts the value for this receiver
+  };
+
+ public:
+  Channel(Scheduler& scheduler, std::size_t capacity) noexcept
+      : scheduler_(scheduler), capacity_(capacity) {}
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  // Precondition: no coroutine waits on it. Taking the lock orders the destruction after the
+  // last operation's critical section, which may have run on a worker moments ago (the
+  // manual's Example 2 only sleeps before its channel goes out of scope).
+  ~Channel() { std::lock_guard lock(guard_); }
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool is_closed() const noexcept {
+    std::lock_guard lock(guard_);
+    return closed_;
+  }
+
+  class [[nodiscard]] SendAwaiter {
+   public:
+    SendAwaiter(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
+    SendAwaiter(const SendAwaiter&) = delete;
+    SendAwaiter& operator=(const SendAwaiter&) = delete;
+    ~SendAwaiter() { channel_.leave(node_, channel_.senders_); }
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> waiting) {
+      std::coroutine_handle<> wake;
+      {
+        std::lock_guard lock(channel_.guard_);
+        if (channel_.closed_) return false;  // node_.done stays false: not delivered
+        if (channel_.offer_locked(value_, wake)) {
+          node_.done = true;
+        } else {
+          node_.waiter = waiting;
+          node_.value = &value_;
+          channel_.senders_.push_back(node_);
+          return true;
+        }
+      }
+      channel_.wake(wake);
+      return false;
+    }
+    // True if the value was delivered or buffered; false if the channel was closed first.
+    bool await_resume() const noexcept { return node_.done; }
+
+   private:
+    Channel& channel_;
+    T value_;
+    SendNode node_;
+  };
+
+  class [[nodiscard]] RecvAwaiter {
+   public:
+    explicit RecvAwaiter(Channel& channel) noexcept : channel_(channel) {}
+    RecvAwaiter(const RecvAwaiter&) = delete;
+    RecvAwaiter& operator=(const RecvAwaiter&) = delete;
+    ~RecvAwaiter() { channel_.leave(node_, channel_.receivers_); }
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> waiting) {
+      std::coroutine_handle<> wake;
+      {
+        std::lock_guard lock(channel_.guard_);
+        if (!channel_.take_locked(result_, wake)) {
+          if (channel_.closed_) return false;  // drained and closed: nullopt
+          node_.waiter = waiting;
+          node_.slot = &result_;
+          channel_.receivers_.push_back(node_);
+          return true;
+        }
+      }
+      channel_.wake(wake);
+      return false;
+    }
+    // A value, or std::nullopt once the channel is closed and drained.
+    std::optional<T> await_resume() noexcept(std::is_nothrow_move_constructible_v<T>) {
+      return std::move(result_);
+    }
+
+   private:
+    Channel& channel_;
+    std::optional<T> result_;
+    RecvNode node_;
+  };
+
+  SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
+  RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
+
+  // Delivers or buffers `value` if that is possible right now; moves from it only then.
+  template <class U>
+    requires std::is_constructible_v<T, U&&>
+  [[nodiscard]] bool try_send(U&& value) {
+    std::coroutine_handle<> wake;
+    {
+      std::lock_guard lock(guard_);
+      if (closed_ || (receivers_.empty() && buffer_.size() >= capacity_)) return false;
+      T item(std::forward<U>(value));  // only now: a failed try_send leaves `value` alone
+      (void)offer_locked(item, wake);  // cannot fail: a receiver waits or there is room
+    }
+    wake_if(wake);
+    return true;
+  }
+
+  // A value if one is available right now (buffered, or from a waiting sender).
+  [[nodiscard]] std::optional<T> try_recv() {
+    std::optional<T> result;
+    std::coroutine_handle<> wake;
+    {
+      std::lock_guard lock(guard_);
+      if (!take_locked(result, wake)) return std::nullopt;
+    }
+    wake_if(wake);
+    return result;
+  }
+
+  // Any thread. Idempotent.
+  void close() {
+    std::vector<std::coroutine_handle<>> woken;
+    {
+      std::lock_guard lock(guard_);
+      if (closed_) return;
+      closed_ = true;
+      // Receivers wait only while the buffer is empty: they get nullopt. Senders get false.
+      while (detail::WaitNode* node = receivers_.pop_front()) woken.push_back(node->waiter);
+      while (detail::WaitNode* node = senders_.pop_front()) woken.push_back(node->waiter);
+    }
+    for (auto handle : woken) wake(handle);
+  }
+
+ private:
+
+  // Under guard_: hands `value` to the first waiting receiver, or buffers it if there is
+  // room. Sets `wake` to the receiver to resume. False (and `value` untouched) if neither.
+  bool offer_locked(T& value, std::coroutine_handle<>& wake) {
+    if (auto* receiver = static_cast<RecvNode*>(receivers_.pop_front())) {
+      receiver->slot->emplace(std::move(value));
+      wake = receiver->waiter;
+      return true;
+    }
+    if (buffer_.size() < capacity_) {
+      buffer_.push_back(std::move(value));
+      return true;
+    }
+    return false;
+  }
+
+  // Under guard_: takes the oldest value — from the buffer (refilling it from the first
+  // waiting sender) or straight from a waiting sender. Sets `wake` to the sender to resume.
+  bool take_locked(std::optional<T>& out, std::coroutine_handle<>& wake) {
+    auto* sender = static_cast<SendNode*>(senders_.pop_front());
+    if (!buffer_.empty()) {
+      out.emplace(std::move(buffer_.front()));
+      buffer_.pop_front();
+      if (sender != nullptr) buffer_.push_back(std::move(*sender->value));
+    } else if (sender != nullptr) {
+      out.emplace(std::move(*sender->value));
+    } else {
+      return false;
+    }
+    if (sender != nullptr) {
+      sender->done = true;
+      wake = sender->waiter;
+    }
+    return true;
+  }
+
+  void wake(std::coroutine_handle<> handle) { detail::executor_of(scheduler_).schedule(handle); }
+  void wake_if(std::coroutine_handle<> handle) {
+    if (handle) wake(handle);
+  }
+
+  // An awaiter going away: unlink it if it is still waiting (its frame is being destroyed).
+  void leave(detail::WaitNode& node, detail::WaitList& list) noexcept {
+    if (!node.linked) return;  // resumed normally: the waker unlinked it before scheduling
+    std::lock_guard lock(guard_);
+    if (node.linked) list.remove(node);
+  }
+
+  Scheduler& scheduler_;
+  const std::size_t capacity_;
+  mutable SpinLock guard_;  // protects everything below
+  std::deque<T> buffer_;
+  detail::WaitList senders_;
+  detail::WaitList receivers_;
+  bool closed_ = false;
+};
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+using tiny_coro::Channel;
+#endif

@@ -1,0 +1,65 @@
+// The waiter queue behind every tiny_coro synchronisation primitive: an intrusive FIFO of
+// nodes that live inside the awaiters of suspended coroutines, so waiting allocates nothing.
+// Not thread-safe by itself: each primitive guards its lists with its own SpinLock.
+//
+// Unlinking: a waker pops the node (clearing `linked`) under the lock and only then
+// schedules the coroutine, so a resumed awaiter can read `linked` without the lock. An
+// awaiter destroyed while still linked — its frame destroyed by Scheduler::shutdown() — takes
+// the lock and unlinks itself (WaitNode::leave), so no list ever points into a dead frame.
+#pragma once
+
+#include <coroutine>
+
+namespace tiny_coro::detail {
+
+struct WaitNode {
+  WaitNode* prev = nullptr;
+  WaitNode* next = nullptr;
+  std::coroutine_handle<> waiter;
+  bool linked = false;
+};
+
+class WaitList {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  WaitNode* front() const noexcept { return head_; }
+
+  void push_back(WaitNode& node) noexcept {
+    node.prev = tail_;
+    node.next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = &node;
+    } else {
+      head_ = &node;
+    }
+    tail_ = &node;
+    node.linked = true;
+  }
+
+  WaitNode* pop_front() noexcept {
+    WaitNode* node = head_;
+    if (node != nullptr) remove(*node);
+    return node;
+  }
+
+  void remove(WaitNode& node) noexcept {
+    if (node.prev != nullptr) {
+      node.prev->next = node.next;
+    } else {
+      head_ = node.next;
+    }
+    if (node.next != nullptr) {
+      node.next->prev = node.prev;
+    } else {
+      tail_ = node.prev;
+    }
+    node.prev = node.next = nullptr;
+    node.linked = false;
+  }
+
+ private:
+  WaitNode* head_ = nullptr;
+  WaitNode* tail_ = nullptr;
+};
+
+}  // namespace tiny_coro::detail
