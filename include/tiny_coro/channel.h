@@ -70,7 +70,7 @@ class Channel {
     SendAwaiter(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
     SendAwaiter(const SendAwaiter&) = delete;
     SendAwaiter& operator=(const SendAwaiter&) = delete;
-    ~SendAwaiter() { channel_.leave(node_, channel_.senders_); }
+    ~SendAwaiter() { detail::leave_if_linked(channel_.guard_, channel_.senders_, node_); }
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> waiting) {
@@ -104,7 +104,7 @@ class Channel {
     explicit RecvAwaiter(Channel& channel) noexcept : channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
     RecvAwaiter& operator=(const RecvAwaiter&) = delete;
-    ~RecvAwaiter() { channel_.leave(node_, channel_.receivers_); }
+    ~RecvAwaiter() { detail::leave_if_linked(channel_.guard_, channel_.receivers_, node_); }
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> waiting) {
@@ -217,13 +217,6 @@ class Channel {
   void wake(std::coroutine_handle<> handle) { detail::executor_of(scheduler_).schedule(handle); }
   void wake_if(std::coroutine_handle<> handle) {
     if (handle) wake(handle);
-  }
-
-  // An awaiter going away: unlink it if it is still waiting (its frame is being destroyed).
-  void leave(detail::WaitNode& node, detail::WaitList& list) noexcept {
-    if (!node.linked) return;  // resumed normally: the waker unlinked it before scheduling
-    std::lock_guard lock(guard_);
-    if (node.linked) list.remove(node);
   }
 
   Scheduler& scheduler_;

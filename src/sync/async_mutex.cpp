@@ -33,9 +33,7 @@ bool AsyncMutex::LockAwaiter::await_suspend(std::coroutine_handle<> waiting) noe
 }
 
 AsyncMutex::LockAwaiter::~LockAwaiter() {
-  if (!node_.linked) return;  // the usual case: resumed by unlock(), which unlinked us
-  std::lock_guard lock(mutex_.guard_);
-  if (node_.linked) mutex_.waiters_.remove(node_);
+  detail::leave_if_linked(mutex_.guard_, mutex_.waiters_, node_);
 }
 
 }  // namespace tiny_coro

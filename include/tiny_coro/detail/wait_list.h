@@ -9,6 +9,7 @@
 #pragma once
 
 #include <coroutine>
+#include <mutex>
 
 namespace tiny_coro::detail {
 
@@ -61,5 +62,15 @@ class WaitList {
   WaitNode* head_ = nullptr;
   WaitNode* tail_ = nullptr;
 };
+
+// An awaiter going away: unlinks `node` from `list` (guarded by `lock`) if it is still
+// waiting, i.e. its frame is being destroyed. The common case — resumed by a waker, which
+// unlinked the node before scheduling it — takes no lock.
+template <class Lock>
+void leave_if_linked(Lock& lock, WaitList& list, WaitNode& node) noexcept {
+  if (!node.linked) return;
+  std::lock_guard guard(lock);
+  if (node.linked) list.remove(node);
+}
 
 }  // namespace tiny_coro::detail

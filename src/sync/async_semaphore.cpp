@@ -1,0 +1,46 @@
+#include <tiny_coro/async_semaphore.h>
+
+namespace tiny_coro {
+
+bool Semaphore::try_acquire() noexcept {
+  std::lock_guard lock(guard_);
+  if (permits_ == 0) return false;
+  --permits_;
+  return true;
+}
+
+std::size_t Semaphore::approx_available() const noexcept {
+  std::lock_guard lock(guard_);
+  return permits_;
+}
+
+void Semaphore::release(std::size_t count) noexcept {
+  detail::WaitList woken;
+  {
+    std::lock_guard lock(guard_);
+    for (; count > 0; --count) {
+      detail::WaitNode* waiter = waiters_.pop_front();
+      if (waiter == nullptr) break;
+      woken.push_back(*waiter);  // the permit goes straight to it
+    }
+    permits_ += count;
+  }
+  // The nodes live in the waiters' frames: read each before its coroutine can run.
+  while (detail::WaitNode* waiter = woken.pop_front()) {
+    const std::coroutine_handle<> handle = waiter->waiter;
+    detail::executor_of(scheduler_).schedule(handle);
+  }
+}
+
+bool Semaphore::AcquireAwaiter::await_suspend(std::coroutine_handle<> waiting) noexcept {
+  std::lock_guard lock(semaphore_.guard_);
+  if (semaphore_.permits_ > 0) {
+    --semaphore_.permits_;
+    return false;
+  }
+  node_.waiter = waiting;
+  semaphore_.waiters_.push_back(node_);
+  return true;
+}
+
+}  // namespace tiny_coro
