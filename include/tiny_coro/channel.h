@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include <tiny_coro/detail/select_state.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/spinlock.h>
@@ -41,13 +42,29 @@ class Channel {
   static_assert(std::is_move_constructible_v<T>, "Channel values must be movable");
 
   // Wait nodes of suspended senders and receivers (declared first: the awaiters embed them).
-  struct SendNode : detail::WaitNode {
+  // A node of a select must win its select's claim before anyone completes it; a node whose
+  // select already chose another case is stale, and whoever pops it just drops it.
+  struct ChannelNode : detail::WaitNode {
+    detail::SelectState* select = nullptr;
+    std::size_t select_case = 0;
+    bool claim() noexcept { return select == nullptr || select->try_claim(select_case); }
+  };
+  struct SendNode : ChannelNode {
     T* value = nullptr;  // the waiting sender's value, moved out by whoever takes it
     bool done = false;   // delivered (or buffered)
   };
-  struct RecvNode : detail::WaitNode {
+  struct RecvNode : ChannelNode {
     std::optional<T>* slot = nullptr;  // where a sender puts the value for this receiver
   };
+
+  // The first waiting node of `list` that could be claimed (stale select nodes dropped).
+  template <class Node>
+  static Node* pop_claimed(detail::WaitList& list) noexcept {
+    while (auto* node = static_cast<Node*>(list.pop_front())) {
+      if (node->claim()) return node;
+    }
+    return nullptr;
+  }
 
  public:
   Channel(Scheduler& scheduler, std::size_t capacity) noexcept
@@ -78,7 +95,7 @@ class Channel {
       {
         std::lock_guard lock(channel_.guard_);
         if (channel_.closed_) return false;  // node_.done stays false: not delivered
-        if (channel_.offer_locked(value_, wake)) {
+        if (channel_.offer_locked([this]() -> T { return std::move(value_); }, wake)) {
           node_.done = true;
         } else {
           node_.waiter = waiting;
@@ -133,6 +150,84 @@ class Channel {
     RecvNode node_;
   };
 
+  // One receive for tiny_coro::select (select.h): after the select chose it, value() holds
+  // what was received, or std::nullopt if the channel was closed and drained.
+  class RecvCase {
+   public:
+    explicit RecvCase(Channel& channel) noexcept : channel_(channel) {}
+    RecvCase(const RecvCase&) = delete;
+    RecvCase& operator=(const RecvCase&) = delete;
+    ~RecvCase() { finish(); }
+
+    std::optional<T>& value() noexcept { return result_; }
+
+    // --- the protocol select() drives; every *_locked call holds this channel's lock ---
+    SpinLock& lock() const noexcept { return channel_.guard_; }
+    bool try_complete_locked(std::coroutine_handle<>& wake) {
+      return channel_.take_locked(result_, wake) || channel_.closed_;
+    }
+    void enqueue_locked(detail::SelectState& select, std::size_t index,
+                        std::coroutine_handle<> waiting) noexcept {
+      node_.select = &select;
+      node_.select_case = index;
+      node_.waiter = waiting;
+      node_.slot = &result_;
+      channel_.receivers_.push_back(node_);
+    }
+    // Always under the lock: a peer may have popped this losing case's node and still be
+    // inspecting it (its claim fails) when another case resumes the select.
+    void finish() noexcept {
+      std::lock_guard lock(channel_.guard_);
+      if (node_.linked) channel_.receivers_.remove(node_);
+    }
+    void wake(std::coroutine_handle<> handle) { channel_.wake(handle); }
+
+   private:
+    Channel& channel_;
+    std::optional<T> result_;
+    RecvNode node_;
+  };
+
+  // One send for tiny_coro::select: after the select chose it, sent() tells whether the value
+  // was delivered or buffered (false: the channel was closed).
+  class SendCase {
+   public:
+    SendCase(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
+    SendCase(const SendCase&) = delete;
+    SendCase& operator=(const SendCase&) = delete;
+    ~SendCase() { finish(); }
+
+    bool sent() const noexcept { return node_.done; }
+
+    SpinLock& lock() const noexcept { return channel_.guard_; }
+    bool try_complete_locked(std::coroutine_handle<>& wake) {
+      if (channel_.closed_) return true;  // done stays false
+      node_.done = channel_.offer_locked([this]() -> T { return std::move(value_); }, wake);
+      return node_.done;
+    }
+    void enqueue_locked(detail::SelectState& select, std::size_t index,
+                        std::coroutine_handle<> waiting) noexcept {
+      node_.select = &select;
+      node_.select_case = index;
+      node_.waiter = waiting;
+      node_.value = &value_;
+      channel_.senders_.push_back(node_);
+    }
+    void finish() noexcept {  // under the lock, for the reason given in RecvCase::finish
+      std::lock_guard lock(channel_.guard_);
+      if (node_.linked) channel_.senders_.remove(node_);
+    }
+    void wake(std::coroutine_handle<> handle) { channel_.wake(handle); }
+
+   private:
+    Channel& channel_;
+    T value_;
+    SendNode node_;
+  };
+
+  RecvCase recv_case() noexcept { return RecvCase(*this); }
+  SendCase send_case(T value) { return SendCase(*this, std::move(value)); }
+
   SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
@@ -143,9 +238,11 @@ class Channel {
     std::coroutine_handle<> wake;
     {
       std::lock_guard lock(guard_);
-      if (closed_ || (receivers_.empty() && buffer_.size() >= capacity_)) return false;
-      T item(std::forward<U>(value));  // only now: a failed try_send leaves `value` alone
-      (void)offer_locked(item, wake);  // cannot fail: a receiver waits or there is room
+      // The value is constructed only once it has somewhere to go: a failed try_send
+      // leaves `value` alone.
+      if (closed_ || !offer_locked([&]() -> T { return T(std::forward<U>(value)); }, wake)) {
+        return false;
+      }
     }
     wake_if(wake);
     return true;
@@ -171,24 +268,25 @@ class Channel {
       if (closed_) return;
       closed_ = true;
       // Receivers wait only while the buffer is empty: they get nullopt. Senders get false.
-      while (detail::WaitNode* node = receivers_.pop_front()) woken.push_back(node->waiter);
-      while (detail::WaitNode* node = senders_.pop_front()) woken.push_back(node->waiter);
+      while (auto* node = pop_claimed<RecvNode>(receivers_)) woken.push_back(node->waiter);
+      while (auto* node = pop_claimed<SendNode>(senders_)) woken.push_back(node->waiter);
     }
     for (auto handle : woken) wake(handle);
   }
 
  private:
 
-  // Under guard_: hands `value` to the first waiting receiver, or buffers it if there is
-  // room. Sets `wake` to the receiver to resume. False (and `value` untouched) if neither.
-  bool offer_locked(T& value, std::coroutine_handle<>& wake) {
-    if (auto* receiver = static_cast<RecvNode*>(receivers_.pop_front())) {
-      receiver->slot->emplace(std::move(value));
+  // Under guard_: hands make() to the first waiting receiver, or buffers it if there is
+  // room. Sets `wake` to the receiver to resume. False (make() not called) if neither.
+  template <class Make>
+  bool offer_locked(Make&& make, std::coroutine_handle<>& wake) {
+    if (auto* receiver = pop_claimed<RecvNode>(receivers_)) {
+      receiver->slot->emplace(make());
       wake = receiver->waiter;
       return true;
     }
     if (buffer_.size() < capacity_) {
-      buffer_.push_back(std::move(value));
+      buffer_.push_back(make());
       return true;
     }
     return false;
@@ -197,7 +295,7 @@ class Channel {
   // Under guard_: takes the oldest value — from the buffer (refilling it from the first
   // waiting sender) or straight from a waiting sender. Sets `wake` to the sender to resume.
   bool take_locked(std::optional<T>& out, std::coroutine_handle<>& wake) {
-    auto* sender = static_cast<SendNode*>(senders_.pop_front());
+    auto* sender = pop_claimed<SendNode>(senders_);
     if (!buffer_.empty()) {
       out.emplace(std::move(buffer_.front()));
       buffer_.pop_front();

@@ -1,0 +1,157 @@
+#include <tiny_coro/select.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "support/lifetime_probe.h"
+#include "support/scale.h"
+#include "support/wait_for.h"
+
+namespace tiny_coro {
+namespace {
+
+Task<std::size_t> select_ready(Channel<int>& a, Channel<int>& b, std::optional<int>& got) {
+  auto from_a = a.recv_case();
+  auto from_b = b.recv_case();
+  const std::size_t which = co_await select(from_a, from_b);
+  got = which == 0 ? from_a.value() : from_b.value();
+  co_return which;
+}
+
+TEST(Select, TakesFromTheReadyCaseAndLeavesTheOtherUntouched) {
+  Scheduler sched(1);
+  Channel<int> a(sched, 4);
+  Channel<int> b(sched, 4);
+  ASSERT_TRUE(b.try_send(20));
+  std::optional<int> got;
+  EXPECT_EQ(sched.block_on(select_ready(a, b, got)), 1u);
+  EXPECT_EQ(got, 20);
+  ASSERT_TRUE(a.try_send(10));
+  ASSERT_TRUE(b.try_send(21));
+  EXPECT_EQ(sched.block_on(select_ready(a, b, got)), 0u);  // both ready: the first case wins
+  EXPECT_EQ(got, 10);
+  EXPECT_EQ(b.try_recv(), 21);  // the losing case consumed nothing
+}
+
+Task<std::size_t> select_send_or_recv(Channel<int>& out, Channel<int>& in, std::optional<int>& got,
+                                      bool& sent) {
+  auto send = out.send_case(5);
+  auto recv = in.recv_case();
+  const std::size_t which = co_await select(send, recv);
+  sent = send.sent();
+  got = recv.value();
+  co_return which;
+}
+
+TEST(Select, ASuspendedSelectIsCompletedByTheFirstPeerAndOnlyByIt) {
+  Scheduler sched(2);
+  Channel<int> out(sched, 0);  // rendezvous: the send case waits for a receiver
+  Channel<int> in(sched, 0);
+  std::optional<int> got;
+  bool sent = false;
+  auto selecting = sched.spawn(select_send_or_recv(out, in, got, sent));
+  // A receiver on `out` completes the send case; `in` then gets nothing from the select.
+  std::optional<int> received;
+  ASSERT_TRUE(test::wait_for([&] {
+    received = out.try_recv();  // succeeds once the select's send node is queued
+    return received.has_value();
+  }));
+  selecting.wait_blocking();
+  EXPECT_EQ(selecting.take_result(), 0u);
+  EXPECT_EQ(received, 5);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(got, std::nullopt);
+  EXPECT_FALSE(in.try_send(1));  // the receive case left no receiver behind
+}
+
+TEST(Select, ClosedChannelsCountAsReady) {
+  Scheduler sched(1);
+  Channel<int> a(sched, 1);
+  Channel<int> b(sched, 1);
+  b.close();
+  std::optional<int> got = 0;
+  EXPECT_EQ(sched.block_on(select_ready(a, b, got)), 1u);
+  EXPECT_EQ(got, std::nullopt);
+}
+
+// Two channels fed concurrently, many selects draining them: every value exactly once, and no
+// select ever takes from both (each takes exactly one value per completion).
+Task<void> feed(Channel<long>& chan, long from, long to) {
+  for (long v = from; v < to; ++v) (void)co_await chan.send(v);
+}
+
+Task<long> drain_with_select(Channel<long>& a, Channel<long>& b,
+                             std::vector<std::atomic<std::uint8_t>>& seen, long total,
+                             std::atomic<long>& taken) {
+  long mine = 0;
+  while (taken.load() < total) {
+    auto from_a = a.recv_case();
+    auto from_b = b.recv_case();
+    const std::size_t which = co_await select(from_a, from_b);
+    std::optional<long>& v = which == 0 ? from_a.value() : from_b.value();
+    std::optional<long>& other = which == 0 ? from_b.value() : from_a.value();
+    if (other.has_value()) throw std::logic_error("select consumed from two channels");
+    if (!v) break;  // closed
+    seen[static_cast<std::size_t>(*v)].fetch_add(1);
+    taken.fetch_add(1);
+    ++mine;
+  }
+  co_return mine;
+}
+
+Task<long> select_stress(Scheduler& sched, Channel<long>& a, Channel<long>& b,
+                         std::vector<std::atomic<std::uint8_t>>& seen, long total) {
+  std::atomic<long> taken{0};
+  std::vector<JoinHandle<long>> drains;
+  for (int i = 0; i < 3; ++i) drains.push_back(sched.spawn(drain_with_select(a, b, seen, total, taken)));
+  auto fa = sched.spawn(feed(a, 0, total / 2));
+  auto fb = sched.spawn(feed(b, total / 2, total));
+  co_await std::move(fa);
+  co_await std::move(fb);
+  while (taken.load() < total) co_await yield_now();
+  a.close();
+  b.close();
+  long sum = 0;
+  for (auto& d : drains) sum += co_await std::move(d);
+  co_return sum;
+}
+
+TEST(Select, ConcurrentSelectsTakeEveryValueExactlyOnce) {
+  const long total = static_cast<long>(test::scaled(200'000));
+  std::vector<std::atomic<std::uint8_t>> seen(static_cast<std::size_t>(total));
+  Scheduler sched(4);
+  Channel<long> a(sched, 0);
+  Channel<long> b(sched, 3);
+  EXPECT_EQ(sched.block_on(select_stress(sched, a, b, seen, total)), total);
+  std::size_t wrong = 0;
+  for (auto& s : seen) wrong += s.load() != 1;
+  EXPECT_EQ(wrong, 0u);
+}
+
+Task<void> select_forever(Channel<int>& a, Channel<int>& b, test::LifetimeProbe,
+                          std::atomic<int>& waiting) {
+  auto from_a = a.recv_case();
+  auto from_b = b.recv_case();
+  waiting.fetch_add(1);
+  (void)co_await select(from_a, from_b);
+}
+
+TEST(Select, SelectsDestroyedByShutdownLeaveEveryChannel) {
+  const long before = test::LifetimeProbe::live();
+  std::atomic<int> waiting{0};
+  Scheduler sched(2);
+  Channel<int> a(sched, 0);
+  Channel<int> b(sched, 0);
+  for (int i = 0; i < 50; ++i) sched.spawn(select_forever(a, b, test::LifetimeProbe{}, waiting));
+  ASSERT_TRUE(test::wait_for([&] { return waiting.load() == 50; }));
+  sched.shutdown();
+  EXPECT_EQ(test::LifetimeProbe::live(), before);
+  EXPECT_FALSE(a.try_send(1));
+  EXPECT_FALSE(b.try_send(1));
+}
+
+}  // namespace
+}  // namespace tiny_coro
