@@ -287,11 +287,6 @@ void mpmc(benchmark::State& state) {
 // happens-before edge from one holder to the next), so an exact final count
 // shows that mutual exclusion held.
 
-asio::awaitable<void> lock(lock_channel& ch) {
-  if (ch.try_send(error_code{})) co_return;
-  co_await ch.async_send(error_code{}, asio::use_awaitable);
-}
-
 void unlock(lock_channel& ch) {
   if (!ch.try_receive([](error_code) {})) {
     check_failed("unlock: the lock channel was empty", 0, 1);
@@ -303,22 +298,25 @@ void unlock(lock_channel& ch) {
 constexpr long kMutexTasks = 1'000;
 constexpr long kLocksPerTask = 1'000;
 
-asio::awaitable<void> contender(lock_channel& lock, long locks,
+asio::awaitable<void> contender(lock_channel& mutex, long locks,
                                 long long& counter,
                                 std::atomic<long>& finished) {
   for (long i = 0; i < locks; ++i) {
-    co_await lock(mutex);
+    // lock (written out here: a helper awaitable would add a coroutine frame)
+    if (!mutex.try_send(error_code{})) {
+      co_await mutex.async_send(error_code{}, asio::use_awaitable);
+    }
     ++counter;
-    unlock(lock);
+    unlock(mutex);
   }
   finished.fetch_add(1, std::memory_order_relaxed);
 }
 
-asio::awaitable<void> contention_root(lock_channel& lock, long long& counter,
+asio::awaitable<void> contention_root(lock_channel& mutex, long long& counter,
                                       std::atomic<long>& finished) {
   executor_type ex = co_await asio::this_coro::executor;
   for (long t = 0; t < kMutexTasks; ++t) {
-    asio::co_spawn(ex, contender(lock, kLocksPerTask, counter, finished),
+    asio::co_spawn(ex, contender(mutex, kLocksPerTask, counter, finished),
                    abort_on_exception{"mutex_contention: contender"});
   }
 }
@@ -329,9 +327,9 @@ void mutex_contention(benchmark::State& state) {
     std::atomic<long> finished{0};
     {
       asio::io_context ctx(2);
-      lock_channel lock(spawn_executor(ctx), 1);
+      lock_channel mutex(spawn_executor(ctx), 1);
       asio::co_spawn(spawn_executor(ctx),
-                     contention_root(lock, counter, finished),
+                     contention_root(mutex, counter, finished),
                      abort_on_exception{"mutex_contention: root"});
       run_on_two_threads(ctx);
     }
@@ -355,9 +353,9 @@ void uncontended_lock(benchmark::State& state) {
     std::atomic<long> finished{0};
     {
       asio::io_context ctx(2);
-      lock_channel lock(spawn_executor(ctx), 1);
+      lock_channel mutex(spawn_executor(ctx), 1);
       asio::co_spawn(spawn_executor(ctx),
-                     contender(lock, kUncontendedLocks, counter, finished),
+                     contender(mutex, kUncontendedLocks, counter, finished),
                      abort_on_exception{"uncontended_lock"});
       run_on_two_threads(ctx);
     }
