@@ -23,7 +23,7 @@
 
 #include <coroutine>
 #include <cstddef>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -67,8 +67,10 @@ class Channel {
   }
 
  public:
-  Channel(Scheduler& scheduler, std::size_t capacity) noexcept
-      : scheduler_(scheduler), capacity_(capacity) {}
+  // Allocates the buffer's `capacity` slots up front (as Go's make(chan T, n) does): no
+  // allocation ever happens under the channel's spin lock.
+  Channel(Scheduler& scheduler, std::size_t capacity)
+      : scheduler_(scheduler), capacity_(capacity), buffer_(capacity) {}
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
   // Precondition: no coroutine waits on it. Taking the lock orders the destruction after the
@@ -320,7 +322,34 @@ class Channel {
   Scheduler& scheduler_;
   const std::size_t capacity_;
   mutable SpinLock guard_;  // protects everything below
-  std::deque<T> buffer_;
+  // A fixed ring of `capacity_` slots.
+  class Ring {
+   public:
+    explicit Ring(std::size_t capacity)
+        : slots_(capacity > 0 ? std::make_unique<std::optional<T>[]>(capacity) : nullptr),
+          capacity_(capacity) {}
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    T& front() noexcept { return *slots_[head_]; }
+    void pop_front() noexcept {
+      slots_[head_].reset();
+      head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
+      --size_;
+    }
+    void push_back(T&& value) {  // precondition: size() < capacity
+      std::size_t tail = head_ + size_;
+      if (tail >= capacity_) tail -= capacity_;
+      slots_[tail].emplace(std::move(value));
+      ++size_;
+    }
+
+   private:
+    std::unique_ptr<std::optional<T>[]> slots_;
+    std::size_t capacity_;
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+  };
+  Ring buffer_;
   detail::WaitList senders_;
   detail::WaitList receivers_;
   bool closed_ = false;
