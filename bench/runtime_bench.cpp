@@ -37,8 +37,8 @@ void check(bool ok, const char* what) {
 }
 
 void per_item(benchmark::State& state, const char* name, double items) {
-  state.counters[name] = benchmark::Counter(items, benchmark::Counter::kIsIterationInvariantRate |
-                                                       benchmark::Counter::kInvert);
+  state.counters[name] = benchmark::Counter(
+      items, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // Runs one iteration: spawns the root task `start(done)` from main and waits until `count`
@@ -63,7 +63,8 @@ void BM_spawn_many(benchmark::State& state) {
   constexpr int kTasks = 1'000'000;
   Scheduler sched(kWorkers);
   for (auto _ : state) {
-    spawn_and_wait(sched, kTasks, [&](std::latch& done) { return spawn_many(sched, done, kTasks); });
+    spawn_and_wait(sched, kTasks,
+                   [&](std::latch& done) { return spawn_many(sched, done, kTasks); });
   }
   per_item(state, "ns_per_task", kTasks);
 }
@@ -111,7 +112,8 @@ Task<long> skynet(Scheduler& sched, long num, long size) {
   if (size == 1) co_return num;
   JoinHandle<long> children[10];
   const long child_size = size / 10;
-  for (long i = 0; i < 10; ++i) children[i] = sched.spawn(skynet(sched, num + i * child_size, child_size));
+  for (long i = 0; i < 10; ++i)
+    children[i] = sched.spawn(skynet(sched, num + i * child_size, child_size));
   long sum = 0;
   for (auto& child : children) sum += co_await std::move(child);
   co_return sum;
@@ -146,9 +148,14 @@ void BM_timers(benchmark::State& state) {
 }
 
 // Named as in bench/asio/runtime_asio_bench.cpp, so bench/report_runtime.py can pair them.
-#define RUNTIME_BENCH(fn, name)                                                           \
-  BENCHMARK(fn)->Name(name)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1) \
-      ->Repetitions(7)->ReportAggregatesOnly(true)
+#define RUNTIME_BENCH(fn, name)       \
+  BENCHMARK(fn)                       \
+      ->Name(name)                    \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()                 \
+      ->Iterations(1)                 \
+      ->Repetitions(7)                \
+      ->ReportAggregatesOnly(true)
 RUNTIME_BENCH(BM_spawn_many, "spawn_many");
 RUNTIME_BENCH(BM_chained_spawn, "chained_spawn");
 RUNTIME_BENCH(BM_yield_many, "yield_many");

@@ -35,7 +35,10 @@ void BM_push_batch_then_pop(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * 128);
 }
-BENCHMARK(BM_push_batch_then_pop)->Name("push_128_then_pop_128")->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_push_batch_then_pop)
+    ->Name("push_128_then_pop_128")
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
 
 // One thief steals 1,000,000 items that the owner pushes; items per second of stealing.
 void BM_steal(benchmark::State& state) {
@@ -61,7 +64,12 @@ void BM_steal(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }
-BENCHMARK(BM_steal)->Name("steal_one_thief")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(5)
+BENCHMARK(BM_steal)
+    ->Name("steal_one_thief")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
     ->ReportAggregatesOnly(true);
 
 }  // namespace

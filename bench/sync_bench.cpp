@@ -32,8 +32,8 @@ void check(bool ok, const char* what) {
 }
 
 void per_item(benchmark::State& state, const char* name, double items) {
-  state.counters[name] = benchmark::Counter(items, benchmark::Counter::kIsIterationInvariantRate |
-                                                       benchmark::Counter::kInvert);
+  state.counters[name] = benchmark::Counter(
+      items, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // --- ping_pong ---
@@ -78,7 +78,8 @@ Task<long> mpmc(Scheduler& sched, long items) {
   std::vector<JoinHandle<long>> consumers;
   for (int c = 0; c < 4; ++c) consumers.push_back(sched.spawn(consume(chan)));
   std::vector<JoinHandle<void>> producers;
-  for (int p = 0; p < 4; ++p) producers.push_back(sched.spawn(produce(chan, p * items / 4, (p + 1) * items / 4)));
+  for (int p = 0; p < 4; ++p)
+    producers.push_back(sched.spawn(produce(chan, p * items / 4, (p + 1) * items / 4)));
   for (auto& p : producers) co_await std::move(p);
   chan.close();
   long sum = 0;
@@ -131,9 +132,14 @@ void BM_uncontended_lock(benchmark::State& state) {
   per_item(state, "ns_per_lock", kTimes);
 }
 
-#define SYNC_BENCH(fn, name)                                                              \
-  BENCHMARK(fn)->Name(name)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1) \
-      ->Repetitions(7)->ReportAggregatesOnly(true)
+#define SYNC_BENCH(fn, name)          \
+  BENCHMARK(fn)                       \
+      ->Name(name)                    \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()                 \
+      ->Iterations(1)                 \
+      ->Repetitions(7)                \
+      ->ReportAggregatesOnly(true)
 SYNC_BENCH(BM_ping_pong, "ping_pong");
 SYNC_BENCH(BM_mpmc, "mpmc");
 SYNC_BENCH(BM_mutex_contention, "mutex_contention");

@@ -74,8 +74,8 @@ class AsyncMutex {
 
  private:
   Scheduler& scheduler_;
-  SpinLock guard_;          // protects the two fields below
-  bool locked_ = false;     // held by someone (including a waiter it was handed to)
+  SpinLock guard_;       // protects the two fields below
+  bool locked_ = false;  // held by someone (including a waiter it was handed to)
   detail::WaitList waiters_;
 };
 

@@ -35,9 +35,7 @@ class Semaphore {
     explicit AcquireAwaiter(Semaphore& semaphore) noexcept : semaphore_(semaphore) {}
     AcquireAwaiter(const AcquireAwaiter&) = delete;
     AcquireAwaiter& operator=(const AcquireAwaiter&) = delete;
-    ~AcquireAwaiter() {
-      detail::leave_if_linked(semaphore_.guard_, semaphore_.waiters_, node_);
-    }
+    ~AcquireAwaiter() { detail::leave_if_linked(semaphore_.guard_, semaphore_.waiters_, node_); }
     bool await_ready() noexcept { return semaphore_.try_acquire(); }
     bool await_suspend(std::coroutine_handle<> waiting) noexcept;
     void await_resume() const noexcept {}

@@ -235,7 +235,7 @@ class Channel {
 
   // Delivers or buffers `value` if that is possible right now; moves from it only then.
   template <class U>
-    requires std::is_constructible_v<T, U&&>
+  requires std::is_constructible_v<T, U&&>
   [[nodiscard]] bool try_send(U&& value) {
     std::coroutine_handle<> wake;
     {
@@ -277,7 +277,6 @@ class Channel {
   }
 
  private:
-
   // Under guard_: hands make() to the first waiting receiver, or buffers it if there is
   // room. Sets `wake` to the receiver to resume. False (make() not called) if neither.
   template <class Make>

@@ -99,7 +99,7 @@ class EbrManager {
   std::size_t free_reachable_garbage(std::vector<LocalState::Retired>& bag, std::uint64_t now);
 
   std::atomic<std::uint64_t> global_epoch_{1};
-  std::mutex registry_mutex_;                 // guards participants_ and orphans_
+  std::mutex registry_mutex_;  // guards participants_ and orphans_
   std::vector<LocalState*> participants_;
   std::vector<LocalState::Retired> orphans_;
 };

@@ -66,8 +66,8 @@ class JoinHandle {
     auto& promise = handle_.promise();
     // acq_rel: acquire the result if the task is done (to report its exception); release
     // our use of the frame to the completer.
-    const auto previous = promise.join_state_.exchange(detail::kJoinDetached,
-                                                       std::memory_order_acq_rel);
+    const auto previous =
+        promise.join_state_.exchange(detail::kJoinDetached, std::memory_order_acq_rel);
     if (previous == detail::kJoinCompleted && !observed_ && promise.exception_) {
       detail::report_unobserved_exception(promise.exception_);
     }
@@ -83,8 +83,8 @@ class JoinHandle {
       // release: publishes our frame to the completer, which resumes it; acquire on failure:
       // the task completed meanwhile and we read its result next.
       return handle.handle_.promise().join_state_.compare_exchange_strong(
-          expected, reinterpret_cast<std::uintptr_t>(awaiting.address()),
-          std::memory_order_acq_rel, std::memory_order_acquire);
+          expected, reinterpret_cast<std::uintptr_t>(awaiting.address()), std::memory_order_acq_rel,
+          std::memory_order_acquire);
     }
     T await_resume() { return handle.take_result(); }
   };
@@ -106,8 +106,7 @@ class JoinHandle {
   T take_result() {
     if (!handle_) throw std::logic_error("tiny_coro: result of an empty JoinHandle");
     observed_ = true;
-    if (handle_.promise().join_state_.load(std::memory_order_acquire) ==
-        detail::kJoinCancelled) {
+    if (handle_.promise().join_state_.load(std::memory_order_acquire) == detail::kJoinCancelled) {
       throw TaskCancelled();
     }
     return handle_.promise().take_result();

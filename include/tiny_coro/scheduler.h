@@ -36,7 +36,7 @@ class Scheduler;
 namespace detail {
 // Where synchronisation primitives send the coroutines they wake.
 Executor& executor_of(Scheduler& scheduler) noexcept;
-}
+}  // namespace detail
 
 class Scheduler {
  public:

@@ -168,7 +168,8 @@ class Reactor::Impl {
     return std::max(std::chrono::nanoseconds(0), earliest->deadline - now_());
   }
 
-  void dispatch_io(std::span<const epoll_event> events, std::vector<std::coroutine_handle<>>& ready) {
+  void dispatch_io(std::span<const epoll_event> events,
+                   std::vector<std::coroutine_handle<>>& ready) {
     if (events.empty()) return;
     std::lock_guard lock(mutex_);
     for (const epoll_event& event : events) {
@@ -240,11 +241,15 @@ void Reactor::add_timer(TimePoint expiry, void* handle) {
 void Reactor::add_timer(TimerNode& node) { impl_->arm(node); }
 bool Reactor::cancel_timer(TimerNode& node) noexcept { return impl_->cancel(node); }
 
-void Reactor::register_read(int fd, std::coroutine_handle<> handle) { impl_->watch(fd, handle, false); }
+void Reactor::register_read(int fd, std::coroutine_handle<> handle) {
+  impl_->watch(fd, handle, false);
+}
 void Reactor::register_read(int fd, void* handle) {
   register_read(fd, std::coroutine_handle<>::from_address(handle));
 }
-void Reactor::register_write(int fd, std::coroutine_handle<> handle) { impl_->watch(fd, handle, true); }
+void Reactor::register_write(int fd, std::coroutine_handle<> handle) {
+  impl_->watch(fd, handle, true);
+}
 void Reactor::register_write(int fd, void* handle) {
   register_write(fd, std::coroutine_handle<>::from_address(handle));
 }

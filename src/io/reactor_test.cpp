@@ -41,7 +41,9 @@ class RecordingExecutor final : public detail::Executor {
 };
 
 // Distinct fake "handles": the reactor never dereferences them.
-void* fake_handle(int i) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(16 * (i + 1))); }
+void* fake_handle(int i) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(16 * (i + 1)));
+}
 
 TEST(Reactor, TimersFireInDeadlineOrderAndNeverEarly) {
   RecordingExecutor executor;

@@ -67,9 +67,7 @@ TEST(Ebr, GuardsNest) {
   auto* state = EbrManager::get().register_thread();
   {
     EbrGuard outer(state);
-    {
-      EbrGuard inner(state);
-    }
+    { EbrGuard inner(state); }
     EXPECT_NE(state->pinned.load() & 1, 0u);  // still pinned by the outer guard
   }
   EXPECT_EQ(state->pinned.load(), 0u);

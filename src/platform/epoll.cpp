@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 #include <ctime>
+#include <limits>
 
 #include "platform/system_error.h"
 

@@ -39,7 +39,6 @@ class Idle {
   // Records `worker` as asleep. Returns true if it was the last searcher.
   [[nodiscard]] bool transition_to_parked(std::size_t worker, bool was_searching);
 
-
  private:
   static constexpr std::uint32_t kUnparkedOne = 1u << 16;
   static constexpr std::uint32_t kSearchingMask = kUnparkedOne - 1;

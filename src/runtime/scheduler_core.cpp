@@ -37,8 +37,8 @@ Worker* SchedulerCore::current_worker() const noexcept {
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
   promise.frame_ = handle.address();
   if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
-    worker->spawned_tasks().add(promise);    // may throw; then nothing was submitted
-    worker->schedule_local(handle);          // no-throw (out of memory here terminates)
+    worker->spawned_tasks().add(promise);   // may throw; then nothing was submitted
+    worker->schedule_local(handle);         // no-throw (out of memory here terminates)
     return;
   }
   {

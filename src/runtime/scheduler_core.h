@@ -51,8 +51,8 @@ class SchedulerCore final : public Executor {
  private:
   GlobalQueue<void*> global_;
   Idle idle_;
-  TaskSlots outside_tasks_;          // tasks spawned by non-worker threads ...
-  std::mutex outside_tasks_mutex_;   // ... whose table this lock makes single-owner
+  TaskSlots outside_tasks_;         // tasks spawned by non-worker threads ...
+  std::mutex outside_tasks_mutex_;  // ... whose table this lock makes single-owner
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   Reactor reactor_;

@@ -20,7 +20,9 @@ namespace {
 class SchedulerShapes : public ::testing::TestWithParam<std::size_t> {};
 
 INSTANTIATE_TEST_SUITE_P(Workers, SchedulerShapes, ::testing::Values(1, 2, 4),
-                         [](const auto& param_info) { return std::to_string(param_info.param) + "_workers"; });
+                         [](const auto& param_info) {
+                           return std::to_string(param_info.param) + "_workers";
+                         });
 
 Task<void> count_once(std::vector<std::atomic<std::uint8_t>>& runs, std::size_t id,
                       std::latch& all_done) {
@@ -61,7 +63,7 @@ TEST_P(SchedulerShapes, TasksSpawnedFromOutsideTheWorkersAllRun) {
   EXPECT_EQ(wrong, 0u);
 }
 
-Task<int> square(int x) { co_return x * x; }
+Task<int> square(int x) { co_return x* x; }
 
 Task<int> throw_after(int x) {
   co_await yield_now();
@@ -141,7 +143,8 @@ Task<void> record_after_yields(std::mutex& m, std::vector<int>& order, int id, i
 Task<void> yield_ordering(Scheduler& sched, std::mutex& m, std::vector<int>& order) {
   // All spawned from one worker before any runs; a task that yields more finishes later.
   std::vector<JoinHandle<void>> handles;
-  for (int id = 0; id < 3; ++id) handles.push_back(sched.spawn(record_after_yields(m, order, id, 3 - id)));
+  for (int id = 0; id < 3; ++id)
+    handles.push_back(sched.spawn(record_after_yields(m, order, id, 3 - id)));
   for (auto& handle : handles) co_await std::move(handle);
 }
 
@@ -212,7 +215,8 @@ Task<long> skynet(Scheduler& sched, long num, long size) {
   std::vector<JoinHandle<long>> children;
   children.reserve(10);
   const long child_size = size / 10;
-  for (long i = 0; i < 10; ++i) children.push_back(sched.spawn(skynet(sched, num + i * child_size, child_size)));
+  for (long i = 0; i < 10; ++i)
+    children.push_back(sched.spawn(skynet(sched, num + i * child_size, child_size)));
   long sum = 0;
   for (auto& child : children) sum += co_await std::move(child);
   co_return sum;

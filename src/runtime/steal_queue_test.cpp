@@ -112,9 +112,15 @@ void stress(int thieves, std::size_t items) {
   EXPECT_EQ(wrong, 0u) << "items lost or taken twice";
 }
 
-TEST(StealQueue, OneThiefTakesEveryItemExactlyOnceWithTheOwner) { stress(1, test::scaled(2'000'000)); }
-TEST(StealQueue, TwoThievesTakeEveryItemExactlyOnceWithTheOwner) { stress(2, test::scaled(2'000'000)); }
-TEST(StealQueue, ThreeThievesTakeEveryItemExactlyOnceWithTheOwner) { stress(3, test::scaled(2'000'000)); }
+TEST(StealQueue, OneThiefTakesEveryItemExactlyOnceWithTheOwner) {
+  stress(1, test::scaled(2'000'000));
+}
+TEST(StealQueue, TwoThievesTakeEveryItemExactlyOnceWithTheOwner) {
+  stress(2, test::scaled(2'000'000));
+}
+TEST(StealQueue, ThreeThievesTakeEveryItemExactlyOnceWithTheOwner) {
+  stress(3, test::scaled(2'000'000));
+}
 
 }  // namespace
 }  // namespace tiny_coro

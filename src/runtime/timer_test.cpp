@@ -25,7 +25,8 @@ Task<void> sleep_and_record(Scheduler& sched, int ms, std::mutex& m, std::vector
 
 Task<void> sleepers_in_scrambled_order(Scheduler& sched, std::mutex& m, std::vector<int>& order) {
   std::vector<JoinHandle<void>> handles;
-  for (int ms : {60, 20, 100, 40, 80}) handles.push_back(sched.spawn(sleep_and_record(sched, ms, m, order)));
+  for (int ms : {60, 20, 100, 40, 80})
+    handles.push_back(sched.spawn(sleep_and_record(sched, ms, m, order)));
   for (auto& handle : handles) co_await std::move(handle);
 }
 
@@ -70,7 +71,8 @@ Task<void> sleep_then_count(Scheduler& sched, std::atomic<long>& woke) {
 Task<void> many_sleepers(Scheduler& sched, std::atomic<long>& woke, std::size_t count) {
   std::vector<JoinHandle<void>> handles;
   handles.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) handles.push_back(sched.spawn(sleep_then_count(sched, woke)));
+  for (std::size_t i = 0; i < count; ++i)
+    handles.push_back(sched.spawn(sleep_then_count(sched, woke)));
   for (auto& handle : handles) co_await std::move(handle);
 }
 
@@ -96,7 +98,6 @@ TEST(Timers, ShutdownDisarmsTheTimersOfDestroyedTasks) {
   sched.shutdown();
   EXPECT_EQ(sched.reactor()->pending_timers(), 0u);  // each awaiter cancelled its node
 }
-
 
 // --- under a manual clock: time moves only when the test moves it ---
 

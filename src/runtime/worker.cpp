@@ -98,7 +98,9 @@ void Worker::spill_oldest() noexcept {
   core_.notify_parked();
 }
 
-void Worker::defer(std::coroutine_handle<> yielded) noexcept { deferred_.push_back(yielded.address()); }
+void Worker::defer(std::coroutine_handle<> yielded) noexcept {
+  deferred_.push_back(yielded.address());
+}
 
 void Worker::run() {
   tl_current_worker = this;

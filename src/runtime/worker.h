@@ -54,8 +54,8 @@ class Worker {
   Parker parker_;
   TaskSlots spawned_tasks_;
   // Owner-only state.
-  void* lifo_slot_ = nullptr;      // the task woken or spawned last: runs next, not stealable
-  std::deque<void*> deferred_;     // yielded tasks, oldest first
+  void* lifo_slot_ = nullptr;   // the task woken or spawned last: runs next, not stealable
+  std::deque<void*> deferred_;  // yielded tasks, oldest first
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;

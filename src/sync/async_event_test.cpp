@@ -22,10 +22,11 @@ TEST(Event, SetReleasesEveryWaiterAndLetsLaterWaitsThrough) {
   Scheduler sched(2);
   Event event(sched);
   std::vector<JoinHandle<void>> handles;
-  for (int i = 0; i < 50; ++i) handles.push_back(sched.spawn(wait_then_count(event, waiting, passed)));
+  for (int i = 0; i < 50; ++i)
+    handles.push_back(sched.spawn(wait_then_count(event, waiting, passed)));
   ASSERT_TRUE(test::wait_for([&] { return waiting.load() == 50; }));
   EXPECT_EQ(passed.load(), 0);  // nobody passes before set()
-  event.set();  // from a thread that is not a worker
+  event.set();                  // from a thread that is not a worker
   for (auto& handle : handles) handle.wait_blocking();
   EXPECT_EQ(passed.load(), 50);
   auto late = sched.spawn(wait_then_count(event, waiting, passed));

@@ -91,11 +91,12 @@ TEST(AsyncMutex, WaitersDestroyedByShutdownLeaveTheQueue) {
   Scheduler sched(2);
   AsyncMutex mutex(sched);
   ASSERT_TRUE(mutex.try_lock());  // held by the test for good
-  for (int i = 0; i < 100; ++i) sched.spawn(wait_for_lock_forever(mutex, test::LifetimeProbe{}, queued));
+  for (int i = 0; i < 100; ++i)
+    sched.spawn(wait_for_lock_forever(mutex, test::LifetimeProbe{}, queued));
   ASSERT_TRUE(test::wait_for([&] { return queued.load() == 100; }));
   sched.shutdown();  // destroys the waiting frames: each unlinks its node
   EXPECT_EQ(test::LifetimeProbe::live(), before);
-  mutex.unlock();    // the queue is empty again: unlock frees it instead of waking a ghost
+  mutex.unlock();  // the queue is empty again: unlock frees it instead of waking a ghost
   EXPECT_TRUE(mutex.try_lock());
   mutex.unlock();
 }

@@ -27,7 +27,8 @@ Task<void> hold_a_permit(Semaphore& sem, std::atomic<int>& inside, std::atomic<i
 Task<void> many_holders(Scheduler& sched, Semaphore& sem, std::atomic<int>& inside,
                         std::atomic<int>& peak, int tasks, int rounds) {
   std::vector<JoinHandle<void>> handles;
-  for (int t = 0; t < tasks; ++t) handles.push_back(sched.spawn(hold_a_permit(sem, inside, peak, rounds)));
+  for (int t = 0; t < tasks; ++t)
+    handles.push_back(sched.spawn(hold_a_permit(sem, inside, peak, rounds)));
   for (auto& handle : handles) co_await std::move(handle);
 }
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "support/lifetime_probe.h"
@@ -40,7 +40,8 @@ Task<long> mpmc(Scheduler& sched, Channel<long>& chan, std::vector<std::atomic<s
   for (int r = 0; r < kReceivers; ++r) receivers.push_back(sched.spawn(receive_all(chan, seen)));
   std::vector<JoinHandle<void>> senders;
   const long share = values / kSenders;
-  for (int s = 0; s < kSenders; ++s) senders.push_back(sched.spawn(send_range(chan, s * share, (s + 1) * share)));
+  for (int s = 0; s < kSenders; ++s)
+    senders.push_back(sched.spawn(send_range(chan, s * share, (s + 1) * share)));
   for (auto& sender : senders) co_await std::move(sender);
   chan.close();
   long received = 0;
@@ -50,7 +51,9 @@ Task<long> mpmc(Scheduler& sched, Channel<long>& chan, std::vector<std::atomic<s
 
 class ChannelCapacities : public ::testing::TestWithParam<std::size_t> {};
 INSTANTIATE_TEST_SUITE_P(Capacity, ChannelCapacities, ::testing::Values(0, 1, 1024),
-                         [](const auto& param_info) { return "cap_" + std::to_string(param_info.param); });
+                         [](const auto& param_info) {
+                           return "cap_" + std::to_string(param_info.param);
+                         });
 
 TEST_P(ChannelCapacities, FourSendersAndFourReceiversMoveEveryValueExactlyOnce) {
   const long values = static_cast<long>(test::scaled(1'000'000, 20));
@@ -96,7 +99,8 @@ struct CloseOutcome {
   std::vector<std::optional<int>> received;
 };
 
-Task<CloseOutcome> close_while_suspended(Scheduler& sched, Channel<int>& full, Channel<int>& empty) {
+Task<CloseOutcome> close_while_suspended(Scheduler& sched, Channel<int>& full,
+                                         Channel<int>& empty) {
   std::vector<JoinHandle<bool>> senders;
   std::vector<JoinHandle<std::optional<int>>> receivers;
   int started = 0;
@@ -134,7 +138,7 @@ Task<int> rendezvous(Scheduler& sched, Channel<int>& chan, std::atomic<bool>& re
                      bool& returned_before_recv) {
   int started = 0;
   auto sender = sched.spawn(send_and_flag(chan, returned, started));
-  while (started < 1) co_await yield_now();  // one worker: the sender is now suspended
+  while (started < 1) co_await yield_now();           // one worker: the sender is now suspended
   for (int i = 0; i < 10; ++i) co_await yield_now();  // ... and stays so, however long
   returned_before_recv = returned.load();
   const std::optional<int> v = co_await chan.recv();
@@ -158,7 +162,7 @@ TEST(Channel, ARendezvousSendCompletesOnlyOnceAReceiverTookTheValue) {
 Task<int> pass_unique(Channel<std::unique_ptr<int>>& chan) {
   co_await chan.send(std::make_unique<int>(5));
   auto v = co_await chan.recv();
-  co_return v && *v ? **v : -1;
+  co_return v&&* v ? **v : -1;
 }
 
 TEST(Channel, MoveOnlyValuesPassThrough) {

@@ -106,7 +106,8 @@ Task<long> select_stress(Scheduler& sched, Channel<long>& a, Channel<long>& b,
                          std::vector<std::atomic<std::uint8_t>>& seen, long total) {
   std::atomic<long> taken{0};
   std::vector<JoinHandle<long>> drains;
-  for (int i = 0; i < 3; ++i) drains.push_back(sched.spawn(drain_with_select(a, b, seen, total, taken)));
+  for (int i = 0; i < 3; ++i)
+    drains.push_back(sched.spawn(drain_with_select(a, b, seen, total, taken)));
   auto fa = sched.spawn(feed(a, 0, total / 2));
   auto fb = sched.spawn(feed(b, total / 2, total));
   co_await std::move(fa);

@@ -28,8 +28,8 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
   TaskSlots::remove(promise);
   // acq_rel: release publishes the result to the joiner (pairs with its acquire loads and
   // CAS); acquire sees a joiner's frame or a detacher's last use before we act on them.
-  const std::uintptr_t joiner = promise.join_state_.exchange(kJoinCompleted,
-                                                             std::memory_order_acq_rel);
+  const std::uintptr_t joiner =
+      promise.join_state_.exchange(kJoinCompleted, std::memory_order_acq_rel);
   if (joiner == kJoinDetached && promise.exception_) {
     report_unobserved_exception(promise.exception_);
   }
@@ -45,8 +45,8 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
 }
 
 void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
-  const std::uintptr_t joiner = promise.join_state_.exchange(kJoinCancelled,
-                                                             std::memory_order_acq_rel);
+  const std::uintptr_t joiner =
+      promise.join_state_.exchange(kJoinCancelled, std::memory_order_acq_rel);
   // A coroutine joiner is itself a suspended task, destroyed by the same shutdown; a blocked
   // thread must be let go.
   if (joiner >= kJoinSentinelLimit && (joiner & kJoinThreadTag) != 0) {
@@ -59,8 +59,8 @@ void report_unobserved_exception(const std::exception_ptr& error) noexcept {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tiny_coro: exception escaped a detached task: %s: %s\n",
-                 typeid(e).name(), e.what());
+    std::fprintf(stderr, "tiny_coro: exception escaped a detached task: %s: %s\n", typeid(e).name(),
+                 e.what());
   } catch (...) {
     std::fprintf(stderr, "tiny_coro: exception escaped a detached task (not a std::exception)\n");
   }

@@ -1,6 +1,6 @@
 // Both include spellings must work for an installed tiny_coro.
-#include "scheduler.h"
 #include <tiny_coro/scheduler.h>
+#include "scheduler.h"
 
 #include <cstdio>
 
