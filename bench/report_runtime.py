@@ -66,6 +66,27 @@ def machine_line(context):
             f"{gxx}, Boost 1.81, {context.get('date', '')}")
 
 
+def bar_chart(rows, data_file, png, title, ylabel, key):
+    """A clustered, log-scale bar chart of (name, tiny_coro, asio) rows, drawn by gnuplot."""
+    pathlib.Path(data_file).write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in rows))
+    pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
+    script = f"""
+set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
+set output '{png}'
+set title '{title}'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set ylabel '{ylabel}'
+set grid ytics
+set key {key}
+plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
+     '' using 3 title 'Boost.Asio 1.81' lc rgb '#c0504d'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
 def main():
     out, doc, plot, command = sys.argv[1:5]
     out = pathlib.Path(out)
@@ -132,24 +153,9 @@ def main():
     start, end = text.index(BEGIN), text.index(END) + len(END)
     doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
 
-    data_file = out / "runtime_plot.dat"
-    data_file.write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in plot_rows))
-    pathlib.Path(plot).parent.mkdir(parents=True, exist_ok=True)
-    script = f"""
-set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
-set output '{plot}'
-set title 'Runtime workloads on 2 workers: median time (log scale, lower is better)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set logscale y
-set ylabel 'ms'
-set grid ytics
-set key top left
-plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
-     '' using 3 title 'Boost.Asio 1.81' lc rgb '#c0504d'
-"""
-    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    bar_chart(plot_rows, out / "runtime_plot.dat", plot,
+              "Runtime workloads on 2 workers: median time (log scale, lower is better)", "ms",
+              "top left")
     print("\n".join(section))
 
 

@@ -2,10 +2,9 @@
 """Turns one run of bench/run_sync.sh into the sync section of docs/BENCHMARKS.md."""
 import pathlib
 import re
-import subprocess
 import sys
 
-from report_runtime import machine_line, median_entries, medians
+from report_runtime import bar_chart, machine_line, medians
 
 BEGIN = "<!-- sync:begin -->"
 END = "<!-- sync:end -->"
@@ -53,23 +52,9 @@ def main():
     text = doc_path.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
     doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
-    data_file = out / "sync_plot.dat"
-    data_file.write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in plot_rows))
-    script = f"""
-set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
-set output '{plot}'
-set title 'Synchronisation on 2 workers: median ns per operation (log scale, lower is better)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set logscale y
-set ylabel 'ns'
-set grid ytics
-set key top right
-plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
-     '' using 3 title 'Boost.Asio 1.81' lc rgb '#c0504d'
-"""
-    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    bar_chart(plot_rows, out / "sync_plot.dat", plot,
+              "Synchronisation on 2 workers: median ns per operation (log scale, lower is better)",
+              "ns", "top right")
     print("\n".join(section))
 
 

@@ -11,6 +11,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -27,19 +29,9 @@ using tiny_coro::Scheduler;
 using tiny_coro::Task;
 using namespace std::chrono_literals;
 
-constexpr std::size_t kWorkers = 2;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "benchmark result wrong: %s\n", what);
-    std::abort();
-  }
-}
-
-void per_item(benchmark::State& state, const char* name, double items) {
-  state.counters[name] = benchmark::Counter(
-      items, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-}
+using tiny_coro::bench::check;
+using tiny_coro::bench::kWorkers;
+using tiny_coro::bench::per_item;
 
 // Runs one iteration: spawns the root task `start(done)` from main and waits until `count`
 // tasks have counted `done` down.

@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -22,19 +24,9 @@ using tiny_coro::JoinHandle;
 using tiny_coro::Scheduler;
 using tiny_coro::Task;
 
-constexpr std::size_t kWorkers = 2;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "benchmark result wrong: %s\n", what);
-    std::abort();
-  }
-}
-
-void per_item(benchmark::State& state, const char* name, double items) {
-  state.counters[name] = benchmark::Counter(
-      items, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-}
+using tiny_coro::bench::check;
+using tiny_coro::bench::kWorkers;
+using tiny_coro::bench::per_item;
 
 // --- ping_pong ---
 Task<void> pinger(Channel<int>& to, Channel<int>& from, int rounds) {

@@ -53,6 +53,8 @@
 #include <utility>
 #include <vector>
 
+#include "asio_support.h"
+
 namespace asio = boost::asio;
 
 namespace {
@@ -76,21 +78,8 @@ void check_eq(const char* what, long long got, long long want) {
   if (got != want) check_failed(what, got, want);
 }
 
-// The executor all tasks are spawned on: the io_context's executor with
-// blocking.never, so co_spawn enqueues instead of running inline (see the
-// comment at the top of the file).
-executor_type spawn_executor(asio::io_context& ctx) {
-  return asio::require(ctx.get_executor(), asio::execution::blocking.never);
-}
-
-// Drives ctx with exactly two threads until it runs out of work. The caller
-// must have queued work (a co_spawn) before this, so that neither thread sees
-// an idle io_context and returns early.
-void run_on_two_threads(asio::io_context& ctx) {
-  std::thread helper([&ctx] { ctx.run(); });
-  ctx.run();
-  helper.join();
-}
+using asio_peer::run_on_two_threads;
+using asio_peer::spawn_executor;
 
 double elapsed_ns(clock_type::time_point start, clock_type::time_point end) {
   return std::chrono::duration<double, std::nano>(end - start).count();

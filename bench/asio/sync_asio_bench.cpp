@@ -46,6 +46,8 @@
 #include <exception>
 #include <thread>
 
+#include "asio_support.h"
+
 namespace asio = boost::asio;
 
 namespace {
@@ -97,20 +99,8 @@ struct abort_on_exception {
   }
 };
 
-// The executor all coroutines are spawned on: the io_context's executor with
-// blocking.never, so co_spawn enqueues instead of running inline.
-executor_type spawn_executor(asio::io_context& ctx) {
-  return asio::require(ctx.get_executor(), asio::execution::blocking.never);
-}
-
-// Drives ctx with exactly two threads until it runs out of work. The caller
-// must have queued work (a co_spawn) before this, so that neither thread sees
-// an idle io_context and returns early.
-void run_on_two_threads(asio::io_context& ctx) {
-  std::thread helper([&ctx] { ctx.run(); });
-  ctx.run();
-  helper.join();
-}
+using asio_peer::run_on_two_threads;
+using asio_peer::spawn_executor;
 
 // Reports `items` per iteration as a time per item: Google Benchmark divides
 // the iteration's real time by `items` (rate, then inverted).
