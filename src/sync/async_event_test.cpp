@@ -27,10 +27,10 @@ TEST(Event, SetReleasesEveryWaiterAndLetsLaterWaitsThrough) {
   ASSERT_TRUE(test::wait_for([&] { return waiting.load() == 50; }));
   EXPECT_EQ(passed.load(), 0);  // nobody passes before set()
   event.set();                  // from a thread that is not a worker
-  for (auto& handle : handles) handle.wait_blocking();
+  for (auto& handle : handles) ASSERT_TRUE(test::wait_for([&] { return handle.is_finished(); }));
   EXPECT_EQ(passed.load(), 50);
   auto late = sched.spawn(wait_then_count(event, waiting, passed));
-  late.wait_blocking();
+  ASSERT_TRUE(test::wait_for([&] { return late.is_finished(); }));
   EXPECT_EQ(passed.load(), 51);
   event.reset();
   EXPECT_FALSE(event.is_set());

@@ -59,7 +59,7 @@ TEST(Select, ASuspendedSelectIsCompletedByTheFirstPeerAndOnlyByIt) {
     received = out.try_recv();  // succeeds once the select's send node is queued
     return received.has_value();
   }));
-  selecting.wait_blocking();
+  ASSERT_TRUE(test::wait_for([&] { return selecting.is_finished(); }));
   EXPECT_EQ(selecting.take_result(), 0u);
   EXPECT_EQ(received, 5);
   EXPECT_TRUE(sent);
