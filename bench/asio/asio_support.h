@@ -3,6 +3,8 @@
 
 #include <boost/asio.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace asio_peer {
@@ -22,6 +24,18 @@ inline void run_on_two_threads(asio::io_context& ctx) {
   std::thread helper([&ctx] { ctx.run(); });
   ctx.run();
   helper.join();
+}
+
+// A benchmark whose result is wrong measured nothing: stop loudly.
+[[noreturn]] inline void check_failed(const char* what, long long got, long long want) {
+  std::fprintf(stderr, "asio peer benchmark: CHECK FAILED: %s: got %lld, expected %lld\n", what,
+               got, want);
+  std::fflush(stderr);
+  std::abort();
+}
+
+inline void check_eq(const char* what, long long got, long long want) {
+  if (got != want) check_failed(what, got, want);
 }
 
 }  // namespace asio_peer

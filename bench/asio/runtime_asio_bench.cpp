@@ -64,19 +64,8 @@ using executor_type = asio::any_io_executor;
 
 // ---------------------------------------------------------------- helpers --
 
-[[noreturn]] void check_failed(const char* what, long long got,
-                               long long want) {
-  std::fprintf(stderr,
-               "runtime_asio_bench: CHECK FAILED: %s: got %lld, expected "
-               "%lld\n",
-               what, got, want);
-  std::fflush(stderr);
-  std::abort();
-}
-
-void check_eq(const char* what, long long got, long long want) {
-  if (got != want) check_failed(what, got, want);
-}
+using asio_peer::check_eq;
+using asio_peer::check_failed;
 
 using asio_peer::run_on_two_threads;
 using asio_peer::spawn_executor;

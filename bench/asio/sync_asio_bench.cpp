@@ -65,18 +65,8 @@ using lock_channel = asio::experimental::concurrent_channel<void(error_code)>;
 
 // ---------------------------------------------------------------- helpers --
 
-[[noreturn]] void check_failed(const char* what, long long got,
-                               long long want) {
-  std::fprintf(stderr,
-               "sync_asio_bench: CHECK FAILED: %s: got %lld, expected %lld\n",
-               what, got, want);
-  std::fflush(stderr);
-  std::abort();
-}
-
-void check_eq(const char* what, long long got, long long want) {
-  if (got != want) check_failed(what, got, want);
-}
+using asio_peer::check_eq;
+using asio_peer::check_failed;
 
 // Completion handler for co_spawn: a coroutine that ends with an exception
 // (for instance a channel operation that completed with an error) aborts the
