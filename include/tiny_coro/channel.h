@@ -7,18 +7,32 @@
 //   chan.close();                           // any thread
 //
 // * Capacity 0: send completes only once a receiver has taken the value (rendezvous).
-//   Capacity N: send completes once the value is delivered to a waiting receiver or buffered.
-// * Order: values arrive in the order their sends completed; waiting senders and receivers
-//   are served first come, first served.
+//   Capacity N: send completes once the value is buffered (or handed to a waiting receiver).
+// * Order: values are received in the order their sends completed. Suspended senders and
+//   receivers are served first come, first served; an operation that finds the channel ready
+//   does not queue behind them.
 // * close(): wakes every waiter. recv() then still delivers everything buffered, and after
 //   that returns std::nullopt. send() on a closed channel returns false — it does not throw
 //   and does not silently drop: false tells the caller the value was not delivered (the
 //   value is destroyed with the awaiter). A sender waiting when close() comes gets false too.
 // * try_send / try_recv never suspend. try_send moves from its argument only on success.
+// * T must be nothrow-move-constructible (values move into and out of the buffer without a
+//   lock that could be left half-done).
 // * Where a waiter resumes: on a worker of the scheduler, queued by the operation or close()
 //   that completed it (on that worker's LIFO slot when it ran on a worker).
-// * A waiting coroutine destroyed by Scheduler::shutdown() unlinks itself; the Channel must
-//   outlive every coroutine that may wait on it.
+// * A waiting coroutine destroyed by Scheduler::shutdown() unlinks itself. The Channel must
+//   outlive every operation on it (destroy it after the tasks using it have finished).
+//
+// How. A buffered channel keeps its values in a lock-free ring (detail/bounded_ring.h): while
+// it is neither full nor empty, send and recv are a CAS each and never touch the lock. The
+// SpinLock guards only the wait lists. A coroutine that must wait queues its node under the
+// lock, sets its side's `*_waiting_` flag, and then retries the ring once; a peer that moves
+// the ring checks the opposite flag afterwards. Both the flag store and the ring's index
+// moves are seq_cst, so either the retry sees the peer's push/pop or the peer sees the flag
+// (a store-load pairing) — no wake-up is lost. The peer then "settles" under the lock: it
+// hands buffered values to waiting receivers and moves waiting senders' values into the
+// ring, completing those waiters itself. A rendezvous channel has no buffer: every operation
+// takes the lock and pairs a sender with a receiver directly, as Go's unbuffered channels do.
 #pragma once
 
 #include <coroutine>
@@ -28,8 +42,8 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
+#include <tiny_coro/detail/bounded_ring.h>
 #include <tiny_coro/detail/select_state.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
@@ -39,7 +53,9 @@ namespace tiny_coro {
 
 template <class T>
 class Channel {
-  static_assert(std::is_move_constructible_v<T>, "Channel values must be movable");
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "Channel values must be nothrow-move-constructible");
+  using RingStatus = detail::RingStatus;
 
   // Wait nodes of suspended senders and receivers (declared first: the awaiters embed them).
   // A node of a select must win its select's claim before anyone completes it; a node whose
@@ -47,14 +63,17 @@ class Channel {
   struct ChannelNode : detail::WaitNode {
     detail::SelectState* select = nullptr;
     std::size_t select_case = 0;
+    // Finished: delivered / received, or the channel closed. A claimed select node can be
+    // woken unfinished when a faster peer took what it was woken for; the select retries.
+    bool completed = false;
     bool claim() noexcept { return select == nullptr || select->try_claim(select_case); }
   };
   struct SendNode : ChannelNode {
-    T* value = nullptr;  // the waiting sender's value, moved out by whoever takes it
-    bool done = false;   // delivered (or buffered)
+    T* value = nullptr;      // the waiting sender's value, moved out by whoever takes it
+    bool delivered = false;  // received or buffered (false: the channel closed first)
   };
   struct RecvNode : ChannelNode {
-    std::optional<T>* slot = nullptr;  // where a sender puts the value for this receiver
+    std::optional<T>* slot = nullptr;  // where the value for this receiver goes
   };
 
   // The first waiting node of `list` that could be claimed (stale select nodes dropped).
@@ -67,21 +86,21 @@ class Channel {
   }
 
  public:
-  // Allocates the buffer's `capacity` slots up front (as Go's make(chan T, n) does): no
-  // allocation ever happens under the channel's spin lock.
+  // A buffered channel allocates its `capacity` slots up front (as Go's make(chan T, n)
+  // does); no operation allocates.
   Channel(Scheduler& scheduler, std::size_t capacity)
-      : scheduler_(scheduler), capacity_(capacity), buffer_(capacity) {}
+      : scheduler_(scheduler),
+        ring_(capacity > 0 ? std::make_unique<detail::BoundedRing<T>>(capacity) : nullptr) {}
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
   // Precondition: no coroutine waits on it. Taking the lock orders the destruction after the
-  // last operation's critical section, which may have run on a worker moments ago (the
-  // manual's Example 2 only sleeps before its channel goes out of scope).
-  ~Channel() { std::lock_guard lock(guard_); }
+  // last critical section, which may have run on a worker moments ago.
+  ~Channel() { std::lock_guard lock(guard_->lock); }
 
-  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t capacity() const noexcept { return ring_ ? ring_->capacity() : 0; }
   bool is_closed() const noexcept {
-    std::lock_guard lock(guard_);
-    return closed_;
+    std::lock_guard lock(guard_->lock);
+    return guard_->closed;
   }
 
   class [[nodiscard]] SendAwaiter {
@@ -89,28 +108,17 @@ class Channel {
     SendAwaiter(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
     SendAwaiter(const SendAwaiter&) = delete;
     SendAwaiter& operator=(const SendAwaiter&) = delete;
-    ~SendAwaiter() { detail::leave_if_linked(channel_.guard_, channel_.senders_, node_); }
+    ~SendAwaiter() { channel_.leave(channel_.guard_->senders, node_); }
 
-    bool await_ready() const noexcept { return false; }
+    // A buffered channel with room completes here, without suspending or locking.
+    bool await_ready() noexcept { return channel_.ring_ && channel_.push_fast(value_, node_); }
     bool await_suspend(std::coroutine_handle<> waiting) {
-      std::coroutine_handle<> wake;
-      {
-        std::lock_guard lock(channel_.guard_);
-        if (channel_.closed_) return false;  // node_.done stays false: not delivered
-        if (channel_.offer_locked([this]() -> T { return std::move(value_); }, wake)) {
-          node_.done = true;
-        } else {
-          node_.waiter = waiting;
-          node_.value = &value_;
-          channel_.senders_.push_back(node_);
-          return true;
-        }
-      }
-      channel_.wake(wake);
-      return false;
+      node_.waiter = waiting;
+      node_.value = &value_;
+      return channel_.send_or_wait(node_);
     }
     // True if the value was delivered or buffered; false if the channel was closed first.
-    bool await_resume() const noexcept { return node_.done; }
+    bool await_resume() const noexcept { return node_.delivered; }
 
    private:
     Channel& channel_;
@@ -123,28 +131,17 @@ class Channel {
     explicit RecvAwaiter(Channel& channel) noexcept : channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
     RecvAwaiter& operator=(const RecvAwaiter&) = delete;
-    ~RecvAwaiter() { detail::leave_if_linked(channel_.guard_, channel_.receivers_, node_); }
+    ~RecvAwaiter() { channel_.leave(channel_.guard_->receivers, node_); }
 
-    bool await_ready() const noexcept { return false; }
+    // A buffered channel holding a value (or closed and drained) completes here.
+    bool await_ready() noexcept { return channel_.ring_ && channel_.pop_fast(result_); }
     bool await_suspend(std::coroutine_handle<> waiting) {
-      std::coroutine_handle<> wake;
-      {
-        std::lock_guard lock(channel_.guard_);
-        if (!channel_.take_locked(result_, wake)) {
-          if (channel_.closed_) return false;  // drained and closed: nullopt
-          node_.waiter = waiting;
-          node_.slot = &result_;
-          channel_.receivers_.push_back(node_);
-          return true;
-        }
-      }
-      channel_.wake(wake);
-      return false;
+      node_.waiter = waiting;
+      node_.slot = &result_;
+      return channel_.recv_or_wait(node_);
     }
     // A value, or std::nullopt once the channel is closed and drained.
-    std::optional<T> await_resume() noexcept(std::is_nothrow_move_constructible_v<T>) {
-      return std::move(result_);
-    }
+    std::optional<T> await_resume() noexcept { return std::move(result_); }
 
    private:
     Channel& channel_;
@@ -164,9 +161,11 @@ class Channel {
     std::optional<T>& value() noexcept { return result_; }
 
     // --- the protocol select() drives; every *_locked call holds this channel's lock ---
-    SpinLock& lock() const noexcept { return channel_.guard_; }
-    bool try_complete_locked(std::coroutine_handle<>& wake) {
-      return channel_.take_locked(result_, wake) || channel_.closed_;
+    SpinLock& lock() const noexcept { return channel_.guard_->lock; }
+    void start_round() noexcept { node_ = RecvNode{}; }
+    bool try_complete_locked() {
+      node_.completed = channel_.take_locked(result_, woken_);
+      return node_.completed;
     }
     void enqueue_locked(detail::SelectState& select, std::size_t index,
                         std::coroutine_handle<> waiting) noexcept {
@@ -174,20 +173,28 @@ class Channel {
       node_.select_case = index;
       node_.waiter = waiting;
       node_.slot = &result_;
-      channel_.receivers_.push_back(node_);
+      channel_.enqueue_locked(channel_.guard_->receivers, node_);
+    }
+    // After enqueue: a buffered channel's ring may have filled meanwhile (rendezvous
+    // channels have nothing to recheck: every peer takes the lock this select holds).
+    bool recheck_locked() {
+      if (!channel_.ring_) return false;
+      channel_.guard_->receivers.remove(node_);
+      if (try_complete_locked()) return true;
+      channel_.guard_->receivers.push_back(node_);
+      return false;
     }
     // Always under the lock: a peer may have popped this losing case's node and still be
     // inspecting it (its claim fails) when another case resumes the select.
-    void finish() noexcept {
-      std::lock_guard lock(channel_.guard_);
-      if (node_.linked) channel_.receivers_.remove(node_);
-    }
-    void wake(std::coroutine_handle<> handle) { channel_.wake(handle); }
+    void finish() noexcept { channel_.leave_locked_always(channel_.guard_->receivers, node_); }
+    bool completed() const noexcept { return node_.completed; }
+    void wake_pending() { channel_.wake(woken_); }
 
    private:
     Channel& channel_;
     std::optional<T> result_;
     RecvNode node_;
+    detail::WakeChain woken_;
   };
 
   // One send for tiny_coro::select: after the select chose it, sent() tells whether the value
@@ -199,13 +206,13 @@ class Channel {
     SendCase& operator=(const SendCase&) = delete;
     ~SendCase() { finish(); }
 
-    bool sent() const noexcept { return node_.done; }
+    bool sent() const noexcept { return node_.delivered; }
 
-    SpinLock& lock() const noexcept { return channel_.guard_; }
-    bool try_complete_locked(std::coroutine_handle<>& wake) {
-      if (channel_.closed_) return true;  // done stays false
-      node_.done = channel_.offer_locked([this]() -> T { return std::move(value_); }, wake);
-      return node_.done;
+    SpinLock& lock() const noexcept { return channel_.guard_->lock; }
+    void start_round() noexcept { node_ = SendNode{}; }
+    bool try_complete_locked() {
+      node_.completed = channel_.give_locked(value_, node_.delivered, woken_);
+      return node_.completed;
     }
     void enqueue_locked(detail::SelectState& select, std::size_t index,
                         std::coroutine_handle<> waiting) noexcept {
@@ -213,18 +220,24 @@ class Channel {
       node_.select_case = index;
       node_.waiter = waiting;
       node_.value = &value_;
-      channel_.senders_.push_back(node_);
+      channel_.enqueue_locked(channel_.guard_->senders, node_);
     }
-    void finish() noexcept {  // under the lock, for the reason given in RecvCase::finish
-      std::lock_guard lock(channel_.guard_);
-      if (node_.linked) channel_.senders_.remove(node_);
+    bool recheck_locked() {  // as RecvCase::recheck_locked
+      if (!channel_.ring_) return false;
+      channel_.guard_->senders.remove(node_);
+      if (try_complete_locked()) return true;
+      channel_.guard_->senders.push_back(node_);
+      return false;
     }
-    void wake(std::coroutine_handle<> handle) { channel_.wake(handle); }
+    void finish() noexcept { channel_.leave_locked_always(channel_.guard_->senders, node_); }
+    bool completed() const noexcept { return node_.completed; }
+    void wake_pending() { channel_.wake(woken_); }
 
    private:
     Channel& channel_;
     T value_;
     SendNode node_;
+    detail::WakeChain woken_;
   };
 
   RecvCase recv_case() noexcept { return RecvCase(*this); }
@@ -233,125 +246,309 @@ class Channel {
   SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
-  // Delivers or buffers `value` if that is possible right now; moves from it only then.
+  // Delivers or buffers `value` if that is possible right now; moves from it only then. A
+  // value of another type whose conversion may throw is converted first, so a throw leaves
+  // the channel untouched.
   template <class U>
   requires std::is_constructible_v<T, U&&>
   [[nodiscard]] bool try_send(U&& value) {
-    std::coroutine_handle<> wake;
-    {
-      std::lock_guard lock(guard_);
-      // The value is constructed only once it has somewhere to go: a failed try_send
-      // leaves `value` alone.
-      if (closed_ || !offer_locked([&]() -> T { return T(std::forward<U>(value)); }, wake)) {
-        return false;
+    if constexpr (!std::is_nothrow_constructible_v<T, U&&>) {
+      return try_send(T(std::forward<U>(value)));
+    } else {
+      // The value is constructed only once it has somewhere to go: a failed try_send leaves
+      // `value` alone.
+      auto make = [&]() noexcept { return T(std::forward<U>(value)); };
+      if (ring_) return pushed(ring_->try_push(make));
+      detail::WakeChain woken;
+      {
+        std::lock_guard lock(guard_->lock);
+        if (guard_->closed || !hand_to_receiver_locked(make, woken)) return false;
       }
+      wake(woken);
+      return true;
     }
-    wake_if(wake);
-    return true;
   }
 
   // A value if one is available right now (buffered, or from a waiting sender).
   [[nodiscard]] std::optional<T> try_recv() {
     std::optional<T> result;
-    std::coroutine_handle<> wake;
-    {
-      std::lock_guard lock(guard_);
-      if (!take_locked(result, wake)) return std::nullopt;
+    if (ring_) {
+      pop_fast(result);
+      return result;
     }
-    wake_if(wake);
+    detail::WakeChain woken;
+    {
+      std::lock_guard lock(guard_->lock);
+      take_locked(result, woken);
+    }
+    wake(woken);
     return result;
   }
 
   // Any thread. Idempotent.
   void close() {
-    std::vector<std::coroutine_handle<>> woken;
+    detail::WakeChain woken;
     {
-      std::lock_guard lock(guard_);
-      if (closed_) return;
-      closed_ = true;
-      // Receivers wait only while the buffer is empty: they get nullopt. Senders get false.
-      while (auto* node = pop_claimed<RecvNode>(receivers_)) woken.push_back(node->waiter);
-      while (auto* node = pop_claimed<SendNode>(senders_)) woken.push_back(node->waiter);
+      std::lock_guard lock(guard_->lock);
+      if (guard_->closed) return;
+      guard_->closed = true;
+      if (ring_) {
+        // Pushes fail from here on; settling then hands what is buffered (including pushes
+        // still being written) to waiting receivers, completes the remaining receivers with
+        // nullopt (closed and empty) and the waiting senders with false.
+        ring_->close();
+        settle_locked(woken);
+      } else {
+        while (auto* node = pop_claimed<RecvNode>(guard_->receivers)) finish(*node, woken);
+        while (auto* node = pop_claimed<SendNode>(guard_->senders)) finish(*node, woken);
+      }
     }
-    for (auto handle : woken) wake(handle);
+    wake(woken);
   }
 
  private:
-  // Under guard_: hands make() to the first waiting receiver, or buffers it if there is
-  // room. Sets `wake` to the receiver to resume. False (make() not called) if neither.
-  template <class Make>
-  bool offer_locked(Make&& make, std::coroutine_handle<>& wake) {
-    if (auto* receiver = pop_claimed<RecvNode>(receivers_)) {
-      receiver->slot->emplace(make());
-      wake = receiver->waiter;
-      return true;
-    }
-    if (buffer_.size() < capacity_) {
-      buffer_.push_back(make());
-      return true;
-    }
-    return false;
+  // --- buffered channels: the lock-free path ---
+
+  bool pushed(RingStatus status) {
+    if (status != RingStatus::kDone) return false;
+    after_push();
+    return true;
+  }
+  void after_push() {
+    // seq_cst: pairs with the flag store in enqueue_locked (see the top of the file).
+    if (guard_->receivers_waiting.load(std::memory_order_seq_cst)) settle();
+  }
+  void after_pop() {
+    // seq_cst: as in after_push, for waiting senders.
+    if (guard_->senders_waiting.load(std::memory_order_seq_cst)) settle();
   }
 
-  // Under guard_: takes the oldest value — from the buffer (refilling it from the first
-  // waiting sender) or straight from a waiting sender. Sets `wake` to the sender to resume.
-  bool take_locked(std::optional<T>& out, std::coroutine_handle<>& wake) {
-    auto* sender = pop_claimed<SendNode>(senders_);
-    if (!buffer_.empty()) {
-      out.emplace(std::move(buffer_.front()));
-      buffer_.pop_front();
-      if (sender != nullptr) buffer_.push_back(std::move(*sender->value));
-    } else if (sender != nullptr) {
-      out.emplace(std::move(*sender->value));
-    } else {
-      return false;
-    }
-    if (sender != nullptr) {
-      sender->done = true;
-      wake = sender->waiter;
-    }
+  // False when the ring is full: the awaiter goes on to await_suspend.
+  bool push_fast(T& value, SendNode& node) {
+    const RingStatus status = ring_->try_push([&]() noexcept { return std::move(value); });
+    if (status == RingStatus::kBlocked) return false;
+    node.delivered = status == RingStatus::kDone;
+    if (node.delivered) after_push();
+    return true;
+  }
+  // False when the ring is empty and open: the awaiter goes on to await_suspend.
+  bool pop_fast(std::optional<T>& out) {
+    const RingStatus status = ring_->try_pop(out);
+    if (status == RingStatus::kBlocked) return false;
+    if (status == RingStatus::kDone) after_pop();
     return true;
   }
 
-  void wake(std::coroutine_handle<> handle) { detail::executor_of(scheduler_).schedule(handle); }
-  void wake_if(std::coroutine_handle<> handle) {
-    if (handle) wake(handle);
+  void settle() {
+    detail::WakeChain woken;
+    {
+      std::lock_guard lock(guard_->lock);
+      settle_locked(woken);
+    }
+    wake(woken);
+  }
+
+  // Under the lock, buffered channels: completes every waiter the ring can serve now.
+  void settle_locked(detail::WakeChain& woken) {
+    // Both sides every round: serving one can make room (or values) for the other.
+    for (bool progress = true; progress;) {
+      const bool popped = serve_receivers_locked(woken);
+      const bool pushed_any = serve_senders_locked(woken);
+      progress = popped || pushed_any;
+    }
+    refresh_waiting_flags_locked();
+  }
+
+  // True if a value left the ring (so a waiting sender may now fit).
+  bool serve_receivers_locked(detail::WakeChain& woken) {
+    bool popped = false;
+    auto& receivers = guard_->receivers;
+    while (auto* node = static_cast<RecvNode*>(receivers.front())) {
+      if (node->select != nullptr) {
+        if (ring_->empty() && !ring_->closed()) break;  // nothing to offer: do not claim
+        receivers.remove(*node);
+        if (!node->claim()) continue;  // its select completed elsewhere
+      }
+      const RingStatus status = ring_->try_pop(*node->slot);
+      // A plain receiver stays queued if a faster receiver emptied the ring; a claimed select
+      // cannot, and retries.
+      if (status == RingStatus::kBlocked && node->select == nullptr) break;
+      if (node->linked) receivers.remove(*node);
+      node->completed = status != RingStatus::kBlocked;
+      popped |= status == RingStatus::kDone;
+      woken.add(*node);
+    }
+    return popped;
+  }
+
+  // True if a value entered the ring (so a waiting receiver may now be served).
+  bool serve_senders_locked(detail::WakeChain& woken) {
+    bool pushed_any = false;
+    auto& senders = guard_->senders;
+    while (auto* node = static_cast<SendNode*>(senders.front())) {
+      if (node->select != nullptr) {
+        if (ring_->full() && !ring_->closed()) break;
+        senders.remove(*node);
+        if (!node->claim()) continue;
+      }
+      T* value = node->value;
+      const RingStatus status = ring_->try_push([value]() noexcept { return std::move(*value); });
+      if (status == RingStatus::kBlocked && node->select == nullptr) break;
+      if (node->linked) senders.remove(*node);
+      node->completed = status != RingStatus::kBlocked;
+      node->delivered = status == RingStatus::kDone;
+      pushed_any |= node->delivered;
+      woken.add(*node);
+    }
+    return pushed_any;
+  }
+
+  void refresh_waiting_flags_locked() noexcept {
+    Guarded& g = *guard_;
+    // The loads are relaxed: every store to the flags happens under this lock. The stores are
+    // seq_cst: the flags' half of the store-load pairing.
+    if (g.receivers_waiting.load(std::memory_order_relaxed) == g.receivers.empty()) {
+      g.receivers_waiting.store(!g.receivers.empty(), std::memory_order_seq_cst);
+    }
+    if (g.senders_waiting.load(std::memory_order_relaxed) == g.senders.empty()) {
+      g.senders_waiting.store(!g.senders.empty(), std::memory_order_seq_cst);
+    }
+  }
+
+  // Queues `node` and raises its side's flag; the caller then retries the ring once.
+  void enqueue_locked(detail::WaitList& list, ChannelNode& node) noexcept {
+    list.push_back(node);
+    if (ring_) refresh_waiting_flags_locked();
+  }
+
+  // --- both kinds, under the lock ---
+
+  // Completes a send now if possible: buffered (ring) or handed to a waiting receiver
+  // (rendezvous); a closed channel completes it undelivered. False: the caller must wait.
+  bool give_locked(T& value, bool& delivered, detail::WakeChain& woken) {
+    if (ring_) {
+      const RingStatus status = ring_->try_push([&]() noexcept { return std::move(value); });
+      if (status == RingStatus::kBlocked) return false;
+      delivered = status == RingStatus::kDone;
+      if (delivered) settle_locked(woken);
+      return true;
+    }
+    if (guard_->closed) return true;  // `delivered` stays false
+    delivered = hand_to_receiver_locked([&]() noexcept { return std::move(value); }, woken);
+    return delivered;
+  }
+
+  // Completes a receive now if possible: from the ring, or straight from a waiting sender
+  // (rendezvous); a closed, drained channel completes it with nullopt.
+  bool take_locked(std::optional<T>& out, detail::WakeChain& woken) {
+    if (ring_) {
+      const RingStatus status = ring_->try_pop(out);
+      if (status == RingStatus::kBlocked) return false;
+      if (status == RingStatus::kDone) settle_locked(woken);
+      return true;
+    }
+    if (auto* sender = pop_claimed<SendNode>(guard_->senders)) {
+      out.emplace(std::move(*sender->value));
+      sender->delivered = true;
+      finish(*sender, woken);
+      return true;
+    }
+    return guard_->closed;
+  }
+
+  // Rendezvous: gives make() (which must not throw: the receiver is already claimed) to the
+  // first waiting receiver, if any.
+  template <class Make>
+  bool hand_to_receiver_locked(Make&& make, detail::WakeChain& woken) noexcept {
+    auto* receiver = pop_claimed<RecvNode>(guard_->receivers);
+    if (receiver == nullptr) return false;
+    receiver->slot->emplace(make());
+    finish(*receiver, woken);
+    return true;
+  }
+
+  static void finish(ChannelNode& node, detail::WakeChain& woken) noexcept {
+    node.completed = true;
+    woken.add(node);
+  }
+
+  // await_suspend of send/recv: completes now if the channel allows, else queues `node` and
+  // returns true (suspended). For a buffered channel the attempt comes after queueing: that
+  // retry is the waiter's half of the wait protocol.
+  bool send_or_wait(SendNode& node) {
+    detail::WakeChain woken;
+    {
+      std::lock_guard lock(guard_->lock);
+      if (!ring_ && !give_locked(*node.value, node.delivered, woken)) {
+        guard_->senders.push_back(node);
+        return true;
+      }
+      if (ring_) {
+        enqueue_locked(guard_->senders, node);
+        // Not give_locked directly: its settle must not find this node queued.
+        guard_->senders.remove(node);
+        if (!give_locked(*node.value, node.delivered, woken)) {
+          guard_->senders.push_back(node);
+          return true;
+        }
+        refresh_waiting_flags_locked();
+      }
+    }
+    wake(woken);
+    return false;
+  }
+
+  bool recv_or_wait(RecvNode& node) {
+    detail::WakeChain woken;
+    {
+      std::lock_guard lock(guard_->lock);
+      if (!ring_ && !take_locked(*node.slot, woken)) {
+        guard_->receivers.push_back(node);
+        return true;
+      }
+      if (ring_) {
+        enqueue_locked(guard_->receivers, node);
+        guard_->receivers.remove(node);  // as in send_or_wait
+        if (!take_locked(*node.slot, woken)) {
+          guard_->receivers.push_back(node);
+          return true;
+        }
+        refresh_waiting_flags_locked();
+      }
+    }
+    wake(woken);
+    return false;
+  }
+
+  // An awaiter going away while still queued (its frame destroyed by shutdown).
+  void leave(detail::WaitList& list, ChannelNode& node) noexcept {
+    detail::leave_if_linked(guard_->lock, list, node);
+  }
+  void leave_locked_always(detail::WaitList& list, ChannelNode& node) noexcept {
+    std::lock_guard lock(guard_->lock);
+    if (node.linked) list.remove(node);
+  }
+
+  void wake(detail::WakeChain& woken) {
+    woken.wake_all([this](std::coroutine_handle<> handle) {
+      detail::executor_of(scheduler_).schedule(handle);
+    });
   }
 
   Scheduler& scheduler_;
-  const std::size_t capacity_;
-  mutable SpinLock guard_;  // protects everything below
-  // A fixed ring of `capacity_` slots.
-  class Ring {
-   public:
-    explicit Ring(std::size_t capacity)
-        : slots_(capacity > 0 ? std::make_unique<std::optional<T>[]>(capacity) : nullptr),
-          capacity_(capacity) {}
-    std::size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
-    T& front() noexcept { return *slots_[head_]; }
-    void pop_front() noexcept {
-      slots_[head_].reset();
-      head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
-      --size_;
-    }
-    void push_back(T&& value) {  // precondition: size() < capacity
-      std::size_t tail = head_ + size_;
-      if (tail >= capacity_) tail -= capacity_;
-      slots_[tail].emplace(std::move(value));
-      ++size_;
-    }
-
-   private:
-    std::unique_ptr<std::optional<T>[]> slots_;
-    std::size_t capacity_;
-    std::size_t head_ = 0;
-    std::size_t size_ = 0;
+  const std::unique_ptr<detail::BoundedRing<T>> ring_;  // null: rendezvous
+  // Touched only on the slow paths, apart from the flags every buffered push or pop reads:
+  // kept off the ring's index lines.
+  struct Guarded {
+    SpinLock lock;  // protects the lists and `closed`
+    detail::WaitList senders;
+    detail::WaitList receivers;
+    bool closed = false;
+    // Buffered channels: "a list is non-empty", written under the lock, read without it.
+    std::atomic<bool> senders_waiting{false};
+    std::atomic<bool> receivers_waiting{false};
   };
-  Ring buffer_;
-  detail::WaitList senders_;
-  detail::WaitList receivers_;
-  bool closed_ = false;
+  mutable detail::CachePadded<Guarded> guard_;
 };
 
 }  // namespace tiny_coro

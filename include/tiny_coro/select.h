@@ -10,17 +10,20 @@
 // Exactly one case completes; the others are not consumed (no value is taken from, or given
 // to, a channel whose case lost). If several are ready at once, the first in argument order
 // wins. A receive on a closed, drained channel and a send on a closed channel count as ready
-// (the result says so), as in Go.
+// (the result says so), as in Go. The cases must outlive the co_await.
 //
-// How (Go's selectgo): lock every channel involved, in address order; pass 1 completes the
-// first case that can complete now; otherwise pass 2 queues a node per case, all pointing at
-// one SelectState, and the coroutine suspends after releasing the locks. Whoever later finds
-// one of those nodes claims the SelectState for that case (a single CAS; losers' nodes are
-// stale and dropped) and completes it under its channel's lock, then schedules the select.
-// On resumption each case unlinks its node if still queued — under its channel's lock even
-// when already unlinked, because a peer that popped a losing node may still be failing its
-// claim on it. Holding all locks during the two passes means nobody can claim the select
-// before it has finished queueing.
+// How (Go's selectgo): a round locks every channel involved, in address order; pass 1
+// completes the first case that can complete now; otherwise pass 2 queues a node per case,
+// all pointing at one SelectState, re-checks the buffered channels (their rings move without
+// the lock — the waiter's half of channel.h's wait protocol), and the coroutine suspends
+// after releasing the locks. Whoever later finds one of those nodes claims the SelectState
+// for that case (a single CAS; losers' nodes are stale and dropped) and completes it under
+// its channel's lock, then schedules the select. On a buffered channel a faster peer may
+// take what the claimer meant to give; the claimed select then wakes unfinished and runs
+// another round. On resumption each case unlinks its node if still queued — under its
+// channel's lock even when already unlinked, because a peer that popped a losing node may
+// still be failing its claim on it. Holding all locks during the passes means nobody can
+// claim the select before it has finished queueing.
 #pragma once
 
 #include <algorithm>
@@ -33,13 +36,26 @@
 #include <tiny_coro/channel.h>
 #include <tiny_coro/detail/select_state.h>
 #include <tiny_coro/spinlock.h>
+#include <tiny_coro/task.h>
 
 namespace tiny_coro {
 
+namespace detail {
+
+// One attempt: completes a case, or suspends until a peer claims one.
 template <class... Cases>
-class [[nodiscard]] SelectAwaiter {
+class [[nodiscard]] SelectRound {
+  using Indices = std::index_sequence_for<Cases...>;
+
  public:
-  explicit SelectAwaiter(Cases&... cases) noexcept : cases_(cases...) {}
+  explicit SelectRound(Cases&... cases) noexcept : cases_(cases...) {
+    std::apply([](auto&... c) { (c.start_round(), ...); }, cases_);
+  }
+  SelectRound(const SelectRound&) = delete;
+  SelectRound& operator=(const SelectRound&) = delete;
+  // Also when the select's frame is destroyed while it waits (Scheduler::shutdown): no
+  // channel may keep a node pointing at this round's state.
+  ~SelectRound() { finish_all(); }
 
   bool await_ready() const noexcept { return false; }
 
@@ -50,27 +66,39 @@ class [[nodiscard]] SelectAwaiter {
     const auto unique_end = std::unique(locks.begin(), locks.end());
     for (auto it = locks.begin(); it != unique_end; ++it) (*it)->lock();
 
-    std::coroutine_handle<> wake;
-    const bool completed = complete_first_ready(wake, std::index_sequence_for<Cases...>{});
-    if (!completed) enqueue_all(waiting, std::index_sequence_for<Cases...>{});
+    bool completed = complete_first_ready(Indices{});
+    if (!completed) {
+      enqueue_all(waiting, Indices{});
+      completed = recheck_buffered(Indices{});
+    }
 
     for (auto it = unique_end; it != locks.begin();) (*--it)->unlock();
-    // The winner may have taken a waiting sender's value or fed a waiting receiver.
-    if (wake) wake_through(state_.winner(), wake, std::index_sequence_for<Cases...>{});
-    return !completed;  // suspended: a claimer will schedule us
+    // Suspended: from the unlock on, a claimer may already be resuming us on another worker,
+    // so nothing here may be touched again (and a failed attempt woke nobody).
+    if (!completed) return true;
+    // Completing a case may have completed peers (a waiting sender's value moved in, ...).
+    std::apply([](auto&... c) { (c.wake_pending(), ...); }, cases_);
+    return false;
   }
 
-  // The index of the case that completed.
   std::size_t await_resume() noexcept {
-    std::apply([](auto&... c) { (c.finish(), ...); }, cases_);
+    finish_all();
     return state_.winner();
   }
 
+  // Whether the chosen case finished, or was only a wake-up to try again.
+  bool completed(std::size_t index) const noexcept { return completed(index, Indices{}); }
+
  private:
   template <std::size_t... I>
-  bool complete_first_ready(std::coroutine_handle<>& wake, std::index_sequence<I...>) {
-    // Left to right, stopping at the first case that completes.
-    return ((std::get<I>(cases_).try_complete_locked(wake) && (state_.decide(I), true)) || ...);
+  bool completed(std::size_t index, std::index_sequence<I...>) const noexcept {
+    return ((I == index && std::get<I>(cases_).completed()) || ...);
+  }
+
+  template <std::size_t... I>
+  bool complete_first_ready(std::index_sequence<I...>) {
+    // Left to right, stopping at the first case that completes. No node is queued yet.
+    return ((std::get<I>(cases_).try_complete_locked() && (state_.decide(I), true)) || ...);
   }
 
   template <std::size_t... I>
@@ -78,19 +106,38 @@ class [[nodiscard]] SelectAwaiter {
     (std::get<I>(cases_).enqueue_locked(state_, I, waiting), ...);
   }
 
+  // Decides before trying: completing a case may settle its channel, and that must not find
+  // one of this select's other queued nodes claimable.
   template <std::size_t... I>
-  void wake_through(std::size_t index, std::coroutine_handle<> handle, std::index_sequence<I...>) {
-    ((I == index ? (std::get<I>(cases_).wake(handle), 0) : 0), ...);
+  bool recheck_buffered(std::index_sequence<I...>) {
+    auto attempt = [this](auto& c, std::size_t index) {
+      state_.decide(index);
+      if (c.recheck_locked()) return true;
+      state_.undecide();
+      return false;
+    };
+    return (attempt(std::get<I>(cases_), I) || ...);
+  }
+
+  void finish_all() noexcept {
+    std::apply([](auto&... c) { (c.finish(), ...); }, cases_);
   }
 
   std::tuple<Cases&...> cases_;
-  detail::SelectState state_;
+  SelectState state_;
 };
 
+}  // namespace detail
+
+// Runs rounds until one completes a case; returns that case's index.
 template <class... Cases>
-SelectAwaiter<Cases...> select(Cases&... cases) noexcept {
+Task<std::size_t> select(Cases&... cases) {
   static_assert(sizeof...(Cases) > 0, "select needs at least one case");
-  return SelectAwaiter<Cases...>(cases...);
+  for (;;) {
+    detail::SelectRound<Cases...> round(cases...);
+    const std::size_t winner = co_await round;
+    if (round.completed(winner)) co_return winner;
+  }
 }
 
 }  // namespace tiny_coro

@@ -132,6 +132,55 @@ TEST(Select, ConcurrentSelectsTakeEveryValueExactlyOnce) {
   EXPECT_EQ(wrong, 0u);
 }
 
+// A send and a receive on the same buffered channel, from many selects at once, next to
+// plain senders and receivers: each select completes exactly one of its two cases.
+struct BothWays {
+  std::atomic<long> sent{0};
+  std::atomic<long> received{0};
+  std::atomic<bool> both{false};
+};
+
+Task<void> send_or_receive(Channel<int>& chan, BothWays& tally, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    auto to = chan.send_case(i);
+    auto from = chan.recv_case();
+    const std::size_t which = co_await select(to, from);
+    if (which == 0 ? from.value().has_value() : to.sent()) tally.both.store(true);
+    (which == 0 ? tally.sent : tally.received).fetch_add(1);
+  }
+}
+
+// Never suspends: it may outlive every select, and nobody would then complete its wait.
+Task<void> plain_traffic(Channel<int>& chan, BothWays& tally, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    if (i % 2 == 0) {
+      if (chan.try_send(i)) tally.sent.fetch_add(1);
+    } else if (chan.try_recv()) {
+      tally.received.fetch_add(1);
+    }
+    co_await yield_now();
+  }
+}
+
+Task<void> both_ways(Scheduler& sched, Channel<int>& chan, BothWays& tally, int rounds) {
+  std::vector<JoinHandle<void>> tasks;
+  for (int i = 0; i < 4; ++i) tasks.push_back(sched.spawn(send_or_receive(chan, tally, rounds)));
+  tasks.push_back(sched.spawn(plain_traffic(chan, tally, rounds)));
+  for (auto& t : tasks) co_await std::move(t);
+}
+
+TEST(Select, SendAndReceiveOnOneBufferedChannelCompleteOneCaseEach) {
+  const int rounds = static_cast<int>(test::scaled(20'000));
+  BothWays tally;
+  Scheduler sched(4);
+  Channel<int> chan(sched, 2);
+  sched.block_on(both_ways(sched, chan, tally, rounds));
+  long left = 0;
+  while (chan.try_recv()) ++left;
+  EXPECT_FALSE(tally.both.load()) << "a select completed both of its cases";
+  EXPECT_EQ(tally.sent.load(), tally.received.load() + left);
+}
+
 Task<void> select_forever(Channel<int>& a, Channel<int>& b, test::LifetimeProbe,
                           std::atomic<int>& waiting) {
   auto from_a = a.recv_case();

@@ -23,7 +23,11 @@ class SelectState {
                                            std::memory_order_acquire);
   }
   // The selecting coroutine itself, deciding while it holds every lock (nobody can compete).
+  // relaxed: a claimer reads it only after taking one of those locks, whose release publishes it.
   void decide(std::size_t index) noexcept { winner_.store(index, std::memory_order_relaxed); }
+  // The selecting coroutine taking back a decision nobody could have observed: it still holds
+  // every lock, and only a peer holding one of them could have tried to claim.
+  void undecide() noexcept { winner_.store(kUndecided, std::memory_order_relaxed); }
   std::size_t winner() const noexcept { return winner_.load(std::memory_order_acquire); }
 
  private:

@@ -63,6 +63,43 @@ class WaitList {
   WaitNode* tail_ = nullptr;
 };
 
+// Nodes a waker popped under a lock, to be scheduled once the lock is released (nobody
+// schedules while holding a spin lock). Chained through `next`, which a popped node no longer
+// needs; woken in the order added.
+class WakeChain {
+ public:
+  WakeChain() = default;
+  WakeChain(const WakeChain&) = delete;
+  WakeChain& operator=(const WakeChain&) = delete;
+
+  void add(WaitNode& node) noexcept {
+    node.next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = &node;
+    } else {
+      head_ = &node;
+    }
+    tail_ = &node;
+  }
+
+  // Calls schedule(handle) for every node, first added first. A scheduled coroutine may run
+  // (and destroy its node) at once, so each node's successor is read before it is scheduled.
+  template <class Schedule>
+  void wake_all(Schedule&& schedule) {
+    WaitNode* node = head_;
+    head_ = tail_ = nullptr;
+    while (node != nullptr) {
+      WaitNode* next = node->next;
+      schedule(node->waiter);
+      node = next;
+    }
+  }
+
+ private:
+  WaitNode* head_ = nullptr;
+  WaitNode* tail_ = nullptr;
+};
+
 // An awaiter going away: unlinks `node` from `list` (guarded by `lock`) if it is still
 // waiting, i.e. its frame is being destroyed. The common case — resumed by a waker, which
 // unlinked the node before scheduling it — takes no lock.
