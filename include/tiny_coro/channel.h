@@ -15,7 +15,9 @@
 //   that returns std::nullopt. send() on a closed channel returns false — it does not throw
 //   and does not silently drop: false tells the caller the value was not delivered (the
 //   value is destroyed with the awaiter). A sender waiting when close() comes gets false too.
-// * try_send / try_recv never suspend. try_send moves from its argument only on success.
+// * try_send / try_recv never suspend. try_send moves from its argument only on success —
+//   except that an argument of another type whose conversion to T may throw is converted
+//   first (so a throw leaves the channel untouched), whatever the outcome.
 // * T must be nothrow-move-constructible (values move into and out of the buffer without a
 //   lock that could be left half-done).
 // * Where a waiter resumes: on a worker of the scheduler, queued by the operation or close()
@@ -29,9 +31,11 @@
 // lock, sets its side's `*_waiting_` flag, and then retries the ring once; a peer that moves
 // the ring checks the opposite flag afterwards. Both the flag store and the ring's index
 // moves are seq_cst, so either the retry sees the peer's push/pop or the peer sees the flag
-// (a store-load pairing) — no wake-up is lost. The peer then "settles" under the lock: it
-// hands buffered values to waiting receivers and moves waiting senders' values into the
-// ring, completing those waiters itself. A rendezvous channel has no buffer: every operation
+// (a store-load pairing) — no wake-up is lost. (A waiter that finds the flag already raised
+// stores nothing; the raising store came before it under the same lock, so it is earlier in
+// the seq_cst order than the waiter's retry, and the argument holds.) The peer then "settles" under
+// the lock: it hands buffered values to waiting receivers and moves waiting senders' values into
+// the ring, completing those waiters itself. A rendezvous channel has no buffer: every operation
 // takes the lock and pairs a sender with a receiver directly, as Go's unbuffered channels do.
 #pragma once
 
@@ -246,9 +250,9 @@ class Channel {
   SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
-  // Delivers or buffers `value` if that is possible right now; moves from it only then. A
-  // value of another type whose conversion may throw is converted first, so a throw leaves
-  // the channel untouched.
+  // Delivers or buffers `value` if that is possible right now; moves from it only then. An
+  // argument of another type whose conversion may throw is converted first, so a throw
+  // leaves the channel untouched (and the argument converted whatever the outcome).
   template <class U>
   requires std::is_constructible_v<T, U&&>
   [[nodiscard]] bool try_send(U&& value) {

@@ -37,9 +37,18 @@ struct TimerNode {
   std::uint64_t sequence = 0;           // arm order: equal deadlines fire in the order armed
   std::size_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
   bool owned_by_reactor = false;        // made by add_timer(expiry, handle); freed on fire
+  // Instead of resuming `handle`: called on the reactor thread, under the reactor's timer lock
+  // (so cancel_timer() returning false means it has finished), returning what to resume, if
+  // anything. For a wait that races a timer against another event (an I/O timeout).
+  std::coroutine_handle<> (*on_expire)(void* context) noexcept = nullptr;
+  void* context = nullptr;
 
   bool armed() const noexcept { return heap_index != kNotInHeap; }
 };
+
+namespace detail {
+struct IoSource;
+}
 
 class Reactor {
  public:
@@ -70,6 +79,16 @@ class Reactor {
   void register_write(int fd, std::coroutine_handle<> handle);
   // Forgets `fd`'s registrations without resuming them (call before closing it).
   void deregister(int fd) noexcept;
+
+  // I/O sources, what sockets use (src/io/io_source.h): `fd` registered once, edge-triggered,
+  // for both directions; waiters retry their syscall after each readiness edge. attach()
+  // throws std::system_error if epoll refuses the fd. detach() wakes every waiter with
+  // "closed" and makes events still in flight for it harmless; the caller then closes the fd.
+  detail::IoSource& attach(int fd);
+  void detach(detail::IoSource& source) noexcept;
+
+  // Where woken coroutines go.
+  detail::Executor& executor() noexcept;
 
   std::size_t pending_timers() const;
   // The earliest armed deadline, or TimePoint::max() when no timer is armed.

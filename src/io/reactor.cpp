@@ -2,23 +2,30 @@
 //   1. Timeout: the earliest armed deadline (or none) becomes epoll's timeout, and is recorded
 //      as sleeping_until_ so that arming an earlier timer knows to ring the doorbell.
 //   2. Wait: epoll_pwait2 with nanosecond precision.
-//   3. Dispatch: the doorbell is drained; each ready fd hands over its one-shot waiters.
+//   3. Dispatch: the doorbell is drained; each I/O source (io_source.h) bumps its ticks and
+//      hands over its waiters under its own lock; each fd registered through the manual's
+//      one-shot register_read/register_write hands over its waiter under the reactor lock.
 //   4. Due timers: every node whose deadline is <= now is unlinked.
 //   5. Hand-off: everything that became ready goes to the scheduler in one batch (one queue
 //      lock, at most one worker woken), never resumed on this thread.
 //
-// Locking: one mutex guards the timer heap, the fd table and sleeping_until_. Workers take it
-// to arm and cancel; the reactor takes it in phases 1, 3 and 4, never while in epoll.
+// Locking: one mutex guards the timer heap, the one-shot fd table and sleeping_until_. Workers
+// take it to arm and cancel; the reactor takes it in phases 1, 3 and 4, never while in epoll.
+// A timer's on_expire callback runs under it and may take an IoSource's lock; nothing takes
+// them in the other order.
 #include <tiny_coro/reactor.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "io/io_source.h"
+#include "io/io_source_pool.h"
 #include "io/timer_heap.h"
 #include "platform/epoll.h"
 #include "platform/event_fd.h"
@@ -26,7 +33,18 @@
 namespace tiny_coro {
 
 namespace {
+// epoll_event.data: the doorbell; or an fd of the one-shot table, (fd << 8) | kFdTag; or an
+// I/O source, (index << 32) | (generation mod 2^24) << 8 | kSourceTag.
 constexpr std::uint64_t kDoorbellKey = ~std::uint64_t{0};
+constexpr std::uint64_t kFdTag = 1;
+constexpr std::uint64_t kSourceTag = 2;
+constexpr std::uint32_t kGenerationMask = 0xffffff;
+
+std::uint64_t fd_key(int fd) noexcept { return (static_cast<std::uint64_t>(fd) << 8) | kFdTag; }
+std::uint64_t source_key(const detail::IoSource& source) noexcept {
+  return (static_cast<std::uint64_t>(source.index) << 32) |
+         (static_cast<std::uint64_t>(source.generation & kGenerationMask) << 8) | kSourceTag;
+}
 // Events per epoll_wait; more just wait for the next round.
 constexpr std::size_t kEventsPerWait = 256;
 
@@ -109,7 +127,7 @@ class Reactor::Impl {
       FdWaiters& waiters = fds_[fd];
       (for_write ? waiters.writer : waiters.reader) = handle;
       const std::uint32_t events = interest(waiters);
-      const auto key = static_cast<std::uint64_t>(fd);
+      const std::uint64_t key = fd_key(fd);
       err = waiters.in_epoll ? epoll_.modify(fd, events, key) : epoll_.add(fd, events, key);
       if (err == 0) {
         waiters.in_epoll = true;
@@ -121,6 +139,50 @@ class Reactor::Impl {
     // at once and see the real error there, instead of sleeping forever.
     if (err != 0) executor_.schedule(handle);
   }
+
+  detail::IoSource& attach(int fd) {
+    detail::IoSource& source = sources_.acquire();
+    std::uint64_t key = 0;
+    {
+      std::lock_guard lock(source.lock);
+      source.fd = fd;
+      source.closed = false;
+      key = source_key(source);
+    }
+    // Both directions, edge-triggered, once for the socket's whole life (io_source.h).
+    if (int err = epoll_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, key); err != 0) {
+      {
+        std::lock_guard lock(source.lock);
+        source.closed = true;
+        source.fd = -1;
+      }
+      sources_.release(source);
+      throw std::system_error(err, std::system_category(), "epoll_ctl(ADD)");
+    }
+    return source;
+  }
+
+  void detach(detail::IoSource& source) noexcept {
+    detail::WakeChain woken;
+    {
+      std::lock_guard lock(source.lock);
+      ++source.generation;  // events still in flight for this registration are now stale
+      source.closed = true;
+      source.fd = -1;
+      for (auto* list : {&source.readers, &source.writers}) {
+        while (auto* node = static_cast<detail::IoWaiter*>(list->pop_front())) {
+          node->outcome = detail::WaitOutcome::kClosed;
+          woken.add(*node);
+        }
+      }
+    }
+    // No EPOLL_CTL_DEL: closing the fd, which the caller does next, removes it from epoll,
+    // and anything already queued carries the old generation.
+    woken.wake_all([this](std::coroutine_handle<> handle) { executor_.schedule(handle); });
+    sources_.release(source);
+  }
+
+  detail::Executor& executor() noexcept { return executor_; }
 
   void forget(int fd) noexcept {
     std::lock_guard lock(mutex_);
@@ -170,14 +232,47 @@ class Reactor::Impl {
 
   void dispatch_io(std::span<const epoll_event> events,
                    std::vector<std::coroutine_handle<>>& ready) {
-    if (events.empty()) return;
-    std::lock_guard lock(mutex_);
+    bool one_shot_events = false;
     for (const epoll_event& event : events) {
       if (event.data.u64 == kDoorbellKey) {
         doorbell_.drain();
-        continue;
+      } else if ((event.data.u64 & 0xff) == kSourceTag) {
+        dispatch_source(event, ready);
+      } else {
+        one_shot_events = true;
       }
-      const int fd = static_cast<int>(event.data.u64);
+    }
+    if (one_shot_events) dispatch_one_shot(events, ready);
+  }
+
+  void dispatch_source(const epoll_event& event, std::vector<std::coroutine_handle<>>& ready) {
+    detail::IoSource* source = sources_.find(static_cast<std::uint32_t>(event.data.u64 >> 32));
+    if (source == nullptr) return;
+    const auto generation = static_cast<std::uint32_t>(event.data.u64 >> 8) & kGenerationMask;
+    const bool failed = (event.events & (EPOLLERR | EPOLLHUP)) != 0;
+    const bool readable = failed || (event.events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0;
+    const bool writable = failed || (event.events & EPOLLOUT) != 0;
+    std::lock_guard lock(source->lock);
+    if (source->closed || (source->generation & kGenerationMask) != generation) return;
+    auto wake = [&](detail::IoDirection direction) {
+      // release: with the lock, orders this edge after the kernel's readiness for a waiter
+      // that snapshots the tick (acquire) before its syscall.
+      source->tick(direction).fetch_add(1, std::memory_order_release);
+      while (auto* node = static_cast<detail::IoWaiter*>(source->waiters(direction).pop_front())) {
+        node->outcome = detail::WaitOutcome::kReady;
+        ready.push_back(node->waiter);
+      }
+    };
+    if (readable) wake(detail::IoDirection::kRead);
+    if (writable) wake(detail::IoDirection::kWrite);
+  }
+
+  void dispatch_one_shot(std::span<const epoll_event> events,
+                         std::vector<std::coroutine_handle<>>& ready) {
+    std::lock_guard lock(mutex_);
+    for (const epoll_event& event : events) {
+      if ((event.data.u64 & 0xff) != kFdTag || event.data.u64 == kDoorbellKey) continue;
+      const int fd = static_cast<int>(event.data.u64 >> 8);
       auto it = fds_.find(fd);
       if (it == fds_.end()) continue;  // deregistered after the event was queued
       FdWaiters& waiters = it->second;
@@ -189,9 +284,7 @@ class Reactor::Impl {
         ready.push_back(std::exchange(waiters.writer, nullptr));
       }
       // One-shot disarmed the fd; re-arm for a waiter that is still waiting.
-      if (waiters.reader || waiters.writer) {
-        epoll_.modify(fd, interest(waiters), static_cast<std::uint64_t>(fd));
-      }
+      if (waiters.reader || waiters.writer) epoll_.modify(fd, interest(waiters), fd_key(fd));
     }
   }
 
@@ -201,7 +294,11 @@ class Reactor::Impl {
     while (const TimerNode* earliest = timers_.top()) {
       if (earliest->deadline > now) break;
       TimerNode& node = timers_.pop();
-      ready.push_back(node.handle);
+      if (node.on_expire != nullptr) {
+        if (auto handle = node.on_expire(node.context)) ready.push_back(handle);
+      } else {
+        ready.push_back(node.handle);
+      }
       if (node.owned_by_reactor) delete &node;
     }
   }
@@ -216,6 +313,7 @@ class Reactor::Impl {
   detail::TimerHeap timers_;
   TimePoint sleeping_until_ = TimePoint::min();  // min: awake, so arming need not ring
   std::unordered_map<int, FdWaiters> fds_;
+  detail::IoSourcePool sources_;  // own locks
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;
@@ -254,6 +352,9 @@ void Reactor::register_write(int fd, void* handle) {
   register_write(fd, std::coroutine_handle<>::from_address(handle));
 }
 void Reactor::deregister(int fd) noexcept { impl_->forget(fd); }
+detail::IoSource& Reactor::attach(int fd) { return impl_->attach(fd); }
+void Reactor::detach(detail::IoSource& source) noexcept { impl_->detach(source); }
+detail::Executor& Reactor::executor() noexcept { return impl_->executor(); }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }
 TimePoint Reactor::next_deadline() const { return impl_->next_deadline(); }

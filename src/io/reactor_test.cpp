@@ -24,6 +24,7 @@ class RecordingExecutor final : public detail::Executor {
     for (auto handle : ready) ready_.push_back(handle.address());
     changed_.notify_all();
   }
+  void defer(std::coroutine_handle<> current) noexcept override { schedule(current); }
   std::vector<void*> wait_for(std::size_t count) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return ready_.size() >= count; });

@@ -70,6 +70,14 @@ void SchedulerCore::schedule(std::coroutine_handle<> ready) noexcept {
   notify_parked();
 }
 
+void SchedulerCore::defer(std::coroutine_handle<> current) noexcept {
+  if (Worker* worker = current_worker()) {
+    worker->defer(current);
+  } else {
+    schedule(current);
+  }
+}
+
 void SchedulerCore::schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept {
   if (ready.empty()) return;
   if (Worker* worker = current_worker()) {

@@ -31,6 +31,7 @@ class SchedulerCore final : public Executor {
   void submit(PromiseBase& promise, std::coroutine_handle<> handle);
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
+  void defer(std::coroutine_handle<> current) noexcept override;
   void shutdown() noexcept;
 
   // Wakes one parked worker if work is waiting and nobody is searching for it.

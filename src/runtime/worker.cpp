@@ -36,6 +36,7 @@
 #include <span>
 
 #include <tiny_coro/detail/atomic.h>
+#include <tiny_coro/detail/coop.h>
 #include <tiny_coro/spinlock.h>
 
 #include "runtime/scheduler_core.h"
@@ -113,6 +114,7 @@ void Worker::run() {
       task = search();
     }
     if (task) {
+      reset_coop_budget();
       task.resume();
     } else {
       park();

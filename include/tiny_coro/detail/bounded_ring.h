@@ -65,9 +65,10 @@ class BoundedRing {
   // Precondition: no operation is in flight.
   ~BoundedRing() {
     // acquire: pairs with the release store that ended the last operation on each slot, so
-    // all that operation did happens before the slots are freed — even when the destroying
-    // thread never synchronised with the workers otherwise (the manual's Example 2 only
-    // sleeps before its channel goes out of scope).
+    // that operation's slot accesses happen before the slots are freed even when the
+    // destroying thread never synchronised with the workers otherwise (the manual's Example
+    // 2 only sleeps). What a channel operation does after its ring step (reading the waiting
+    // flags) is still covered only by the precondition.
     for (std::size_t i = 0; i < capacity_; ++i) {
       (void)slots_[i].sequence.load(std::memory_order_acquire);
     }

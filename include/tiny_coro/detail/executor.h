@@ -12,6 +12,9 @@ class Executor {
   virtual void schedule(std::coroutine_handle<> ready) noexcept = 0;
   // One queue lock and at most one worker wake-up for the whole batch.
   virtual void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept = 0;
+  // Yield: queue the current task behind the tasks already ready (what yield_now() does);
+  // from a thread that is not a worker, the same as schedule().
+  virtual void defer(std::coroutine_handle<> current) noexcept = 0;
 
  protected:
   ~Executor() = default;

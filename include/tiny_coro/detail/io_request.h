@@ -1,0 +1,87 @@
+// IoRequest: one socket operation in flight, shared by every socket awaiter (socket.h).
+//
+// An awaiter tries the syscall in await_ready (speculative I/O: most reads and writes on a
+// busy connection complete at once, with no epoll call and no suspension). Only if the
+// kernel says EAGAIN — or the task's cooperative budget (coop.h) is spent — does await_suspend
+// start the slow path, a coroutine in src/net that waits for readiness and retries until
+// the operation completes, fails or times out, then resumes the awaiting task directly.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+
+#include <tiny_coro/reactor.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro::detail {
+
+struct IoSource;
+
+struct IoRequest {
+  enum class Kind : std::uint8_t {
+    kRead,     // one read into `single`: bytes (0 at end of stream) or an error
+    kWrite,    // every byte of iov[0..iov_count) or an error
+    kAccept,   // a new connection's fd, or an error
+    kConnect,  // finish a non-blocking connect: 0 or an error
+  };
+
+  Kind kind = Kind::kRead;
+  Reactor* reactor = nullptr;
+  IoSource* source = nullptr;
+  std::uint32_t generation = 0;  // the source's when the request began
+  int fd = -1;
+  TimePoint deadline = TimePoint::max();  // from the operation's timeout; max: none
+
+  // kRead: `single`. kWrite: `iov` (the caller's array, or &single) with progress below.
+  iovec single{};
+  const iovec* iov = nullptr;
+  int iov_count = 0;
+  int iov_done = 0;            // entries fully written
+  std::size_t iov_offset = 0;  // bytes written of entry iov_done
+  std::size_t written = 0;
+
+  std::uint32_t tick_seen = 0;  // the source's tick before the first attempt
+  bool yield_first = false;     // out of budget: yield before the first attempt
+  ssize_t result = 0;
+};
+
+// The error every awaiter reports when it would have blocked; internal, never returned.
+inline constexpr ssize_t kWouldBlock = -EAGAIN;
+
+// The direction whose readiness the request waits for.
+inline bool waits_for_read(const IoRequest& request) noexcept {
+  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
+}
+// One attempt: >= 0 done, < 0 -errno, or kWouldBlock.
+ssize_t attempt_io(IoRequest& request) noexcept;
+// The slow path (see the top of this file); its result is the operation's.
+Task<ssize_t> finish_io(IoRequest& request);
+
+// The common shape of the socket awaiters: speculative attempt, then the slow path.
+class IoAwaiterBase {
+ public:
+  IoAwaiterBase(const IoAwaiterBase&) = delete;
+  IoAwaiterBase& operator=(const IoAwaiterBase&) = delete;
+
+  bool await_ready() noexcept;
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) {
+    slow_ = finish_io(request_);
+    return slow_.operator co_await().await_suspend(awaiting);
+  }
+
+ protected:
+  IoAwaiterBase() = default;
+  // The operation's outcome; also stores a failure in errno.
+  ssize_t outcome();
+
+  IoRequest request_;
+  Task<ssize_t> slow_;
+};
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,63 @@
+// IoSource: one file descriptor registered with the reactor once, edge-triggered, for both
+// directions (Tokio's ScheduledIo) — what sockets wait on.
+//
+// The wait protocol (speculative I/O): an operation first tries its syscall. Only on EAGAIN
+// does it wait, and then only if no readiness edge arrived since it looked:
+//   1. tick = source.tick(direction)            (before the syscall)
+//   2. syscall -> EAGAIN
+//   3. lock; if tick(direction) changed: unlock and retry the syscall;
+//      else queue the waiter; unlock; suspend.
+// The reactor, for each edge: lock; bump the tick of each direction the event concerns; pop
+// that direction's waiters; unlock; schedule them. An edge after step 2 either bumps the tick
+// before step 3 (retry) or finds the waiter queued (wake) — never lost. Epoll is never
+// re-armed: the fd stays registered until close, so a read or write that succeeds at once
+// costs no epoll_ctl at all.
+//
+// Sources live in a pool the reactor owns and never frees while it lives (Tokio's slab). An
+// event carries (index, generation); detach() bumps the generation under the lock, so an
+// event still in flight for a closed socket — or for a reused slot — is recognised and
+// dropped, and a late waker never touches freed memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include <tiny_coro/detail/wait_list.h>
+#include <tiny_coro/spinlock.h>
+
+namespace tiny_coro::detail {
+
+enum class IoDirection : std::uint8_t { kRead, kWrite };
+
+enum class WaitOutcome : std::uint8_t {
+  kReady,     // a readiness edge: retry the syscall
+  kTimedOut,  // the wait's deadline passed first
+  kClosed,    // the source was detached (the socket closed) while waiting
+};
+
+struct IoWaiter : WaitNode {
+  WaitOutcome outcome = WaitOutcome::kReady;
+};
+
+struct IoSource {
+  SpinLock lock;
+  // Below: written under `lock`.
+  std::uint32_t generation = 0;
+  bool closed = true;
+  int fd = -1;
+  WaitList readers;
+  WaitList writers;
+  // Bumped under `lock` by every readiness edge; read without it for step 1.
+  std::atomic<std::uint32_t> read_tick{0};
+  std::atomic<std::uint32_t> write_tick{0};
+  std::uint32_t index = 0;  // in the pool; fixed
+
+  std::atomic<std::uint32_t>& tick(IoDirection direction) noexcept {
+    return direction == IoDirection::kRead ? read_tick : write_tick;
+  }
+  WaitList& waiters(IoDirection direction) noexcept {
+    return direction == IoDirection::kRead ? readers : writers;
+  }
+};
+
+}  // namespace tiny_coro::detail

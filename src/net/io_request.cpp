@@ -1,0 +1,209 @@
+// The socket operations' attempts and their slow path (include/tiny_coro/detail/io_request.h).
+#include <tiny_coro/detail/io_request.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+
+#include <tiny_coro/detail/coop.h>
+
+#include "io/io_source.h"
+#include "io/readiness_wait.h"
+
+namespace tiny_coro::detail {
+namespace {
+
+IoDirection direction_of(const IoRequest& request) noexcept {
+  return waits_for_read(request) ? IoDirection::kRead : IoDirection::kWrite;
+}
+
+ssize_t would_block_or_error(int err) noexcept {
+  return err == EAGAIN || err == EWOULDBLOCK ? kWouldBlock : -static_cast<ssize_t>(err);
+}
+
+// Out of descriptors or buffers: accepting again at once would fail again (and spin).
+bool exhausted(ssize_t result) noexcept {
+  return result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM;
+}
+
+// Whether the operation must go on in the slow path.
+bool unfinished(const IoRequest& request) noexcept {
+  return request.result == kWouldBlock ||
+         (request.kind == IoRequest::Kind::kAccept && exhausted(request.result));
+}
+
+ssize_t read_once(IoRequest& r) noexcept {
+  for (;;) {
+    const ssize_t n = ::recv(r.fd, r.single.iov_base, r.single.iov_len, 0);
+    if (n >= 0) return n;
+    if (errno != EINTR) return would_block_or_error(errno);
+  }
+}
+
+// Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an
+// EPIPE return, not a SIGPIPE that kills the process.
+ssize_t write_some(IoRequest& r) noexcept {
+  constexpr int kBatch = 64;
+  while (r.iov_done < r.iov_count) {
+    ssize_t n = 0;
+    const iovec& first = r.iov[r.iov_done];
+    if (r.iov_count - r.iov_done == 1) {
+      n = ::send(r.fd, static_cast<const char*>(first.iov_base) + r.iov_offset,
+                 first.iov_len - r.iov_offset, MSG_NOSIGNAL);
+    } else {
+      std::array<iovec, kBatch> batch;
+      const int count = std::min(kBatch, r.iov_count - r.iov_done);
+      for (int i = 0; i < count; ++i) batch[static_cast<std::size_t>(i)] = r.iov[r.iov_done + i];
+      batch[0].iov_base = static_cast<char*>(batch[0].iov_base) + r.iov_offset;
+      batch[0].iov_len -= r.iov_offset;
+      msghdr message{};
+      message.msg_iov = batch.data();
+      message.msg_iovlen = static_cast<std::size_t>(count);
+      n = ::sendmsg(r.fd, &message, MSG_NOSIGNAL);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return would_block_or_error(errno);
+    }
+    r.written += static_cast<std::size_t>(n);
+    // Advance past what went out.
+    auto left = static_cast<std::size_t>(n);
+    while (r.iov_done < r.iov_count) {
+      const std::size_t rest = r.iov[r.iov_done].iov_len - r.iov_offset;
+      if (left < rest) {
+        r.iov_offset += left;
+        break;
+      }
+      left -= rest;
+      r.iov_offset = 0;
+      ++r.iov_done;
+    }
+  }
+  return static_cast<ssize_t>(r.written);
+}
+
+ssize_t accept_once(IoRequest& r) noexcept {
+  for (;;) {
+    const int fd = ::accept4(r.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return fd;
+    // The connection died in the backlog, or a signal: take the next one.
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+    return would_block_or_error(errno);
+  }
+}
+
+ssize_t finish_connect(IoRequest& r) noexcept {
+  int err = 0;
+  socklen_t length = sizeof(err);
+  if (::getsockopt(r.fd, SOL_SOCKET, SO_ERROR, &err, &length) != 0) return -errno;
+  if (err != 0) return -static_cast<ssize_t>(err);
+  sockaddr_storage peer{};
+  socklen_t peer_length = sizeof(peer);
+  if (::getpeername(r.fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) return 0;
+  return errno == ENOTCONN ? kWouldBlock : -static_cast<ssize_t>(errno);
+}
+
+// Queues the running task behind the others ready on its worker.
+struct Defer {
+  Executor& executor;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> current) const noexcept { executor.defer(current); }
+  void await_resume() const noexcept {}
+};
+
+// Resumes at `deadline` (the accept back-off).
+class Sleep {
+ public:
+  Sleep(Reactor& reactor, TimePoint deadline) noexcept : reactor_(reactor) {
+    node_.deadline = deadline;
+  }
+  Sleep(const Sleep&) = delete;
+  Sleep& operator=(const Sleep&) = delete;
+  ~Sleep() { reactor_.cancel_timer(node_); }  // a frame destroyed mid-sleep
+  bool await_ready() const noexcept { return reactor_.now() >= node_.deadline; }
+  void await_suspend(std::coroutine_handle<> waiting) {
+    node_.handle = waiting;
+    reactor_.add_timer(node_);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  Reactor& reactor_;
+  TimerNode node_;
+};
+
+bool source_closed(const IoRequest& r) {
+  std::lock_guard lock(r.source->lock);
+  return r.source->closed || r.source->generation != r.generation;
+}
+
+std::uint32_t snapshot_tick(const IoRequest& r) noexcept {
+  // acquire: pairs with the reactor's release bump, ordering this snapshot before the
+  // syscall that follows (io_source.h, step 1).
+  return r.source->tick(direction_of(r)).load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+ssize_t attempt_io(IoRequest& request) noexcept {
+  switch (request.kind) {
+    case IoRequest::Kind::kRead:
+      return read_once(request);
+    case IoRequest::Kind::kWrite:
+      return write_some(request);
+    case IoRequest::Kind::kAccept:
+      return accept_once(request);
+    case IoRequest::Kind::kConnect:
+      return finish_connect(request);
+  }
+  return -EINVAL;
+}
+
+Task<ssize_t> finish_io(IoRequest& r) {
+  if (r.yield_first) {
+    co_await Defer{r.reactor->executor()};
+    r.tick_seen = snapshot_tick(r);
+    r.result = attempt_io(r);
+  }
+  auto backoff = std::chrono::milliseconds(5);
+  while (unfinished(r)) {
+    if (r.result == kWouldBlock) {
+      const WaitOutcome outcome = co_await ReadinessWait(*r.reactor, *r.source, r.generation,
+                                                         direction_of(r), r.tick_seen, r.deadline);
+      if (outcome == WaitOutcome::kTimedOut) co_return -ETIMEDOUT;
+      if (outcome == WaitOutcome::kClosed) co_return -ECANCELED;
+    } else {  // accept out of descriptors: wait for some to be freed, without spinning
+      const TimePoint now = r.reactor->now();
+      if (now >= r.deadline) co_return -ETIMEDOUT;
+      co_await Sleep(*r.reactor, std::min(r.deadline, now + backoff));
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+      if (source_closed(r)) co_return -ECANCELED;
+    }
+    r.tick_seen = snapshot_tick(r);
+    r.result = attempt_io(r);
+  }
+  co_return r.result;
+}
+
+bool IoAwaiterBase::await_ready() noexcept {
+  if (request_.source == nullptr) return true;  // not open: result already says so
+  if (!consume_coop_budget()) {
+    request_.yield_first = true;
+    return false;
+  }
+  request_.tick_seen = snapshot_tick(request_);
+  request_.result = attempt_io(request_);
+  return !unfinished(request_);
+}
+
+ssize_t IoAwaiterBase::outcome() {
+  const ssize_t result = slow_.valid() ? slow_.operator co_await().await_resume() : request_.result;
+  if (result < 0) errno = static_cast<int>(-result);
+  return result;
+}
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,330 @@
+#include <tiny_coro/socket.h>
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tiny_coro/scheduler.h>
+
+#include "support/echo.h"
+#include "support/scale.h"
+#include "support/wait_for.h"
+
+namespace tiny_coro {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A listener on 127.0.0.1 with a free port, echoing in the background until closed.
+struct EchoFixture {
+  explicit EchoFixture(Scheduler& sched) : listener(sched.reactor()) {
+    if (listener.bind("127.0.0.1", 0) != 0) throw std::system_error(errno, std::system_category());
+    server = sched.spawn(test::echo_server(sched, listener));
+  }
+  ~EchoFixture() { listener.close(); }  // the accept loop ends; echoes end with their peers
+  TcpListener listener;
+  JoinHandle<void> server;
+};
+
+template <class T>
+Task<T> join(JoinHandle<T> handle) {
+  co_return co_await std::move(handle);
+}
+
+void raise_fd_limit() {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+}
+
+Task<int> many_echo_clients(Scheduler& sched, int port, int clients, std::size_t bytes) {
+  std::vector<JoinHandle<bool>> handles;
+  for (int i = 0; i < clients; ++i)
+    handles.push_back(sched.spawn(test::echo_client(sched, port, bytes)));
+  int ok = 0;
+  for (auto& h : handles) ok += co_await std::move(h) ? 1 : 0;
+  co_return ok;
+}
+
+TEST(Socket, ManyConcurrentClientsGetEveryByteBackInOrder) {
+  raise_fd_limit();
+  const int clients = static_cast<int>(test::scaled(1000, 10));
+  const std::size_t bytes = test::scaled(1 << 20, 16);
+  Scheduler sched(2);
+  EchoFixture echo(sched);
+  EXPECT_EQ(sched.block_on(many_echo_clients(sched, echo.listener.port(), clients, bytes)),
+            clients);
+}
+
+TEST(Socket, BindReportsTheChosenPortAndErrorsWithErrno) {
+  Scheduler sched(1);
+  TcpListener listener(sched.reactor());
+  EXPECT_EQ(listener.port(), -1);
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  EXPECT_GT(listener.port(), 0);
+  TcpListener clash(sched.reactor());
+  EXPECT_EQ(clash.bind("127.0.0.1", listener.port()), -1);
+  EXPECT_EQ(errno, EADDRINUSE);
+  EXPECT_EQ(clash.bind("not an address", 0), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+Task<std::string> exchange_over(Scheduler& sched, const char* ip, int port) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), ip, port);
+  if (!socket) co_return "connect: " + socket.error().message();
+  const std::string hello = "hello over " + std::string(ip);
+  if (co_await socket.write(hello) != static_cast<ssize_t>(hello.size())) co_return "write";
+  socket.shutdown(SHUT_WR);
+  std::string back;
+  char buf[256];
+  for (ssize_t n; (n = co_await socket.read(buf, sizeof buf)) > 0;)
+    back.append(buf, static_cast<std::size_t>(n));
+  co_return back;
+}
+
+TEST(Socket, Ipv6LoopbackWorks) {
+  Scheduler sched(1);
+  TcpListener listener(sched.reactor());
+  if (listener.bind("::1", 0) != 0)
+    GTEST_SKIP() << "no IPv6 loopback here: " << std::strerror(errno);
+  auto server = sched.spawn(test::echo_server(sched, listener));
+  EXPECT_EQ(sched.block_on(exchange_over(sched, "::1", listener.port())), "hello over ::1");
+  listener.close();
+}
+
+// --- half-close, reset, refused, timeouts ---
+
+Task<std::string> half_close_server(TcpListener& listener) {
+  AsyncSocket peer = co_await listener.accept();
+  std::string got;
+  char buf[64];
+  for (ssize_t n; (n = co_await peer.read(buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
+  // The client only closed its sending side: we can still answer.
+  co_await peer.write(std::string("got ") + got);
+  co_return got;
+}
+
+TEST(Socket, HalfCloseLetsThePeerStillAnswer) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  auto server = sched.spawn(half_close_server(listener));
+  EXPECT_EQ(sched.block_on(exchange_over(sched, "127.0.0.1", listener.port())),
+            "got hello over 127.0.0.1");
+  EXPECT_EQ(sched.block_on(join(std::move(server))), "hello over 127.0.0.1");
+}
+
+Task<void> accept_and_reset(TcpListener& listener) {
+  AsyncSocket peer = co_await listener.accept();
+  linger abort_on_close{1, 0};  // close() sends RST instead of FIN
+  ::setsockopt(peer.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+}
+
+Task<ssize_t> write_until_error(Scheduler& sched, int port) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  if (!socket) co_return 0;
+  std::vector<char> chunk(64 * 1024, 'x');
+  for (int i = 0; i < 10'000; ++i) {
+    const ssize_t n = co_await socket.write(chunk.data(), chunk.size());
+    if (n < 0) co_return n;
+  }
+  co_return 0;
+}
+
+TEST(Socket, APeerResetIsAnErrorReturnNotASignal) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  auto server = sched.spawn(accept_and_reset(listener));
+  const ssize_t result = sched.block_on(write_until_error(sched, listener.port()));
+  EXPECT_TRUE(result == -ECONNRESET || result == -EPIPE) << result;
+}
+
+Task<std::error_code> connect_error(Scheduler& sched, int port) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  co_return socket ? std::error_code{} : socket.error();
+}
+
+TEST(Socket, ConnectingToAClosedPortFailsWithConnectionRefused) {
+  Scheduler sched(1);
+  int port = 0;
+  {
+    TcpListener listener(sched.reactor());
+    ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+    port = listener.port();
+  }  // closed: nothing listens there now
+  EXPECT_EQ(sched.block_on(connect_error(sched, port)), std::errc::connection_refused);
+}
+
+Task<ssize_t> read_with_timeout(Scheduler& sched, int port, std::chrono::milliseconds timeout) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  if (!socket) co_return 0;
+  socket.set_read_timeout(timeout);
+  char buf[16];
+  co_return co_await socket.read(buf, sizeof buf);
+}
+
+TEST(Socket, AReadTimeoutFiresWhenThePeerStaysSilent) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());  // accepts into its backlog, never answers
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(sched.block_on(read_with_timeout(sched, listener.port(), 50ms)), -ETIMEDOUT);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);  // a timer never fires early
+}
+
+Task<std::error_code> accept_error(TcpListener& listener, std::chrono::milliseconds timeout) {
+  AsyncSocket socket = co_await listener.accept(timeout);
+  co_return socket ? std::error_code{} : socket.error();
+}
+
+TEST(Socket, AnAcceptTimeoutFires) {
+  Scheduler sched(1);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  EXPECT_EQ(sched.block_on(accept_error(listener, 20ms)), std::errc::timed_out);
+}
+
+// --- running out of descriptors ---
+
+int blocking_connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return -1;
+  timeval five_seconds{5, 0};  // a hung server fails the test instead of hanging it
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+  return fd;
+}
+
+TEST(Socket, AcceptBacksOffWhenOutOfDescriptorsAndServesOnceSomeAreFree) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  constexpr int kClients = 8;
+  std::vector<int> clients;  // connected: the kernel completes handshakes into the backlog
+  for (int i = 0; i < kClients; ++i) clients.push_back(blocking_connect(listener.port()));
+  for (int fd : clients) ASSERT_GE(fd, 0);
+  std::vector<int> spares;
+  for (int i = 0; i < kClients; ++i) spares.push_back(::dup(0));
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // not one descriptor left
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  ASSERT_EQ(::dup(0), -1);
+  EXPECT_EQ(errno, EMFILE);
+
+  auto server = sched.spawn(test::echo_server(sched, listener));
+  // Let accept fail with EMFILE and start backing off (a timer path, hence a sleep).
+  std::this_thread::sleep_for(30ms);
+  for (int fd : spares) ::close(fd);  // descriptors free up; accept must resume by itself
+
+  for (int fd : clients) {
+    ASSERT_EQ(::write(fd, "ping", 4), 4);
+    char buf[4] = {};
+    EXPECT_EQ(::read(fd, buf, 4), 4) << "no echo: the server stopped accepting";
+    EXPECT_EQ(std::string(buf, 4), "ping");
+    ::close(fd);
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  listener.close();
+}
+
+// --- closing under a pending read ---
+
+Task<ssize_t> read_one(AsyncSocket& socket, bool& started) {
+  char buf[16];
+  started = true;
+  co_return co_await socket.read(buf, sizeof buf);
+}
+
+Task<AsyncSocket> connect_to(Scheduler& sched, int port) {
+  co_return co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+}
+
+// One worker: once the reader has started, it ran until it suspended in read() (the socket
+// is empty), and only then does this task run again and close the socket under it.
+Task<ssize_t> close_under_pending_read(Scheduler& sched, AsyncSocket& socket) {
+  bool started = false;
+  auto reader = sched.spawn(read_one(socket, started));
+  while (!started) co_await yield_now();
+  socket.close();
+  co_return co_await std::move(reader);
+}
+
+TEST(Socket, ClosingASocketWakesItsPendingReaderWithAnError) {
+  Scheduler sched(1);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  AsyncSocket socket = sched.block_on(connect_to(sched, listener.port()));
+  ASSERT_TRUE(socket);
+  EXPECT_EQ(sched.block_on(close_under_pending_read(sched, socket)), -ECANCELED);
+  bool started = false;
+  EXPECT_EQ(sched.block_on(read_one(socket, started)), -EBADF);  // closed before it began
+}
+
+// --- the cooperative budget ---
+
+Task<long> read_until_flag(Scheduler& sched, AsyncSocket& socket, std::atomic<bool>& flag,
+                           long& reads_before_other_task_ran);
+
+Task<void> raise_flag(std::atomic<bool>& flag) {
+  flag.store(true);
+  co_return;
+}
+
+Task<long> read_until_flag(Scheduler& sched, AsyncSocket& socket, std::atomic<bool>& flag,
+                           long& reads_before_other_task_ran) {
+  // On one worker, the spawned task can only run if this one lets it.
+  auto other = sched.spawn(raise_flag(flag));
+  long reads = 0;
+  char byte;
+  while (!flag.load()) {
+    if (co_await socket.read(&byte, 1) != 1) co_return -1;
+    ++reads;
+  }
+  reads_before_other_task_ran = reads;
+  co_await std::move(other);
+  co_return reads;
+}
+
+TEST(Socket, AnAlwaysReadySocketCannotStarveOtherTasks) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
+  // Fill the reader's side: every 1-byte read below succeeds without waiting.
+  std::vector<char> fill(4096, 'x');
+  std::size_t buffered = 0;
+  for (ssize_t n; (n = ::write(pair[1], fill.data(), fill.size())) > 0;)
+    buffered += static_cast<std::size_t>(n);
+  ASSERT_GT(buffered, 10'000u);
+  Scheduler sched(1);
+  AsyncSocket socket(sched.reactor(), pair[0]);
+  std::atomic<bool> flag{false};
+  long reads_before = -1;
+  EXPECT_GT(sched.block_on(read_until_flag(sched, socket, flag, reads_before)), 0);
+  // Without the budget the reader would drain all `buffered` bytes first.
+  EXPECT_GT(reads_before, 0);
+  EXPECT_LE(reads_before, 1000);
+  ::close(pair[1]);
+}
+
+}  // namespace
+}  // namespace tiny_coro
