@@ -85,14 +85,15 @@ int main(int argc, char** argv) {
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
 
-  std::printf("listening on 127.0.0.1:%u\n",
-              static_cast<unsigned>(acceptor.local_endpoint().port()));
-  std::fflush(stdout);
-
+  // Installed before the port is printed: the script may signal as soon as it has read it.
   // Stopping the io_context ends every run() at once; ~io_context then destroys the suspended
   // session coroutines, which closes their sockets.
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   signals.async_wait([&ctx](const error_code&, int) { ctx.stop(); });
+
+  std::printf("listening on 127.0.0.1:%u\n",
+              static_cast<unsigned>(acceptor.local_endpoint().port()));
+  std::fflush(stdout);
 
   asio::co_spawn(ctx, accept_loop(std::move(acceptor)), asio::detached);
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Turns one run of bench/run_net.sh into the net section of docs/BENCHMARKS.md."""
+import datetime
+import pathlib
+import statistics
+import sys
+
+from report_runtime import machine_line
+
+BEGIN = "<!-- net:begin -->"
+END = "<!-- net:end -->"
+
+
+def echo_rounds(path):
+    """{server: {metric: [values per round]}}"""
+    rounds, server = {}, None
+    for line in pathlib.Path(path).read_text().splitlines():
+        key, _, value = line.partition(" ")
+        if key == "server":
+            server = value
+            rounds.setdefault(server, {})
+        elif server is not None and value:
+            rounds[server].setdefault(key, []).append(float(value))
+    return rounds
+
+
+def main():
+    out, doc, command = sys.argv[1:4]
+    out = pathlib.Path(out)
+    rounds = echo_rounds(out / "net_echo.txt")
+    med = {s: {k: statistics.median(v) for k, v in m.items()} for s, m in rounds.items()}
+    bulk = dict(line.split() for line in (out / "net_bulk.txt").read_text().splitlines())
+    ours, asio = med["tiny_coro"], med["asio"]
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    rps_ratio = ours["requests_per_second"] / asio["requests_per_second"]
+    bulk_ratio = float(bulk["tiny_coro_mb_s"]) / float(bulk["blocking_mb_s"])
+    met = lambda ok: "met" if ok else "**not met**"
+    section = [
+        BEGIN,
+        f"Command: `{command}` (echo: 3 alternating rounds per server, medians; the same load",
+        "generator, bench/echo_load with 2 workers, drives both servers on the same 2 cores).",
+        f"Machine: {machine_line({'num_cpus': 2, 'date': now})}.",
+        "",
+        "| echo, 64-byte messages, 100 connections | tiny_coro | Asio 1.81 | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| requests/s | {ours['requests_per_second']:.0f} | {asio['requests_per_second']:.0f} | "
+        f"{rps_ratio:.2f} | ≥ 1.5×: {met(rps_ratio >= 1.5)} |",
+        f"| p50 round trip | {ours['p50_us']:.0f} µs | {asio['p50_us']:.0f} µs | "
+        f"{ours['p50_us'] / asio['p50_us']:.2f} | - |",
+        f"| p99 round trip | {ours['p99_us']:.0f} µs | {asio['p99_us']:.0f} µs | "
+        f"{ours['p99_us'] / asio['p99_us']:.2f} | - |",
+        "",
+        "| bulk, 1 GiB over one connection | tiny_coro | blocking send/recv, 2 threads | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| MB/s (median of 5) | {float(bulk['tiny_coro_mb_s']):.0f} | {float(bulk['blocking_mb_s']):.0f} | "
+        f"{bulk_ratio:.2f} | ≥ 0.9×: {met(bulk_ratio >= 0.9)} |",
+        END,
+    ]
+    doc_path = pathlib.Path(doc)
+    text = doc_path.read_text()
+    if BEGIN not in text:
+        text += "\n## Network (issue 4)\n\n" + BEGIN + "\n" + END + "\n"
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
+    print("\n".join(section))
+
+
+if __name__ == "__main__":
+    main()
