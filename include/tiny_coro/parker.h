@@ -31,14 +31,43 @@ class Parker {
   // Hands the owner one token, waking it if it sleeps. Any thread; tokens do not accumulate.
   void unpark() noexcept;
 
+  // For the runtime: sleep inside drive() — a blocking epoll_wait — instead of the condvar.
+  // While the owner is in there, unpark() calls interrupt(context) (which must make drive()
+  // return) instead of signalling the condvar. drive() runs at most once. Returns true if a
+  // token was consumed (someone unparked us), false if drive() returned on its own.
+  template <class Drive>
+  bool park_driving(Drive&& drive, void (*interrupt)(void*) noexcept, void* context);
+
  private:
-  enum : std::uint32_t { kEmpty, kParked, kNotified };
+  enum : std::uint32_t { kEmpty, kParked, kNotified, kParkedDriving };
   bool try_consume_token() noexcept;
 
   std::atomic<std::uint32_t> state_{kEmpty};
   std::mutex mutex_;
   std::condition_variable condvar_;
+  // Set by the owner before it publishes kParkedDriving; read by unpark() after seeing it.
+  void (*interrupt_)(void*) noexcept = nullptr;
+  void* interrupt_context_ = nullptr;
 };
+
+template <class Drive>
+bool Parker::park_driving(Drive&& drive, void (*interrupt)(void*) noexcept, void* context) {
+  if (try_consume_token()) return true;
+  interrupt_ = interrupt;
+  interrupt_context_ = context;
+  std::uint32_t expected = kEmpty;
+  // release: publishes interrupt_ to the unpark() that reads kParkedDriving (its exchange is
+  // acq_rel). acquire on failure: we consume the token that unpark() published.
+  if (!state_.compare_exchange_strong(expected, kParkedDriving, std::memory_order_release,
+                                      std::memory_order_acquire)) {
+    state_.store(kEmpty, std::memory_order_relaxed);  // the token, now consumed
+    return true;
+  }
+  drive();
+  // acquire: pairs with unpark()'s exchange when it left a token. An unpark() that saw
+  // kParkedDriving and interrupts after this point only makes the next drive() return early.
+  return state_.exchange(kEmpty, std::memory_order_acquire) == kNotified;
+}
 
 }  // namespace tiny_coro
 

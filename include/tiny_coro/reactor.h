@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include <tiny_coro/detail/executor.h>
 
@@ -61,6 +62,19 @@ class Reactor {
   // timers and registrations stay (cancel_timer still works) until the Reactor is destroyed.
   void start();
   void stop();
+
+  // Driven mode, how a Scheduler runs its reactor (docs/ARCHITECTURE.md, "Reactor"): no
+  // thread of its own; a worker with nothing to do blocks in poll() (Tokio's and Go's
+  // placement), so a task whose socket became ready runs on the thread that saw the event.
+  // try_lock_driver() elects one poller at a time. poll() runs one round on the calling
+  // thread: waits up to `max_wait` (negative: until an event, a due timer or wake()), then
+  // appends what became ready to `ready` instead of scheduling it.
+  [[nodiscard]] bool try_lock_driver() noexcept;
+  void unlock_driver() noexcept;
+  void poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready);
+  // A hint: whether anything could become ready through poll() (armed timers, registered
+  // I/O). Busy workers poll now and then only when it says so.
+  bool has_interest() const noexcept;
 
   // The manual's API: resume `handle` once `expiry` has passed (the reactor owns the node).
   void add_timer(TimePoint expiry, std::coroutine_handle<> handle);

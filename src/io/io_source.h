@@ -51,6 +51,17 @@ struct IoSource {
   std::atomic<std::uint32_t> read_tick{0};
   std::atomic<std::uint32_t> write_tick{0};
   std::uint32_t index = 0;  // in the pool; fixed
+  // The reader's own notes (one read in flight per socket, so no lock): a read that
+  // returned less than it asked for emptied the socket at read tick `read_drained_tick`;
+  // until the reactor bumps the tick, the next read can wait without trying the syscall
+  // (Tokio clears readiness on a short read the same way).
+  bool read_drained = false;
+  std::uint32_t read_drained_tick = 0;
+  // Sticky: the peer shut down or the socket failed (EPOLLRDHUP, EPOLLHUP, EPOLLERR). A short
+  // read then says nothing about the next one (it returns 0 or the error at once, and no
+  // further edge will come), so the shortcut above is off. Set by the reactor before it bumps
+  // the read tick; relaxed, ordered by that bump (release) and the reader's snapshot (acquire).
+  std::atomic<bool> read_closed{false};
 
   std::atomic<std::uint32_t>& tick(IoDirection direction) noexcept {
     return direction == IoDirection::kRead ? read_tick : write_tick;

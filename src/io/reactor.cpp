@@ -94,6 +94,7 @@ class Reactor::Impl {
     {
       std::lock_guard lock(mutex_);
       timers_.push(node);
+      interest_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (has_interest)
       if (timers_.top() == &node && node.deadline < sleeping_until_) {
         sleeping_until_ = node.deadline;  // one doorbell per earlier deadline, not per timer
         ring = true;
@@ -104,7 +105,28 @@ class Reactor::Impl {
 
   bool cancel(TimerNode& node) noexcept {
     std::lock_guard lock(mutex_);
-    return timers_.remove(node);
+    const bool removed = timers_.remove(node);
+    if (removed) interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
+    return removed;
+  }
+
+  bool try_lock_driver() noexcept {
+    // acquire: pairs with unlock_driver(), so this poller sees everything the last one did
+    // outside the locks (events_, the doorbell's state).
+    return !driver_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock_driver() noexcept { driver_.store(false, std::memory_order_release); }
+
+  void poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready) {
+    std::chrono::nanoseconds timeout = next_timeout();
+    if (max_wait.count() >= 0 && (timeout.count() < 0 || max_wait < timeout)) timeout = max_wait;
+    const int count = epoll_.wait(events_, timeout);
+    dispatch_io(std::span(events_.data(), static_cast<std::size_t>(count)), ready);
+    collect_due_timers(ready);
+  }
+
+  bool has_interest() const noexcept {
+    return interest_.load(std::memory_order_relaxed) > 0;  // relaxed: a hint
   }
 
   std::size_t pending_timers() {
@@ -131,6 +153,7 @@ class Reactor::Impl {
       err = waiters.in_epoll ? epoll_.modify(fd, events, key) : epoll_.add(fd, events, key);
       if (err == 0) {
         waiters.in_epoll = true;
+        interest_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint
       } else {
         (for_write ? waiters.writer : waiters.reader) = nullptr;
       }
@@ -147,6 +170,8 @@ class Reactor::Impl {
       std::lock_guard lock(source.lock);
       source.fd = fd;
       source.closed = false;
+      source.read_drained = false;
+      source.read_closed.store(false, std::memory_order_relaxed);  // published by the lock
       key = source_key(source);
     }
     // Both directions, edge-triggered, once for the socket's whole life (io_source.h).
@@ -159,6 +184,7 @@ class Reactor::Impl {
       sources_.release(source);
       throw std::system_error(err, std::system_category(), "epoll_ctl(ADD)");
     }
+    interest_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint
     return source;
   }
 
@@ -180,6 +206,7 @@ class Reactor::Impl {
     // and anything already queued carries the old generation.
     woken.wake_all([this](std::coroutine_handle<> handle) { executor_.schedule(handle); });
     sources_.release(source);
+    interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
   }
 
   detail::Executor& executor() noexcept { return executor_; }
@@ -189,6 +216,8 @@ class Reactor::Impl {
     auto it = fds_.find(fd);
     if (it == fds_.end()) return;
     if (it->second.in_epoll) epoll_.remove(fd);
+    const long waiting = (it->second.reader ? 1 : 0) + (it->second.writer ? 1 : 0);
+    interest_.fetch_sub(waiting, std::memory_order_relaxed);  // relaxed: a hint
     fds_.erase(it);
   }
 
@@ -263,6 +292,10 @@ class Reactor::Impl {
         ready.push_back(node->waiter);
       }
     };
+    if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      // relaxed: published by the release bump of the read tick just below.
+      source->read_closed.store(true, std::memory_order_relaxed);
+    }
     if (readable) wake(detail::IoDirection::kRead);
     if (writable) wake(detail::IoDirection::kWrite);
   }
@@ -279,9 +312,11 @@ class Reactor::Impl {
       const bool failed = (event.events & (EPOLLERR | EPOLLHUP)) != 0;
       if (waiters.reader && (failed || (event.events & (EPOLLIN | EPOLLRDHUP)) != 0)) {
         ready.push_back(std::exchange(waiters.reader, nullptr));
+        interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
       }
       if (waiters.writer && (failed || (event.events & EPOLLOUT) != 0)) {
         ready.push_back(std::exchange(waiters.writer, nullptr));
+        interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
       }
       // One-shot disarmed the fd; re-arm for a waiter that is still waiting.
       if (waiters.reader || waiters.writer) epoll_.modify(fd, interest(waiters), fd_key(fd));
@@ -291,9 +326,12 @@ class Reactor::Impl {
   void collect_due_timers(std::vector<std::coroutine_handle<>>& ready) {
     const TimePoint now = now_();
     std::lock_guard lock(mutex_);
+    // Awake until the next round's next_timeout(): arming a timer meanwhile need not ring.
+    sleeping_until_ = TimePoint::min();
     while (const TimerNode* earliest = timers_.top()) {
       if (earliest->deadline > now) break;
       TimerNode& node = timers_.pop();
+      interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
       if (node.on_expire != nullptr) {
         if (auto handle = node.on_expire(node.context)) ready.push_back(handle);
       } else {
@@ -317,6 +355,8 @@ class Reactor::Impl {
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::atomic<bool> driver_{false};  // driven mode: somebody is in poll()
+  std::atomic<long> interest_{0};    // armed timers + registrations (has_interest)
 };
 
 Reactor::Reactor(detail::Executor& executor, NowFunction clock)
@@ -324,6 +364,12 @@ Reactor::Reactor(detail::Executor& executor, NowFunction clock)
 Reactor::~Reactor() = default;
 
 void Reactor::start() { impl_->start(); }
+bool Reactor::try_lock_driver() noexcept { return impl_->try_lock_driver(); }
+void Reactor::unlock_driver() noexcept { impl_->unlock_driver(); }
+void Reactor::poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready) {
+  impl_->poll(max_wait, ready);
+}
+bool Reactor::has_interest() const noexcept { return impl_->has_interest(); }
 void Reactor::stop() { impl_->stop(); }
 
 void Reactor::add_timer(TimePoint expiry, std::coroutine_handle<> handle) {

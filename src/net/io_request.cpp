@@ -21,6 +21,12 @@ IoDirection direction_of(const IoRequest& request) noexcept {
   return waits_for_read(request) ? IoDirection::kRead : IoDirection::kWrite;
 }
 
+std::uint32_t snapshot_tick(const IoRequest& r) noexcept {
+  // acquire: pairs with the reactor's release bump, ordering this snapshot before the
+  // syscall that follows (io_source.h, step 1).
+  return r.source->tick(direction_of(r)).load(std::memory_order_acquire);
+}
+
 ssize_t would_block_or_error(int err) noexcept {
   return err == EAGAIN || err == EWOULDBLOCK ? kWouldBlock : -static_cast<ssize_t>(err);
 }
@@ -39,9 +45,23 @@ bool unfinished(const IoRequest& request) noexcept {
 ssize_t read_once(IoRequest& r) noexcept {
   for (;;) {
     const ssize_t n = ::recv(r.fd, r.single.iov_base, r.single.iov_len, 0);
-    if (n >= 0) return n;
+    if (n >= 0) {
+      // Short: the socket is empty now, as of the tick taken before this recv (io_source.h).
+      r.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
+      r.source->read_drained_tick = r.tick_seen;
+      return n;
+    }
     if (errno != EINTR) return would_block_or_error(errno);
   }
+}
+
+// A read that would only hear EAGAIN: the last read drained the socket and no edge came since.
+bool known_empty(const IoRequest& r) noexcept {
+  if (r.kind != IoRequest::Kind::kRead || !r.source->read_drained) return false;
+  const std::uint32_t tick = snapshot_tick(r);
+  // relaxed: the acquire snapshot above orders it after the reactor's store (io_source.h).
+  return tick == r.source->read_drained_tick &&
+         !r.source->read_closed.load(std::memory_order_relaxed);
 }
 
 // Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an
@@ -141,12 +161,6 @@ bool source_closed(const IoRequest& r) {
   return r.source->closed || r.source->generation != r.generation;
 }
 
-std::uint32_t snapshot_tick(const IoRequest& r) noexcept {
-  // acquire: pairs with the reactor's release bump, ordering this snapshot before the
-  // syscall that follows (io_source.h, step 1).
-  return r.source->tick(direction_of(r)).load(std::memory_order_acquire);
-}
-
 }  // namespace
 
 ssize_t attempt_io(IoRequest& request) noexcept {
@@ -193,6 +207,11 @@ bool IoAwaiterBase::await_ready() noexcept {
   if (request_.source == nullptr) return true;  // not open: result already says so
   if (!consume_coop_budget()) {
     request_.yield_first = true;
+    return false;
+  }
+  if (known_empty(request_)) {  // skip the EAGAIN: wait for the next edge straight away
+    request_.tick_seen = request_.source->read_drained_tick;
+    request_.result = kWouldBlock;
     return false;
   }
   request_.tick_seen = snapshot_tick(request_);

@@ -46,7 +46,12 @@ bool Parker::park_for(std::chrono::nanoseconds timeout) {
 void Parker::unpark() noexcept {
   // acq_rel: release publishes the caller's writes to the parked thread (pairs with the acquire
   // in try_consume_token); acquire makes the kParked we may read happen-before our notify.
-  if (state_.exchange(kNotified, std::memory_order_acq_rel) != kParked) return;
+  const std::uint32_t previous = state_.exchange(kNotified, std::memory_order_acq_rel);
+  if (previous == kParkedDriving) {
+    interrupt_(interrupt_context_);
+    return;
+  }
+  if (previous != kParked) return;
   // Taking the mutex closes the gap between the parker's CAS to kParked and its wait().
   { std::lock_guard lock(mutex_); }
   condvar_.notify_one();

@@ -1,5 +1,7 @@
 #include "runtime/idle.h"
 
+#include <algorithm>
+
 namespace tiny_coro::detail {
 
 Idle::Idle(std::size_t workers)
@@ -45,6 +47,15 @@ bool Idle::transition_to_parked(std::size_t worker, bool was_searching) {
   const std::uint32_t previous = state_->fetch_sub(decrement, std::memory_order_seq_cst);
   sleepers_.push_back(worker);
   return was_searching && (previous & kSearchingMask) == 1;
+}
+
+bool Idle::unpark_self(std::size_t worker) {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find(sleepers_.begin(), sleepers_.end(), worker);
+  if (it == sleepers_.end()) return false;  // a waker popped us; its token is on its way
+  sleepers_.erase(it);
+  state_->fetch_add(kUnparkedOne, std::memory_order_seq_cst);
+  return true;
 }
 
 }  // namespace tiny_coro::detail

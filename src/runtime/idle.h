@@ -38,6 +38,10 @@ class Idle {
   [[nodiscard]] std::optional<std::size_t> worker_to_notify();
   // Records `worker` as asleep. Returns true if it was the last searcher.
   [[nodiscard]] bool transition_to_parked(std::size_t worker, bool was_searching);
+  // `worker` woke up by itself (the reactor it slept in had work): off the sleepers and
+  // counted as unparked, not searching (it has work in hand, and should be free to wake a
+  // helper). Returns false if a waker had already done it (counting it as searching).
+  [[nodiscard]] bool unpark_self(std::size_t worker);
 
  private:
   static constexpr std::uint32_t kUnparkedOne = 1u << 16;

@@ -22,7 +22,7 @@ SchedulerCore::SchedulerCore(std::size_t workers, NowFunction clock)
     : idle_(workers), reactor_(*this, clock) {
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
-  reactor_.start();
+  // No reactor thread: idle workers drive the reactor (Worker::park).
   threads_.reserve(workers);
   for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
 }

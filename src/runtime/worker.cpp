@@ -125,6 +125,8 @@ void Worker::run() {
 
 std::coroutine_handle<> Worker::next_local() {
   if (++tick_ % kFairnessInterval == 0) {
+    // Busy workers must still see I/O and timers now and then (Tokio's event interval).
+    poll_reactor_now();
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
     if (!deferred_.empty()) {
       void* yielded = deferred_.front();
@@ -212,9 +214,54 @@ void Worker::park() {
   fence_seq_cst();
   if (last_searcher && core_.approx_has_work()) core_.notify_parked();
   if (core_.stopping()) return;
+  Reactor& reactor = core_.reactor();
+  bool counted_searching = true;  // what a waker does when it unparks us
+  if (reactor.try_lock_driver()) {
+    const bool unparked = park_driving_reactor();
+    reactor.unlock_driver();
+    // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
+    // do it ourselves — as a worker with work in hand, not a searcher, so that take_polled()
+    // may wake a helper for the rest of the batch.
+    if (!unparked && core_.idle().unpark_self(index_)) counted_searching = false;
+    searching_ = counted_searching && !core_.stopping();
+    take_polled();
+    return;
+  }
   parker_.park();
-  // A waker popped us from the sleepers and counted us as searching.
+  // A waker took us off the sleepers and counted us as searching.
   searching_ = !core_.stopping();
+}
+
+namespace {
+void interrupt_poll(void* reactor) noexcept { static_cast<Reactor*>(reactor)->wake(); }
+}  // namespace
+
+bool Worker::park_driving_reactor() {
+  Reactor& reactor = core_.reactor();
+  for (;;) {
+    const bool unparked = parker_.park_driving(
+        [&] { reactor.poll(std::chrono::nanoseconds(-1), polled_); }, &interrupt_poll, &reactor);
+    // A round that produced nothing (a doorbell for an earlier timer, a stale event): keep
+    // sleeping in the reactor.
+    if (unparked || !polled_.empty() || core_.stopping()) return unparked;
+  }
+}
+
+void Worker::poll_reactor_now() {
+  Reactor& reactor = core_.reactor();
+  if (!reactor.has_interest() || !reactor.try_lock_driver()) return;
+  reactor.poll(std::chrono::nanoseconds(0), polled_);
+  reactor.unlock_driver();
+  take_polled();
+}
+
+void Worker::take_polled() noexcept {
+  if (polled_.empty()) return;
+  // Newest first, so that our LIFO pops run them in the order their events came.
+  for (auto it = polled_.rbegin(); it != polled_.rend(); ++it) queue_.push(it->address());
+  // More than we can start at once: let a sleeping worker steal some.
+  if (polled_.size() > 1) core_.notify_parked();
+  polled_.clear();
 }
 
 void Worker::discard_queued() noexcept {

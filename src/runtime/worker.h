@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
@@ -46,6 +47,12 @@ class Worker {
   std::coroutine_handle<> steal_from_others();
   void end_search() noexcept;
   void park();
+  // Parks inside the reactor's poll (this worker holds the driver). False if the reactor
+  // woke us with work or on its own; true if a waker unparked us.
+  bool park_driving_reactor();
+  // Runs the reactor once without blocking, if it may have something and nobody drives it.
+  void poll_reactor_now();
+  void take_polled() noexcept;
   void spill_oldest() noexcept;
 
   SchedulerCore& core_;
@@ -56,6 +63,7 @@ class Worker {
   // Owner-only state.
   void* lifo_slot_ = nullptr;   // the task woken or spawned last: runs next, not stealable
   std::deque<void*> deferred_;  // yielded tasks, oldest first
+  std::vector<std::coroutine_handle<>> polled_;  // what the reactor handed us, reused
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;
