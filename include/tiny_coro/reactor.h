@@ -1,6 +1,7 @@
-// Reactor: the event loop behind the scheduler, on a thread of its own (as the manual draws
-// it). It waits in epoll for file descriptors and for the earliest timer, and hands every
-// coroutine that became ready back to the scheduler in one batch.
+// Reactor: the event loop behind the scheduler. It waits in epoll for file descriptors and
+// for the earliest timer, and hands every coroutine that became ready back in one batch. A
+// Scheduler's idle workers take turns running it (poll()); start() runs it on a thread of
+// its own instead, as the manual draws it.
 //
 // Timers are intrusive TimerNodes in a binary min-heap ordered by (deadline, arm order), each
 // node knowing its heap index, so cancelling is O(log n) and arming allocates nothing.
@@ -38,7 +39,7 @@ struct TimerNode {
   std::uint64_t sequence = 0;           // arm order: equal deadlines fire in the order armed
   std::size_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
   bool owned_by_reactor = false;        // made by add_timer(expiry, handle); freed on fire
-  // Instead of resuming `handle`: called on the reactor thread, under the reactor's timer lock
+  // Instead of resuming `handle`: called by the poller, under the reactor's timer lock
   // (so cancel_timer() returning false means it has finished), returning what to resume, if
   // anything. For a wait that races a timer against another event (an I/O timeout).
   std::coroutine_handle<> (*on_expire)(void* context) noexcept = nullptr;
@@ -110,7 +111,7 @@ class Reactor {
 
   // The time as this reactor's clock tells it; timers compare deadlines against it.
   TimePoint now() const noexcept { return now_(); }
-  // Makes the reactor thread look at its clock and timers again at once (after a manual
+  // Makes the poller (thread or worker) look at its clock and timers again at once (after a manual
   // clock moved). Any thread.
   void wake() noexcept;
 

@@ -1,6 +1,6 @@
 // Scheduler: M coroutines on N worker threads.
 //
-//   Scheduler sched(4);                          // 4 workers + the reactor thread
+//   Scheduler sched(4);                          // 4 workers; idle ones poll the reactor
 //   sched.spawn(serve(sched));                   // fire and forget (the JoinHandle is dropped)
 //   auto handle = sched.spawn(compute(42));      // ... or keep it:
 //   int v = co_await std::move(handle);          //   value, or the task's exception rethrown

@@ -2,7 +2,7 @@
 // for at least 1000 ms without holding its worker thread; `sleep_until` waits for a time
 // point of the scheduler's clock — std::chrono::steady_clock unless the Scheduler was given
 // another, so take deadlines from `sched.reactor()->now()` when in doubt. The coroutine
-// resumes on a worker, after the reactor thread saw the deadline pass — never before it.
+// resumes on a worker, after the reactor's poll saw the deadline pass — never before it.
 #pragma once
 
 #include <chrono>

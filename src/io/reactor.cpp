@@ -1,4 +1,5 @@
-// The reactor thread's loop, one round per run_once() (docs/ARCHITECTURE.md, "Reactor"):
+// The reactor's round — poll() when a worker drives it, run_once() on its own thread
+// (docs/ARCHITECTURE.md, "Reactor"):
 //   1. Timeout: the earliest armed deadline (or none) becomes epoll's timeout, and is recorded
 //      as sleeping_until_ so that arming an earlier timer knows to ring the doorbell.
 //   2. Wait: epoll_pwait2 with nanosecond precision.

@@ -2,7 +2,7 @@
 // edge for one direction arrives after `tick_seen`, the deadline passes, or the source is
 // detached. Does not suspend at all if the edge already came.
 //
-// Deadline: a TimerNode whose on_expire callback (reactor thread, under the reactor's timer
+// Deadline: a TimerNode whose on_expire callback (the poller, under the reactor's timer
 // lock) unlinks the waiter if it is still queued. Exactly one of the edge, the timer and
 // detach() pops the waiter, under the source's lock, and resumes it. On resumption the timer
 // is cancelled; cancel_timer() takes the timer lock, so it also waits out a callback that is

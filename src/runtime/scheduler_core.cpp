@@ -2,7 +2,8 @@
 //   1. stopping_ = true, then every worker is unparked; workers leave their loop after the
 //      task they are running (no task is resumed after this point).
 //   2. Worker threads are joined (they unregister from EBR as they exit).
-//   3. The reactor thread is stopped and joined: no timer or fd event can schedule anything.
+//   3. The reactor is stopped (a no-op: idle workers drove it, and they are joined): no
+//      timer or fd event can schedule anything any more.
 //   4. Every task still in a TaskSlots table (spawned, unfinished) is cancelled: its JoinHandle
 //      will report TaskCancelled and the scheduler's reference is dropped, destroying the
 //      frame — and with it the frames it was awaiting — unless a JoinHandle still holds it

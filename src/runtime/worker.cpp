@@ -20,10 +20,11 @@
 // Shutdown: the scheduler sets stopping_ and unparks everyone; the loop checks it once per
 // task and after every park, and returns without running what is still queued.
 //
+// Parking: the first worker to run out of work parks inside the reactor's poll (it holds
+// the driver lock; unpark() rings the reactor's doorbell); the others on their condvars.
+// Measured against the manual's reactor thread in docs/ARCHITECTURE.md ("Reactor").
+//
 // Rejected:
-//  * Polling the reactor from idle workers instead of a reactor thread (Tokio, Go) saves a
-//    hop per I/O event, but the manual puts the reactor on its own thread; the network issue
-//    measures that hop and may revisit it.
 //  * Tokio's steal-half. Chase–Lev has no safe multi-item steal against an owner that pops
 //    the same end concurrently, so half would be taken one CAS at a time; measured on
 //    spawn_many that was slower (about 150 vs 105 ns per task) than stealing one task and
