@@ -185,6 +185,24 @@ TEST(Socket, AReadTimeoutFiresWhenThePeerStaysSilent) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);  // a timer never fires early
 }
 
+Task<std::error_code> connect_error_within(Scheduler& sched, int port,
+                                           std::chrono::milliseconds timeout) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port, timeout);
+  co_return socket ? std::error_code{} : socket.error();
+}
+
+TEST(Socket, AConnectTimeoutFiresWhenTheHandshakeNeverCompletes) {
+  Scheduler sched(1);
+  TcpListener listener(sched.reactor());
+  // A backlog that is full and never accepted: Linux drops further SYNs, so a connect hangs.
+  ASSERT_EQ(listener.bind("127.0.0.1", 0, ListenOptions{.reuse_port = false, .backlog = 0}), 0);
+  std::error_code error;
+  for (int i = 0; i < 8 && !error; ++i) {
+    error = sched.block_on(connect_error_within(sched, listener.port(), 200ms));
+  }
+  EXPECT_EQ(error, std::errc::timed_out);
+}
+
 Task<std::error_code> accept_error(TcpListener& listener, std::chrono::milliseconds timeout) {
   AsyncSocket socket = co_await listener.accept(timeout);
   co_return socket ? std::error_code{} : socket.error();
