@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns one run of bench/run_net.sh into the net section of docs/BENCHMARKS.md."""
 import datetime
+import os
 import pathlib
 import statistics
 import sys
@@ -22,6 +23,14 @@ def echo_rounds(path):
         elif server is not None and value:
             rounds[server].setdefault(key, []).append(float(value))
     return rounds
+
+
+REQUESTS = 100 * 2000
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us(server):
+    return server["server_cpu_ticks"] / TICKS_PER_SECOND / REQUESTS * 1e6
 
 
 def main():
@@ -49,6 +58,8 @@ def main():
         f"{ours['p50_us'] / asio['p50_us']:.2f} | - |",
         f"| p99 round trip | {ours['p99_us']:.0f} µs | {asio['p99_us']:.0f} µs | "
         f"{ours['p99_us'] / asio['p99_us']:.2f} | - |",
+        f"| server CPU per request (user+sys) | {cpu_us(ours):.2f} µs | {cpu_us(asio):.2f} µs | "
+        f"{cpu_us(ours) / cpu_us(asio):.2f} | - |",
         "",
         "| bulk, 1 GiB over one connection | tiny_coro | blocking send/recv, 2 threads | ratio | target |",
         "|---|---|---|---|---|",

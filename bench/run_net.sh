@@ -28,6 +28,8 @@ measure() {
   port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log")
   echo "server $name" >>"$out/net_echo.txt"
   "$bin/bench/echo_load" "$port" 100 2000 64 >>"$out/net_echo.txt"
+  # The server's CPU time (user + sys, clock ticks) over the whole run: 200,000 requests.
+  echo "server_cpu_ticks $(awk '{print $14 + $15}' "/proc/$pid/stat")" >>"$out/net_echo.txt"
   kill -TERM "$pid"
   wait "$pid" || true
 }
