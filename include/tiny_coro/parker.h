@@ -53,8 +53,12 @@ class Parker {
 template <class Drive>
 bool Parker::park_driving(Drive&& drive, void (*interrupt)(void*) noexcept, void* context) {
   if (try_consume_token()) return true;
-  interrupt_ = interrupt;
-  interrupt_context_ = context;
+  // Written only when they change (in practice once): a late unpark() from an earlier
+  // round may still be reading them.
+  if (interrupt_ != interrupt || interrupt_context_ != context) {
+    interrupt_ = interrupt;
+    interrupt_context_ = context;
+  }
   std::uint32_t expected = kEmpty;
   // release: publishes interrupt_ to the unpark() that reads kParkedDriving (its exchange is
   // acq_rel). acquire on failure: we consume the token that unpark() published.

@@ -98,9 +98,14 @@ class Reactor {
   // I/O sources, what sockets use (src/io/io_source.h): `fd` registered once, edge-triggered,
   // for both directions; waiters retry their syscall after each readiness edge. attach()
   // throws std::system_error if epoll refuses the fd. detach() wakes every waiter with
-  // "closed" and makes events still in flight for it harmless; the caller then closes the fd.
+  // "closed", makes events still in flight for it harmless, and closes `fd` — at once, or,
+  // if a woken operation is retrying its syscall, when the last one ends.
   detail::IoSource& attach(int fd);
-  void detach(detail::IoSource& source) noexcept;
+  void detach(detail::IoSource& source, int fd) noexcept;
+  // Brackets a retry by a woken operation; false (no bracket) if the source was closed or
+  // reused since the operation began (`generation`).
+  [[nodiscard]] bool begin_operation(detail::IoSource& source, std::uint32_t generation) noexcept;
+  void end_operation(detail::IoSource& source) noexcept;
 
   // Where woken coroutines go.
   detail::Executor& executor() noexcept;

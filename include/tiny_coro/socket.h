@@ -51,6 +51,8 @@ class [[nodiscard]] AsyncReadAwaiter : public detail::IoAwaiterBase {
 };
 
 // co_await socket.write(...): ssize_t — every byte written (the length), or < 0 an error.
+// After an error or a timeout, an unknown prefix of the data may have been sent: the stream
+// is then only good for closing.
 class [[nodiscard]] AsyncWriteAwaiter : public detail::IoAwaiterBase {
  public:
   AsyncWriteAwaiter(AsyncSocket& socket, const iovec* iov, int count) noexcept;
@@ -134,8 +136,9 @@ class AsyncSocket {
     socket.error_ = error;
     return socket;
   }
-  // Adopts a non-blocking fd (registering it); throws like the public constructor.
-  void adopt(Reactor* reactor, int fd);
+  // Adopts a non-blocking fd (registering it); throws like the public constructor. `tcp`:
+  // a TCP stream, for which a short read means the receive queue is empty.
+  void adopt(Reactor* reactor, int fd, bool tcp);
   void prepare(detail::IoRequest& request, std::chrono::nanoseconds timeout) noexcept;
 
   Reactor* reactor_ = nullptr;

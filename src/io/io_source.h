@@ -51,16 +51,25 @@ struct IoSource {
   std::atomic<std::uint32_t> read_tick{0};
   std::atomic<std::uint32_t> write_tick{0};
   std::uint32_t index = 0;  // in the pool; fixed
+  // Woken operations retrying their syscall (under `lock`). close() while one is in flight
+  // defers the ::close and the slot's release to the last one out, so no retry ever runs
+  // on a closed — and perhaps already reused — fd, or touches a reused slot.
+  int in_flight = 0;
+  int deferred_close_fd = -1;
   // The reader's own notes (one read in flight per socket, so no lock): a read that
   // returned less than it asked for emptied the socket at read tick `read_drained_tick`;
   // until the reactor bumps the tick, the next read can wait without trying the syscall
   // (Tokio clears readiness on a short read the same way).
   bool read_drained = false;
   std::uint32_t read_drained_tick = 0;
-  // Sticky: the peer shut down or the socket failed (EPOLLRDHUP, EPOLLHUP, EPOLLERR). A short
-  // read then says nothing about the next one (it returns 0 or the error at once, and no
-  // further edge will come), so the shortcut above is off. Set by the reactor before it bumps
-  // the read tick; relaxed, ordered by that bump (release) and the reader's snapshot (acquire).
+  // The shortcut holds only for TCP, where a short recv means an empty receive queue; the
+  // socket layer enables it for the sockets it makes. Written before the first operation.
+  bool read_shortcut = false;
+  // Sticky: the peer shut down, the socket failed, or urgent data arrived (EPOLLRDHUP, HUP,
+  // ERR, PRI). A short read then says nothing about the next one (it returns 0, the error,
+  // or stops at the urgent mark, and no further edge comes), so the shortcut is off. Set by
+  // the reactor before it bumps the read tick; relaxed, ordered by that bump (release) and
+  // the reader's snapshot (acquire).
   std::atomic<bool> read_closed{false};
 
   std::atomic<std::uint32_t>& tick(IoDirection direction) noexcept {

@@ -16,6 +16,8 @@
 // them in the other order.
 #include <tiny_coro/reactor.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -175,11 +177,13 @@ class Reactor::Impl {
       source.fd = fd;
       source.closed = false;
       source.read_drained = false;
+      source.read_shortcut = false;
       source.read_closed.store(false, std::memory_order_relaxed);  // published by the lock
       key = source_key(source);
     }
     // Both directions, edge-triggered, once for the socket's whole life (io_source.h).
-    if (int err = epoll_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, key); err != 0) {
+    if (int err = epoll_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET, key);
+        err != 0) {
       {
         std::lock_guard lock(source.lock);
         source.closed = true;
@@ -192,8 +196,9 @@ class Reactor::Impl {
     return source;
   }
 
-  void detach(detail::IoSource& source) noexcept {
+  void detach(detail::IoSource& source, int fd) noexcept {
     detail::WakeChain woken;
+    bool close_now = true;
     {
       std::lock_guard lock(source.lock);
       ++source.generation;  // events still in flight for this registration are now stale
@@ -205,16 +210,44 @@ class Reactor::Impl {
           woken.add(*node);
         }
       }
+      if (source.in_flight > 0) {  // the last operation out closes (io_source.h)
+        source.deferred_close_fd = fd;
+        close_now = false;
+      }
     }
-    // No EPOLL_CTL_DEL: closing the fd, which the caller does next, removes it from epoll,
-    // and anything already queued carries the old generation.
     woken.wake_all([this](std::coroutine_handle<> handle) { executor_.schedule(handle); });
-    sources_.release(source);
-    interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
+    // No EPOLL_CTL_DEL: closing the fd removes it from epoll, and anything already queued
+    // carries the old generation.
+    if (close_now) release(source, fd);
+  }
+
+  bool begin_operation(detail::IoSource& source, std::uint32_t generation) noexcept {
+    std::lock_guard lock(source.lock);
+    if (source.closed || source.generation != generation) return false;
+    ++source.in_flight;
+    return true;
+  }
+
+  void end_operation(detail::IoSource& source) noexcept {
+    int fd = -1;
+    {
+      std::lock_guard lock(source.lock);
+      if (--source.in_flight > 0 || source.deferred_close_fd < 0) return;
+      fd = std::exchange(source.deferred_close_fd, -1);
+    }
+    release(source, fd);
   }
 
   detail::Executor& executor() noexcept { return executor_; }
 
+ private:
+  void release(detail::IoSource& source, int fd) noexcept {
+    if (fd >= 0) ::close(fd);
+    sources_.release(source);
+    interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
+  }
+
+ public:
   void forget(int fd) noexcept {
     std::lock_guard lock(mutex_);
     auto it = fds_.find(fd);
@@ -296,7 +329,7 @@ class Reactor::Impl {
         ready.push_back(node->waiter);
       }
     };
-    if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)) != 0) {
       // relaxed: published by the release bump of the read tick just below.
       source->read_closed.store(true, std::memory_order_relaxed);
     }
@@ -403,7 +436,11 @@ void Reactor::register_write(int fd, void* handle) {
 }
 void Reactor::deregister(int fd) noexcept { impl_->forget(fd); }
 detail::IoSource& Reactor::attach(int fd) { return impl_->attach(fd); }
-void Reactor::detach(detail::IoSource& source) noexcept { impl_->detach(source); }
+void Reactor::detach(detail::IoSource& source, int fd) noexcept { impl_->detach(source, fd); }
+bool Reactor::begin_operation(detail::IoSource& source, std::uint32_t generation) noexcept {
+  return impl_->begin_operation(source, generation);
+}
+void Reactor::end_operation(detail::IoSource& source) noexcept { impl_->end_operation(source); }
 detail::Executor& Reactor::executor() noexcept { return impl_->executor(); }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }

@@ -22,15 +22,26 @@ AsyncSocket::AsyncSocket(Reactor* reactor, int fd) {
     ::close(fd);
     throw std::system_error(err, std::system_category(), "fcntl(O_NONBLOCK)");
   }
-  adopt(reactor, fd);
+  // The short-read shortcut (io_source.h) holds only for TCP: a Unix socket's recv also stops
+  // at ancillary data, a datagram socket's after each datagram.
+  int type = 0;
+  socklen_t type_length = sizeof(type);
+  sockaddr_storage local{};
+  socklen_t local_length = sizeof(local);
+  const bool tcp = ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 &&
+                   type == SOCK_STREAM &&
+                   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0 &&
+                   (local.ss_family == AF_INET || local.ss_family == AF_INET6);
+  adopt(reactor, fd, tcp);
 }
 
-void AsyncSocket::adopt(Reactor* reactor, int fd) {
+void AsyncSocket::adopt(Reactor* reactor, int fd, bool tcp) {
   try {
     detail::IoSource& source = reactor->attach(fd);
     // No lock: the slot's last writer (detach) released it through the pool's mutex, which
-    // attach took after.
+    // attach took after; no operation can run before this socket is handed out.
     generation_ = source.generation;
+    source.read_shortcut = tcp;
     source_ = &source;
   } catch (...) {
     ::close(fd);
@@ -65,8 +76,7 @@ AsyncSocket& AsyncSocket::operator=(AsyncSocket&& other) noexcept {
 
 void AsyncSocket::close() noexcept {
   if (fd_ < 0) return;
-  reactor_->detach(*source_);  // pending operations wake with ECANCELED
-  ::close(fd_);
+  reactor_->detach(*source_, fd_);  // pending operations wake with ECANCELED; closes fd_
   fd_ = -1;
   source_ = nullptr;
 }
@@ -87,7 +97,7 @@ void AsyncSocket::prepare(detail::IoRequest& request, std::chrono::nanoseconds t
   request.source = source_;
   request.generation = generation_;
   request.fd = fd_;
-  if (timeout.count() > 0) request.deadline = reactor_->now() + timeout;
+  if (timeout.count() > 0) request.deadline = detail::deadline_after(reactor_->now(), timeout);
 }
 
 AsyncReadAwaiter::AsyncReadAwaiter(AsyncSocket& socket, void* buf, std::size_t size) noexcept {
@@ -124,7 +134,7 @@ CoConnect::CoConnect(Reactor* reactor, const char* ip, int port, std::chrono::na
     error_ = std::error_code(err, std::system_category());
     return;
   }
-  if (timeout.count() > 0) request_.deadline = reactor->now() + timeout;
+  if (timeout.count() > 0) request_.deadline = detail::deadline_after(reactor->now(), timeout);
   const int fd = ::socket(endpoint.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error_ = std::error_code(errno, std::system_category());
@@ -141,6 +151,7 @@ CoConnect::CoConnect(Reactor* reactor, const char* ip, int port, std::chrono::na
     detail::IoSource& source = reactor->attach(fd);
     request_.source = &source;
     request_.generation = source.generation;  // as in AsyncSocket::adopt
+    source.read_shortcut = true;              // TCP
   } catch (const std::system_error& e) {
     error_ = e.code();
     ::close(fd);
@@ -155,9 +166,11 @@ CoConnect::CoConnect(Reactor* reactor, const char* ip, int port, std::chrono::na
 }
 
 CoConnect::~CoConnect() {
+  // The slow path first: detach() below would otherwise wake its waiter, a frame about to be
+  // destroyed with this awaiter.
+  slow_ = {};
   if (request_.fd >= 0) {  // never handed out (failed, or the frame was destroyed)
-    request_.reactor->detach(*request_.source);
-    ::close(request_.fd);
+    request_.reactor->detach(*request_.source, request_.fd);
   }
 }
 

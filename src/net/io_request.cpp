@@ -57,7 +57,9 @@ ssize_t read_once(IoRequest& r) noexcept {
 
 // A read that would only hear EAGAIN: the last read drained the socket and no edge came since.
 bool known_empty(const IoRequest& r) noexcept {
-  if (r.kind != IoRequest::Kind::kRead || !r.source->read_drained) return false;
+  if (r.kind != IoRequest::Kind::kRead || !r.source->read_shortcut || !r.source->read_drained) {
+    return false;
+  }
   const std::uint32_t tick = snapshot_tick(r);
   // relaxed: the acquire snapshot above orders it after the reactor's store (io_source.h).
   return tick == r.source->read_drained_tick &&
@@ -156,9 +158,15 @@ class Sleep {
   TimerNode node_;
 };
 
-bool source_closed(const IoRequest& r) {
-  std::lock_guard lock(r.source->lock);
-  return r.source->closed || r.source->generation != r.generation;
+// A retry after the operation was suspended (woken, yielded, backed off): the socket may
+// have been closed meanwhile, by another task. Bracketed with the reactor, so that a close
+// cannot release the fd (or the slot) while the syscall runs; kClosed if it already has.
+ssize_t retry(IoRequest& r) noexcept {
+  if (!r.reactor->begin_operation(*r.source, r.generation)) return -ECANCELED;
+  r.tick_seen = snapshot_tick(r);
+  const ssize_t result = attempt_io(r);
+  r.reactor->end_operation(*r.source);
+  return result;
 }
 
 }  // namespace
@@ -180,8 +188,7 @@ ssize_t attempt_io(IoRequest& request) noexcept {
 Task<ssize_t> finish_io(IoRequest& r) {
   if (r.yield_first) {
     co_await Defer{r.reactor->executor()};
-    r.tick_seen = snapshot_tick(r);
-    r.result = attempt_io(r);
+    r.result = retry(r);
   }
   auto backoff = std::chrono::milliseconds(5);
   while (unfinished(r)) {
@@ -195,10 +202,8 @@ Task<ssize_t> finish_io(IoRequest& r) {
       if (now >= r.deadline) co_return -ETIMEDOUT;
       co_await Sleep(*r.reactor, std::min(r.deadline, now + backoff));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
-      if (source_closed(r)) co_return -ECANCELED;
     }
-    r.tick_seen = snapshot_tick(r);
-    r.result = attempt_io(r);
+    r.result = retry(r);
   }
   co_return r.result;
 }

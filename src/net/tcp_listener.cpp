@@ -53,8 +53,7 @@ int TcpListener::port() const noexcept { return fd_ >= 0 ? detail::local_port(fd
 
 void TcpListener::close() noexcept {
   if (fd_ < 0) return;
-  reactor_->detach(*source_);
-  ::close(fd_);
+  reactor_->detach(*source_, fd_);  // a pending accept wakes with ECANCELED; closes fd_
   fd_ = -1;
   source_ = nullptr;
 }
@@ -70,7 +69,9 @@ CoAccept::CoAccept(TcpListener& listener, std::chrono::nanoseconds timeout) noex
   request_.source = listener.source_;
   request_.generation = listener.generation_;
   request_.fd = listener.fd_;
-  if (timeout.count() > 0) request_.deadline = listener.reactor_->now() + timeout;
+  if (timeout.count() > 0) {
+    request_.deadline = detail::deadline_after(listener.reactor_->now(), timeout);
+  }
 }
 
 AsyncSocket CoAccept::await_resume() {
@@ -80,7 +81,8 @@ AsyncSocket CoAccept::await_resume() {
   }
   AsyncSocket socket;
   try {
-    socket.adopt(listener_.reactor_, static_cast<int>(result));  // accept4 made it non-blocking
+    // accept4 made it non-blocking; a TCP listener's connections are TCP.
+    socket.adopt(listener_.reactor_, static_cast<int>(result), /*tcp=*/true);
   } catch (const std::system_error& e) {
     return AsyncSocket::failed(e.code());
   }

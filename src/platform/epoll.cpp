@@ -43,7 +43,8 @@ int Epoll::wait(std::span<epoll_event> events, std::chrono::nanoseconds timeout)
       tsp = &ts;
     }
     n = ::epoll_pwait2(fd_.get(), events.data(), capacity, tsp, nullptr);
-    if (n < 0 && errno == ENOSYS) have_pwait2_ = false;
+    // ENOSYS on old kernels; EPERM where a seccomp profile predates the syscall.
+    if (n < 0 && errno != EINTR) have_pwait2_ = false;
   }
   if (!have_pwait2_) {
     // Millisecond fallback: round up so a timer is never reported due before its deadline.

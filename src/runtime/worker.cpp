@@ -223,7 +223,16 @@ void Worker::park() {
     // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
     // do it ourselves — as a worker with work in hand, not a searcher, so that take_polled()
     // may wake a helper for the rest of the batch.
-    if (!unparked && core_.idle().unpark_self(index_)) counted_searching = false;
+    if (!unparked) {
+      if (core_.idle().unpark_self(index_)) {
+        counted_searching = false;
+      } else {
+        // A waker took us off the sleepers (counting us as searching) but its unpark() has
+        // not landed yet. Wait for that token now: left for a later park, it would wake us
+        // while we are counted asleep and corrupt the idle counts.
+        parker_.park();
+      }
+    }
     searching_ = counted_searching && !core_.stopping();
     take_polled();
     return;

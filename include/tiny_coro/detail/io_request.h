@@ -54,6 +54,12 @@ struct IoRequest {
 // The error every awaiter reports when it would have blocked; internal, never returned.
 inline constexpr ssize_t kWouldBlock = -EAGAIN;
 
+// now + timeout, saturating (a huge timeout means none, not an instant timeout).
+inline TimePoint deadline_after(TimePoint now, std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() <= 0) return TimePoint::max();
+  return timeout < TimePoint::max() - now ? now + timeout : TimePoint::max();
+}
+
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
   return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
