@@ -158,9 +158,9 @@ class Sleep {
   TimerNode node_;
 };
 
-// A retry after the operation was suspended (woken, yielded, backed off): the socket may
-// have been closed meanwhile, by another task. Bracketed with the reactor, so that a close
-// cannot release the fd (or the slot) while the syscall runs; kClosed if it already has.
+// One attempt, bracketed with the reactor: the socket may be closed by another task at any
+// moment (while the operation waited, yielded, backed off — or just began), and a close must
+// not release the fd (or the slot) while the syscall runs. -ECANCELED if it already has.
 ssize_t retry(IoRequest& r) noexcept {
   if (!r.reactor->begin_operation(*r.source, r.generation)) return -ECANCELED;
   r.tick_seen = snapshot_tick(r);
@@ -214,14 +214,23 @@ bool IoAwaiterBase::await_ready() noexcept {
     request_.yield_first = true;
     return false;
   }
-  if (known_empty(request_)) {  // skip the EAGAIN: wait for the next edge straight away
-    request_.tick_seen = request_.source->read_drained_tick;
-    request_.result = kWouldBlock;
-    return false;
+  // Bracketed like every retry (see retry()): a close() racing this first attempt from
+  // another task must not let it touch a closed, perhaps reused, descriptor or slot. Asio
+  // holds its descriptor mutex around the speculative attempt for the same reason.
+  IoRequest& r = request_;
+  if (!r.reactor->begin_operation(*r.source, r.generation)) {
+    r.result = -ECANCELED;
+    return true;
   }
-  request_.tick_seen = snapshot_tick(request_);
-  request_.result = attempt_io(request_);
-  return !unfinished(request_);
+  if (known_empty(r)) {  // skip the EAGAIN: wait for the next edge straight away
+    r.tick_seen = r.source->read_drained_tick;
+    r.result = kWouldBlock;
+  } else {
+    r.tick_seen = snapshot_tick(r);
+    r.result = attempt_io(r);
+  }
+  r.reactor->end_operation(*r.source);
+  return !unfinished(r);
 }
 
 ssize_t IoAwaiterBase::outcome() {

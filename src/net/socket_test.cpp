@@ -173,6 +173,10 @@ TEST(Socket, HalfCloseLetsThePeerStillAnswer) {
 
 Task<void> accept_and_reset(TcpListener& listener) {
   AsyncSocket peer = co_await listener.accept();
+  // Only once the client's connect has completed on its side (it writes first): a reset
+  // before that is a failed connect, another test.
+  char first = 0;
+  (void)co_await peer.read(&first, 1);
   linger abort_on_close{1, 0};  // close() sends RST instead of FIN
   ::setsockopt(peer.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
 }
@@ -180,6 +184,7 @@ Task<void> accept_and_reset(TcpListener& listener) {
 Task<ssize_t> write_until_error(Scheduler& sched, int port) {
   AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
   if (!socket) co_return 0;
+  if (co_await socket.write("x", 1) != 1) co_return 0;
   std::vector<char> chunk(64 * 1024, 'x');
   for (int i = 0; i < 10'000; ++i) {
     const ssize_t n = co_await socket.write(chunk.data(), chunk.size());
@@ -392,6 +397,55 @@ TEST(Socket, ClosingASocketWakesItsPendingReaderWithAnError) {
   EXPECT_EQ(sched.block_on(close_under_pending_read(sched, socket)), -ECANCELED);
   bool started = false;
   EXPECT_EQ(sched.block_on(read_one(socket, started)), -EBADF);  // closed before it began
+}
+
+// Another task closes the socket while a read is in every possible state (not yet tried,
+// mid-syscall, suspended, just woken by the data's edge). The read must get the byte meant
+// for it or ECANCELED — never an error from a closed descriptor, nor another connection's
+// data through a reused one.
+Task<ssize_t> read_after_flag(AsyncSocket& socket, std::atomic<bool>& started, char& byte) {
+  auto read = socket.read(&byte, 1);  // the operation exists from here on
+  started.store(true);
+  co_return co_await read;
+}
+
+Task<void> close_once_started(AsyncSocket& socket, std::atomic<bool>& started) {
+  while (!started.load()) co_await yield_now();
+  socket.close();
+}
+
+Task<int> close_race_round(Scheduler& sched, TcpListener& listener, int round) {
+  AsyncSocket client = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", listener.port());
+  AsyncSocket server = co_await listener.accept();
+  if (!client || !server) co_return 3;
+  std::atomic<bool> started{false};
+  char byte = 0;
+  auto reader = sched.spawn(read_after_flag(client, started, byte));
+  auto closer = sched.spawn(close_once_started(client, started));
+  const char sent = static_cast<char>('a' + round % 26);
+  (void)co_await server.write(&sent, 1);
+  co_await std::move(closer);
+  const ssize_t n = co_await std::move(reader);
+  if (n == 1) co_return byte == sent ? 0 : 1;
+  co_return n == -ECANCELED ? 0 : 2;
+}
+
+Task<std::vector<int>> close_races(Scheduler& sched, TcpListener& listener, int rounds) {
+  std::vector<int> outcomes(4, 0);
+  for (int round = 0; round < rounds; ++round)
+    ++outcomes[co_await close_race_round(sched, listener, round)];
+  co_return outcomes;
+}
+
+TEST(Socket, CloseRacingAReadNeverTouchesAClosedDescriptor) {
+  const int rounds = static_cast<int>(test::scaled(500, 5));
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  const std::vector<int> outcomes = sched.block_on(close_races(sched, listener, rounds));
+  EXPECT_EQ(outcomes[0], rounds) << "wrong data: " << outcomes[1]
+                                 << ", other errors: " << outcomes[2]
+                                 << ", setup failed: " << outcomes[3];
 }
 
 // --- the cooperative budget ---
