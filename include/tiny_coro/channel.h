@@ -179,14 +179,8 @@ class Channel {
       node_.slot = &result_;
       channel_.enqueue_locked(channel_.guard_->receivers, node_);
     }
-    // After enqueue: a buffered channel's ring may have filled meanwhile (rendezvous
-    // channels have nothing to recheck: every peer takes the lock this select holds).
     bool recheck_locked() {
-      if (!channel_.ring_) return false;
-      channel_.guard_->receivers.remove(node_);
-      if (try_complete_locked()) return true;
-      channel_.guard_->receivers.push_back(node_);
-      return false;
+      return channel_.recheck_locked(channel_.guard_->receivers, node_, *this);
     }
     // Always under the lock: a peer may have popped this losing case's node and still be
     // inspecting it (its claim fails) when another case resumes the select.
@@ -226,12 +220,8 @@ class Channel {
       node_.value = &value_;
       channel_.enqueue_locked(channel_.guard_->senders, node_);
     }
-    bool recheck_locked() {  // as RecvCase::recheck_locked
-      if (!channel_.ring_) return false;
-      channel_.guard_->senders.remove(node_);
-      if (try_complete_locked()) return true;
-      channel_.guard_->senders.push_back(node_);
-      return false;
+    bool recheck_locked() {
+      return channel_.recheck_locked(channel_.guard_->senders, node_, *this);
     }
     void finish() noexcept { channel_.leave_locked_always(channel_.guard_->senders, node_); }
     bool completed() const noexcept { return node_.completed; }
@@ -417,6 +407,19 @@ class Channel {
     if (g.senders_waiting.load(std::memory_order_relaxed) == g.senders.empty()) {
       g.senders_waiting.store(!g.senders.empty(), std::memory_order_seq_cst);
     }
+  }
+
+  // select.h's recheck pass, after `node` was queued: a buffered channel's ring may have
+  // moved meanwhile (rendezvous channels have nothing to recheck: every peer takes the lock
+  // the select holds). The node leaves the list while the case tries, so that the settle a
+  // success runs cannot find it.
+  template <class Case>
+  bool recheck_locked(detail::WaitList& list, ChannelNode& node, Case& select_case) {
+    if (!ring_) return false;
+    list.remove(node);
+    if (select_case.try_complete_locked()) return true;
+    list.push_back(node);
+    return false;
   }
 
   // Queues `node` and raises its side's flag; the caller then retries the ring once.

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include <tiny_coro/detail/coop.h>
+#include <tiny_coro/timer.h>
 
 #include "io/io_source.h"
 #include "io/readiness_wait.h"
@@ -137,27 +138,6 @@ struct Defer {
   void await_resume() const noexcept {}
 };
 
-// Resumes at `deadline` (the accept back-off).
-class Sleep {
- public:
-  Sleep(Reactor& reactor, TimePoint deadline) noexcept : reactor_(reactor) {
-    node_.deadline = deadline;
-  }
-  Sleep(const Sleep&) = delete;
-  Sleep& operator=(const Sleep&) = delete;
-  ~Sleep() { reactor_.cancel_timer(node_); }  // a frame destroyed mid-sleep
-  bool await_ready() const noexcept { return reactor_.now() >= node_.deadline; }
-  void await_suspend(std::coroutine_handle<> waiting) {
-    node_.handle = waiting;
-    reactor_.add_timer(node_);
-  }
-  void await_resume() const noexcept {}
-
- private:
-  Reactor& reactor_;
-  TimerNode node_;
-};
-
 // One attempt, bracketed with the reactor: the socket may be closed by another task at any
 // moment (while the operation waited, yielded, backed off — or just began), and a close must
 // not release the fd (or the slot) while the syscall runs. -ECANCELED if it already has.
@@ -200,7 +180,7 @@ Task<ssize_t> finish_io(IoRequest& r) {
     } else {  // accept out of descriptors: wait for some to be freed, without spinning
       const TimePoint now = r.reactor->now();
       if (now >= r.deadline) co_return -ETIMEDOUT;
-      co_await Sleep(*r.reactor, std::min(r.deadline, now + backoff));
+      co_await AsyncSleep(*r.reactor, std::min(r.deadline, now + backoff));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
     }
     r.result = retry(r);
