@@ -320,8 +320,8 @@ TEST(Socket, AcceptBacksOffWhenOutOfDescriptorsAndServesOnceSomeAreFree) {
   EXPECT_EQ(errno, EMFILE);
 
   auto server = sched.spawn(test::echo_server(sched, listener));
-  // Let accept fail with EMFILE and start backing off (a timer path, hence a sleep).
-  std::this_thread::sleep_for(30ms);
+  // accept fails with EMFILE and backs off on a timer: the only timer in this scheduler.
+  ASSERT_TRUE(test::wait_for([&] { return sched.reactor()->pending_timers() > 0; }));
   for (int fd : spares) ::close(fd);  // descriptors free up; accept must resume by itself
 
   for (int fd : clients) {
