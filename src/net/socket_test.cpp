@@ -448,6 +448,44 @@ TEST(Socket, CloseRacingAReadNeverTouchesAClosedDescriptor) {
                                  << ", setup failed: " << outcomes[3];
 }
 
+// The same for a write big enough to wait for buffer space: it completes whole or ends in
+// ECANCELED, never in an error from a closed (or reused) descriptor.
+Task<ssize_t> write_after_flag(AsyncSocket& socket, std::atomic<bool>& started,
+                               const std::vector<char>& data) {
+  auto write = socket.write(data.data(), data.size());
+  started.store(true);
+  co_return co_await write;
+}
+
+Task<int> close_write_race_round(Scheduler& sched, TcpListener& listener) {
+  AsyncSocket client = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", listener.port());
+  AsyncSocket server = co_await listener.accept();  // never reads: the write fills the buffers
+  if (!client || !server) co_return 3;
+  const std::vector<char> data(8 << 20, 'w');
+  std::atomic<bool> started{false};
+  auto writer = sched.spawn(write_after_flag(client, started, data));
+  auto closer = sched.spawn(close_once_started(client, started));
+  co_await std::move(closer);
+  const ssize_t n = co_await std::move(writer);
+  if (n == static_cast<ssize_t>(data.size()) || n == -ECANCELED) co_return 0;
+  co_return 2;
+}
+
+Task<int> close_write_races(Scheduler& sched, TcpListener& listener, int rounds) {
+  int bad = 0;
+  for (int round = 0; round < rounds; ++round)
+    bad += co_await close_write_race_round(sched, listener) != 0;
+  co_return bad;
+}
+
+TEST(Socket, CloseRacingAWriteNeverTouchesAClosedDescriptor) {
+  const int rounds = static_cast<int>(test::scaled(100, 5));
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  EXPECT_EQ(sched.block_on(close_write_races(sched, listener, rounds)), 0);
+}
+
 // --- the cooperative budget ---
 
 Task<long> read_until_flag(Scheduler& sched, AsyncSocket& socket, std::atomic<bool>& flag,
