@@ -1,7 +1,7 @@
 // The echo server and client the network tests (and the echo benchmark) share.
 #pragma once
 
-#include <atomic>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
