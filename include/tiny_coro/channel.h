@@ -153,85 +153,85 @@ class Channel {
     RecvNode node_;
   };
 
-  // One receive for tiny_coro::select (select.h): after the select chose it, value() holds
-  // what was received, or std::nullopt if the channel was closed and drained.
-  class RecvCase {
+  // What RecvCase and SendCase share: their node, the list it waits in, and the part of
+  // select()'s protocol (select.h) that only moves the node. Every *_locked call holds this
+  // channel's lock.
+  template <class Case, class Node, bool kReceive>
+  class SelectCaseBase {
    public:
-    explicit RecvCase(Channel& channel) noexcept : channel_(channel) {}
-    RecvCase(const RecvCase&) = delete;
-    RecvCase& operator=(const RecvCase&) = delete;
-    ~RecvCase() { finish(); }
+    SelectCaseBase(const SelectCaseBase&) = delete;
+    SelectCaseBase& operator=(const SelectCaseBase&) = delete;
 
-    std::optional<T>& value() noexcept { return result_; }
-
-    // --- the protocol select() drives; every *_locked call holds this channel's lock ---
     SpinLock& lock() const noexcept { return channel_.guard_->lock; }
-    void start_round() noexcept { node_ = RecvNode{}; }
-    bool try_complete_locked() {
-      node_.completed = channel_.take_locked(result_, woken_);
-      return node_.completed;
-    }
+    void start_round() noexcept { node_ = Node{}; }
     void enqueue_locked(detail::SelectState& select, std::size_t index,
                         std::coroutine_handle<> waiting) noexcept {
       node_.select = &select;
       node_.select_case = index;
       node_.waiter = waiting;
-      node_.slot = &result_;
-      channel_.enqueue_locked(channel_.guard_->receivers, node_);
+      static_cast<Case&>(*this).point_node_at_payload();
+      channel_.enqueue_locked(list(), node_);
     }
     bool recheck_locked() {
-      return channel_.recheck_locked(channel_.guard_->receivers, node_, *this);
+      return channel_.recheck_locked(list(), node_, static_cast<Case&>(*this));
     }
     // Always under the lock: a peer may have popped this losing case's node and still be
     // inspecting it (its claim fails) when another case resumes the select.
-    void finish() noexcept { channel_.leave_locked_always(channel_.guard_->receivers, node_); }
+    void finish() noexcept { channel_.leave_locked_always(list(), node_); }
     bool completed() const noexcept { return node_.completed; }
     void wake_pending() { channel_.wake(woken_); }
 
-   private:
+   protected:
+    explicit SelectCaseBase(Channel& channel) noexcept : channel_(channel) {}
+    ~SelectCaseBase() = default;  // the cases finish() first, while their payload lives
+    detail::WaitList& list() const noexcept {
+      return kReceive ? channel_.guard_->receivers : channel_.guard_->senders;
+    }
+
     Channel& channel_;
-    std::optional<T> result_;
-    RecvNode node_;
+    Node node_;
     detail::WakeChain woken_;
+  };
+
+  // One receive for tiny_coro::select (select.h): after the select chose it, value() holds
+  // what was received, or std::nullopt if the channel was closed and drained.
+  class RecvCase : public SelectCaseBase<RecvCase, RecvNode, true> {
+   public:
+    explicit RecvCase(Channel& channel) noexcept
+        : SelectCaseBase<RecvCase, RecvNode, true>(channel) {}
+    ~RecvCase() { this->finish(); }
+
+    std::optional<T>& value() noexcept { return result_; }
+
+    bool try_complete_locked() {
+      this->node_.completed = this->channel_.take_locked(result_, this->woken_);
+      return this->node_.completed;
+    }
+    void point_node_at_payload() noexcept { this->node_.slot = &result_; }
+
+   private:
+    std::optional<T> result_;
   };
 
   // One send for tiny_coro::select: after the select chose it, sent() tells whether the value
   // was delivered or buffered (false: the channel was closed).
-  class SendCase {
+  class SendCase : public SelectCaseBase<SendCase, SendNode, false> {
    public:
-    SendCase(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
-    SendCase(const SendCase&) = delete;
-    SendCase& operator=(const SendCase&) = delete;
-    ~SendCase() { finish(); }
+    SendCase(Channel& channel, T value)
+        : SelectCaseBase<SendCase, SendNode, false>(channel), value_(std::move(value)) {}
+    ~SendCase() { this->finish(); }
 
-    bool sent() const noexcept { return node_.delivered; }
+    bool sent() const noexcept { return this->node_.delivered; }
 
-    SpinLock& lock() const noexcept { return channel_.guard_->lock; }
-    void start_round() noexcept { node_ = SendNode{}; }
     bool try_complete_locked() {
-      node_.completed = channel_.give_locked(value_, node_.delivered, woken_);
-      return node_.completed;
+      this->node_.completed =
+          this->channel_.give_locked(value_, this->node_.delivered, this->woken_);
+      return this->node_.completed;
     }
-    void enqueue_locked(detail::SelectState& select, std::size_t index,
-                        std::coroutine_handle<> waiting) noexcept {
-      node_.select = &select;
-      node_.select_case = index;
-      node_.waiter = waiting;
-      node_.value = &value_;
-      channel_.enqueue_locked(channel_.guard_->senders, node_);
-    }
-    bool recheck_locked() {
-      return channel_.recheck_locked(channel_.guard_->senders, node_, *this);
-    }
-    void finish() noexcept { channel_.leave_locked_always(channel_.guard_->senders, node_); }
-    bool completed() const noexcept { return node_.completed; }
-    void wake_pending() { channel_.wake(woken_); }
+    void point_node_at_payload() noexcept { this->node_.value = &value_; }
 
    private:
-    Channel& channel_;
     T value_;
-    SendNode node_;
-    detail::WakeChain woken_;
   };
 
   RecvCase recv_case() noexcept { return RecvCase(*this); }
