@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <coroutine>
+#include <thread>
 
 #include <tiny_coro/scheduler.h>
+#include <tiny_coro/timer.h>
 
 #include "support/wait_for.h"
 
@@ -44,6 +46,44 @@ TEST(DrivenReactor, AOneShotReadRegistrationWakesItsCoroutine) {
   EXPECT_EQ(reader.take_result(), 'z');
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
+}
+
+Task<void> busy_until(std::atomic<bool>& release) {
+  while (!release.load()) std::this_thread::yield();  // one long task: its worker never polls
+  co_return;
+}
+
+Task<void> nap(Scheduler& sched, std::atomic<bool>& armed, int ms) {
+  armed.store(true);
+  co_await sleep_for(sched, ms);
+}
+
+// One worker busy inside a single long task, the other idle: a timer must still fire, even
+// when the idle worker went to sleep while somebody else held the reactor (here the test
+// thread, standing in for the busy worker's quick poll) and that holder then let go.
+TEST(DrivenReactor, AnIdleWorkerTakesOverTheReactorItFoundTaken) {
+  Scheduler sched(2);
+  Reactor& reactor = *sched.reactor();
+  // An idle worker drives the reactor until something wakes it: a due timer does, and the
+  // worker lets go to run the sleeper (and searches a while) — our chance to take it.
+  std::atomic<bool> ignored{false};
+  ASSERT_TRUE(test::wait_for([&] {
+    sched.block_on(nap(sched, ignored, 1));
+    for (int attempt = 0; attempt < 10'000; ++attempt) {
+      if (reactor.try_lock_driver()) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }));
+  std::atomic<bool> release{false};
+  auto busy = sched.spawn(busy_until(release));
+  std::atomic<bool> armed{false};
+  auto sleeper = sched.spawn(nap(sched, armed, 30));
+  ASSERT_TRUE(test::wait_for([&] { return armed.load() && reactor.has_interest(); }));
+  reactor.unlock_driver();  // nobody watches the reactor now; the idle worker must notice
+  EXPECT_TRUE(test::wait_for([&] { return sleeper.is_finished(); }, std::chrono::seconds(10)));
+  release.store(true);
+  EXPECT_TRUE(test::wait_for([&] { return busy.is_finished(); }));
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "runtime/worker.h"
 
 #include <array>
+#include <chrono>
 #include <span>
 
 #include <tiny_coro/detail/atomic.h>
@@ -66,6 +67,9 @@ constexpr int kStealRetries = 4;
 // bench/runtime_bench spawn_many: 64 rounds 158 ns/task, 256 rounds 85 ns/task with the
 // cores far apart; no change with them close.
 constexpr int kSearchRounds = 256;
+// How long a worker sleeping on its condvar leaves the reactor to another holder before it
+// checks whether anybody still drives it (Worker::park).
+constexpr std::chrono::milliseconds kDriverCheck{10};
 
 std::coroutine_handle<> as_handle(void* address) noexcept {
   return std::coroutine_handle<>::from_address(address);
@@ -214,32 +218,47 @@ void Worker::park() {
   // it still searching (and therefore woke nobody) is not stranded.
   fence_seq_cst();
   if (last_searcher && core_.approx_has_work()) core_.notify_parked();
-  if (core_.stopping()) return;
   Reactor& reactor = core_.reactor();
-  bool counted_searching = true;  // what a waker does when it unparks us
-  if (reactor.try_lock_driver()) {
-    const bool unparked = park_driving_reactor();
-    reactor.unlock_driver();
-    // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
-    // do it ourselves — as a worker with work in hand, not a searcher, so that take_polled()
-    // may wake a helper for the rest of the batch.
-    if (!unparked) {
-      if (core_.idle().unpark_self(index_)) {
-        counted_searching = false;
-      } else {
-        // A waker took us off the sleepers (counting us as searching) but its unpark() has
-        // not landed yet. Wait for that token now: left for a later park, it would wake us
-        // while we are counted asleep and corrupt the idle counts.
-        parker_.park();
-      }
+  while (!core_.stopping()) {
+    if (reactor.try_lock_driver()) {
+      drive_while_parked();
+      return;
     }
-    searching_ = counted_searching && !core_.stopping();
-    take_polled();
-    return;
+    // Someone else holds the reactor: sleep on the condvar. But while the reactor has timers
+    // or sockets, not for ever: its holder may be a busy worker's quick poll, gone by now,
+    // and then nobody would watch them. After kDriverCheck asleep, try to take it over
+    // (still counted asleep) — a bound on how long an idle worker can leave I/O and due
+    // timers unseen, like Go's sysmon polling the network every 10 ms.
+    if (!reactor.has_interest()) {
+      parker_.park();
+      break;
+    }
+    if (parker_.park_for(kDriverCheck)) break;
   }
-  parker_.park();
   // A waker took us off the sleepers and counted us as searching.
   searching_ = !core_.stopping();
+}
+
+void Worker::drive_while_parked() {
+  Reactor& reactor = core_.reactor();
+  const bool unparked = park_driving_reactor();
+  reactor.unlock_driver();
+  bool counted_searching = true;  // what a waker does when it unparks us
+  // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
+  // do it ourselves — as a worker with work in hand, not a searcher, so that take_polled()
+  // may wake a helper for the rest of the batch.
+  if (!unparked) {
+    if (core_.idle().unpark_self(index_)) {
+      counted_searching = false;
+    } else {
+      // A waker took us off the sleepers (counting us as searching) but its unpark() has
+      // not landed yet. Wait for that token now: left for a later park, it would wake us
+      // while we are counted asleep and corrupt the idle counts.
+      parker_.park();
+    }
+  }
+  searching_ = counted_searching && !core_.stopping();
+  take_polled();
 }
 
 namespace {
@@ -262,16 +281,22 @@ void Worker::poll_reactor_now() {
   if (!reactor.has_interest() || !reactor.try_lock_driver()) return;
   reactor.poll(std::chrono::nanoseconds(0), polled_);
   reactor.unlock_driver();
-  take_polled();
+  // Nobody was blocked in the reactor (we got it), yet workers may be asleep: wake one, which
+  // finds nothing to do and parks in the reactor, so that I/O and timers are watched again
+  // while we stay busy. (A worker that failed to take it while we held it sleeps with a
+  // timeout, see park(); this makes the hand-over immediate in the common case.)
+  if (take_polled() <= 1) core_.notify_parked();  // more than one: take_polled() did it
 }
 
-void Worker::take_polled() noexcept {
-  if (polled_.empty()) return;
+std::size_t Worker::take_polled() noexcept {
+  const std::size_t count = polled_.size();
+  if (count == 0) return 0;
   // Newest first, so that our LIFO pops run them in the order their events came.
   for (auto it = polled_.rbegin(); it != polled_.rend(); ++it) queue_.push(it->address());
   // More than we can start at once: let a sleeping worker steal some.
-  if (polled_.size() > 1) core_.notify_parked();
+  if (count > 1) core_.notify_parked();
   polled_.clear();
+  return count;
 }
 
 void Worker::discard_queued() noexcept {

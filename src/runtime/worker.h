@@ -50,9 +50,12 @@ class Worker {
   // Parks inside the reactor's poll (this worker holds the driver). False if the reactor
   // woke us with work or on its own; true if a waker unparked us.
   bool park_driving_reactor();
+  // park() for the worker that holds the reactor's driver lock: sleeps in its poll.
+  void drive_while_parked();
   // Runs the reactor once without blocking, if it may have something and nobody drives it.
   void poll_reactor_now();
-  void take_polled() noexcept;
+  // Queues what the reactor handed us; returns how many.
+  std::size_t take_polled() noexcept;
   void spill_oldest() noexcept;
 
   SchedulerCore& core_;
