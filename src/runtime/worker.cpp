@@ -258,7 +258,9 @@ void Worker::drive_while_parked() {
     }
   }
   searching_ = counted_searching && !core_.stopping();
-  take_polled();
+  // We stop watching the reactor to run what it gave us: if others sleep, one takes over
+  // (more than one task: take_polled() woke a helper already).
+  if (take_polled() <= 1) core_.notify_parked();
 }
 
 namespace {
