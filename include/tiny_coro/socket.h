@@ -60,6 +60,13 @@ class [[nodiscard]] AsyncWriteAwaiter : public detail::IoAwaiterBase {
   ssize_t await_resume() { return outcome(); }
 };
 
+// co_await socket.wait_readable() / socket.sendfile(...): ssize_t, as each method says.
+class [[nodiscard]] AsyncSocketOp : public detail::IoAwaiterBase {
+ public:
+  explicit AsyncSocketOp(const detail::IoRequest& prepared) noexcept { request_ = prepared; }
+  ssize_t await_resume() { return outcome(); }
+};
+
 // co_await listener.accept(): an AsyncSocket; tests false on failure (see error()).
 class [[nodiscard]] CoAccept : public detail::IoAwaiterBase {
  public:
@@ -107,8 +114,20 @@ class AsyncSocket {
   AsyncWriteAwaiter write(const std::string& s) noexcept { return {*this, s.data(), s.size()}; }
   // Scatter write (e.g. header + body in one syscall); writes every byte of every entry.
   AsyncWriteAwaiter writev(const iovec* iov, int count) noexcept { return {*this, iov, count}; }
+  // Sends `count` bytes of the file `file_fd` from `offset` (sendfile: no copy through user
+  // space), under the write timeout. ssize_t: count, or < 0 an error (-EIO if the file ended
+  // first).
+  AsyncSocketOp sendfile(int file_fd, off_t offset, std::size_t count) noexcept;
+  // Resumes once a read may find data or the end of stream: 0, or < 0 an error (-ETIMEDOUT
+  // after `timeout`, 0: none). Holds no buffer while it waits, so an idle connection costs
+  // no buffer memory. It may resume with nothing to read; try_read() then says -EAGAIN.
+  AsyncSocketOp wait_readable(std::chrono::nanoseconds timeout = {}) noexcept;
+  // A read that never waits: bytes, 0 at end of stream, -EAGAIN when nothing is there yet,
+  // or < 0 another error.
+  ssize_t try_read(void* buf, std::size_t size) noexcept;
 
   int fd() const noexcept { return fd_; }
+  Reactor* reactor() const noexcept { return reactor_; }
   bool is_open() const noexcept { return fd_ >= 0; }
   explicit operator bool() const noexcept { return is_open(); }
   // For a socket that tests false: why the accept or connect that made it failed.

@@ -124,6 +124,34 @@ AsyncWriteAwaiter::AsyncWriteAwaiter(AsyncSocket& socket, const void* buf,
   socket.prepare(request_, socket.write_timeout_);
 }
 
+AsyncSocketOp AsyncSocket::sendfile(int file_fd, off_t offset, std::size_t count) noexcept {
+  detail::IoRequest request;
+  request.kind = detail::IoRequest::Kind::kSendfile;
+  request.file_fd = file_fd;
+  request.file_offset = offset;
+  request.file_count = count;
+  prepare(request, write_timeout_);
+  return AsyncSocketOp(request);
+}
+
+AsyncSocketOp AsyncSocket::wait_readable(std::chrono::nanoseconds timeout) noexcept {
+  detail::IoRequest request;
+  request.kind = detail::IoRequest::Kind::kReadable;
+  prepare(request, timeout);
+  return AsyncSocketOp(request);
+}
+
+ssize_t AsyncSocket::try_read(void* buf, std::size_t size) noexcept {
+  detail::IoRequest request;
+  request.kind = detail::IoRequest::Kind::kRead;
+  request.single = iovec{buf, size};
+  prepare(request, {});
+  if (request.source == nullptr) return request.result;
+  const ssize_t result = detail::attempt_now(request);
+  if (result < 0) errno = static_cast<int>(-result);
+  return result;
+}
+
 // --- connect ---
 
 CoConnect::CoConnect(Reactor* reactor, const char* ip, int port, std::chrono::nanoseconds timeout) {

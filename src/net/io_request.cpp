@@ -1,6 +1,7 @@
 // The socket operations' attempts and their slow path (include/tiny_coro/detail/io_request.h).
 #include <tiny_coro/detail/io_request.h>
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -46,11 +47,16 @@ bool unfinished(const IoRequest& request) noexcept {
 ssize_t read_once(IoRequest& r) noexcept {
   for (;;) {
     const ssize_t n = ::recv(r.fd, r.single.iov_base, r.single.iov_len, 0);
+    // Short, or EAGAIN: the socket is empty now, as of the tick taken before this recv
+    // (io_source.h).
     if (n >= 0) {
-      // Short: the socket is empty now, as of the tick taken before this recv (io_source.h).
       r.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
       r.source->read_drained_tick = r.tick_seen;
       return n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      r.source->read_drained = true;
+      r.source->read_drained_tick = r.tick_seen;
     }
     if (errno != EINTR) return would_block_or_error(errno);
   }
@@ -58,7 +64,8 @@ ssize_t read_once(IoRequest& r) noexcept {
 
 // A read that would only hear EAGAIN: the last read drained the socket and no edge came since.
 bool known_empty(const IoRequest& r) noexcept {
-  if (r.kind != IoRequest::Kind::kRead || !r.source->read_shortcut || !r.source->read_drained) {
+  const bool reads = r.kind == IoRequest::Kind::kRead || r.kind == IoRequest::Kind::kReadable;
+  if (!reads || !r.source->read_shortcut || !r.source->read_drained) {
     return false;
   }
   const std::uint32_t tick = snapshot_tick(r);
@@ -105,6 +112,21 @@ ssize_t write_some(IoRequest& r) noexcept {
       r.iov_offset = 0;
       ++r.iov_done;
     }
+  }
+  return static_cast<ssize_t>(r.written);
+}
+
+// The kernel copies file pages straight to the socket; `file_offset` advances as they go.
+ssize_t sendfile_some(IoRequest& r) noexcept {
+  while (r.file_count > 0) {
+    const ssize_t n = ::sendfile(r.fd, r.file_fd, &r.file_offset, r.file_count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return would_block_or_error(errno);
+    }
+    if (n == 0) return -EIO;  // the file is shorter than promised (truncated meanwhile)
+    r.file_count -= static_cast<std::size_t>(n);
+    r.written += static_cast<std::size_t>(n);
   }
   return static_cast<ssize_t>(r.written);
 }
@@ -161,9 +183,17 @@ ssize_t attempt_io(IoRequest& request) noexcept {
       return accept_once(request);
     case IoRequest::Kind::kConnect:
       return finish_connect(request);
+    case IoRequest::Kind::kReadable:
+      // Not known to be empty (known_empty() already said so, or an edge came): let the
+      // caller's read find out. Costs no syscall.
+      return 0;
+    case IoRequest::Kind::kSendfile:
+      return sendfile_some(request);
   }
   return -EINVAL;
 }
+
+ssize_t attempt_now(IoRequest& request) noexcept { return retry(request); }
 
 Task<ssize_t> finish_io(IoRequest& r) {
   if (r.yield_first) {

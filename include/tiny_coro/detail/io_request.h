@@ -25,10 +25,12 @@ struct IoSource;
 
 struct IoRequest {
   enum class Kind : std::uint8_t {
-    kRead,     // one read into `single`: bytes (0 at end of stream) or an error
-    kWrite,    // every byte of iov[0..iov_count) or an error
-    kAccept,   // a new connection's fd, or an error
-    kConnect,  // finish a non-blocking connect: 0 or an error
+    kRead,      // one read into `single`: bytes (0 at end of stream) or an error
+    kWrite,     // every byte of iov[0..iov_count) or an error
+    kAccept,    // a new connection's fd, or an error
+    kConnect,   // finish a non-blocking connect: 0 or an error
+    kReadable,  // 0 once a read may find data (or the end of stream), or an error
+    kSendfile,  // every byte of file_count from file_fd at file_offset, or an error
   };
 
   Kind kind = Kind::kRead;
@@ -45,6 +47,10 @@ struct IoRequest {
   int iov_done = 0;            // entries fully written
   std::size_t iov_offset = 0;  // bytes written of entry iov_done
   std::size_t written = 0;
+  // kSendfile: the file and what is left of it (advanced as bytes go out).
+  int file_fd = -1;
+  off_t file_offset = 0;
+  std::size_t file_count = 0;
 
   std::uint32_t tick_seen = 0;  // the source's tick before the first attempt
   bool yield_first = false;     // out of budget: yield before the first attempt
@@ -62,10 +68,14 @@ inline TimePoint deadline_after(TimePoint now, std::chrono::nanoseconds timeout)
 
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
-  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
+  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept ||
+         request.kind == IoRequest::Kind::kReadable;
 }
 // One attempt: >= 0 done, < 0 -errno, or kWouldBlock.
 ssize_t attempt_io(IoRequest& request) noexcept;
+
+// One bracketed attempt that never waits (AsyncSocket::try_read): kWouldBlock stays as is.
+ssize_t attempt_now(IoRequest& request) noexcept;
 // The slow path (see the top of this file); its result is the operation's.
 Task<ssize_t> finish_io(IoRequest& request);
 

@@ -1,0 +1,364 @@
+#include "http/connection.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "http/response_head.h"
+
+namespace tiny_coro::detail {
+namespace {
+
+// Left unread by a handler, at most this much body is read and dropped to keep the
+// connection; beyond it closing is cheaper.
+constexpr std::uint64_t kMaxDrainedBody = 1 << 20;
+// Batched output past this is written before more requests are answered.
+constexpr std::size_t kFlushThreshold = 64 * 1024;
+// Bodies at least this large go out with writev instead of being copied behind the head.
+constexpr std::size_t kCopyBodyLimit = 16 * 1024;
+
+bool known_method(std::string_view method) noexcept {
+  for (const std::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"}) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
+std::chrono::nanoseconds time_left(const Reactor& reactor, TimePoint deadline) noexcept {
+  const TimePoint now = reactor.now();
+  // At least 1 ns: a zero timeout would mean "none".
+  return deadline > now ? deadline - now : std::chrono::nanoseconds(1);
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(AsyncSocket& socket, const HttpServerOptions& options) noexcept
+    : socket_(socket), options_(options) {}
+
+Task<void> HttpConnection::run(const HttpHandler& handler) {
+  if (options_.drain != nullptr && !options_.drain->enter(*this)) co_return;
+  registered_ = options_.drain != nullptr;
+  socket_.set_write_timeout(options_.idle_timeout);
+  Reactor& reactor = *socket_.reactor();
+  // The first request's head is due header_timeout after the connection began; later ones
+  // header_timeout after their first byte.
+  TimePoint head_deadline = deadline_after(reactor.now(), options_.header_timeout);
+  bool first_request = true;
+  for (;;) {
+    if (!workspace_) {
+      if (!co_await await_first_bytes(first_request)) co_return;
+      if (!first_request) head_deadline = deadline_after(reactor.now(), options_.header_timeout);
+    } else if (!first_request) {
+      head_deadline = deadline_after(reactor.now(), options_.header_timeout);
+    }
+    if (!begin_request()) co_return;
+    first_request = false;
+
+    switch (co_await read_head(head_deadline)) {
+      case HeadOutcome::kComplete:
+        break;
+      case HeadOutcome::kClosed:
+        co_await flush();
+        co_return;
+      case HeadOutcome::kTimedOut:
+        co_await answer_error(408);
+        co_return;
+      case HeadOutcome::kTooLarge:
+        co_await answer_error(431);
+        co_return;
+      case HeadOutcome::kMalformed:
+        co_await answer_error(400);
+        co_return;
+    }
+    if (!co_await answer(handler)) {
+      co_await flush();
+      co_return;
+    }
+    Workspace& ws = *workspace_;
+    ws.begin = body_pos_;
+    if (ws.begin == ws.end) {
+      if (!co_await flush()) co_return;
+      workspace_.reset();  // idle: hold no buffer
+    } else if (ws.out.size() >= kFlushThreshold && !co_await flush()) {
+      co_return;
+    }
+    if (!end_request()) {
+      co_await flush();
+      co_return;
+    }
+  }
+}
+
+// Waits, holding no buffer, until the peer sends; then takes a workspace and reads. False:
+// the connection is over (closed, error, or timed out — a first request that never came
+// gets its 408).
+Task<bool> HttpConnection::await_first_bytes(bool first_request) {
+  for (;;) {
+    const auto timeout = first_request ? options_.header_timeout : options_.idle_timeout;
+    const ssize_t ready = co_await socket_.wait_readable(timeout);
+    if (ready < 0) co_return false;
+    workspace_ = acquire_workspace();
+    const ssize_t n = socket_.try_read(workspace_->buf, Workspace::kCapacity);
+    if (n > 0) {
+      workspace_->end = static_cast<std::size_t>(n);
+      co_return true;
+    }
+    workspace_.reset();
+    if (n != -EAGAIN) co_return false;
+  }
+}
+
+Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) {
+  Workspace& ws = *workspace_;
+  if (ws.begin > 0) {  // no views are alive between requests: move the next one to the front
+    std::memmove(ws.buf, ws.buf + ws.begin, ws.end - ws.begin);
+    ws.end -= ws.begin;
+    ws.begin = 0;
+  }
+  const std::size_t max_head = std::min(options_.max_head_bytes, Workspace::kCapacity / 2);
+  for (;;) {
+    const ParseResult result = HttpParser::parse(ws.buf, ws.end, ws.request, max_head);
+    switch (result.status) {
+      case ParseStatus::kComplete:
+        head_end_ = result.head_length;
+        co_return HeadOutcome::kComplete;
+      case ParseStatus::kTooLarge:
+        co_return HeadOutcome::kTooLarge;
+      case ParseStatus::kMalformed:
+        co_return HeadOutcome::kMalformed;
+      case ParseStatus::kIncomplete:
+        break;
+    }
+    // Earlier pipelined answers go out before waiting on the peer.
+    if (!co_await flush()) co_return HeadOutcome::kClosed;
+    socket_.set_read_timeout(time_left(*socket_.reactor(), deadline));
+    const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
+    if (n == -ETIMEDOUT) co_return HeadOutcome::kTimedOut;
+    if (n <= 0) co_return HeadOutcome::kClosed;
+    ws.end += static_cast<std::size_t>(n);
+  }
+}
+
+// What the server answers without asking the handler; 0 if the handler decides.
+int HttpConnection::server_verdict() const noexcept {
+  const HttpRequest& req = workspace_->request;
+  if (req.minor_version >= 1 && req.host_count != 1) return 400;  // RFC 9112 §3.2
+  if (!known_method(req.method)) return 501;
+  if (req.framing == BodyFraming::kContentLength && req.content_length > options_.max_body) {
+    return 413;
+  }
+  return 0;
+}
+
+// Answers the request whose head was just parsed. False: close after what is batched.
+Task<bool> HttpConnection::answer(const HttpHandler& handler) {
+  const HttpRequest& req = workspace_->request;
+  body_pos_ = head_end_;
+  body_error_ = 0;
+  body_left_ = req.framing == BodyFraming::kContentLength ? req.content_length : 0;
+  body_done_ = req.framing == BodyFraming::kNone ||
+               (req.framing == BodyFraming::kContentLength && body_left_ == 0);
+  body_touched_ = workspace_->end > head_end_;
+  continue_sent_ = false;
+  chunked_ = ChunkedDecoder();
+  decoded_len_ = 0;
+
+  if (const int status = server_verdict(); status != 0) {
+    co_await answer_error(status);
+    co_return false;
+  }
+  HttpResponse response = co_await run_handler(handler);
+  const bool body_finished = co_await finish_body();
+  const bool keep_alive = body_finished && req.keep_alive() && !response.close &&
+                          (options_.drain == nullptr || !options_.drain->draining());
+  const bool written = co_await write_response(response, keep_alive);
+  co_return written&& keep_alive;
+}
+
+Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
+  HttpExchange exchange(*this);
+  try {
+    co_return co_await handler(exchange);
+  } catch (...) {  // the handler's bug: the peer hears 500 and the connection ends
+  }
+  HttpResponse error = HttpResponse::text(500, "Internal Server Error\n");
+  error.close = true;
+  co_return error;
+}
+
+// Consumes what the handler left of the body, so the next request starts at body_pos_.
+// False if the connection cannot be kept (the rest is too long, broken, or never asked for).
+Task<bool> HttpConnection::finish_body() {
+  if (body_done_) co_return true;
+  if (body_error_ != 0) co_return false;
+  // The client waits for our 100 Continue before sending: nothing to drain, and it may
+  // still send later, so the connection cannot carry another request.
+  if (workspace_->request.expect_continue && !continue_sent_ && !body_touched_) co_return false;
+  char sink[4096];
+  std::uint64_t drained = 0;
+  while (!body_done_) {
+    const ssize_t n = co_await read_body(sink, sizeof(sink));
+    if (n < 0) co_return false;
+    drained += static_cast<std::uint64_t>(n);
+    if (drained > kMaxDrainedBody) co_return false;
+  }
+  co_return true;
+}
+
+Task<bool> HttpConnection::write_response(const HttpResponse& response, bool keep_alive) {
+  Workspace& ws = *workspace_;
+  const bool head_only = ws.request.method == "HEAD";
+  const bool has_body = status_allows_body(response.status);
+  const std::uint64_t length =
+      response.file.has_file() ? response.file.length() : response.body.size();
+  ResponseHeadFields fields;
+  fields.status = response.status;
+  fields.content_type = response.content_type;
+  if (has_body) fields.content_length = length;
+  fields.extra = &response.headers;
+  fields.close = !keep_alive;
+  append_response_head(ws.out, fields);
+  if (!has_body || head_only || length == 0) co_return true;
+
+  if (response.file.has_file()) {
+    if (!co_await flush()) co_return false;
+    const ssize_t sent =
+        co_await socket_.sendfile(response.file.fd(), response.file.offset(), length);
+    co_return sent == static_cast<ssize_t>(length);
+  }
+  if (response.body.size() < kCopyBodyLimit) {
+    ws.out.append(response.body);
+    co_return true;
+  }
+  const iovec parts[2] = {{ws.out.data(), ws.out.size()},
+                          {const_cast<char*>(response.body.data()), response.body.size()}};
+  const ssize_t total = static_cast<ssize_t>(ws.out.size() + response.body.size());
+  const bool ok = co_await socket_.writev(parts, 2) == total;
+  ws.out.clear();
+  co_return ok;
+}
+
+// A status the server decides itself; the connection closes after it.
+Task<void> HttpConnection::answer_error(int status) {
+  if (!workspace_) workspace_ = acquire_workspace();
+  const std::string_view reason = http_reason_phrase(status);
+  ResponseHeadFields fields;
+  fields.status = status;
+  fields.content_type = "text/plain; charset=utf-8";
+  fields.content_length = reason.size() + 1;
+  fields.close = true;
+  append_response_head(workspace_->out, fields);
+  workspace_->out.append(reason);
+  workspace_->out.push_back('\n');
+  co_await flush();
+}
+
+Task<bool> HttpConnection::flush() {
+  if (!workspace_ || workspace_->out.empty()) co_return true;
+  const ssize_t n = co_await socket_.write(workspace_->out);
+  const bool ok = n == static_cast<ssize_t>(workspace_->out.size());
+  workspace_->out.clear();
+  co_return ok;
+}
+
+// RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for this before the body.
+Task<bool> HttpConnection::send_continue() {
+  const HttpRequest& req = workspace_->request;
+  if (continue_sent_ || !req.expect_continue || req.minor_version < 1) co_return true;
+  continue_sent_ = true;
+  workspace_->out.append("HTTP/1.1 100 Continue\r\n\r\n");
+  co_return co_await flush();
+}
+
+ssize_t HttpConnection::fail_body(ssize_t error) noexcept {
+  body_error_ = error;
+  return error;
+}
+
+// Content-Length body bytes that arrived with the head (or with earlier reads).
+ssize_t HttpConnection::take_buffered_length_body(void* buf, std::size_t size) noexcept {
+  Workspace& ws = *workspace_;
+  std::uint64_t n = ws.end - body_pos_;
+  n = std::min<std::uint64_t>(n, body_left_);
+  n = std::min<std::uint64_t>(n, size);
+  std::memcpy(buf, ws.buf + body_pos_, n);
+  body_pos_ += n;
+  body_left_ -= n;
+  body_done_ = body_left_ == 0;
+  return static_cast<ssize_t>(n);
+}
+
+Task<ssize_t> HttpConnection::read_body(void* buf, std::size_t size) {
+  if (body_error_ != 0) co_return body_error_;
+  if (body_done_ || size == 0) co_return 0;
+  body_touched_ = true;
+  if (workspace_->request.framing == BodyFraming::kChunked) {
+    co_return co_await read_chunked_body(buf, size);
+  }
+  if (body_pos_ < workspace_->end) co_return take_buffered_length_body(buf, size);
+  // Nothing buffered: straight from the socket into the caller's buffer, never past the body.
+  if (!co_await send_continue()) co_return fail_body(-EPIPE);
+  socket_.set_read_timeout(options_.idle_timeout);
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, body_left_));
+  const ssize_t n = co_await socket_.read(buf, want);
+  if (n == 0) co_return fail_body(-ECONNABORTED);
+  if (n < 0) co_return fail_body(n);
+  body_left_ -= static_cast<std::uint64_t>(n);
+  body_done_ = body_left_ == 0;
+  co_return n;
+}
+
+Task<ssize_t> HttpConnection::read_chunked_body(void* buf, std::size_t size) {
+  Workspace& ws = *workspace_;
+  for (;;) {
+    if (decoded_len_ > 0) {
+      const std::size_t n = std::min(size, decoded_len_);
+      std::memcpy(buf, ws.buf + decoded_pos_, n);
+      decoded_pos_ += n;
+      decoded_len_ -= n;
+      co_return static_cast<ssize_t>(n);
+    }
+    if (chunked_.done()) {
+      body_done_ = true;
+      co_return 0;
+    }
+    if (body_pos_ < ws.end) {
+      const auto result = chunked_.decode(ws.buf + body_pos_, ws.end - body_pos_);
+      if (result.status == ChunkedDecoder::Status::kError) co_return fail_body(-EPROTO);
+      if (chunked_.decoded_bytes() > options_.max_body) co_return fail_body(-EMSGSIZE);
+      decoded_pos_ = body_pos_;
+      decoded_len_ = result.body_bytes;
+      body_pos_ += result.consumed;
+      continue;
+    }
+    // Everything after the head is used: read the next piece into the same room.
+    ws.end = body_pos_ = head_end_;
+    if (!co_await send_continue()) co_return fail_body(-EPIPE);
+    socket_.set_read_timeout(options_.idle_timeout);
+    const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
+    if (n == 0) co_return fail_body(-ECONNABORTED);
+    if (n < 0) co_return fail_body(n);
+    ws.end += static_cast<std::size_t>(n);
+  }
+}
+
+// acq_rel on both CASes: acquire sees a drain() that set kDraining first; release publishes
+// nothing here but keeps the pair symmetric with drain()'s fetch_or (drain.cpp).
+bool HttpConnection::begin_request() noexcept {
+  if (!registered_) return true;
+  int expected = kIdle;
+  return drain_state.compare_exchange_strong(expected, kBusy, std::memory_order_acq_rel);
+}
+
+bool HttpConnection::end_request() noexcept {
+  if (!registered_) return true;
+  int expected = kBusy;
+  return drain_state.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
+}
+
+HttpConnection::~HttpConnection() {
+  if (registered_) options_.drain->leave(*this);
+}
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,192 @@
+// HttpServer's manual helpers, HttpExchange, HttpResponse and the small pieces around them.
+#include <tiny_coro/http_server.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "http/ascii.h"
+#include "http/connection.h"
+#include "http/file_receiver.h"
+#include "http/response_head.h"
+
+namespace tiny_coro {
+namespace {
+
+// The manual's fixed buffer for receive_to_file.
+constexpr std::size_t kReceiveBuffer = 8 * 1024;
+// save_body's: larger, for throughput on big uploads; allocated only while one runs.
+constexpr std::size_t kSaveBuffer = 64 * 1024;
+
+std::error_code errno_code(ssize_t negative_errno) {
+  return {static_cast<int>(-negative_errno), std::system_category()};
+}
+
+}  // namespace
+
+// --- HttpFileBody, HttpResponse ---
+
+HttpFileBody& HttpFileBody::operator=(HttpFileBody&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    offset_ = other.offset_;
+    length_ = other.length_;
+  }
+  return *this;
+}
+
+HttpFileBody::~HttpFileBody() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.content_type = std::move(content_type);
+  return response;
+}
+
+// --- HttpServer: the manual's helpers ---
+
+Task<void> HttpServer::send_response(int code, std::string_view type, std::string_view body) {
+  std::string head;
+  detail::ResponseHeadFields fields;
+  fields.status = code;
+  fields.content_type = type;
+  fields.content_length = body.size();
+  detail::append_response_head(head, fields);
+  const iovec parts[2] = {{head.data(), head.size()},
+                          {const_cast<char*>(body.data()), body.size()}};
+  const ssize_t total = static_cast<ssize_t>(head.size() + body.size());
+  const ssize_t n = co_await socket_.writev(parts, 2);
+  if (n != total) {
+    throw std::system_error(errno_code(n < 0 ? n : -EPIPE), "send_response");
+  }
+}
+
+Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
+                                       std::string_view init_data) {
+  detail::FileReceiver file;
+  auto fail = [&](std::error_code error, std::size_t received) {
+    return std::system_error(error, "receive_to_file(" + path + "): " + std::to_string(received) +
+                                        " of " + std::to_string(len) + " bytes");
+  };
+  if (const std::error_code error = file.open(path)) throw fail(error, 0);
+  std::size_t received = std::min(init_data.size(), len);
+  if (const std::error_code error = file.write(init_data.data(), received)) {
+    throw fail(error, received);
+  }
+  std::vector<char> buffer(kReceiveBuffer);
+  while (received < len) {
+    const ssize_t n = co_await socket_.read(buffer.data(), std::min(buffer.size(), len - received));
+    if (n <= 0) throw fail(n == 0 ? errno_code(-ECONNABORTED) : errno_code(n), received);
+    if (const std::error_code error = file.write(buffer.data(), static_cast<std::size_t>(n))) {
+      throw fail(error, received);
+    }
+    received += static_cast<std::size_t>(n);
+  }
+  if (const std::error_code error = file.commit()) throw fail(error, received);
+}
+
+Task<void> HttpServer::serve(const HttpHandler& handler, HttpServerOptions options) {
+  detail::HttpConnection connection(socket_, options);
+  co_await connection.run(handler);
+}
+
+Task<void> HttpServer::serve(const HttpRouter& router, HttpServerOptions options) {
+  // The router is the handler; it outlives this call, as serve's contract asks.
+  const HttpHandler handler = [&router](HttpExchange& exchange) { return router(exchange); };
+  detail::HttpConnection connection(socket_, options);
+  co_await connection.run(handler);
+}
+
+// --- HttpExchange ---
+
+const HttpRequest& HttpExchange::request() const noexcept { return connection_.request(); }
+
+AsyncSocket& HttpExchange::socket() noexcept { return connection_.socket(); }
+
+Task<ssize_t> HttpExchange::read_body(void* buf, std::size_t size) {
+  return connection_.read_body(buf, size);
+}
+
+std::optional<std::uint64_t> HttpExchange::content_length() const noexcept {
+  const HttpRequest& req = request();
+  if (req.framing != BodyFraming::kContentLength) return std::nullopt;
+  return req.content_length;
+}
+
+std::string_view HttpExchange::path() const noexcept {
+  std::string_view target = request().path;
+  // Absolute form (RFC 9112 §3.2.2): skip "scheme://authority".
+  if (!target.empty() && target.front() != '/') {
+    const std::size_t scheme_end = target.find("://");
+    if (scheme_end != std::string_view::npos) {
+      target.remove_prefix(scheme_end + 3);
+      const std::size_t path_start = target.find_first_of("/?");
+      target =
+          path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+      if (target.front() == '?') return "/";
+    }
+  }
+  return target.substr(0, target.find('?'));
+}
+
+std::string_view HttpExchange::query() const noexcept {
+  const std::string_view target = request().path;
+  const std::size_t mark = target.find('?');
+  return mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1);
+}
+
+Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
+  SavedBody saved;
+  detail::FileReceiver file;
+  if ((saved.error = file.open(std::move(path)))) co_return saved;
+  std::vector<char> buffer(kSaveBuffer);
+  for (;;) {
+    const ssize_t n = co_await read_body(buffer.data(), buffer.size());
+    if (n == 0) break;
+    if (n < 0) {
+      saved.error = errno_code(n);
+      co_return saved;
+    }
+    if ((saved.error = file.write(buffer.data(), static_cast<std::size_t>(n)))) co_return saved;
+    saved.bytes += static_cast<std::uint64_t>(n);
+  }
+  saved.error = file.commit(&saved.replaced);
+  co_return saved;
+}
+
+// --- percent-decoding ---
+
+std::optional<std::string> percent_decode_path(std::string_view path) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    const char lower = detail::ascii_lower(c);
+    return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
+  };
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '%') {
+      out.push_back(path[i]);
+      continue;
+    }
+    if (i + 2 >= path.size()) return std::nullopt;
+    const int high = hex(path[i + 1]);
+    const int low = hex(path[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    const char c = static_cast<char>(high * 16 + low);
+    if (c == '\0') return std::nullopt;
+    out.push_back(c);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace tiny_coro

@@ -1,0 +1,419 @@
+// HttpServer::serve end to end on loopback: a real Scheduler serving, a blocking client on
+// the test thread.
+#include <tiny_coro/http_server.h>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <tiny_coro/async_event.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/socket.h>
+
+#include "support/http_client.h"
+#include "support/wait_for.h"
+
+namespace tiny_coro {
+namespace {
+
+using test::BlockingClient;
+
+Task<void> serve_connection(AsyncSocket socket, const HttpRouter& router,
+                            const HttpServerOptions& options) {
+  co_await HttpServer(socket).serve(router, options);
+}
+
+Task<void> accept_loop(Scheduler& sched, TcpListener& listener, const HttpRouter& router,
+                       const HttpServerOptions& options) {
+  for (;;) {
+    AsyncSocket socket = co_await listener.accept();
+    if (!socket) co_return;
+    sched.spawn(serve_connection(std::move(socket), router, options));
+  }
+}
+
+// Handlers: hello, echo of the body, a body-ignoring one, a thrower.
+Task<HttpResponse> hello(HttpExchange&) { co_return HttpResponse::text(200, "Hello, World!"); }
+
+Task<HttpResponse> echo_body(HttpExchange& exchange) {
+  std::string body;
+  char buf[1000];
+  for (;;) {
+    const ssize_t n = co_await exchange.read_body(buf, sizeof(buf));
+    if (n < 0) co_return HttpResponse::text(n == -EMSGSIZE ? 413 : 400, "body error\n");
+    if (n == 0) break;
+    body.append(buf, static_cast<std::size_t>(n));
+  }
+  co_return HttpResponse::text(200, body);
+}
+
+Task<HttpResponse> path_and_query(HttpExchange& exchange) {
+  co_return HttpResponse::text(200,
+                               std::string(exchange.path()) + "|" + std::string(exchange.query()));
+}
+
+Task<HttpResponse> throws(HttpExchange&) {
+  throw std::runtime_error("handler bug");
+  co_return HttpResponse{};
+}
+
+std::atomic<int> gate_entered{0};
+Event* gate = nullptr;  // the drain test's: opened once the drain has begun
+Task<HttpResponse> gated(HttpExchange&) {
+  gate_entered.fetch_add(1);
+  co_await gate->wait();
+  co_return HttpResponse::text(200, "gated");
+}
+
+struct ServerFixture {
+  explicit ServerFixture(HttpServerOptions server_options = {})
+      : options(server_options), sched(2), listener(sched.reactor()) {
+    router.get("/hello", hello)
+        .post("/echo", echo_body)
+        .put("/echo", echo_body)
+        .get("/throw", throws)
+        .get("/gated", gated)
+        .add_prefix("GET", "/p/", path_and_query);
+    EXPECT_EQ(listener.bind("127.0.0.1", 0), 0);
+    port = listener.port();
+    sched.spawn(accept_loop(sched, listener, router, options));
+  }
+  ~ServerFixture() {
+    listener.close();
+    sched.shutdown();
+  }
+  HttpRouter router;
+  HttpServerOptions options;
+  Scheduler sched;
+  TcpListener listener;
+  int port = 0;
+};
+
+constexpr std::string_view kGetHello = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+
+TEST(HttpServer, AnswersKeepAliveRequestsOnOneConnection) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.send(kGetHello));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "Hello, World!");
+    EXPECT_EQ(response->header("content-length"), "13");
+    EXPECT_EQ(response->header("server"), "tiny_coro");
+    EXPECT_EQ(response->header("date").size(), 29u);
+  }
+}
+
+TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  std::string batch;
+  for (int i = 0; i < 16; ++i) {
+    batch +=
+        "GET /p/" + std::to_string(i) + "?q=" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  }
+  batch += "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello";
+  batch += "GET /p/last HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_TRUE(client.send(batch));
+  for (int i = 0; i < 16; ++i) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "/p/" + std::to_string(i) + "|q=" + std::to_string(i));
+  }
+  auto echoed = client.read_response();
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(echoed->body, "hello");
+  auto last = client.read_response();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, "/p/last|");
+}
+
+TEST(HttpServer, ReadsAHeadThatArrivesByteByByte) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  const std::string request = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc";
+  for (char c : request) ASSERT_TRUE(client.send(std::string_view(&c, 1)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "abc");
+}
+
+TEST(HttpServer, ClosesAfterHttp10AndConnectionClose) {
+  ServerFixture server;
+  {
+    BlockingClient client(server.port);
+    ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->header("connection"), "close");
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  {
+    BlockingClient client(server.port);
+    ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(client.read_response());
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  {  // HTTP/1.0 asking for keep-alive keeps it
+    BlockingClient client(server.port);
+    ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    ASSERT_TRUE(client.read_response());
+    ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\n\r\n"));
+    ASSERT_TRUE(client.read_response());
+  }
+}
+
+TEST(HttpServer, HeadGetsTheHeadersWithoutTheBody) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response(/*head_only=*/true);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("content-length"), "13");
+  ASSERT_TRUE(client.send(kGetHello));  // no stray body bytes came before this answer
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "Hello, World!");
+}
+
+TEST(HttpServer, DecodesChunkedBodies) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  ASSERT_TRUE(
+      client.send("PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5;x=y\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nTrailer: v\r\n\r\n" +
+                  std::string(kGetHello)));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "hello world");
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "Hello, World!");
+}
+
+TEST(HttpServer, SendsContinueBeforeReadingAnExpectedBody) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  ASSERT_TRUE(
+      client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
+  auto interim = client.read_response();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.send("data"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "data");
+}
+
+struct BadCase {
+  std::string request;
+  int status;
+};
+
+TEST(HttpServer, AnswersBadRequestsWithTheirStatusAndKeepsServingOthers) {
+  HttpServerOptions options;
+  options.max_body = 1000;
+  ServerFixture server(options);
+  const std::vector<BadCase> cases = {
+      {"GET /hello HTTP/1.1\r\n\r\n", 400},                        // no Host
+      {"GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},  // two
+      {"GET /hello HTTP/1.1\r\nHost : a\r\n\r\n", 400},            // space before colon
+      {"GET /hello\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400},         //
+      {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+       400},
+      {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+      {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400},
+      {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", 413},
+      {"BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+      {"GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 431},
+      {"GET /hello HTTP/1.1\r\nHost: a\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+      {"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n", 404},
+      {"DELETE /hello HTTP/1.1\r\nHost: a\r\n\r\n", 405},
+      {"GET /throw HTTP/1.1\r\nHost: a\r\n\r\n", 500},
+  };
+  for (const BadCase& bad : cases) {
+    BlockingClient client(server.port);
+    ASSERT_TRUE(client.send(bad.request));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << bad.request.substr(0, 60);
+    EXPECT_EQ(response->status, bad.status) << bad.request.substr(0, 60);
+    BlockingClient other(server.port);
+    ASSERT_TRUE(other.send(kGetHello));
+    auto fine = other.read_response();
+    ASSERT_TRUE(fine);
+    EXPECT_EQ(fine->status, 200);
+  }
+}
+
+TEST(HttpServer, RejectsAChunkedBodyOverTheLimitAndBrokenFraming) {
+  HttpServerOptions options;
+  options.max_body = 8;
+  ServerFixture server(options);
+  {
+    BlockingClient client(server.port);
+    ASSERT_TRUE(
+        client.send("PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "9\r\n123456789\r\n0\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 413);
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  {
+    BlockingClient client(server.port);
+    ASSERT_TRUE(
+        client.send("PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "zz\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 400);
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+}
+
+TEST(HttpServer, AnswersAHeadThatNeverCompletesWith408) {
+  HttpServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(200);  // a timer test: generous bounds
+  ServerFixture server(options);
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nHost"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, ClosesAnIdleKeepAliveConnectionAfterTheIdleTimeout) {
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  ServerFixture server(options);
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send(kGetHello));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, DrainClosesIdleConnectionsAndLetsBusyOnesFinish) {
+  HttpDrain drain;
+  HttpServerOptions options;
+  options.drain = &drain;
+  ServerFixture server(options);
+  Event opened(server.sched);  // released before the test ends, so it may die first
+  gate = &opened;
+  gate_entered = 0;
+  BlockingClient idle(server.port);
+  ASSERT_TRUE(idle.send(kGetHello));
+  ASSERT_TRUE(idle.read_response());
+  BlockingClient busy(server.port);
+  ASSERT_TRUE(busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(test::wait_for([] { return gate_entered.load() == 1; }));
+  ASSERT_TRUE(test::wait_for([&] { return drain.active_connections() == 2; }));
+
+  drain.begin();
+  EXPECT_TRUE(idle.closed_by_peer());
+  opened.set();
+  auto response = busy.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "gated");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(busy.closed_by_peer());
+  EXPECT_TRUE(test::wait_for([&] { return drain.active_connections() == 0; }));
+}
+
+// --- the manual's helpers ---
+
+Task<void> manual_upload(AsyncSocket socket, std::string path, std::size_t length,
+                         std::atomic<int>* outcome) {
+  HttpServer server(socket);
+  char buf[8192];
+  const ssize_t n = co_await socket.read(buf, sizeof(buf));
+  HttpRequest req;
+  const int head = HttpParser::parse_request(buf, static_cast<std::size_t>(n), req);
+  try {
+    co_await server.receive_to_file(
+        path, length, std::string_view(buf + head, static_cast<std::size_t>(n - head)));
+    co_await server.send_response(200, "text/plain", "Upload Success!");
+    outcome->store(1);
+  } catch (const std::system_error&) {
+    outcome->store(2);
+  }
+}
+
+Task<void> accept_one_upload(TcpListener& listener, std::string path, std::size_t length,
+                             std::atomic<int>* outcome) {
+  AsyncSocket socket = co_await listener.accept();
+  co_await manual_upload(std::move(socket), std::move(path), length, outcome);
+}
+
+std::string temp_dir() {
+  std::string dir = (std::filesystem::temp_directory_path() / "tiny_coro_http_XXXXXX").string();
+  EXPECT_NE(::mkdtemp(dir.data()), nullptr);
+  return dir;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(HttpServerManual, ReceiveToFileStoresTheWholeBody) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/upload.bin";
+  std::string body(300000, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 + 3);
+  std::atomic<int> outcome{0};
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  sched.spawn(accept_one_upload(listener, path, body.size(), &outcome));
+  BlockingClient client(listener.port());
+  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "Upload Success!");
+  ASSERT_TRUE(test::wait_for([&] { return outcome.load() != 0; }));
+  EXPECT_EQ(outcome.load(), 1);
+  EXPECT_EQ(read_file(path), body);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temporary
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HttpServerManual, ReceiveToFileLeavesNothingWhenThePeerStopsShort) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/upload.bin";
+  { std::ofstream(path) << "old"; }
+  std::atomic<int> outcome{0};
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  sched.spawn(accept_one_upload(listener, path, 100000, &outcome));
+  {
+    BlockingClient client(listener.port());
+    ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" +
+                            std::string(5000, 'x')));
+  }  // gone mid-body
+  ASSERT_TRUE(test::wait_for([&] { return outcome.load() != 0; }));
+  EXPECT_EQ(outcome.load(), 2);  // a clear error
+  EXPECT_EQ(read_file(path), "old");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tiny_coro
