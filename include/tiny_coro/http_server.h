@@ -89,6 +89,16 @@ struct HttpResponse {
 // The standard reason phrase ("Not Found"), or "Unknown".
 std::string_view http_reason_phrase(int status) noexcept;
 
+// What a server's access log needs of one response.
+struct HttpAccessRecord {
+  std::string_view peer;    // the client's address ("127.0.0.1", "::1")
+  std::string_view method;  // empty when the head could not be parsed
+  std::string_view target;
+  int minor_version = 1;
+  int status = 0;
+  std::uint64_t body_bytes = 0;  // as sent (0 for HEAD)
+};
+
 struct HttpServerOptions {
   std::size_t max_head_bytes = HttpParser::kMaxHeadBytes;
   std::uint64_t max_body = std::uint64_t{16} << 30;  // 16 GiB
@@ -99,6 +109,9 @@ struct HttpServerOptions {
   // Checked between requests: once it holds, the connection closes after its current
   // response (a graceful shutdown sets it, then wakes idle connections — see HttpDrain).
   HttpDrain* drain = nullptr;
+  // Called on the worker after each response is queued, including those the server decides
+  // itself (400, 408, ...). Must not block.
+  std::function<void(const HttpAccessRecord&)> on_response;
 };
 
 // Lets a server stop its connections gracefully: each connection registers while serve()
@@ -114,6 +127,9 @@ class HttpDrain {
   void begin() noexcept;
   bool draining() const noexcept;
   std::size_t active_connections() const noexcept;
+  // Blocks the calling thread (not a worker!) until no connection is registered, or until
+  // `timeout` passed; whether none is left.
+  bool wait_until_idle(std::chrono::nanoseconds timeout) const;
 
  private:
   friend class detail::HttpConnection;
@@ -144,6 +160,8 @@ class HttpExchange {
     bool replaced = false;  // a file was at `path` before
   };
   Task<SavedBody> save_body(std::string path);
+  // The same into `name` (one path component) inside the open directory `dir_fd`.
+  Task<SavedBody> save_body_in(int dir_fd, std::string name);
   // The Content-Length, when the body is framed by one.
   std::optional<std::uint64_t> content_length() const noexcept;
   AsyncSocket& socket() noexcept;
@@ -195,9 +213,12 @@ class HttpServer {
   Task<void> receive_to_file(std::string path, std::size_t len, std::string_view init_data);
 
   // Serves requests on the socket until the peer closes, a timeout passes, an error, or a
-  // response that closes. Never throws for the peer's misbehaviour.
-  Task<void> serve(const HttpHandler& handler, HttpServerOptions options = {});
-  Task<void> serve(const HttpRouter& router, HttpServerOptions options = {});
+  // response that closes. Never throws for the peer's misbehaviour. The handler (router) and
+  // the options must outlive the call; one set of options serves every connection.
+  Task<void> serve(const HttpHandler& handler, const HttpServerOptions& options);
+  Task<void> serve(const HttpRouter& router, const HttpServerOptions& options);
+  Task<void> serve(const HttpHandler& handler);  // default options
+  Task<void> serve(const HttpRouter& router);
 
  private:
   AsyncSocket& socket_;

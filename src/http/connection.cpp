@@ -1,5 +1,9 @@
 #include "http/connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -31,6 +35,21 @@ std::chrono::nanoseconds time_left(const Reactor& reactor, TimePoint deadline) n
   return deadline > now ? deadline - now : std::chrono::nanoseconds(1);
 }
 
+std::string peer_address(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  char text[INET6_ADDRSTRLEN] = "-";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    if (address.ss_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof(text));
+    } else if (address.ss_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text,
+                  sizeof(text));
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 HttpConnection::HttpConnection(AsyncSocket& socket, const HttpServerOptions& options) noexcept
@@ -54,6 +73,7 @@ Task<void> HttpConnection::run(const HttpHandler& handler) {
     }
     if (!begin_request()) co_return;
     first_request = false;
+    head_parsed_ = false;
 
     switch (co_await read_head(head_deadline)) {
       case HeadOutcome::kComplete:
@@ -122,6 +142,7 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
     switch (result.status) {
       case ParseStatus::kComplete:
         head_end_ = result.head_length;
+        head_parsed_ = true;
         co_return HeadOutcome::kComplete;
       case ParseStatus::kTooLarge:
         co_return HeadOutcome::kTooLarge;
@@ -214,11 +235,14 @@ Task<bool> HttpConnection::write_response(const HttpResponse& response, bool kee
       response.file.has_file() ? response.file.length() : response.body.size();
   ResponseHeadFields fields;
   fields.status = response.status;
-  fields.content_type = response.content_type;
-  if (has_body) fields.content_length = length;
+  if (has_body) {
+    fields.content_type = response.content_type;
+    fields.content_length = length;
+  }
   fields.extra = &response.headers;
   fields.close = !keep_alive;
   append_response_head(ws.out, fields);
+  log(response.status, has_body && !head_only ? length : 0);
   if (!has_body || head_only || length == 0) co_return true;
 
   if (response.file.has_file()) {
@@ -251,7 +275,24 @@ Task<void> HttpConnection::answer_error(int status) {
   append_response_head(workspace_->out, fields);
   workspace_->out.append(reason);
   workspace_->out.push_back('\n');
+  log(status, reason.size() + 1);
   co_await flush();
+}
+
+void HttpConnection::log(int status, std::uint64_t body_bytes) {
+  if (!options_.on_response) return;
+  if (peer_.empty()) peer_ = peer_address(socket_.fd());
+  HttpAccessRecord record;
+  record.peer = peer_;
+  if (head_parsed_ && workspace_) {
+    const HttpRequest& req = workspace_->request;
+    record.method = req.method;
+    record.target = req.path;
+    record.minor_version = req.minor_version;
+  }
+  record.status = status;
+  record.body_bytes = body_bytes;
+  options_.on_response(record);
 }
 
 Task<bool> HttpConnection::flush() {

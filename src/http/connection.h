@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/reactor.h>
@@ -71,9 +72,11 @@ class HttpConnection {
   Task<ssize_t> read_chunked_body(void* buf, std::size_t size);
   bool begin_request() noexcept;
   bool end_request() noexcept;
+  void log(int status, std::uint64_t body_bytes);
 
   AsyncSocket& socket_;
   const HttpServerOptions& options_;
+  std::string peer_;  // for the access log, looked up once
   WorkspacePtr workspace_;
 
   // The request in hand.
@@ -88,6 +91,7 @@ class HttpConnection {
   bool body_touched_ = false;  // a body byte was asked for, or arrived with the head
   bool continue_sent_ = false;
   bool registered_ = false;
+  bool head_parsed_ = false;  // the request in hand has a parsed head (for the access log)
 };
 
 }  // namespace tiny_coro::detail

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include <tiny_coro/http_server.h>
@@ -21,7 +22,8 @@
 namespace tiny_coro {
 
 struct HttpDrain::State {
-  std::mutex lock;
+  mutable std::mutex lock;
+  mutable std::condition_variable idle;    // signalled when the last connection leaves
   detail::HttpConnection* head = nullptr;  // the registered connections, linked
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> active{0};
@@ -50,6 +52,12 @@ void HttpDrain::leave(detail::HttpConnection& connection) noexcept {
   }
   if (connection.drain_next != nullptr) connection.drain_next->drain_prev = connection.drain_prev;
   state_->active.fetch_sub(1, std::memory_order_relaxed);
+  if (state_->head == nullptr) state_->idle.notify_all();
+}
+
+bool HttpDrain::wait_until_idle(std::chrono::nanoseconds timeout) const {
+  std::unique_lock guard(state_->lock);
+  return state_->idle.wait_for(guard, timeout, [&] { return state_->head == nullptr; });
 }
 
 void HttpDrain::begin() noexcept {

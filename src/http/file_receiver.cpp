@@ -4,33 +4,66 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 
 namespace tiny_coro::detail {
 namespace {
 
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
+// Distinct per attempt within the process; the pid and clock keep processes apart.
+std::string temporary_suffix() {
+  static std::atomic<unsigned> counter{0};
+  // relaxed: only uniqueness matters, O_EXCL catches any collision anyway.
+  const unsigned n = counter.fetch_add(1, std::memory_order_relaxed);
+  const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::to_string(::getpid()) + "." + std::to_string(n) + "." +
+         std::to_string(static_cast<unsigned long long>(ticks) % 1000000);
+}
+
 }  // namespace
 
-FileReceiver::~FileReceiver() { discard(); }
-
-std::error_code FileReceiver::open(std::string path) {
+FileReceiver::~FileReceiver() {
   discard();
-  path_ = std::move(path);
-  const std::size_t slash = path_.rfind('/');
-  const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
-  const std::string dir = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
-  // A dot-name, so a directory listing or a static server hides it while it grows.
-  temp_path_ = dir + "." + base + ".tmp.XXXXXX";
-  fd_ = ::mkostemp(temp_path_.data(), O_CLOEXEC);
-  if (fd_ < 0) {
-    temp_path_.clear();
-    return last_error();
+  if (owns_dir_ && dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+std::error_code FileReceiver::open(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return last_error();
+  const std::error_code error =
+      open_in(dir_fd, slash == std::string::npos ? path : path.substr(slash + 1));
+  owns_dir_ = true;
+  return error;
+}
+
+std::error_code FileReceiver::open_in(int dir_fd, const std::string& name) {
+  discard();
+  if (owns_dir_ && dir_fd_ >= 0) ::close(dir_fd_);
+  dir_fd_ = dir_fd;
+  owns_dir_ = false;
+  name_ = name;
+  if (name_.empty() || name_.find('/') != std::string::npos) {
+    return std::make_error_code(std::errc::invalid_argument);
   }
-  // mkostemp makes it 0600; a stored upload should be readable like other served files.
-  ::fchmod(fd_, 0644);
-  return {};
+  return create_temporary();
+}
+
+std::error_code FileReceiver::create_temporary() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    // A dot-name, so a directory listing hides it while it grows.
+    temp_name_ = "." + name_ + ".tmp." + temporary_suffix();
+    fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ >= 0) return {};
+    if (errno != EEXIST) break;
+  }
+  const std::error_code error = last_error();
+  temp_name_.clear();
+  return error;
 }
 
 std::error_code FileReceiver::write(const char* data, std::size_t size) {
@@ -48,23 +81,23 @@ std::error_code FileReceiver::write(const char* data, std::size_t size) {
 
 std::error_code FileReceiver::commit(bool* replaced) {
   if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-  if (::close(fd_) != 0) {
-    fd_ = -1;
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
     const std::error_code error = last_error();
     discard();
     return error;
   }
-  fd_ = -1;
   if (replaced != nullptr) {
     struct stat existing {};
-    *replaced = ::stat(path_.c_str(), &existing) == 0;
+    *replaced = ::fstatat(dir_fd_, name_.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
   }
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
     const std::error_code error = last_error();
     discard();
     return error;
   }
-  temp_path_.clear();
+  temp_name_.clear();
   return {};
 }
 
@@ -73,9 +106,9 @@ void FileReceiver::discard() noexcept {
     ::close(fd_);
     fd_ = -1;
   }
-  if (!temp_path_.empty()) {
-    ::unlink(temp_path_.c_str());
-    temp_path_.clear();
+  if (!temp_name_.empty()) {
+    ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+    temp_name_.clear();
   }
 }
 

@@ -93,12 +93,25 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
   if (const std::error_code error = file.commit()) throw fail(error, received);
 }
 
-Task<void> HttpServer::serve(const HttpHandler& handler, HttpServerOptions options) {
+namespace {
+const HttpServerOptions& default_options() {
+  static const HttpServerOptions options;
+  return options;
+}
+}  // namespace
+
+Task<void> HttpServer::serve(const HttpHandler& handler, const HttpServerOptions& options) {
   detail::HttpConnection connection(socket_, options);
   co_await connection.run(handler);
 }
 
-Task<void> HttpServer::serve(const HttpRouter& router, HttpServerOptions options) {
+Task<void> HttpServer::serve(const HttpHandler& handler) {
+  return serve(handler, default_options());
+}
+
+Task<void> HttpServer::serve(const HttpRouter& router) { return serve(router, default_options()); }
+
+Task<void> HttpServer::serve(const HttpRouter& router, const HttpServerOptions& options) {
   // The router is the handler; it outlives this call, as serve's contract asks.
   const HttpHandler handler = [&router](HttpExchange& exchange) { return router(exchange); };
   detail::HttpConnection connection(socket_, options);
@@ -143,13 +156,15 @@ std::string_view HttpExchange::query() const noexcept {
   return mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1);
 }
 
-Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
-  SavedBody saved;
-  detail::FileReceiver file;
-  if ((saved.error = file.open(std::move(path)))) co_return saved;
+namespace {
+
+Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileReceiver& file,
+                                          std::error_code opened) {
+  HttpExchange::SavedBody saved;
+  if ((saved.error = opened)) co_return saved;
   std::vector<char> buffer(kSaveBuffer);
   for (;;) {
-    const ssize_t n = co_await read_body(buffer.data(), buffer.size());
+    const ssize_t n = co_await exchange.read_body(buffer.data(), buffer.size());
     if (n == 0) break;
     if (n < 0) {
       saved.error = errno_code(n);
@@ -160,6 +175,20 @@ Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
   }
   saved.error = file.commit(&saved.replaced);
   co_return saved;
+}
+
+}  // namespace
+
+Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
+  detail::FileReceiver file;
+  const std::error_code opened = file.open(path);
+  co_return co_await stream_body(*this, file, opened);
+}
+
+Task<HttpExchange::SavedBody> HttpExchange::save_body_in(int dir_fd, std::string name) {
+  detail::FileReceiver file;
+  const std::error_code opened = file.open_in(dir_fd, name);
+  co_return co_await stream_body(*this, file, opened);
 }
 
 // --- percent-decoding ---

@@ -1,0 +1,131 @@
+// tiny_httpd: a static-file and upload server on tiny_coro (SPEC.md §3).
+//
+// Startup: parse flags, block SIGINT/SIGTERM in every thread (so they wait for sigwait),
+// open the root, bind, print "listening on http://HOST:PORT".
+// Shutdown, on either signal:
+//   1. stop accepting (the listener is shut, which ends the accept loop);
+//   2. HttpDrain::begin(): idle keep-alive connections close now, busy ones after the
+//      response in hand;
+//   3. wait for the last connection, up to --shutdown-timeout;
+//   4. stop the scheduler (frames still suspended are destroyed) and exit 0.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <tiny_coro/http_server.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/socket.h>
+
+#include "access_log.h"
+#include "options.h"
+#include "site.h"
+
+namespace {
+
+using tiny_coro::AsyncSocket;
+using tiny_coro::HttpExchange;
+using tiny_coro::HttpResponse;
+using tiny_coro::HttpServerOptions;
+using tiny_coro::Task;
+
+Task<void> serve_connection(AsyncSocket socket, const tiny_coro::HttpHandler& handler,
+                            const HttpServerOptions& options) {
+  socket.set_nodelay();
+  co_await tiny_coro::HttpServer(socket).serve(handler, options);
+}
+
+Task<void> accept_loop(tiny_coro::Scheduler& sched, tiny_coro::TcpListener& listener,
+                       const tiny_coro::HttpHandler& handler, const HttpServerOptions& options) {
+  for (;;) {
+    AsyncSocket socket = co_await listener.accept();
+    if (!socket) {
+      // Shut down for exit, or a failure accept() does not retry by itself.
+      if (socket.error() == std::errc::invalid_argument ||
+          socket.error() == std::errc::operation_canceled) {
+        co_return;
+      }
+      continue;
+    }
+    sched.spawn(serve_connection(std::move(socket), handler, options));
+  }
+}
+
+Task<void> join(tiny_coro::JoinHandle<void> handle) { co_await std::move(handle); }
+
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  const std::optional<tiny_httpd::Options> parsed = tiny_httpd::parse_options(argc, argv, error);
+  if (!parsed) {
+    std::fprintf(stderr, "tiny_httpd: %s\n\n%s", error.c_str(), tiny_httpd::usage());
+    return 2;
+  }
+  const tiny_httpd::Options& options = *parsed;
+  if (options.help) {
+    std::fputs(tiny_httpd::usage(), stdout);
+    return 0;
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<tiny_httpd::Site> site;
+  try {
+    site = std::make_unique<tiny_httpd::Site>(options.root);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tiny_httpd: %s\n", e.what());
+    return 1;
+  }
+  std::optional<tiny_httpd::AccessLog> log;
+  if (!options.quiet) log.emplace(STDOUT_FILENO);
+
+  tiny_coro::HttpDrain drain;
+  HttpServerOptions server_options;
+  server_options.max_body = options.max_body;
+  server_options.header_timeout = options.header_timeout;
+  server_options.idle_timeout = options.idle_timeout;
+  server_options.drain = &drain;
+  if (log) {
+    server_options.on_response = [&log](const tiny_coro::HttpAccessRecord& r) { log->record(r); };
+  }
+  const tiny_coro::HttpHandler handler = [&site](HttpExchange& exchange) {
+    return site->handle(exchange);
+  };
+
+  tiny_coro::Scheduler sched(static_cast<std::size_t>(options.threads));
+  tiny_coro::TcpListener listener(sched.reactor());
+  if (listener.bind(options.host.c_str(), options.port) != 0) {
+    std::fprintf(stderr, "tiny_httpd: cannot listen on %s:%d: %s\n", options.host.c_str(),
+                 options.port, std::strerror(errno));
+    return 1;
+  }
+  auto acceptor = sched.spawn(accept_loop(sched, listener, handler, server_options));
+  std::printf("listening on http://%s:%d\n", url_host(options.host).c_str(), listener.port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  ::shutdown(listener.fd(), SHUT_RDWR);  // 1. wakes the pending accept with an error
+  sched.block_on(join(std::move(acceptor)));
+  drain.begin();                                    // 2.
+  drain.wait_until_idle(options.shutdown_timeout);  // 3.
+  sched.shutdown();                                 // 4.
+  return 0;
+}
