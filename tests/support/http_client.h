@@ -79,8 +79,10 @@ class BlockingClient {
           return interim;
         }
         const std::string_view length = parsed.get_header("content-length");
-        if (!length.empty() || head_only) {
-          const std::size_t body = head_only ? 0 : std::stoul(std::string(length));
+        // RFC 9110 §6.4.1: 204 and 304 never have a body.
+        const bool bodiless = head_only || parsed.status == 204 || parsed.status == 304;
+        if (!length.empty() || bodiless) {
+          const std::size_t body = bodiless ? 0 : std::stoul(std::string(length));
           const std::size_t total = static_cast<std::size_t>(head) + body;
           if (buffer_.size() >= total) {
             ParsedResponse response{parsed.status,
