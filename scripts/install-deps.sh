@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
           libbenchmark-dev python3 curl)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libboost1.81-dev gnuplot-nox)
+  packages+=(libboost1.81-dev gnuplot-nox nginx-light wrk)
 fi
 
 missing=()

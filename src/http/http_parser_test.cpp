@@ -159,8 +159,8 @@ TEST(HttpParser, RejectsBadFieldLines) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n"), ParseStatus::kMalformed);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"), ParseStatus::kMalformed);  // bare CR
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nA: b\nB: c\r\n\r\n"), ParseStatus::kMalformed);
-  EXPECT_EQ(status_of(std::string("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 29)),
-            ParseStatus::kMalformed);
+  constexpr char kNul[] = "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n";
+  EXPECT_EQ(status_of(std::string(kNul, sizeof(kNul) - 1)), ParseStatus::kMalformed);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n"), ParseStatus::kMalformed);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nA\r\n\r\n"), ParseStatus::kMalformed);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\n\r\r\n"), ParseStatus::kMalformed);

@@ -5,8 +5,9 @@
 namespace tiny_coro::detail {
 namespace {
 
-// Enough for the connections one worker serves at once in a burst; more are freed.
-constexpr std::size_t kCachedPerThread = 16;
+// A worker holds one while it answers a connection, more only for connections suspended
+// mid-request; a few cached cover that, and idle servers keep little.
+constexpr std::size_t kCachedPerThread = 4;
 // Output capacity kept across requests; a huge response's buffer is not hoarded.
 constexpr std::size_t kKeptOutputCapacity = 64 * 1024;
 

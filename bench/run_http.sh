@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# HTTP benchmarks (issue 5), tiny_coro against nginx in the same run on the same machine:
+#   - parser: bench/http_parser_bench (browser request, minimal request, chunked decoding);
+#   - plaintext with wrk: bench/http_hello_server against nginx-light `return 200
+#     "Hello, World!"` (access log off): (i) each server on core 0 with one worker, wrk on
+#     core 1, 64 connections; (ii) unpinned, 2 workers, wrk with 2 threads, 256 connections;
+#     (iii) as (i) with 16 requests pipelined per connection. 3 alternating rounds of 10 s,
+#     medians; server CPU per request is user+sys from /proc over each round;
+#   - memory per idle keep-alive connection: RSS growth over 10,000 idle connections;
+#   - upload: a 1 GiB PUT to tiny_httpd against the loopback+disk limit (a blocking
+#     recv/write sink), both driven by bench/upload_bench, 3 alternating rounds.
+# Rewrites the "http" section of docs/BENCHMARKS.md and docs/img/http_vs_nginx.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --bench
+cmake --preset release >/dev/null
+cmake --build --preset release --target http_hello_server idle_connections upload_bench tiny_httpd \
+  http_parser_bench
+
+out=build/bench-results
+mkdir -p "$out"
+bin=build/release
+scratch="$(mktemp -d)"
+trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$scratch"' EXIT
+results="$out/http.txt"
+: >"$results"
+ulimit -n 65536
+
+"$bin/bench/http_parser_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_format=json >"$out/http_parser.json"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# nginx's config for N workers on PORT.
+nginx_conf() {
+  cat >"$scratch/nginx.conf" <<CONF
+worker_processes $1;
+worker_rlimit_nofile 65536;
+daemon off;
+pid $scratch/nginx.pid;
+error_log $scratch/nginx_error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:$2;
+    location / { return 200 "Hello, World!"; }
+  }
+}
+CONF
+}
+
+server_pid=""
+server_port=""
+# start_server NAME WORKERS PINNED: starts tiny_coro's or nginx's plaintext server.
+start_server() {
+  local name=$1 workers=$2 pinned=$3
+  local pin=()
+  [[ $pinned == yes ]] && pin=(taskset -c 0)
+  if [[ $name == tiny_coro ]]; then
+    "${pin[@]}" "$bin/bench/http_hello_server" 0 "$workers" >"$scratch/tiny.log" &
+    server_pid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$scratch/tiny.log" && break; sleep 0.05; done
+    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/tiny.log")
+  else
+    server_port=$(free_port)
+    nginx_conf "$workers" "$server_port"
+    "${pin[@]}" nginx -c "$scratch/nginx.conf" &
+    server_pid=$!
+    for _ in $(seq 100); do curl -s "http://127.0.0.1:$server_port/" >/dev/null && break; sleep 0.05; done
+  fi
+}
+
+# The server's processes: the one started, and its children (nginx's workers).
+server_pids() { echo "$server_pid" $(pgrep -P "$server_pid" || true); }
+cpu_ticks() { local t=0; for p in $(server_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+rss_kib() { local t=0; for p in $(server_pids); do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
+
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+
+# run_case CASE NAME: one wrk round against a fresh server.
+run_case() {
+  local case=$1 name=$2
+  local workers=1 pinned=yes wrk_args=(-t1 -c64) wrk_pin=(taskset -c 1) script=()
+  if [[ $case == ii ]]; then workers=2; pinned=no; wrk_args=(-t2 -c256); wrk_pin=(); fi
+  if [[ $case == iii ]]; then script=(-s bench/wrk_pipeline.lua); fi
+  start_server "$name" "$workers" "$pinned"
+  # Warm-up: connections, caches, the page cache for the binary.
+  "${wrk_pin[@]}" wrk "${wrk_args[@]}" -d2s "${script[@]}" "http://127.0.0.1:$server_port/" >/dev/null
+  local before after
+  before=$(cpu_ticks)
+  "${wrk_pin[@]}" wrk "${wrk_args[@]}" -d10s --latency "${script[@]}" "http://127.0.0.1:$server_port/" \
+    >"$scratch/wrk.txt"
+  after=$(cpu_ticks)
+  stop_server
+  python3 - "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results" <<'PY'
+import re, sys
+case, name, ticks, path = sys.argv[1:5]
+text = open(path).read()
+units = {"us": 1, "ms": 1e3, "s": 1e6}
+p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+requests = re.search(r"(\d+) requests in", text).group(1)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"case {case} server {name} rps {rps} p99_us {float(p99.group(1)) * units[p99.group(2)]:.1f} "
+      f"requests {requests} cpu_ticks {ticks} bad {errors.group(1) if errors else 0}")
+PY
+}
+
+for case in i ii iii; do
+  for _ in 1 2 3; do
+    run_case "$case" tiny_coro
+    run_case "$case" nginx
+  done
+done
+
+# Memory per idle keep-alive connection: RSS before and with 10,000 idle connections.
+for name in tiny_coro nginx; do
+  start_server "$name" 2 no
+  curl -s "http://127.0.0.1:$server_port/" >/dev/null
+  base=$(rss_kib)
+  coproc IDLE { "$bin/bench/idle_connections" "$server_port" 10000; }
+  read -r ready <&"${IDLE[0]}"
+  loaded=$(rss_kib)
+  eval "exec ${IDLE[1]}>&-"
+  wait "$IDLE_PID" || true
+  stop_server
+  echo "idle server $name connections 10000 base_kib $base loaded_kib $loaded ($ready)" >>"$results"
+done
+
+# Upload: 1 GiB PUT, tiny_httpd against the loopback+disk limit, 3 alternating rounds.
+upload_dir="$out/upload"
+for _ in 1 2 3; do
+  rm -rf "$upload_dir" && mkdir -p "$upload_dir"
+  "$bin/bench/upload_bench" sink 0 "$upload_dir" >"$scratch/sink.log" &
+  sink_pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$scratch/sink.log" && break; sleep 0.05; done
+  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/sink.log")
+  echo "upload limit $("$bin/bench/upload_bench" put "$port" /sink.bin 1073741824)" >>"$results"
+  wait "$sink_pid" || true
+  rm -rf "$upload_dir" && mkdir -p "$upload_dir"
+  "$bin/apps/tiny_httpd/tiny_httpd" --root "$upload_dir" --port 0 --host 127.0.0.1 --threads 2 \
+    --quiet >"$scratch/httpd.log" &
+  httpd_pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$scratch/httpd.log" && break; sleep 0.05; done
+  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/httpd.log")
+  rate=$("$bin/bench/upload_bench" put "$port" /big.bin 1073741824)
+  echo "upload tiny_httpd $rate peak_rss_kib $(awk '/^VmHWM/ {print $2}' "/proc/$httpd_pid/status")" >>"$results"
+  kill -TERM "$httpd_pid"
+  wait "$httpd_pid" || true
+done
+rm -rf "$upload_dir"
+
+python3 bench/report_http.py "$out" docs/BENCHMARKS.md "bench/run_http.sh"
