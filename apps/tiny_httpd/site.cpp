@@ -138,7 +138,12 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
   if (path.error_status != 0) co_return status_response(path.error_status);
   if (path.segments.empty() || path.trailing_slash) co_return status_response(400);
   std::vector<std::string> created;
+  // A concurrent failed PUT may remove a directory it made just as this one walks through
+  // it (ENOENT): walking again recreates it.
   ScopedFd parent{open_parent(root_fd_, path, created)};
+  for (int retry = 0; parent.fd < 0 && errno == ENOENT && retry < 3; ++retry) {
+    parent.fd = open_parent(root_fd_, path, created);
+  }
   if (parent.fd < 0) {
     const int status = status_for_errno(errno);
     remove_created(root_fd_, created);

@@ -247,7 +247,12 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
   if (!path.trailing_slash) {
     ::close(fd);
     HttpResponse redirect = status_response(301);
-    std::string location = std::string(shown) + "/";
+    // Rebuilt from the checked segments, never copied from the request: "//evil.example"
+    // must not become a Location that leaves this host.
+    std::string location;
+    for (const std::string& segment : path.segments)
+      location += "/" + percent_encode_segment(segment);
+    location += "/";
     if (!exchange.query().empty()) location += "?" + std::string(exchange.query());
     redirect.headers.emplace_back("Location", std::move(location));
     return redirect;

@@ -133,7 +133,8 @@ class HttpDrain {
 
  private:
   friend class detail::HttpConnection;
-  bool enter(detail::HttpConnection& connection) noexcept;  // false once draining
+  // Registers the connection; false if draining already (it then serves one request).
+  bool enter(detail::HttpConnection& connection) noexcept;
   void leave(detail::HttpConnection& connection) noexcept;
   struct State;
   std::unique_ptr<State> state_;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -18,8 +19,14 @@ namespace {
 constexpr std::uint64_t kMaxDrainedBody = 1 << 20;
 // Batched output past this is written before more requests are answered.
 constexpr std::size_t kFlushThreshold = 64 * 1024;
-// Bodies at least this large go out with writev instead of being copied behind the head.
+// Bodies at least this large go out after the head instead of being copied behind it.
 constexpr std::size_t kCopyBodyLimit = 16 * 1024;
+// Large bodies go out in pieces, each under its own write timeout: a slow reader of a big
+// file is cut off only when it stalls, not for being slow.
+constexpr std::size_t kWritePiece = 4 << 20;
+// linger_close()'s bounds.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::uint64_t kMaxLingerBytes = 4 << 20;
 
 bool known_method(std::string_view method) noexcept {
   for (const std::string_view known :
@@ -56,9 +63,19 @@ HttpConnection::HttpConnection(AsyncSocket& socket, const HttpServerOptions& opt
     : socket_(socket), options_(options) {}
 
 Task<void> HttpConnection::run(const HttpHandler& handler) {
-  if (options_.drain != nullptr && !options_.drain->enter(*this)) co_return;
-  registered_ = options_.drain != nullptr;
+  if (options_.drain != nullptr) {
+    registered_ = true;
+    // Draining already: this connection (accepted before the listener closed) still gets
+    // its first request answered, then closes.
+    // acq_rel: as drain.cpp's fetch_or, which this stands in for.
+    if (!options_.drain->enter(*this)) drain_state.fetch_or(kDraining, std::memory_order_acq_rel);
+  }
   socket_.set_write_timeout(options_.idle_timeout);
+  co_await serve_requests(handler);
+  if (linger_) co_await linger_close();
+}
+
+Task<void> HttpConnection::serve_requests(const HttpHandler& handler) {
   Reactor& reactor = *socket_.reactor();
   // The first request's head is due header_timeout after the connection began; later ones
   // header_timeout after their first byte.
@@ -66,12 +83,16 @@ Task<void> HttpConnection::run(const HttpHandler& handler) {
   bool first_request = true;
   for (;;) {
     if (!workspace_) {
-      if (!co_await await_first_bytes(first_request)) co_return;
+      const TimePoint wait_deadline =
+          first_request ? head_deadline : deadline_after(reactor.now(), options_.idle_timeout);
+      if (!co_await await_first_bytes(wait_deadline)) co_return;
       if (!first_request) head_deadline = deadline_after(reactor.now(), options_.header_timeout);
     } else if (!first_request) {
       head_deadline = deadline_after(reactor.now(), options_.header_timeout);
     }
-    if (!begin_request()) co_return;
+    // A drain that began while this connection was idle still lets the request it already
+    // received be answered — with Connection: close.
+    closing_ = !begin_request();
     first_request = false;
     head_parsed_ = false;
 
@@ -97,12 +118,11 @@ Task<void> HttpConnection::run(const HttpHandler& handler) {
     }
     Workspace& ws = *workspace_;
     ws.begin = body_pos_;
-    if (ws.begin == ws.end) {
+    // Batched answers go out before the connection could be found draining below.
+    if (ws.begin == ws.end || ws.out.size() >= kFlushThreshold) {
       if (!co_await flush()) co_return;
-      workspace_.reset();  // idle: hold no buffer
-    } else if (ws.out.size() >= kFlushThreshold && !co_await flush()) {
-      co_return;
     }
+    if (ws.begin == ws.end) workspace_.reset();  // idle: hold no buffer
     if (!end_request()) {
       co_await flush();
       co_return;
@@ -111,12 +131,11 @@ Task<void> HttpConnection::run(const HttpHandler& handler) {
 }
 
 // Waits, holding no buffer, until the peer sends; then takes a workspace and reads. False:
-// the connection is over (closed, error, or timed out — a first request that never came
-// gets its 408).
-Task<bool> HttpConnection::await_first_bytes(bool first_request) {
+// the connection is over (closed, an error, or `deadline` passed).
+Task<bool> HttpConnection::await_first_bytes(TimePoint deadline) {
+  Reactor& reactor = *socket_.reactor();
   for (;;) {
-    const auto timeout = first_request ? options_.header_timeout : options_.idle_timeout;
-    const ssize_t ready = co_await socket_.wait_readable(timeout);
+    const ssize_t ready = co_await socket_.wait_readable(time_left(reactor, deadline));
     if (ready < 0) co_return false;
     workspace_ = acquire_workspace();
     const ssize_t n = socket_.try_read(workspace_->buf, Workspace::kCapacity);
@@ -125,7 +144,27 @@ Task<bool> HttpConnection::await_first_bytes(bool first_request) {
       co_return true;
     }
     workspace_.reset();
+    // -EAGAIN: woken with nothing to read (urgent data, a spurious edge); the EAGAIN itself
+    // makes the next wait block until new data.
     if (n != -EAGAIN) co_return false;
+  }
+}
+
+// RFC 9112 §9.6: closing while the peer is still sending makes the kernel answer with a
+// reset, which can destroy the response the peer has not read yet. So the server shuts its
+// side, then reads and drops what still comes, for a bounded time and amount.
+Task<void> HttpConnection::linger_close() {
+  workspace_.reset();
+  if (socket_.shutdown(SHUT_WR) != 0) co_return;
+  Reactor& reactor = *socket_.reactor();
+  const TimePoint deadline = reactor.now() + kLingerTime;
+  std::uint64_t dropped = 0;
+  char sink[4096];
+  while (dropped < kMaxLingerBytes) {
+    socket_.set_read_timeout(time_left(reactor, deadline));
+    const ssize_t n = co_await socket_.read(sink, sizeof(sink));
+    if (n <= 0) co_return;
+    dropped += static_cast<std::uint64_t>(n);
   }
 }
 
@@ -191,8 +230,10 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
   }
   HttpResponse response = co_await run_handler(handler);
   const bool body_finished = co_await finish_body();
-  const bool keep_alive = body_finished && req.keep_alive() && !response.close &&
+  const bool keep_alive = body_finished && req.keep_alive() && !response.close && !closing_ &&
                           (options_.drain == nullptr || !options_.drain->draining());
+  // Unread input (a body left behind, pipelined requests after a close) means lingering.
+  if (!keep_alive && (!body_finished || body_pos_ < workspace_->end)) linger_ = true;
   const bool written = co_await write_response(response, keep_alive);
   co_return written&& keep_alive;
 }
@@ -216,6 +257,7 @@ Task<bool> HttpConnection::finish_body() {
   // The client waits for our 100 Continue before sending: nothing to drain, and it may
   // still send later, so the connection cannot carry another request.
   if (workspace_->request.expect_continue && !continue_sent_ && !body_touched_) co_return false;
+  if (body_left_ > kMaxDrainedBody) co_return false;  // known too long: close at once
   char sink[4096];
   std::uint64_t drained = 0;
   while (!body_done_) {
@@ -241,26 +283,28 @@ Task<bool> HttpConnection::write_response(const HttpResponse& response, bool kee
   }
   fields.extra = &response.headers;
   fields.close = !keep_alive;
+  fields.keep_alive = keep_alive && ws.request.minor_version == 0;  // 1.0 must be told
   append_response_head(ws.out, fields);
   log(response.status, has_body && !head_only ? length : 0);
   if (!has_body || head_only || length == 0) co_return true;
 
-  if (response.file.has_file()) {
-    if (!co_await flush()) co_return false;
-    const ssize_t sent =
-        co_await socket_.sendfile(response.file.fd(), response.file.offset(), length);
-    co_return sent == static_cast<ssize_t>(length);
-  }
-  if (response.body.size() < kCopyBodyLimit) {
+  if (!response.file.has_file() && response.body.size() < kCopyBodyLimit) {
     ws.out.append(response.body);
     co_return true;
   }
-  const iovec parts[2] = {{ws.out.data(), ws.out.size()},
-                          {const_cast<char*>(response.body.data()), response.body.size()}};
-  const ssize_t total = static_cast<ssize_t>(ws.out.size() + response.body.size());
-  const bool ok = co_await socket_.writev(parts, 2) == total;
-  ws.out.clear();
-  co_return ok;
+  if (!co_await flush()) co_return false;
+  for (std::uint64_t done = 0; done < length;) {
+    const auto piece =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kWritePiece, length - done));
+    const ssize_t sent =
+        response.file.has_file()
+            ? co_await socket_.sendfile(response.file.fd(),
+                                        response.file.offset() + static_cast<off_t>(done), piece)
+            : co_await socket_.write(response.body.data() + done, piece);
+    if (sent != static_cast<ssize_t>(piece)) co_return false;
+    done += piece;
+  }
+  co_return true;
 }
 
 // A status the server decides itself; the connection closes after it.
@@ -276,6 +320,7 @@ Task<void> HttpConnection::answer_error(int status) {
   workspace_->out.append(reason);
   workspace_->out.push_back('\n');
   log(status, reason.size() + 1);
+  linger_ = status != 408;  // the peer may still be sending; a timed-out one is not
   co_await flush();
 }
 

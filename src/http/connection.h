@@ -57,7 +57,9 @@ class HttpConnection {
  private:
   enum class HeadOutcome : std::uint8_t { kComplete, kClosed, kTimedOut, kTooLarge, kMalformed };
 
-  Task<bool> await_first_bytes(bool first_request);
+  Task<void> serve_requests(const HttpHandler& handler);
+  Task<bool> await_first_bytes(TimePoint deadline);
+  Task<void> linger_close();
   Task<HeadOutcome> read_head(TimePoint deadline);
   Task<bool> answer(const HttpHandler& handler);
   Task<HttpResponse> run_handler(const HttpHandler& handler);
@@ -92,6 +94,8 @@ class HttpConnection {
   bool continue_sent_ = false;
   bool registered_ = false;
   bool head_parsed_ = false;  // the request in hand has a parsed head (for the access log)
+  bool closing_ = false;      // a drain began: answer the request in hand, then close
+  bool linger_ = false;       // closing with input perhaps unread: linger_close() first
 };
 
 }  // namespace tiny_coro::detail

@@ -7,8 +7,10 @@
 //     wait ends at once (end of stream) and the connection leaves;
 //   - one that was kBusy finishes the request in hand; its CAS back to kIdle fails, so it
 //     closes instead of waiting for another.
-// A connection entering after begin() is refused. Both CASes and the fetch_or are one
-// atomic variable's read-modify-writes, so exactly one side sees the other.
+// A connection entering after begin() (accepted just before the listener closed) is
+// registered already draining: it answers the request it was sent, then closes. Both CASes
+// and the fetch_or are one atomic variable's read-modify-writes, so exactly one side sees
+// the other.
 #include <sys/socket.h>
 
 #include <atomic>
@@ -34,13 +36,12 @@ HttpDrain::~HttpDrain() = default;
 
 bool HttpDrain::enter(detail::HttpConnection& connection) noexcept {
   const std::lock_guard guard(state_->lock);
-  // relaxed: begin() stores it under this lock, which orders it for us.
-  if (state_->draining.load(std::memory_order_relaxed)) return false;
   connection.drain_next = state_->head;
   if (state_->head != nullptr) state_->head->drain_prev = &connection;
   state_->head = &connection;
   state_->active.fetch_add(1, std::memory_order_relaxed);  // a count for reports only
-  return true;
+  // relaxed: begin() stores it under this lock, which orders it for us.
+  return !state_->draining.load(std::memory_order_relaxed);
 }
 
 void HttpDrain::leave(detail::HttpConnection& connection) noexcept {

@@ -6,21 +6,19 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 
 namespace tiny_coro::detail {
 namespace {
 
 std::error_code last_error() noexcept { return {errno, std::system_category()}; }
 
-// Distinct per attempt within the process; the pid and clock keep processes apart.
-std::string temporary_suffix() {
+// Short (so any target name that fits NAME_MAX still works) and distinct per attempt within
+// the process; the pid keeps processes apart, and O_EXCL / linkat's EEXIST any collision.
+std::string temporary_name() {
   static std::atomic<unsigned> counter{0};
-  // relaxed: only uniqueness matters, O_EXCL catches any collision anyway.
+  // relaxed: only uniqueness matters.
   const unsigned n = counter.fetch_add(1, std::memory_order_relaxed);
-  const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-  return std::to_string(::getpid()) + "." + std::to_string(n) + "." +
-         std::to_string(static_cast<unsigned long long>(ticks) % 1000000);
+  return ".tc-upload-" + std::to_string(::getpid()) + "-" + std::to_string(n);
 }
 
 }  // namespace
@@ -54,11 +52,32 @@ std::error_code FileReceiver::open_in(int dir_fd, const std::string& name) {
 }
 
 std::error_code FileReceiver::create_temporary() {
+  fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd_ >= 0) {
+    anonymous_ = true;
+    return {};
+  }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return last_error();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    // A dot-name, so a directory listing hides it while it grows.
-    temp_name_ = "." + name_ + ".tmp." + temporary_suffix();
+    temp_name_ = temporary_name();
     fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ >= 0) return {};
+    if (errno != EEXIST) break;
+  }
+  const std::error_code error = last_error();
+  temp_name_.clear();
+  return error;
+}
+
+// Gives the finished unnamed file a (temporary) name beside the target.
+std::error_code FileReceiver::link_anonymous() {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    temp_name_ = temporary_name();
+    if (::linkat(AT_FDCWD, self.c_str(), dir_fd_, temp_name_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      anonymous_ = false;
+      return {};
+    }
     if (errno != EEXIST) break;
   }
   const std::error_code error = last_error();
@@ -81,6 +100,12 @@ std::error_code FileReceiver::write(const char* data, std::size_t size) {
 
 std::error_code FileReceiver::commit(bool* replaced) {
   if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  if (anonymous_) {
+    if (const std::error_code error = link_anonymous()) {
+      discard();
+      return error;
+    }
+  }
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) {
@@ -103,9 +128,10 @@ std::error_code FileReceiver::commit(bool* replaced) {
 
 void FileReceiver::discard() noexcept {
   if (fd_ >= 0) {
-    ::close(fd_);
+    ::close(fd_);  // an unnamed file is gone with its last descriptor
     fd_ = -1;
   }
+  anonymous_ = false;
   if (!temp_name_.empty()) {
     ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
     temp_name_.clear();

@@ -1,9 +1,12 @@
-// Writes a file that appears whole or not at all: bytes go to a temporary file beside the
-// target (same directory, so the final rename is atomic), which commit() renames over the
-// target. Destroyed uncommitted, it removes the temporary, leaving the target as it was.
+// Writes a file that appears whole or not at all. The bytes go to an unnamed file in the
+// target's directory (O_TMPFILE): nobody can open it while it grows. commit() links it under
+// a short temporary name and renames that over the target (atomic: same directory).
+// Destroyed uncommitted, it leaves nothing and the target as it was. Where the file system
+// has no O_TMPFILE, a named temporary (a dot-name) stands in, removed the same way.
 //
 // The directory is held open from the start, so the file lands in the directory that was
 // checked when open() ran even if a path component is swapped for a symlink meanwhile.
+// No fsync: a crash may lose a committed upload's data (as with any write(2) without one).
 #pragma once
 
 #include <cstddef>
@@ -29,12 +32,14 @@ class FileReceiver {
 
  private:
   std::error_code create_temporary();
+  std::error_code link_anonymous();
   void discard() noexcept;
 
   int dir_fd_ = -1;
   bool owns_dir_ = false;
   std::string name_;
-  std::string temp_name_;
+  std::string temp_name_;   // the named temporary, while one exists
+  bool anonymous_ = false;  // fd_ is an O_TMPFILE file, not yet linked
   int fd_ = -1;
 };
 

@@ -134,18 +134,31 @@ std::optional<std::uint64_t> HttpExchange::content_length() const noexcept {
   return req.content_length;
 }
 
+namespace {
+
+// The length of an absolute-form target's "scheme://" prefix (RFC 3986 §3.1: a letter,
+// then letters, digits, '+', '-', '.'), or 0 if the target does not start with one.
+std::size_t scheme_prefix(std::string_view target) noexcept {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (target.empty() || !letter(target[0])) return 0;
+  std::size_t i = 1;
+  while (i < target.size() && (letter(target[i]) || (target[i] >= '0' && target[i] <= '9') ||
+                               target[i] == '+' || target[i] == '-' || target[i] == '.')) {
+    ++i;
+  }
+  return target.substr(i).starts_with("://") ? i + 3 : 0;
+}
+
+}  // namespace
+
 std::string_view HttpExchange::path() const noexcept {
   std::string_view target = request().path;
   // Absolute form (RFC 9112 §3.2.2): skip "scheme://authority".
-  if (!target.empty() && target.front() != '/') {
-    const std::size_t scheme_end = target.find("://");
-    if (scheme_end != std::string_view::npos) {
-      target.remove_prefix(scheme_end + 3);
-      const std::size_t path_start = target.find_first_of("/?");
-      target =
-          path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
-      if (target.front() == '?') return "/";
-    }
+  if (const std::size_t prefix = scheme_prefix(target); prefix > 0) {
+    target.remove_prefix(prefix);
+    const std::size_t path_start = target.find_first_of("/?");
+    if (path_start == std::string_view::npos || target[path_start] == '?') return "/";
+    target.remove_prefix(path_start);
   }
   return target.substr(0, target.find('?'));
 }

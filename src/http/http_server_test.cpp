@@ -306,6 +306,49 @@ TEST(HttpServer, ClosesAnIdleKeepAliveConnectionAfterTheIdleTimeout) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
+TEST(HttpServer, UrgentDataOnAnIdleConnectionDoesNotKeepItAwake) {
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  ServerFixture server(options);
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send(kGetHello));
+  ASSERT_TRUE(client.read_response());
+  // An urgent byte wakes the reader but leaves nothing to read; a wait that kept returning
+  // "ready" would spin and never reach its timeout.
+  ASSERT_EQ(::send(client.fd(), "!", 1, MSG_OOB), 1);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST(HttpServer, AnswersARefusedBodyBeforeClosingWithoutAReset) {
+  HttpServerOptions options;
+  options.max_body = 1000;
+  ServerFixture server(options);
+  BlockingClient client(server.port);
+  // The 413 is decided from the head; the client is still sending its megabyte meanwhile.
+  // Closing with that unread would reset the connection and could destroy the answer.
+  const std::string body(1 << 20, 'x');
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n"));
+  client.send(body);  // may fail part way once the server stops reading: that is fine
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+}
+
+TEST(HttpServer, TreatsOnlyASchemePrefixAsAnAbsoluteTarget) {
+  ServerFixture server;
+  BlockingClient absolute(server.port);
+  ASSERT_TRUE(absolute.send("GET http://t/p/abs?q=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto routed = absolute.read_response();
+  ASSERT_TRUE(routed);
+  EXPECT_EQ(routed->body, "/p/abs|q=1");
+  BlockingClient other(server.port);
+  ASSERT_TRUE(other.send("GET x?u=http://h/p/secret HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto not_routed = other.read_response();
+  ASSERT_TRUE(not_routed);
+  EXPECT_EQ(not_routed->status, 404);
+}
+
 TEST(HttpServer, DrainClosesIdleConnectionsAndLetsBusyOnesFinish) {
   HttpDrain drain;
   HttpServerOptions options;

@@ -166,6 +166,7 @@ void append_response_head(std::string& out, const ResponseHeadFields& fields) {
     }
   }
   if (fields.close) out.append("Connection: close\r\n");
+  if (fields.keep_alive) out.append("Connection: keep-alive\r\n");
   out.append("\r\n");
 }
 

@@ -17,6 +17,7 @@ struct ResponseHeadFields {
   std::optional<std::uint64_t> content_length;  // nullopt: none (1xx, 204, 304)
   const std::vector<std::pair<std::string, std::string>>* extra = nullptr;
   bool close = false;
+  bool keep_alive = false;  // say "Connection: keep-alive" (HTTP/1.0 peers need it)
 };
 
 // Appends the head (ending in the blank line) to `out`.

@@ -61,6 +61,7 @@ struct IoSource {
   // until the reactor bumps the tick, the next read can wait without trying the syscall
   // (Tokio clears readiness on a short read the same way).
   bool read_drained = false;
+  bool read_drained_by_eagain = false;  // the kernel said so: holds whatever read_closed says
   std::uint32_t read_drained_tick = 0;
   // The shortcut holds only for TCP, where a short recv means an empty receive queue; the
   // socket layer enables it for the sockets it makes. Written before the first operation.

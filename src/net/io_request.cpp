@@ -51,11 +51,13 @@ ssize_t read_once(IoRequest& r) noexcept {
     // (io_source.h).
     if (n >= 0) {
       r.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
+      r.source->read_drained_by_eagain = false;
       r.source->read_drained_tick = r.tick_seen;
       return n;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       r.source->read_drained = true;
+      r.source->read_drained_by_eagain = true;
       r.source->read_drained_tick = r.tick_seen;
     }
     if (errno != EINTR) return would_block_or_error(errno);
@@ -63,15 +65,16 @@ ssize_t read_once(IoRequest& r) noexcept {
 }
 
 // A read that would only hear EAGAIN: the last read drained the socket and no edge came since.
+// An EAGAIN says so for any socket, at any time; a short read only for TCP with no urgent
+// data, shutdown or error seen (io_source.h, read_closed).
 bool known_empty(const IoRequest& r) noexcept {
   const bool reads = r.kind == IoRequest::Kind::kRead || r.kind == IoRequest::Kind::kReadable;
-  if (!reads || !r.source->read_shortcut || !r.source->read_drained) {
-    return false;
-  }
+  if (!reads || !r.source->read_drained) return false;
   const std::uint32_t tick = snapshot_tick(r);
+  if (tick != r.source->read_drained_tick) return false;
+  if (r.source->read_drained_by_eagain) return true;
   // relaxed: the acquire snapshot above orders it after the reactor's store (io_source.h).
-  return tick == r.source->read_drained_tick &&
-         !r.source->read_closed.load(std::memory_order_relaxed);
+  return r.source->read_shortcut && !r.source->read_closed.load(std::memory_order_relaxed);
 }
 
 // Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an

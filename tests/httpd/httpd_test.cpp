@@ -27,6 +27,18 @@ std::size_t entries_in(const fs::path& dir) {
   return n;
 }
 
+// Files the process has open whose path lies under `dir`.
+int open_files_under(pid_t pid, const fs::path& dir) {
+  int count = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::error_code ignored;
+    const std::string target = fs::read_symlink(entry.path(), ignored).string();
+    if (target.rfind(dir.string() + "/", 0) == 0) ++count;
+  }
+  return count;
+}
+
 std::string put_request(const std::string& target, const std::string& body) {
   return "PUT " + target +
          " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
@@ -106,6 +118,12 @@ TEST(TinyHttpd, ServesDirectoriesAndRedirectsTheirBareNames) {
   ASSERT_TRUE(redirect);
   EXPECT_EQ(redirect->status, 301);
   EXPECT_EQ(redirect->header("location"), "/files/?x=1");
+  // The Location never names another host, whatever the request's slashes.
+  fs::create_directories(httpd.www() / "evil.example");
+  auto offsite = httpd.get("//evil.example");
+  ASSERT_TRUE(offsite);
+  EXPECT_EQ(offsite->status, 301);
+  EXPECT_EQ(offsite->header("location"), "/evil.example/");
 }
 
 TEST(TinyHttpd, NeverReadsOutsideTheRoot) {
@@ -234,6 +252,14 @@ TEST(TinyHttpd, KeepsAlivePipelinesAndHonoursHttp10AndClose) {
   ASSERT_TRUE(client.send("GET /b.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
   ASSERT_TRUE(client.read_response());
   EXPECT_TRUE(client.closed_by_peer());
+
+  BlockingClient kept(httpd.port());  // HTTP/1.0 asking to keep the connection is told yes
+  ASSERT_TRUE(kept.send("GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto confirmed = kept.read_response();
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ(confirmed->header("connection"), "keep-alive");
+  ASSERT_TRUE(kept.send("GET /b.txt HTTP/1.0\r\n\r\n"));
+  ASSERT_TRUE(kept.read_response());
 
   BlockingClient old(httpd.port());
   ASSERT_TRUE(old.send("GET /a.txt HTTP/1.0\r\n\r\n"));
@@ -371,8 +397,9 @@ TEST(TinyHttpd, FinishesRequestsInFlightOnSigtermThenExitsZero) {
   BlockingClient uploading(httpd.port());
   ASSERT_TRUE(
       uploading.send("PUT /late.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345"));
-  ASSERT_TRUE(wait_for(
-      [&] { return fs::exists(httpd.www()) && entries_in(httpd.www()) == 1; }));  // temp file
+  // The body is being stored once the server holds a file open in the root (an unnamed
+  // O_TMPFILE one: nothing shows in the directory).
+  ASSERT_TRUE(wait_for([&] { return open_files_under(httpd.process().pid(), httpd.www()) == 1; }));
   ::kill(httpd.process().pid(), SIGTERM);
   EXPECT_TRUE(idle.closed_by_peer());  // idle connections close at once
   ASSERT_TRUE(uploading.send("67890"));
