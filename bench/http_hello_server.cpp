@@ -31,18 +31,13 @@ Task<HttpResponse> hello(HttpExchange&) {
   co_return HttpResponse::text(200, "Hello, World!", "text/plain");
 }
 
-Task<void> connection(AsyncSocket socket, const HttpRouter& router,
-                      const HttpServerOptions& options) {
-  socket.set_nodelay();
-  co_await HttpServer(socket).serve(router, options);
-}
-
 Task<void> accept_loop(Scheduler& sched, TcpListener& listener, const HttpRouter& router,
                        const HttpServerOptions& options) {
   for (;;) {
     AsyncSocket socket = co_await listener.accept();
     if (!socket) co_return;
-    sched.spawn(connection(std::move(socket), router, options));
+    socket.set_nodelay();
+    sched.spawn(HttpServer::serve_connection(std::move(socket), router, options));
   }
 }
 

@@ -37,12 +37,6 @@ using tiny_coro::HttpResponse;
 using tiny_coro::HttpServerOptions;
 using tiny_coro::Task;
 
-Task<void> serve_connection(AsyncSocket socket, const tiny_coro::HttpHandler& handler,
-                            const HttpServerOptions& options) {
-  socket.set_nodelay();
-  co_await tiny_coro::HttpServer(socket).serve(handler, options);
-}
-
 Task<void> accept_loop(tiny_coro::Scheduler& sched, tiny_coro::TcpListener& listener,
                        const tiny_coro::HttpHandler& handler, const HttpServerOptions& options) {
   for (;;) {
@@ -55,7 +49,8 @@ Task<void> accept_loop(tiny_coro::Scheduler& sched, tiny_coro::TcpListener& list
       }
       continue;
     }
-    sched.spawn(serve_connection(std::move(socket), handler, options));
+    socket.set_nodelay();
+    sched.spawn(tiny_coro::HttpServer::serve_connection(std::move(socket), handler, options));
   }
 }
 

@@ -179,6 +179,11 @@ using HttpHandler = std::function<Task<HttpResponse>(HttpExchange&)>;
 // A path that matches with the wrong method answers 405; none at all 404.
 class HttpRouter {
  public:
+  HttpRouter();
+  // Not copyable or movable: the handler it presents to serve() refers to it.
+  HttpRouter(const HttpRouter&) = delete;
+  HttpRouter& operator=(const HttpRouter&) = delete;
+
   HttpRouter& add(std::string method, std::string path, HttpHandler handler);
   HttpRouter& add_prefix(std::string method, std::string prefix, HttpHandler handler);
   HttpRouter& get(std::string path, HttpHandler handler);  // also answers HEAD
@@ -186,6 +191,8 @@ class HttpRouter {
   HttpRouter& put(std::string path, HttpHandler handler);
 
   Task<HttpResponse> operator()(HttpExchange& exchange) const;
+  // This router as a handler; valid while the router lives.
+  const HttpHandler& as_handler() const noexcept { return self_; }
 
  private:
   struct Route {
@@ -196,6 +203,7 @@ class HttpRouter {
   };
   const Route* find(std::string_view method, std::string_view path, bool& path_known) const;
   std::vector<Route> routes_;
+  HttpHandler self_;
 };
 
 class HttpServer {
@@ -220,6 +228,13 @@ class HttpServer {
   Task<void> serve(const HttpRouter& router, const HttpServerOptions& options);
   Task<void> serve(const HttpHandler& handler);  // default options
   Task<void> serve(const HttpRouter& router);
+
+  // serve() on a socket it takes over, all in one coroutine frame: what a server spawns for
+  // each accepted connection. An idle keep-alive connection then costs a few hundred bytes.
+  static Task<void> serve_connection(AsyncSocket socket, const HttpHandler& handler,
+                                     const HttpServerOptions& options);
+  static Task<void> serve_connection(AsyncSocket socket, const HttpRouter& router,
+                                     const HttpServerOptions& options);
 
  private:
   AsyncSocket& socket_;

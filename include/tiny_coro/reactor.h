@@ -38,12 +38,14 @@ struct TimerNode {
   std::coroutine_handle<> handle;
   std::uint64_t sequence = 0;           // arm order: equal deadlines fire in the order armed
   std::size_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
-  bool owned_by_reactor = false;        // made by add_timer(expiry, handle); freed on fire
   // Instead of resuming `handle`: called by the poller, under the reactor's timer lock
   // (so cancel_timer() returning false means it has finished), returning what to resume, if
   // anything. For a wait that races a timer against another event (an I/O timeout).
-  std::coroutine_handle<> (*on_expire)(void* context) noexcept = nullptr;
-  void* context = nullptr;
+  // The node is passed back, so a waiter that embeds (or derives from) it finds itself.
+  std::coroutine_handle<> (*on_expire)(TimerNode& node) noexcept = nullptr;
+  // Last: a class deriving from TimerNode (ReadinessWait) packs its first small members
+  // into the padding after it.
+  bool owned_by_reactor = false;  // made by add_timer(expiry, handle); freed on fire
 
   bool armed() const noexcept { return heap_index != kNotInHeap; }
 };

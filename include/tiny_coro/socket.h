@@ -36,6 +36,7 @@
 #include <system_error>
 
 #include <tiny_coro/detail/io_request.h>
+#include <tiny_coro/detail/readiness_wait.h>
 #include <tiny_coro/reactor.h>
 
 namespace tiny_coro {
@@ -65,6 +66,33 @@ class [[nodiscard]] AsyncSocketOp : public detail::IoAwaiterBase {
  public:
   explicit AsyncSocketOp(const detail::IoRequest& prepared) noexcept { request_ = prepared; }
   ssize_t await_resume() { return outcome(); }
+};
+
+// co_await socket.wait_readable(timeout): 0 once a read may find data or the end of stream,
+// or < 0: -ETIMEDOUT, -ECANCELED (closed meanwhile). It waits inline, with no coroutine frame
+// of its own and no buffer: this awaiter is all an idle connection's wait costs.
+class [[nodiscard]] AsyncReadableAwaiter {
+ public:
+  // source == nullptr: the socket is not open (the result is -EBADF).
+  AsyncReadableAwaiter(Reactor* reactor, detail::IoSource* source, std::uint32_t generation,
+                       TimePoint deadline) noexcept;
+  AsyncReadableAwaiter(const AsyncReadableAwaiter&) = delete;
+  AsyncReadableAwaiter& operator=(const AsyncReadableAwaiter&) = delete;
+  ~AsyncReadableAwaiter();
+  bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> waiting);
+  ssize_t await_resume() noexcept;
+
+ private:
+  enum class Stage : std::int8_t { kNoSocket, kMade, kSuspended };
+  // Made in the constructor when the socket is open (its tick set by await_ready). A union
+  // rather than std::optional: this awaiter is most of an idle connection's memory, and the
+  // stage and result fit in one word beside it.
+  union {
+    detail::ReadinessWait wait_;
+  };
+  Stage stage_ = Stage::kNoSocket;
+  std::int16_t result_ = 0;
 };
 
 // co_await listener.accept(): an AsyncSocket; tests false on failure (see error()).
@@ -121,7 +149,7 @@ class AsyncSocket {
   // Resumes once a read may find data or the end of stream: 0, or < 0 an error (-ETIMEDOUT
   // after `timeout`, 0: none). Holds no buffer while it waits, so an idle connection costs
   // no buffer memory. It may resume with nothing to read; try_read() then says -EAGAIN.
-  AsyncSocketOp wait_readable(std::chrono::nanoseconds timeout = {}) noexcept;
+  AsyncReadableAwaiter wait_readable(std::chrono::nanoseconds timeout = {}) noexcept;
   // A read that never waits: bytes, 0 at end of stream, -EAGAIN when nothing is there yet,
   // or < 0 another error.
   ssize_t try_read(void* buf, std::size_t size) noexcept;
@@ -131,7 +159,9 @@ class AsyncSocket {
   bool is_open() const noexcept { return fd_ >= 0; }
   explicit operator bool() const noexcept { return is_open(); }
   // For a socket that tests false: why the accept or connect that made it failed.
-  std::error_code error() const noexcept { return error_; }
+  std::error_code error() const noexcept {
+    return error_ == 0 ? std::error_code() : std::error_code(error_, std::system_category());
+  }
 
   // Timeouts for each later read / write (0: none); an expired one returns -ETIMEDOUT.
   void set_read_timeout(std::chrono::nanoseconds timeout) noexcept { read_timeout_ = timeout; }
@@ -152,7 +182,7 @@ class AsyncSocket {
 
   static AsyncSocket failed(std::error_code error) noexcept {
     AsyncSocket socket;
-    socket.error_ = error;
+    socket.error_ = error.value();  // always an errno (std::system_category)
     return socket;
   }
   // Adopts a non-blocking fd (registering it); throws like the public constructor. `tcp`:
@@ -166,7 +196,8 @@ class AsyncSocket {
   int fd_ = -1;
   std::chrono::nanoseconds read_timeout_{0};
   std::chrono::nanoseconds write_timeout_{0};
-  std::error_code error_;
+  int error_ = 0;  // errno of the accept/connect that failed; 0: none (a word, not an
+                   // error_code: an idle connection's frame holds this socket)
 };
 
 struct ListenOptions {

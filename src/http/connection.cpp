@@ -62,91 +62,89 @@ std::string peer_address(int fd) {
 HttpConnection::HttpConnection(AsyncSocket& socket, const HttpServerOptions& options) noexcept
     : socket_(socket), options_(options) {}
 
-Task<void> HttpConnection::run(const HttpHandler& handler) {
+TimePoint HttpConnection::open() noexcept {
   if (options_.drain != nullptr) {
     registered_ = true;
     // Draining already: this connection (accepted before the listener closed) still gets
-    // its first request answered, then closes.
-    // acq_rel: as drain.cpp's fetch_or, which this stands in for.
+    // its first request answered, then closes. acq_rel: as drain.cpp's fetch_or.
     if (!options_.drain->enter(*this)) drain_state.fetch_or(kDraining, std::memory_order_acq_rel);
   }
   socket_.set_write_timeout(options_.idle_timeout);
-  co_await serve_requests(handler);
-  if (linger_) co_await linger_close();
+  return deadline_after(socket_.reactor()->now(), options_.header_timeout);
 }
 
-Task<void> HttpConnection::serve_requests(const HttpHandler& handler) {
+TimePoint HttpConnection::idle_deadline() const noexcept {
+  return deadline_after(socket_.reactor()->now(), options_.idle_timeout);
+}
+
+std::chrono::nanoseconds HttpConnection::time_until(TimePoint deadline) const noexcept {
+  return time_left(*socket_.reactor(), deadline);
+}
+
+Task<HttpConnection::Burst> HttpConnection::serve_burst(const HttpHandler& handler,
+                                                        TimePoint first_head_deadline) {
+  const Burst burst = co_await answer_burst(handler, first_head_deadline);
+  if (burst == Burst::kClose && linger_) co_await linger_close();
+  co_return burst;
+}
+
+Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& handler,
+                                                         TimePoint first_head_deadline) {
+  workspace_ = acquire_workspace();
+  const ssize_t n = socket_.try_read(workspace_->buf, Workspace::kCapacity);
+  if (n <= 0) {
+    workspace_.reset();
+    // -EAGAIN: woken with nothing to read (urgent data, a spurious edge); that EAGAIN makes
+    // the next wait block until new data.
+    co_return n == -EAGAIN ? Burst::kNothingRead : Burst::kClose;
+  }
+  workspace_->end = static_cast<std::size_t>(n);
   Reactor& reactor = *socket_.reactor();
-  // The first request's head is due header_timeout after the connection began; later ones
-  // header_timeout after their first byte.
-  TimePoint head_deadline = deadline_after(reactor.now(), options_.header_timeout);
-  bool first_request = true;
   for (;;) {
-    if (!workspace_) {
-      const TimePoint wait_deadline =
-          first_request ? head_deadline : deadline_after(reactor.now(), options_.idle_timeout);
-      if (!co_await await_first_bytes(wait_deadline)) co_return;
-      if (!first_request) head_deadline = deadline_after(reactor.now(), options_.header_timeout);
-    } else if (!first_request) {
-      head_deadline = deadline_after(reactor.now(), options_.header_timeout);
-    }
+    // The first request's head is due header_timeout after the connection began; later
+    // ones header_timeout after their first byte, which is here now.
+    const TimePoint head_deadline = answered_any_
+                                        ? deadline_after(reactor.now(), options_.header_timeout)
+                                        : first_head_deadline;
+    answered_any_ = true;
     // A drain that began while this connection was idle still lets the request it already
     // received be answered — with Connection: close.
     closing_ = !begin_request();
-    first_request = false;
-    head_parsed_ = false;
+    state().head_parsed = false;
 
     switch (co_await read_head(head_deadline)) {
       case HeadOutcome::kComplete:
         break;
       case HeadOutcome::kClosed:
         co_await flush();
-        co_return;
+        co_return Burst::kClose;
       case HeadOutcome::kTimedOut:
         co_await answer_error(408);
-        co_return;
+        co_return Burst::kClose;
       case HeadOutcome::kTooLarge:
         co_await answer_error(431);
-        co_return;
+        co_return Burst::kClose;
       case HeadOutcome::kMalformed:
         co_await answer_error(400);
-        co_return;
+        co_return Burst::kClose;
     }
     if (!co_await answer(handler)) {
       co_await flush();
-      co_return;
+      co_return Burst::kClose;
     }
     Workspace& ws = *workspace_;
-    ws.begin = body_pos_;
+    ws.begin = state().body_pos;
     // Batched answers go out before the connection could be found draining below.
     if (ws.begin == ws.end || ws.out.size() >= kFlushThreshold) {
-      if (!co_await flush()) co_return;
+      if (!co_await flush()) co_return Burst::kClose;
     }
-    if (ws.begin == ws.end) workspace_.reset();  // idle: hold no buffer
+    const bool idle = ws.begin == ws.end;
+    if (idle) workspace_.reset();  // hold no buffer while waiting
     if (!end_request()) {
       co_await flush();
-      co_return;
+      co_return Burst::kClose;
     }
-  }
-}
-
-// Waits, holding no buffer, until the peer sends; then takes a workspace and reads. False:
-// the connection is over (closed, an error, or `deadline` passed).
-Task<bool> HttpConnection::await_first_bytes(TimePoint deadline) {
-  Reactor& reactor = *socket_.reactor();
-  for (;;) {
-    const ssize_t ready = co_await socket_.wait_readable(time_left(reactor, deadline));
-    if (ready < 0) co_return false;
-    workspace_ = acquire_workspace();
-    const ssize_t n = socket_.try_read(workspace_->buf, Workspace::kCapacity);
-    if (n > 0) {
-      workspace_->end = static_cast<std::size_t>(n);
-      co_return true;
-    }
-    workspace_.reset();
-    // -EAGAIN: woken with nothing to read (urgent data, a spurious edge); the EAGAIN itself
-    // makes the next wait block until new data.
-    if (n != -EAGAIN) co_return false;
+    if (idle) co_return Burst::kIdle;
   }
 }
 
@@ -180,8 +178,8 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
     const ParseResult result = HttpParser::parse(ws.buf, ws.end, ws.request, max_head);
     switch (result.status) {
       case ParseStatus::kComplete:
-        head_end_ = result.head_length;
-        head_parsed_ = true;
+        state().head_end = result.head_length;
+        state().head_parsed = true;
         co_return HeadOutcome::kComplete;
       case ParseStatus::kTooLarge:
         co_return HeadOutcome::kTooLarge;
@@ -214,15 +212,15 @@ int HttpConnection::server_verdict() const noexcept {
 // Answers the request whose head was just parsed. False: close after what is batched.
 Task<bool> HttpConnection::answer(const HttpHandler& handler) {
   const HttpRequest& req = workspace_->request;
-  body_pos_ = head_end_;
-  body_error_ = 0;
-  body_left_ = req.framing == BodyFraming::kContentLength ? req.content_length : 0;
-  body_done_ = req.framing == BodyFraming::kNone ||
-               (req.framing == BodyFraming::kContentLength && body_left_ == 0);
-  body_touched_ = workspace_->end > head_end_;
-  continue_sent_ = false;
-  chunked_ = ChunkedDecoder();
-  decoded_len_ = 0;
+  state().body_pos = state().head_end;
+  state().body_error = 0;
+  state().body_left = req.framing == BodyFraming::kContentLength ? req.content_length : 0;
+  state().body_done = req.framing == BodyFraming::kNone ||
+                      (req.framing == BodyFraming::kContentLength && state().body_left == 0);
+  state().body_touched = workspace_->end > state().head_end;
+  state().continue_sent = false;
+  state().chunked = ChunkedDecoder();
+  state().decoded_len = 0;
 
   if (const int status = server_verdict(); status != 0) {
     co_await answer_error(status);
@@ -233,7 +231,7 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
   const bool keep_alive = body_finished && req.keep_alive() && !response.close && !closing_ &&
                           (options_.drain == nullptr || !options_.drain->draining());
   // Unread input (a body left behind, pipelined requests after a close) means lingering.
-  if (!keep_alive && (!body_finished || body_pos_ < workspace_->end)) linger_ = true;
+  if (!keep_alive && (!body_finished || state().body_pos < workspace_->end)) linger_ = true;
   const bool written = co_await write_response(response, keep_alive);
   co_return written&& keep_alive;
 }
@@ -249,18 +247,19 @@ Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
   co_return error;
 }
 
-// Consumes what the handler left of the body, so the next request starts at body_pos_.
+// Consumes what the handler left of the body, so the next request starts at state().body_pos.
 // False if the connection cannot be kept (the rest is too long, broken, or never asked for).
 Task<bool> HttpConnection::finish_body() {
-  if (body_done_) co_return true;
-  if (body_error_ != 0) co_return false;
+  if (state().body_done) co_return true;
+  if (state().body_error != 0) co_return false;
   // The client waits for our 100 Continue before sending: nothing to drain, and it may
   // still send later, so the connection cannot carry another request.
-  if (workspace_->request.expect_continue && !continue_sent_ && !body_touched_) co_return false;
-  if (body_left_ > kMaxDrainedBody) co_return false;  // known too long: close at once
+  if (workspace_->request.expect_continue && !state().continue_sent && !state().body_touched)
+    co_return false;
+  if (state().body_left > kMaxDrainedBody) co_return false;  // known too long: close at once
   char sink[4096];
   std::uint64_t drained = 0;
-  while (!body_done_) {
+  while (!state().body_done) {
     const ssize_t n = co_await read_body(sink, sizeof(sink));
     if (n < 0) co_return false;
     drained += static_cast<std::uint64_t>(n);
@@ -325,11 +324,12 @@ Task<void> HttpConnection::answer_error(int status) {
 }
 
 void HttpConnection::log(int status, std::uint64_t body_bytes) {
-  if (!options_.on_response) return;
-  if (peer_.empty()) peer_ = peer_address(socket_.fd());
+  if (!options_.on_response || !workspace_) return;
+  Workspace& ws = *workspace_;
+  if (ws.peer.empty()) ws.peer = peer_address(socket_.fd());
   HttpAccessRecord record;
-  record.peer = peer_;
-  if (head_parsed_ && workspace_) {
+  record.peer = ws.peer;
+  if (state().head_parsed) {
     const HttpRequest& req = workspace_->request;
     record.method = req.method;
     record.target = req.path;
@@ -351,75 +351,77 @@ Task<bool> HttpConnection::flush() {
 // RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for this before the body.
 Task<bool> HttpConnection::send_continue() {
   const HttpRequest& req = workspace_->request;
-  if (continue_sent_ || !req.expect_continue || req.minor_version < 1) co_return true;
-  continue_sent_ = true;
+  if (state().continue_sent || !req.expect_continue || req.minor_version < 1) co_return true;
+  state().continue_sent = true;
   workspace_->out.append("HTTP/1.1 100 Continue\r\n\r\n");
   co_return co_await flush();
 }
 
 ssize_t HttpConnection::fail_body(ssize_t error) noexcept {
-  body_error_ = error;
+  state().body_error = error;
   return error;
 }
 
 // Content-Length body bytes that arrived with the head (or with earlier reads).
 ssize_t HttpConnection::take_buffered_length_body(void* buf, std::size_t size) noexcept {
   Workspace& ws = *workspace_;
-  std::uint64_t n = ws.end - body_pos_;
-  n = std::min<std::uint64_t>(n, body_left_);
+  std::uint64_t n = ws.end - state().body_pos;
+  n = std::min<std::uint64_t>(n, state().body_left);
   n = std::min<std::uint64_t>(n, size);
-  std::memcpy(buf, ws.buf + body_pos_, n);
-  body_pos_ += n;
-  body_left_ -= n;
-  body_done_ = body_left_ == 0;
+  std::memcpy(buf, ws.buf + state().body_pos, n);
+  state().body_pos += n;
+  state().body_left -= n;
+  state().body_done = state().body_left == 0;
   return static_cast<ssize_t>(n);
 }
 
 Task<ssize_t> HttpConnection::read_body(void* buf, std::size_t size) {
-  if (body_error_ != 0) co_return body_error_;
-  if (body_done_ || size == 0) co_return 0;
-  body_touched_ = true;
+  if (state().body_error != 0) co_return state().body_error;
+  if (state().body_done || size == 0) co_return 0;
+  state().body_touched = true;
   if (workspace_->request.framing == BodyFraming::kChunked) {
     co_return co_await read_chunked_body(buf, size);
   }
-  if (body_pos_ < workspace_->end) co_return take_buffered_length_body(buf, size);
+  if (state().body_pos < workspace_->end) co_return take_buffered_length_body(buf, size);
   // Nothing buffered: straight from the socket into the caller's buffer, never past the body.
   if (!co_await send_continue()) co_return fail_body(-EPIPE);
   socket_.set_read_timeout(options_.idle_timeout);
-  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, body_left_));
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(size, state().body_left));
   const ssize_t n = co_await socket_.read(buf, want);
   if (n == 0) co_return fail_body(-ECONNABORTED);
   if (n < 0) co_return fail_body(n);
-  body_left_ -= static_cast<std::uint64_t>(n);
-  body_done_ = body_left_ == 0;
+  state().body_left -= static_cast<std::uint64_t>(n);
+  state().body_done = state().body_left == 0;
   co_return n;
 }
 
 Task<ssize_t> HttpConnection::read_chunked_body(void* buf, std::size_t size) {
   Workspace& ws = *workspace_;
   for (;;) {
-    if (decoded_len_ > 0) {
-      const std::size_t n = std::min(size, decoded_len_);
-      std::memcpy(buf, ws.buf + decoded_pos_, n);
-      decoded_pos_ += n;
-      decoded_len_ -= n;
+    if (state().decoded_len > 0) {
+      const std::size_t n = std::min(size, state().decoded_len);
+      std::memcpy(buf, ws.buf + state().decoded_pos, n);
+      state().decoded_pos += n;
+      state().decoded_len -= n;
       co_return static_cast<ssize_t>(n);
     }
-    if (chunked_.done()) {
-      body_done_ = true;
+    if (state().chunked.done()) {
+      state().body_done = true;
       co_return 0;
     }
-    if (body_pos_ < ws.end) {
-      const auto result = chunked_.decode(ws.buf + body_pos_, ws.end - body_pos_);
+    if (state().body_pos < ws.end) {
+      const auto result =
+          state().chunked.decode(ws.buf + state().body_pos, ws.end - state().body_pos);
       if (result.status == ChunkedDecoder::Status::kError) co_return fail_body(-EPROTO);
-      if (chunked_.decoded_bytes() > options_.max_body) co_return fail_body(-EMSGSIZE);
-      decoded_pos_ = body_pos_;
-      decoded_len_ = result.body_bytes;
-      body_pos_ += result.consumed;
+      if (state().chunked.decoded_bytes() > options_.max_body) co_return fail_body(-EMSGSIZE);
+      state().decoded_pos = state().body_pos;
+      state().decoded_len = result.body_bytes;
+      state().body_pos += result.consumed;
       continue;
     }
     // Everything after the head is used: read the next piece into the same room.
-    ws.end = body_pos_ = head_end_;
+    ws.end = state().body_pos = state().head_end;
     if (!co_await send_continue()) co_return fail_body(-EPIPE);
     socket_.set_read_timeout(options_.idle_timeout);
     const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);

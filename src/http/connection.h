@@ -1,9 +1,11 @@
 // HttpConnection: HttpServer::serve's keep-alive loop and the request body stream behind
 // HttpExchange::read_body.
 //
-// The loop, per request:
+// The loop (http_server.cpp's connection_loop), per request:
 //   1. Idle (nothing buffered): wait for readability holding no buffer (idle_timeout; the
-//      first request's header_timeout from the start), take a workspace, read what is there.
+//      first request's header_timeout from the start) — the wait is an awaiter in the loop's
+//      own frame, so an idle connection is one small coroutine frame. Then serve_burst()
+//      takes a workspace and reads what is there.
 //   2. Parse the head; while it is incomplete, flush the responses batched so far and read
 //      more, until header_timeout from the request's first byte (408).
 //   3. Check what the server itself decides (400 Host, 501, 413), run the handler, finish
@@ -23,7 +25,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/reactor.h>
@@ -39,26 +40,33 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
   ~HttpConnection();
 
-  Task<void> run(const HttpHandler& handler);
+  // Registers with the drain (if any); returns the first request's head deadline (its
+  // header clock starts with the connection), which is also the first wait's.
+  TimePoint open() noexcept;
+  // The deadline for the wait between requests: idle_timeout from now.
+  TimePoint idle_deadline() const noexcept;
+  std::chrono::nanoseconds time_until(TimePoint deadline) const noexcept;
+
+  enum class Burst : std::uint8_t {
+    kIdle,         // answered everything that came; wait for more
+    kNothingRead,  // woken, but nothing was there; wait again (same deadline)
+    kClose,        // the connection is over
+  };
+  // Reads what arrived and answers every request in it (more if a head or body needs
+  // more bytes). Holds a workspace only meanwhile. Before kClose it lingers if need be.
+  // `first_head_deadline`: what open() returned (used while no request was taken).
+  Task<Burst> serve_burst(const HttpHandler& handler, TimePoint first_head_deadline);
 
   // HttpExchange's view.
   const HttpRequest& request() const noexcept { return workspace_->request; }
   AsyncSocket& socket() noexcept { return socket_; }
   Task<ssize_t> read_body(void* buf, std::size_t size);
 
-  // The drain registry's view of this connection (HttpDrain, drain.cpp). The connection
-  // moves kIdle <-> kBusy by CAS; drain() sets kDraining, and shuts the read side of an
-  // idle one so its wait ends at once.
-  enum DrainState : int { kIdle = 0, kBusy = 1, kDraining = 2 };
-  std::atomic<int> drain_state{kIdle};
-  HttpConnection* drain_prev = nullptr;  // under the registry's lock
-  HttpConnection* drain_next = nullptr;
-
  private:
   enum class HeadOutcome : std::uint8_t { kComplete, kClosed, kTimedOut, kTooLarge, kMalformed };
 
-  Task<void> serve_requests(const HttpHandler& handler);
-  Task<bool> await_first_bytes(TimePoint deadline);
+  RequestState& state() noexcept { return workspace_->state; }
+  Task<Burst> answer_burst(const HttpHandler& handler, TimePoint first_head_deadline);
   Task<void> linger_close();
   Task<HeadOutcome> read_head(TimePoint deadline);
   Task<bool> answer(const HttpHandler& handler);
@@ -76,26 +84,24 @@ class HttpConnection {
   bool end_request() noexcept;
   void log(int status, std::uint64_t body_bytes);
 
+  // Kept small: an idle connection is this, its socket and the wait (http_server.cpp).
   AsyncSocket& socket_;
   const HttpServerOptions& options_;
-  std::string peer_;  // for the access log, looked up once
-  WorkspacePtr workspace_;
-
-  // The request in hand.
-  std::size_t head_end_ = 0;     // its head is buf[0, head_end_)
-  std::size_t body_pos_ = 0;     // its next unread body byte (framing bytes included)
-  std::uint64_t body_left_ = 0;  // Content-Length bytes not yet read
-  ChunkedDecoder chunked_;
-  std::size_t decoded_pos_ = 0;  // decoded chunked bytes not yet handed out:
-  std::size_t decoded_len_ = 0;  // buf[decoded_pos_, + decoded_len_)
-  ssize_t body_error_ = 0;
-  bool body_done_ = true;
-  bool body_touched_ = false;  // a body byte was asked for, or arrived with the head
-  bool continue_sent_ = false;
+  WorkspacePtr workspace_;  // only while a burst runs
   bool registered_ = false;
-  bool head_parsed_ = false;  // the request in hand has a parsed head (for the access log)
-  bool closing_ = false;      // a drain began: answer the request in hand, then close
-  bool linger_ = false;       // closing with input perhaps unread: linger_close() first
+  bool answered_any_ = false;  // a request was taken: later heads get their own clock
+  bool closing_ = false;       // a drain began: answer the request in hand, then close
+  bool linger_ = false;        // closing with input perhaps unread: linger_close() first
+
+ public:
+  // Last, so drain_state packs beside the flags above.
+  // The drain registry's view of this connection (HttpDrain, drain.cpp). The connection
+  // moves kIdle <-> kBusy by CAS; drain() sets kDraining, and shuts the read side of an
+  // idle one so its wait ends at once.
+  enum DrainState : int { kIdle = 0, kBusy = 1, kDraining = 2 };
+  std::atomic<int> drain_state{kIdle};
+  HttpConnection* drain_prev = nullptr;  // under the registry's lock
+  HttpConnection* drain_next = nullptr;
 };
 
 }  // namespace tiny_coro::detail

@@ -100,9 +100,36 @@ const HttpServerOptions& default_options() {
 }
 }  // namespace
 
+namespace {
+
+// One connection's whole life in one coroutine frame: while it is idle, this frame — the
+// HttpConnection, the socket when owned, and the readiness awaiter — is all it costs (the
+// idle-memory target in docs/BENCHMARKS.md), so it holds nothing else across the wait.
+// `Socket`: AsyncSocket (owned) or AsyncSocket& (the caller's).
+template <class Socket>
+Task<void> connection_loop(Socket socket, const HttpHandler& handler,
+                           const HttpServerOptions& options) {
+  detail::HttpConnection connection(socket, options);
+  // Until a request is taken, the wait's deadline is the first head's (serve_burst's).
+  TimePoint deadline = connection.open();
+  for (;;) {
+    if (co_await socket.wait_readable(connection.time_until(deadline)) < 0) co_return;
+    switch (co_await connection.serve_burst(handler, deadline)) {
+      case detail::HttpConnection::Burst::kClose:
+        co_return;
+      case detail::HttpConnection::Burst::kIdle:
+        deadline = connection.idle_deadline();
+        break;
+      case detail::HttpConnection::Burst::kNothingRead:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 Task<void> HttpServer::serve(const HttpHandler& handler, const HttpServerOptions& options) {
-  detail::HttpConnection connection(socket_, options);
-  co_await connection.run(handler);
+  return connection_loop<AsyncSocket&>(socket_, handler, options);
 }
 
 Task<void> HttpServer::serve(const HttpHandler& handler) {
@@ -112,10 +139,17 @@ Task<void> HttpServer::serve(const HttpHandler& handler) {
 Task<void> HttpServer::serve(const HttpRouter& router) { return serve(router, default_options()); }
 
 Task<void> HttpServer::serve(const HttpRouter& router, const HttpServerOptions& options) {
-  // The router is the handler; it outlives this call, as serve's contract asks.
-  const HttpHandler handler = [&router](HttpExchange& exchange) { return router(exchange); };
-  detail::HttpConnection connection(socket_, options);
-  co_await connection.run(handler);
+  return connection_loop<AsyncSocket&>(socket_, router.as_handler(), options);
+}
+
+Task<void> HttpServer::serve_connection(AsyncSocket socket, const HttpHandler& handler,
+                                        const HttpServerOptions& options) {
+  return connection_loop<AsyncSocket>(std::move(socket), handler, options);
+}
+
+Task<void> HttpServer::serve_connection(AsyncSocket socket, const HttpRouter& router,
+                                        const HttpServerOptions& options) {
+  return connection_loop<AsyncSocket>(std::move(socket), router.as_handler(), options);
 }
 
 // --- HttpExchange ---

@@ -4,6 +4,8 @@
 
 namespace tiny_coro {
 
+HttpRouter::HttpRouter() : self_([this](HttpExchange& exchange) { return (*this)(exchange); }) {}
+
 HttpRouter& HttpRouter::add(std::string method, std::string path, HttpHandler handler) {
   routes_.push_back({std::move(method), std::move(path), false, std::move(handler)});
   return *this;

@@ -29,6 +29,8 @@ void WorkspaceDeleter::operator()(Workspace* raw) const noexcept {
   workspace->begin = 0;
   workspace->end = 0;
   workspace->request.clear();
+  workspace->state = RequestState();
+  workspace->peer.clear();
   if (workspace->out.capacity() > kKeptOutputCapacity) {
     std::string().swap(workspace->out);
   } else {

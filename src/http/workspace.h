@@ -5,12 +5,28 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include <tiny_coro/http_parser.h>
 
 namespace tiny_coro::detail {
+
+// The request in hand (HttpConnection's; see connection.h for the buffer layout).
+struct RequestState {
+  std::size_t head_end = 0;     // its head is buf[0, head_end)
+  std::size_t body_pos = 0;     // its next unread body byte (framing bytes included)
+  std::uint64_t body_left = 0;  // Content-Length bytes not yet read
+  ChunkedDecoder chunked;
+  std::size_t decoded_pos = 0;  // decoded chunked bytes not yet handed out:
+  std::size_t decoded_len = 0;  // buf[decoded_pos, + decoded_len)
+  long body_error = 0;          // the -errno the body failed with
+  bool body_done = true;
+  bool body_touched = false;  // a body byte was asked for, or arrived with the head
+  bool continue_sent = false;
+  bool head_parsed = false;  // for the access log
+};
 
 struct Workspace {
   // Twice the largest head, so a body read after a maximal head still has 16 KiB of room.
@@ -19,7 +35,9 @@ struct Workspace {
   std::size_t begin = 0;  // unconsumed input is buf[begin, end)
   std::size_t end = 0;
   HttpRequest request;
-  std::string out;  // responses not yet written
+  RequestState state;
+  std::string out;   // responses not yet written
+  std::string peer;  // the client's address, looked up for the access log
   char buf[kCapacity];
 };
 

@@ -22,29 +22,27 @@
 #include <atomic>
 #include <cstdint>
 
+#include <tiny_coro/detail/io_wait.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/spinlock.h>
 
 namespace tiny_coro::detail {
 
-enum class IoDirection : std::uint8_t { kRead, kWrite };
-
-enum class WaitOutcome : std::uint8_t {
-  kReady,     // a readiness edge: retry the syscall
-  kTimedOut,  // the wait's deadline passed first
-  kClosed,    // the source was detached (the socket closed) while waiting
-};
-
-struct IoWaiter : WaitNode {
-  WaitOutcome outcome = WaitOutcome::kReady;
-};
-
+// Fields are ordered to pack (72 bytes): every connection holds one slot, and an idle
+// keep-alive connection's whole cost is this, its coroutine frame and a timer.
 struct IoSource {
   SpinLock lock;
-  // Below: written under `lock`.
-  std::uint32_t generation = 0;
+  // Below, to `readers`/`writers`: written under `lock`.
   bool closed = true;
+  // The reader's own notes (one read in flight per socket, so no lock): a read that
+  // returned less than it asked for (or EAGAIN) emptied the socket at read tick
+  // `read_drained_tick`; until the reactor bumps the tick, the next read can wait without
+  // trying the syscall (Tokio clears readiness on a short read the same way).
+  bool read_drained = false;
+  bool read_drained_by_eagain = false;  // the kernel said so: holds whatever read_closed says
+  std::uint32_t generation = 0;
   int fd = -1;
+  std::uint32_t read_drained_tick = 0;
   WaitList readers;
   WaitList writers;
   // Bumped under `lock` by every readiness edge; read without it for step 1.
@@ -56,15 +54,9 @@ struct IoSource {
   // on a closed — and perhaps already reused — fd, or touches a reused slot.
   int in_flight = 0;
   int deferred_close_fd = -1;
-  // The reader's own notes (one read in flight per socket, so no lock): a read that
-  // returned less than it asked for emptied the socket at read tick `read_drained_tick`;
-  // until the reactor bumps the tick, the next read can wait without trying the syscall
-  // (Tokio clears readiness on a short read the same way).
-  bool read_drained = false;
-  bool read_drained_by_eagain = false;  // the kernel said so: holds whatever read_closed says
-  std::uint32_t read_drained_tick = 0;
-  // The shortcut holds only for TCP, where a short recv means an empty receive queue; the
-  // socket layer enables it for the sockets it makes. Written before the first operation.
+  // The short-read shortcut holds only for TCP, where a short recv means an empty receive
+  // queue; the socket layer enables it for the sockets it makes. Written before the first
+  // operation.
   bool read_shortcut = false;
   // Sticky: the peer shut down, the socket failed, or urgent data arrived (EPOLLRDHUP, HUP,
   // ERR, PRI). A short read then says nothing about the next one (it returns 0, the error,

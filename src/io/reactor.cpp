@@ -370,7 +370,7 @@ class Reactor::Impl {
       TimerNode& node = timers_.pop();
       interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
       if (node.on_expire != nullptr) {
-        if (auto handle = node.on_expire(node.context)) ready.push_back(handle);
+        if (auto handle = node.on_expire(node)) ready.push_back(handle);
       } else {
         ready.push_back(node.handle);
       }

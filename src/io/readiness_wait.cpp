@@ -1,4 +1,6 @@
-#include "io/readiness_wait.h"
+#include <tiny_coro/detail/readiness_wait.h>
+
+#include "io/io_source.h"
 
 #include <mutex>
 
@@ -6,15 +8,14 @@ namespace tiny_coro::detail {
 
 ReadinessWait::ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t generation,
                              IoDirection direction, std::uint32_t tick_seen,
-                             TimePoint deadline) noexcept
-    : reactor_(reactor),
-      source_(source),
-      generation_(generation),
+                             TimePoint until) noexcept
+    : generation_(generation),
       direction_(direction),
-      tick_seen_(tick_seen) {
-  timer_.deadline = deadline;
-  timer_.on_expire = &ReadinessWait::expire;
-  timer_.context = this;
+      tick_seen_(tick_seen),
+      reactor_(reactor),
+      source_(source) {
+  TimerNode::deadline = until;
+  on_expire = &ReadinessWait::expire;
 }
 
 ReadinessWait::~ReadinessWait() {
@@ -28,18 +29,18 @@ ReadinessWait::~ReadinessWait() {
 bool ReadinessWait::await_suspend(std::coroutine_handle<> waiting) {
   waiter_.waiter = waiting;
   waiter_.outcome = WaitOutcome::kReady;
-  const bool timed = timer_.deadline != TimePoint::max();
+  const bool timed = TimerNode::deadline != TimePoint::max();
   // Armed before queueing: once queued, the waiter may be resumed (and this object gone) at
   // any moment. A timer that fires before we queue finds nothing to unlink; the clock check
   // under the lock below catches that case (the callback ran only once the deadline passed).
-  if (timed) reactor_.add_timer(timer_);
+  if (timed) reactor_.add_timer(*this);
   {
     std::lock_guard lock(source_.lock);
     // relaxed: under the lock that every bump of the tick is made under.
     const bool edge_since = source_.tick(direction_).load(std::memory_order_relaxed) != tick_seen_;
     if (source_.closed || source_.generation != generation_) {
       waiter_.outcome = WaitOutcome::kClosed;
-    } else if (timed && reactor_.now() >= timer_.deadline) {
+    } else if (timed && reactor_.now() >= TimerNode::deadline) {
       waiter_.outcome = WaitOutcome::kTimedOut;
     } else if (!edge_since) {
       source_.waiters(direction_).push_back(waiter_);
@@ -55,8 +56,8 @@ WaitOutcome ReadinessWait::await_resume() noexcept {
   return waiter_.outcome;
 }
 
-std::coroutine_handle<> ReadinessWait::expire(void* self) noexcept {
-  auto& wait = *static_cast<ReadinessWait*>(self);
+std::coroutine_handle<> ReadinessWait::expire(TimerNode& node) noexcept {
+  auto& wait = static_cast<ReadinessWait&>(node);
   std::lock_guard lock(wait.source_.lock);
   if (!wait.waiter_.linked) return {};  // an edge or detach() got there first
   wait.source_.waiters(wait.direction_).remove(wait.waiter_);
@@ -65,7 +66,7 @@ std::coroutine_handle<> ReadinessWait::expire(void* self) noexcept {
 }
 
 void ReadinessWait::disarm() noexcept {
-  if (timer_.deadline != TimePoint::max()) reactor_.cancel_timer(timer_);
+  if (TimerNode::deadline != TimePoint::max()) reactor_.cancel_timer(*this);
 }
 
 }  // namespace tiny_coro::detail

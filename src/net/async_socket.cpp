@@ -134,11 +134,10 @@ AsyncSocketOp AsyncSocket::sendfile(int file_fd, off_t offset, std::size_t count
   return AsyncSocketOp(request);
 }
 
-AsyncSocketOp AsyncSocket::wait_readable(std::chrono::nanoseconds timeout) noexcept {
-  detail::IoRequest request;
-  request.kind = detail::IoRequest::Kind::kReadable;
-  prepare(request, timeout);
-  return AsyncSocketOp(request);
+AsyncReadableAwaiter AsyncSocket::wait_readable(std::chrono::nanoseconds timeout) noexcept {
+  if (fd_ < 0) return AsyncReadableAwaiter(nullptr, nullptr, 0, TimePoint::max());
+  return AsyncReadableAwaiter(reactor_, source_, generation_,
+                              detail::deadline_after(reactor_->now(), timeout));
 }
 
 ssize_t AsyncSocket::try_read(void* buf, std::size_t size) noexcept {

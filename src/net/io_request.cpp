@@ -1,6 +1,8 @@
 // The socket operations' attempts and their slow path (include/tiny_coro/detail/io_request.h).
 #include <tiny_coro/detail/io_request.h>
 
+#include <tiny_coro/socket.h>
+
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -8,13 +10,14 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <memory>
 #include <mutex>
 
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/timer.h>
 
+#include <tiny_coro/detail/readiness_wait.h>
 #include "io/io_source.h"
-#include "io/readiness_wait.h"
 
 namespace tiny_coro::detail {
 namespace {
@@ -64,17 +67,22 @@ ssize_t read_once(IoRequest& r) noexcept {
   }
 }
 
-// A read that would only hear EAGAIN: the last read drained the socket and no edge came since.
-// An EAGAIN says so for any socket, at any time; a short read only for TCP with no urgent
-// data, shutdown or error seen (io_source.h, read_closed).
-bool known_empty(const IoRequest& r) noexcept {
-  const bool reads = r.kind == IoRequest::Kind::kRead || r.kind == IoRequest::Kind::kReadable;
-  if (!reads || !r.source->read_drained) return false;
-  const std::uint32_t tick = snapshot_tick(r);
-  if (tick != r.source->read_drained_tick) return false;
-  if (r.source->read_drained_by_eagain) return true;
-  // relaxed: the acquire snapshot above orders it after the reactor's store (io_source.h).
-  return r.source->read_shortcut && !r.source->read_closed.load(std::memory_order_relaxed);
+// A read that would only hear EAGAIN: the last read drained the socket and no edge came
+// since; `tick` is then the read tick to wait past. An EAGAIN says so for any socket, at
+// any time; a short read only for TCP with no urgent data, shutdown or error seen
+// (io_source.h, read_closed).
+bool read_known_empty(const IoSource& source, std::uint32_t& tick) noexcept {
+  if (!source.read_drained) return false;
+  // acquire: as snapshot_tick's.
+  if (source.read_tick.load(std::memory_order_acquire) != source.read_drained_tick) return false;
+  tick = source.read_drained_tick;
+  if (source.read_drained_by_eagain) return true;
+  // relaxed: the acquire load above orders it after the reactor's store (io_source.h).
+  return source.read_shortcut && !source.read_closed.load(std::memory_order_relaxed);
+}
+
+bool known_empty(IoRequest& r) noexcept {
+  return r.kind == IoRequest::Kind::kRead && read_known_empty(*r.source, r.tick_seen);
 }
 
 // Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an
@@ -186,10 +194,6 @@ ssize_t attempt_io(IoRequest& request) noexcept {
       return accept_once(request);
     case IoRequest::Kind::kConnect:
       return finish_connect(request);
-    case IoRequest::Kind::kReadable:
-      // Not known to be empty (known_empty() already said so, or an edge came): let the
-      // caller's read find out. Costs no syscall.
-      return 0;
     case IoRequest::Kind::kSendfile:
       return sendfile_some(request);
   }
@@ -236,7 +240,6 @@ bool IoAwaiterBase::await_ready() noexcept {
     return true;
   }
   if (known_empty(r)) {  // skip the EAGAIN: wait for the next edge straight away
-    r.tick_seen = r.source->read_drained_tick;
     r.result = kWouldBlock;
   } else {
     r.tick_seen = snapshot_tick(r);
@@ -253,3 +256,62 @@ ssize_t IoAwaiterBase::outcome() {
 }
 
 }  // namespace tiny_coro::detail
+
+namespace tiny_coro {
+
+AsyncReadableAwaiter::AsyncReadableAwaiter(Reactor* reactor, detail::IoSource* source,
+                                           std::uint32_t generation, TimePoint deadline) noexcept {
+  if (source != nullptr) {
+    std::construct_at(&wait_, *reactor, *source, generation, detail::IoDirection::kRead, 0,
+                      deadline);
+    stage_ = Stage::kMade;
+  }
+}
+
+AsyncReadableAwaiter::~AsyncReadableAwaiter() {
+  if (stage_ != Stage::kNoSocket) std::destroy_at(&wait_);
+}
+
+bool AsyncReadableAwaiter::await_ready() noexcept {
+  if (stage_ == Stage::kNoSocket) {
+    result_ = -EBADF;
+    return true;
+  }
+  Reactor& reactor = wait_.reactor();
+  detail::IoSource& source = wait_.source();
+  // Bracketed like every attempt (retry() above): another task may be closing the socket.
+  if (!reactor.begin_operation(source, wait_.generation())) {
+    result_ = -ECANCELED;
+    return true;
+  }
+  std::uint32_t tick = 0;
+  const bool empty = detail::read_known_empty(source, tick);
+  reactor.end_operation(source);
+  wait_.set_tick_seen(tick);
+  return !empty;
+}
+
+bool AsyncReadableAwaiter::await_suspend(std::coroutine_handle<> waiting) {
+  stage_ = Stage::kSuspended;
+  return wait_.await_suspend(waiting);
+}
+
+ssize_t AsyncReadableAwaiter::await_resume() noexcept {
+  if (stage_ == Stage::kSuspended) {
+    switch (wait_.await_resume()) {
+      case detail::WaitOutcome::kReady:
+        result_ = 0;
+        break;
+      case detail::WaitOutcome::kTimedOut:
+        result_ = -ETIMEDOUT;
+        break;
+      case detail::WaitOutcome::kClosed:
+        result_ = -ECANCELED;
+        break;
+    }
+  }
+  if (result_ < 0) errno = -result_;
+  return result_;
+}
+
+}  // namespace tiny_coro

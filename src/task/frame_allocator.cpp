@@ -19,10 +19,12 @@ void free_frame(void* frame, std::size_t) noexcept { ::operator delete(frame); }
 
 namespace {
 
-// Size classes of 64 bytes up to 1 KiB cover the frames the runtime's own tasks and typical
-// handlers produce; bigger frames go straight to operator new.
-constexpr std::size_t kGranule = 64;
-constexpr std::size_t kClasses = 16;
+// Size classes of 16 bytes (malloc's own granule) up to 1 KiB cover the frames the runtime's
+// own tasks and typical handlers produce; bigger frames go straight to operator new. Finer
+// classes waste less of frames that live long: an idle HTTP connection is one frame, and 64-
+// byte classes cost it up to 63 bytes more (docs/BENCHMARKS.md, memory per connection).
+constexpr std::size_t kGranule = 16;
+constexpr std::size_t kClasses = 64;
 constexpr std::size_t kMaxCachedSize = kGranule * kClasses;
 // A thread keeps up to two batches per class. Beyond that a batch moves to the shared depot;
 // an empty thread takes a batch back from it. One lock per batch lets frames flow from the

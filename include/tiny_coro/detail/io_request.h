@@ -29,7 +29,6 @@ struct IoRequest {
     kWrite,     // every byte of iov[0..iov_count) or an error
     kAccept,    // a new connection's fd, or an error
     kConnect,   // finish a non-blocking connect: 0 or an error
-    kReadable,  // 0 once a read may find data (or the end of stream), or an error
     kSendfile,  // every byte of file_count from file_fd at file_offset, or an error
   };
 
@@ -68,8 +67,7 @@ inline TimePoint deadline_after(TimePoint now, std::chrono::nanoseconds timeout)
 
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
-  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept ||
-         request.kind == IoRequest::Kind::kReadable;
+  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
 }
 // One attempt: >= 0 done, < 0 -errno, or kWouldBlock.
 ssize_t attempt_io(IoRequest& request) noexcept;

@@ -1,4 +1,4 @@
-// ReadinessWait: step 3 of io_source.h's protocol as an awaiter — suspends until a readiness
+// ReadinessWait: step 3 of src/io/io_source.h's protocol as an awaiter — suspends until a readiness
 // edge for one direction arrives after `tick_seen`, the deadline passes, or the source is
 // detached. Does not suspend at all if the edge already came.
 //
@@ -14,37 +14,47 @@
 
 #include <tiny_coro/reactor.h>
 
-#include "io/io_source.h"
+#include <tiny_coro/detail/io_wait.h>
 
 namespace tiny_coro::detail {
 
-class [[nodiscard]] ReadinessWait {
+struct IoSource;
+
+// Derives from its TimerNode (privately) so the timer callback finds the wait without a
+// pointer of its own: an idle connection's wait is this object, so every byte counts.
+class [[nodiscard]] ReadinessWait : private TimerNode {
  public:
-  // deadline == TimePoint::max(): no timeout.
+  // until == TimePoint::max(): no timeout.
   // `generation`: the source's when the operation began; a different one means the socket
   // was closed (and the slot perhaps reused) meanwhile.
   ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t generation, IoDirection direction,
-                std::uint32_t tick_seen, TimePoint deadline) noexcept;
+                std::uint32_t tick_seen, TimePoint until) noexcept;
   ReadinessWait(const ReadinessWait&) = delete;
   ReadinessWait& operator=(const ReadinessWait&) = delete;
   // Also for a frame destroyed while waiting (Scheduler::shutdown()).
   ~ReadinessWait();
+
+  // For a wait made before its tick is known (AsyncReadableAwaiter): set before suspending.
+  void set_tick_seen(std::uint32_t tick) noexcept { tick_seen_ = tick; }
+  Reactor& reactor() const noexcept { return reactor_; }
+  IoSource& source() const noexcept { return source_; }
+  std::uint32_t generation() const noexcept { return generation_; }
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> waiting);
   WaitOutcome await_resume() noexcept;
 
  private:
-  static std::coroutine_handle<> expire(void* self) noexcept;
+  static std::coroutine_handle<> expire(TimerNode& node) noexcept;
   void disarm() noexcept;
 
-  Reactor& reactor_;
-  IoSource& source_;
+  // The small members first, into TimerNode's tail padding.
   const std::uint32_t generation_;
   const IoDirection direction_;
-  const std::uint32_t tick_seen_;
+  std::uint32_t tick_seen_;
+  Reactor& reactor_;
+  IoSource& source_;
   IoWaiter waiter_;
-  TimerNode timer_;
 };
 
 }  // namespace tiny_coro::detail
