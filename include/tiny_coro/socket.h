@@ -150,6 +150,8 @@ class AsyncSocket {
   // after `timeout`, 0: none). Holds no buffer while it waits, so an idle connection costs
   // no buffer memory. It may resume with nothing to read; try_read() then says -EAGAIN.
   AsyncReadableAwaiter wait_readable(std::chrono::nanoseconds timeout = {}) noexcept;
+  // The same until an absolute deadline (TimePoint::max(): none).
+  AsyncReadableAwaiter wait_readable_until(TimePoint deadline) noexcept;
   // A read that never waits: bytes, 0 at end of stream, -EAGAIN when nothing is there yet,
   // or < 0 another error.
   ssize_t try_read(void* buf, std::size_t size) noexcept;

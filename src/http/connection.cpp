@@ -77,10 +77,6 @@ TimePoint HttpConnection::idle_deadline() const noexcept {
   return deadline_after(socket_.reactor()->now(), options_.idle_timeout);
 }
 
-std::chrono::nanoseconds HttpConnection::time_until(TimePoint deadline) const noexcept {
-  return time_left(*socket_.reactor(), deadline);
-}
-
 Task<HttpConnection::Burst> HttpConnection::serve_burst(const HttpHandler& handler,
                                                         TimePoint first_head_deadline) {
   const Burst burst = co_await answer_burst(handler, first_head_deadline);
@@ -99,13 +95,11 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     co_return n == -EAGAIN ? Burst::kNothingRead : Burst::kClose;
   }
   workspace_->end = static_cast<std::size_t>(n);
-  Reactor& reactor = *socket_.reactor();
   for (;;) {
     // The first request's head is due header_timeout after the connection began; later
-    // ones header_timeout after their first byte, which is here now.
-    const TimePoint head_deadline = answered_any_
-                                        ? deadline_after(reactor.now(), options_.header_timeout)
-                                        : first_head_deadline;
+    // ones header_timeout after their first byte, which is here now (read_head reads the
+    // clock for that only if it has to wait: most heads arrive whole).
+    const TimePoint head_deadline = answered_any_ ? TimePoint::min() : first_head_deadline;
     answered_any_ = true;
     // A drain that began while this connection was idle still lets the request it already
     // received be answered — with Connection: close.
@@ -190,6 +184,9 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
     }
     // Earlier pipelined answers go out before waiting on the peer.
     if (!co_await flush()) co_return HeadOutcome::kClosed;
+    if (deadline == TimePoint::min()) {
+      deadline = deadline_after(socket_.reactor()->now(), options_.header_timeout);
+    }
     socket_.set_read_timeout(time_left(*socket_.reactor(), deadline));
     const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
     if (n == -ETIMEDOUT) co_return HeadOutcome::kTimedOut;

@@ -45,7 +45,6 @@ class HttpConnection {
   TimePoint open() noexcept;
   // The deadline for the wait between requests: idle_timeout from now.
   TimePoint idle_deadline() const noexcept;
-  std::chrono::nanoseconds time_until(TimePoint deadline) const noexcept;
 
   enum class Burst : std::uint8_t {
     kIdle,         // answered everything that came; wait for more
@@ -68,6 +67,7 @@ class HttpConnection {
   RequestState& state() noexcept { return workspace_->state; }
   Task<Burst> answer_burst(const HttpHandler& handler, TimePoint first_head_deadline);
   Task<void> linger_close();
+  // `deadline`: TimePoint::min() for header_timeout from the first wait.
   Task<HeadOutcome> read_head(TimePoint deadline);
   Task<bool> answer(const HttpHandler& handler);
   Task<HttpResponse> run_handler(const HttpHandler& handler);

@@ -113,7 +113,7 @@ Task<void> connection_loop(Socket socket, const HttpHandler& handler,
   // Until a request is taken, the wait's deadline is the first head's (serve_burst's).
   TimePoint deadline = connection.open();
   for (;;) {
-    if (co_await socket.wait_readable(connection.time_until(deadline)) < 0) co_return;
+    if (co_await socket.wait_readable_until(deadline) < 0) co_return;
     switch (co_await connection.serve_burst(handler, deadline)) {
       case detail::HttpConnection::Burst::kClose:
         co_return;

@@ -97,7 +97,7 @@ void AsyncSocket::prepare(detail::IoRequest& request, std::chrono::nanoseconds t
   request.source = source_;
   request.generation = generation_;
   request.fd = fd_;
-  if (timeout.count() > 0) request.deadline = detail::deadline_after(reactor_->now(), timeout);
+  request.timeout = timeout;
 }
 
 AsyncReadAwaiter::AsyncReadAwaiter(AsyncSocket& socket, void* buf, std::size_t size) noexcept {
@@ -135,9 +135,13 @@ AsyncSocketOp AsyncSocket::sendfile(int file_fd, off_t offset, std::size_t count
 }
 
 AsyncReadableAwaiter AsyncSocket::wait_readable(std::chrono::nanoseconds timeout) noexcept {
+  if (fd_ < 0) return wait_readable_until(TimePoint::max());
+  return wait_readable_until(detail::deadline_after(reactor_->now(), timeout));
+}
+
+AsyncReadableAwaiter AsyncSocket::wait_readable_until(TimePoint deadline) noexcept {
   if (fd_ < 0) return AsyncReadableAwaiter(nullptr, nullptr, 0, TimePoint::max());
-  return AsyncReadableAwaiter(reactor_, source_, generation_,
-                              detail::deadline_after(reactor_->now(), timeout));
+  return AsyncReadableAwaiter(reactor_, source_, generation_, deadline);
 }
 
 ssize_t AsyncSocket::try_read(void* buf, std::size_t size) noexcept {

@@ -203,6 +203,9 @@ ssize_t attempt_io(IoRequest& request) noexcept {
 ssize_t attempt_now(IoRequest& request) noexcept { return retry(request); }
 
 Task<ssize_t> finish_io(IoRequest& r) {
+  if (r.timeout.count() > 0 && r.deadline == TimePoint::max()) {
+    r.deadline = deadline_after(r.reactor->now(), r.timeout);  // it waits: now it matters
+  }
   if (r.yield_first) {
     co_await Defer{r.reactor->executor()};
     r.result = retry(r);

@@ -54,6 +54,8 @@ class Worker {
   void drive_while_parked();
   // Runs the reactor once without blocking, if it may have something and nobody drives it.
   void poll_reactor_now();
+  // Out of local work: ready I/O, if the reactor is free to poll at once (none waiting).
+  std::coroutine_handle<> poll_ready_io();
   // Queues what the reactor handed us; returns how many.
   std::size_t take_polled() noexcept;
   void spill_oldest() noexcept;

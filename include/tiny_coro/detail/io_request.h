@@ -37,7 +37,10 @@ struct IoRequest {
   IoSource* source = nullptr;
   std::uint32_t generation = 0;  // the source's when the request began
   int fd = -1;
-  TimePoint deadline = TimePoint::max();  // from the operation's timeout; max: none
+  TimePoint deadline = TimePoint::max();  // max: none (or not yet computed from `timeout`)
+  // The operation's timeout, turned into `deadline` only if it has to wait: most operations
+  // complete at once, and reading the clock for them would be wasted.
+  std::chrono::nanoseconds timeout{0};
 
   // kRead: `single`. kWrite: `iov` (the caller's array, or &single) with progress below.
   iovec single{};
