@@ -107,10 +107,14 @@ def main():
         target = f"≥ {TARGETS[case]}×: {met(ratio >= TARGETS[case])}"
         if case == "i":
             target += f"; CPU ≤ 0.8×: {met(cpu_ratio <= 0.8)}"
-        p99_note = met(t["p99"] <= n["p99"])
+        if case == "iii":
+            # wrk times a pipelined batch only as a whole and printed 0 for tiny_coro's
+            # batches: no comparable p99 here.
+            p99_cell = f"n/a (wrk printed {t['p99']:.0f} / {n['p99']:.0f} µs)"
+        else:
+            p99_cell = f"{t['p99']:.0f} / {n['p99']:.0f} µs (no worse: {met(t['p99'] <= n['p99'])})"
         section.append(
-            f"| {title} | {t['rps']:.0f} | {n['rps']:.0f} | {ratio:.2f} | {target} | "
-            f"{t['p99']:.0f} / {n['p99']:.0f} µs (no worse: {p99_note}) | "
+            f"| {title} | {t['rps']:.0f} | {n['rps']:.0f} | {ratio:.2f} | {target} | {p99_cell} | "
             f"{t['cpu_us']:.2f} / {n['cpu_us']:.2f} µs | {cpu_ratio:.2f} |")
         chart.append((case, t["rps"], n["rps"]))
     section.append("")
@@ -127,7 +131,8 @@ def main():
         ours = statistics.median(uploads["tiny_httpd"])
         rss = max(uploads["rss"]) / 1024
         section += [
-            "| upload, 1 GiB PUT | tiny_httpd | loopback+disk limit (blocking recv/write) | ratio | target |",
+            "| upload, 1 GiB PUT (5 alternating rounds, medians) | tiny_httpd | loopback+disk limit "
+            "(blocking recv/write sink) | ratio | target |",
             "|---|---|---|---|---|",
             f"| MB/s | {ours:.0f} | {limit:.0f} | {ours / limit:.2f} | ≥ 0.95×: {met(ours / limit >= 0.95)} |",
             f"| server peak RSS | {rss:.1f} MiB | - | - | ≤ 16 MiB: {met(rss <= 16)} |",
