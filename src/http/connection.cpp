@@ -313,9 +313,13 @@ Task<void> HttpConnection::answer_error(int status) {
   fields.content_length = reason.size() + 1;
   fields.close = true;
   append_response_head(workspace_->out, fields);
-  workspace_->out.append(reason);
-  workspace_->out.push_back('\n');
-  log(status, reason.size() + 1);
+  // A response to HEAD has no body (RFC 9110 §9.3.2), whoever decided it.
+  const bool head_only = state().head_parsed && workspace_->request.method == "HEAD";
+  if (!head_only) {
+    workspace_->out.append(reason);
+    workspace_->out.push_back('\n');
+  }
+  log(status, head_only ? 0 : reason.size() + 1);
   linger_ = status != 408;  // the peer may still be sending; a timed-out one is not
   co_await flush();
 }
