@@ -186,6 +186,17 @@ TEST(HttpServer, HeadGetsTheHeadersWithoutTheBody) {
   EXPECT_EQ(next->body, "Hello, World!");
 }
 
+TEST(HttpServer, AnswersHeadWithoutABodyEvenWhenTheServerDecides) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\n\r\n"));  // no Host: the server's 400
+  auto response = client.read_response(/*head_only=*/true);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_TRUE(client.unread().empty());  // no body followed the head
+}
+
 TEST(HttpServer, DecodesChunkedBodies) {
   ServerFixture server;
   BlockingClient client(server.port);
