@@ -413,5 +413,18 @@ TEST(TinyHttpd, FinishesRequestsInFlightOnSigtermThenExitsZero) {
   EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
+TEST(TinyHttpd, ExitsZeroAfterTheShutdownTimeoutEvenIfARequestNeverFinishes) {
+  Httpd httpd({"--shutdown-timeout", "1"});
+  BlockingClient stalled(httpd.port());
+  ASSERT_TRUE(stalled.send("PUT /never.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n123"));
+  ASSERT_TRUE(wait_for([&] { return open_files_under(httpd.process().pid(), httpd.www()) == 1; }));
+  const auto status = httpd.process().stop(SIGINT);  // the body never completes
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  EXPECT_FALSE(fs::exists(httpd.www() / "never.txt"));
+  EXPECT_EQ(entries_in(httpd.www()), 0u);
+}
+
 }  // namespace
 }  // namespace tiny_coro::test
