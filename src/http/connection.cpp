@@ -134,8 +134,9 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     }
     const bool idle = ws.begin == ws.end;
     if (idle) workspace_.reset();  // hold no buffer while waiting
-    if (!end_request()) {
+    if (!end_request()) {          // a drain began meanwhile
       co_await flush();
+      if (!idle) linger_ = true;  // pipelined requests stay unread
       co_return Burst::kClose;
     }
     if (idle) co_return Burst::kIdle;

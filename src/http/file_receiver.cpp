@@ -51,13 +51,25 @@ std::error_code FileReceiver::open_in(int dir_fd, const std::string& name) {
   return create_temporary();
 }
 
+namespace {
+
+// Naming an unnamed file needs /proc (linkat of /proc/self/fd/N); a chroot may lack it.
+bool proc_fd_available() noexcept {
+  static const bool available = ::access("/proc/self/fd", X_OK) == 0;
+  return available;
+}
+
+}  // namespace
+
 std::error_code FileReceiver::create_temporary() {
-  fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd_ >= 0) {
-    anonymous_ = true;
-    return {};
+  if (proc_fd_available()) {
+    fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd_ >= 0) {
+      anonymous_ = true;
+      return {};
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return last_error();
   }
-  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return last_error();
   for (int attempt = 0; attempt < 100; ++attempt) {
     temp_name_ = temporary_name();
     fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

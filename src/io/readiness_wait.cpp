@@ -33,7 +33,10 @@ bool ReadinessWait::await_suspend(std::coroutine_handle<> waiting) {
   // Armed before queueing: once queued, the waiter may be resumed (and this object gone) at
   // any moment. A timer that fires before we queue finds nothing to unlink; the clock check
   // under the lock below catches that case (the callback ran only once the deadline passed).
-  if (timed) reactor_.add_timer(*this);
+  if (timed) {
+    reactor_.add_timer(*this);
+    armed_ = true;
+  }
   {
     std::lock_guard lock(source_.lock);
     // relaxed: under the lock that every bump of the tick is made under.
@@ -65,8 +68,12 @@ std::coroutine_handle<> ReadinessWait::expire(TimerNode& node) noexcept {
   return wait.waiter_.waiter;
 }
 
+// Only the awaiting coroutine calls this (on resumption or destruction), so armed_ needs no
+// lock; a wait that never suspended never takes the reactor's.
 void ReadinessWait::disarm() noexcept {
-  if (TimerNode::deadline != TimePoint::max()) reactor_.cancel_timer(*this);
+  if (!armed_) return;
+  armed_ = false;
+  reactor_.cancel_timer(*this);
 }
 
 }  // namespace tiny_coro::detail

@@ -117,6 +117,7 @@ void Worker::run() {
       end_search();  // woken as a searcher, but found work before searching: stop counting
     } else if (!task) {
       task = poll_ready_io();
+      if (task && searching_) end_search();  // woken as a searcher: found work, stop counting
       if (!task) task = search();
     }
     if (task) {
@@ -234,6 +235,7 @@ void Worker::park() {
       parker_.park();
       break;
     }
+    core_.note_driver_missed();
     if (parker_.park_for(kDriverCheck)) break;
   }
   // A waker took us off the sleepers and counted us as searching.
@@ -291,17 +293,23 @@ void Worker::poll_reactor_now() {
   if (take_polled() <= 1) core_.notify_parked();  // more than one: take_polled() did it
 }
 
-// Go's findrunnable polls the network before it steals, for the same reason: on a busy
-// server the next work is usually a socket that became ready, and reaching it through
-// search() -> park() -> the reactor costs a spin of kSearchRounds and two idle-state
-// transitions per round of events. Measured: ~12% more requests/s on one worker (HTTP
-// plaintext, docs/BENCHMARKS.md).
+// Go's findrunnable looks at the global queue, then polls the network, before it steals: on
+// a busy server the next work is usually a socket that became ready, and reaching it
+// through search() -> park() -> the reactor costs a spin of kSearchRounds and two
+// idle-state transitions per round of events. Measured: ~12% more requests/s on one worker
+// (HTTP plaintext, docs/BENCHMARKS.md).
 std::coroutine_handle<> Worker::poll_ready_io() {
+  if (auto global = take_from_global()) return global;
   Reactor& reactor = core_.reactor();
   if (!reactor.has_interest() || !reactor.try_lock_driver()) return {};
   reactor.poll(std::chrono::nanoseconds(0), polled_);
   reactor.unlock_driver();
-  if (polled_.empty()) return {};
+  if (polled_.empty()) {
+    // A worker that wanted to park in the reactor while we held it sleeps on a timeout:
+    // wake one, or I/O could go unwatched while we go on to run stolen work.
+    if (core_.take_driver_missed()) core_.notify_parked();
+    return {};
+  }
   // As in poll_reactor_now: we leave the reactor unwatched while we run what it gave us.
   if (take_polled() <= 1) core_.notify_parked();
   return next_local();

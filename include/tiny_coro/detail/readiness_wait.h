@@ -51,6 +51,7 @@ class [[nodiscard]] ReadinessWait : private TimerNode {
   // The small members first, into TimerNode's tail padding.
   const std::uint32_t generation_;
   const IoDirection direction_;
+  bool armed_ = false;  // the owner's own note: add_timer() was called (disarm() is cheap)
   std::uint32_t tick_seen_;
   Reactor& reactor_;
   IoSource& source_;
