@@ -33,14 +33,22 @@ Task<void> many_holders(Scheduler& sched, Semaphore& sem, std::atomic<int>& insi
 }
 
 TEST(Semaphore, NeverAdmitsMoreHoldersThanPermitsAndLosesNoPermit) {
-  std::atomic<int> inside{0};
-  std::atomic<int> peak{0};
-  Scheduler sched(4);
-  Semaphore sem(sched, 3);
-  sched.block_on(many_holders(sched, sem, inside, peak, 100, static_cast<int>(test::scaled(200))));
-  EXPECT_LE(peak.load(), 3);
-  EXPECT_EQ(peak.load(), 3);  // contention was real: all three permits were in use at once
-  EXPECT_EQ(sem.approx_available(), 3u);
+  for (const std::size_t workers : {1, 4}) {
+    std::atomic<int> inside{0};
+    std::atomic<int> peak{0};
+    Scheduler sched(workers);
+    Semaphore sem(sched, 3);
+    sched.block_on(
+        many_holders(sched, sem, inside, peak, 100, static_cast<int>(test::scaled(200))));
+    EXPECT_LE(peak.load(), 3) << workers << " workers";
+    // On one worker the contention is certain: each holder yields before it releases, so the
+    // first three to acquire are inside together before any of them runs again. On four it
+    // depends on timing (under TSan two at a time is common), so only the bound is checked.
+    if (workers == 1) {
+      EXPECT_EQ(peak.load(), 3);
+    }
+    EXPECT_EQ(sem.approx_available(), 3u) << workers << " workers";
+  }
 }
 
 TEST(Semaphore, TryAcquireCountsDown) {
