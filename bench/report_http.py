@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 
-from report_runtime import machine_line
+from report_runtime import bar_chart, machine_line, write_section
 
 BEGIN = "<!-- http:begin -->"
 END = "<!-- http:end -->"
@@ -142,32 +142,10 @@ def main():
     section.append(END)
 
     if chart:
-        data_file = out / "http_chart.dat"
-        data_file.write_text("".join(f"{c} {t:.0f} {n:.0f}\n" for c, t, n in chart))
-        png = pathlib.Path(doc).parent / "img" / "http_vs_nginx.png"
-        png.parent.mkdir(parents=True, exist_ok=True)
-        script = f"""
-set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
-set output '{png}'
-set title 'HTTP plaintext, requests/s (wrk, higher is better)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set yrange [0:*]
-set ylabel 'requests/s'
-set grid ytics
-set key top left
-plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
-     '' using 3 title 'nginx' lc rgb '#c0504d'
-"""
-        subprocess.run(["gnuplot"], input=script, text=True, check=True)
-
-    doc_path = pathlib.Path(doc)
-    text = doc_path.read_text()
-    if BEGIN not in text:
-        text += "\n## HTTP (issue: HTTP/1.1 and tiny_httpd)\n\n" + BEGIN + "\n" + END + "\n"
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
+        bar_chart(chart, out / "http_chart.dat", pathlib.Path(doc).parent / "img" / "http_vs_nginx.png",
+                  "HTTP plaintext, requests/s (wrk, higher is better)", "requests/s", "top left",
+                  peer="nginx 1.22", log_scale=False)
+    write_section(doc, BEGIN, END, section, "## HTTP (issue: HTTP/1.1 and tiny_httpd)")
     print("\n".join(section))
 
 

@@ -6,7 +6,7 @@ import pathlib
 import statistics
 import sys
 
-from report_runtime import machine_line
+from report_runtime import machine_line, write_section
 
 BEGIN = "<!-- net:begin -->"
 END = "<!-- net:end -->"
@@ -67,12 +67,7 @@ def main():
         f"{bulk_ratio:.2f} | ≥ 0.9×: {met(bulk_ratio >= 0.9)} |",
         END,
     ]
-    doc_path = pathlib.Path(doc)
-    text = doc_path.read_text()
-    if BEGIN not in text:
-        text += "\n## Network (issue 4)\n\n" + BEGIN + "\n" + END + "\n"
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    doc_path.write_text(text[:start] + "\n".join(section) + text[end:])
+    write_section(doc, BEGIN, END, section, "## Network (issue 4)")
     print("\n".join(section))
 
 

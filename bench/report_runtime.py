@@ -66,8 +66,19 @@ def machine_line(context):
             f"{gxx}, Boost 1.81, {context.get('date', '')}")
 
 
-def bar_chart(rows, data_file, png, title, ylabel, key):
-    """A clustered, log-scale bar chart of (name, tiny_coro, asio) rows, drawn by gnuplot."""
+def write_section(doc, begin, end, lines, heading):
+    """Replaces the text between the `begin` and `end` markers of `doc` with `lines` (the
+    markers included in them), appending `heading` and empty markers first if missing."""
+    doc_path = pathlib.Path(doc)
+    text = doc_path.read_text() if doc_path.exists() else "# Benchmarks\n"
+    if begin not in text:
+        text += f"\n{heading}\n\n{begin}\n{end}\n"
+    start, stop = text.index(begin), text.index(end) + len(end)
+    doc_path.write_text(text[:start] + "\n".join(lines) + text[stop:])
+
+
+def bar_chart(rows, data_file, png, title, ylabel, key, peer="Boost.Asio 1.81", log_scale=True):
+    """A clustered bar chart of (name, tiny_coro, peer) rows, drawn by gnuplot."""
     pathlib.Path(data_file).write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in rows))
     pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
     script = f"""
@@ -77,12 +88,12 @@ set title '{title}'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set logscale y
+{'set logscale y' if log_scale else 'set yrange [0:*]'}
 set ylabel '{ylabel}'
 set grid ytics
 set key {key}
 plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
-     '' using 3 title 'Boost.Asio 1.81' lc rgb '#c0504d'
+     '' using 3 title '{peer}' lc rgb '#c0504d'
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 

@@ -10,6 +10,7 @@
 
 #include "safe_path.h"
 #include "static_files.h"
+#include "statuses.h"
 
 namespace tiny_httpd {
 
@@ -18,29 +19,6 @@ using tiny_coro::HttpResponse;
 using tiny_coro::Task;
 
 namespace {
-
-HttpResponse status_response(int status) {
-  return HttpResponse::text(status, std::string(tiny_coro::http_reason_phrase(status)) + "\n");
-}
-
-// The status for a failed open or mkdir below the root.
-int status_for_errno(int err) noexcept {
-  switch (err) {
-    case ENOENT:
-      return 404;
-    case ENOTDIR:
-      return 409;
-    case EACCES:
-    case EPERM:
-    case EXDEV:  // the path would leave the root
-    case ELOOP:
-      return 403;
-    case ENAMETOOLONG:
-      return 414;
-    default:
-      return 500;
-  }
-}
 
 // Status for a body that could not be stored.
 int status_for_save_error(const std::error_code& error) noexcept {
@@ -60,7 +38,7 @@ int status_for_save_error(const std::error_code& error) noexcept {
     case EDQUOT:
       return 507;
     default:
-      return status_for_errno(error.value());
+      return status_for_errno(error.value(), /*reading=*/false);
   }
 }
 
@@ -145,7 +123,7 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
     parent.fd = open_parent(root_fd_, path, created);
   }
   if (parent.fd < 0) {
-    const int status = status_for_errno(errno);
+    const int status = status_for_errno(errno, /*reading=*/false);
     remove_created(root_fd_, created);
     co_return status_response(status);
   }

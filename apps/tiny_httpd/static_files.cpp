@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mime_types.h"
+#include "statuses.h"
 
 namespace tiny_httpd {
 
@@ -21,27 +22,6 @@ using tiny_coro::HttpFileBody;
 using tiny_coro::HttpResponse;
 
 namespace {
-
-HttpResponse status_response(int status) {
-  return HttpResponse::text(status, std::string(tiny_coro::http_reason_phrase(status)) + "\n");
-}
-
-int status_for_open_errno(int err) noexcept {
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return 404;
-    case ENAMETOOLONG:
-      return 414;
-    case EACCES:
-    case EPERM:
-    case EXDEV:
-    case ELOOP:
-      return 403;
-    default:
-      return 500;
-  }
-}
 
 std::string http_date(std::time_t t) {
   std::tm utc{};
@@ -226,7 +206,7 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
   const std::string relative = path.relative();
   // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below anyway.
   const int fd = open_beneath(root_fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return status_response(status_for_open_errno(errno));
+  if (fd < 0) return status_response(status_for_errno(errno, /*reading=*/true));
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     ::close(fd);
