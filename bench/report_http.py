@@ -118,6 +118,22 @@ def main():
             f"{t['cpu_us']:.2f} / {n['cpu_us']:.2f} µs | {cpu_ratio:.2f} |")
         chart.append((case, t["rps"], n["rps"]))
     section.append("")
+    floor_rows = [(case, title, med[(case, "floor")], med[(case, "nginx")], med[(case, "tiny_coro")])
+                  for case, title in CASES.items()
+                  if (case, "floor") in med and (case, "nginx") in med and (case, "tiny_coro") in med]
+    if floor_rows:
+        section += [
+            "The kernel floor: bench/floor_server, one recv and one send per request and nothing else,",
+            "in the same rounds. Its ratios to nginx bound what any server can reach here.",
+            "",
+            "| plaintext | floor req/s | floor / nginx req/s | floor CPU per request | floor / nginx CPU | "
+            "tiny_coro / floor CPU |",
+            "|---|---|---|---|---|---|",
+        ]
+        for case, title, f, n, t in floor_rows:
+            section.append(f"| {title} | {f['rps']:.0f} | {f['rps'] / n['rps']:.2f} | {f['cpu_us']:.2f} µs | "
+                           f"{f['cpu_us'] / n['cpu_us']:.2f} | {t['cpu_us'] / f['cpu_us']:.2f} |")
+        section.append("")
     if idle:
         t, n = idle.get("tiny_coro", 0), idle.get("nginx", 0)
         section += [

@@ -60,6 +60,24 @@ def main():
         f"{ours['p99_us'] / asio['p99_us']:.2f} | - |",
         f"| server CPU per request (user+sys) | {cpu_us(ours):.2f} µs | {cpu_us(asio):.2f} µs | "
         f"{cpu_us(ours) / cpu_us(asio):.2f} | - |",
+    ]
+    floor = med.get("floor")
+    if floor:
+        floor_ratio = floor["requests_per_second"] / asio["requests_per_second"]
+        section += [
+            "",
+            "The kernel floor: bench/floor_server (one recv and one send per message and nothing else,",
+            "2 threads, each with its own epoll and SO_REUSEPORT listener) in the same rounds. Its ratio",
+            "to Asio bounds what any server can reach here.",
+            "",
+            "| echo | floor | floor / Asio | tiny_coro / floor |",
+            "|---|---|---|---|",
+            f"| requests/s | {floor['requests_per_second']:.0f} | {floor_ratio:.2f} | "
+            f"{ours['requests_per_second'] / floor['requests_per_second']:.2f} |",
+            f"| server CPU per request (user+sys) | {cpu_us(floor):.2f} µs | {cpu_us(floor) / cpu_us(asio):.2f} | "
+            f"{cpu_us(ours) / cpu_us(floor):.2f} |",
+        ]
+    section += [
         "",
         "| bulk, 1 GiB over one connection | tiny_coro | blocking send/recv, 2 threads | ratio | target |",
         "|---|---|---|---|---|",

@@ -5,7 +5,9 @@
 #     "Hello, World!"` (access log off): (i) each server on core 0 with one worker, wrk on
 #     core 1, 64 connections; (ii) unpinned, 2 workers, wrk with 2 threads, 256 connections;
 #     (iii) as (i) with 16 requests pipelined per connection. 3 alternating rounds of 10 s,
-#     medians; server CPU per request is user+sys from /proc over each round;
+#     medians; server CPU per request is user+sys from /proc over each round. A third server,
+#     bench/floor_server (one recv and one send per request, nothing else), shows how far
+#     any server can get below nginx on this machine's kernel;
 #   - memory per idle keep-alive connection: RSS growth over 10,000 idle connections;
 #   - upload: a 1 GiB PUT to tiny_httpd against the loopback+disk limit (a blocking
 #     recv/write sink), both driven by bench/upload_bench, 5 alternating rounds.
@@ -15,8 +17,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
-cmake --build --preset release --target http_hello_server idle_connections upload_bench tiny_httpd \
-  http_parser_bench
+cmake --build --preset release --target http_hello_server floor_server idle_connections upload_bench \
+  tiny_httpd http_parser_bench
 
 out=build/bench-results
 mkdir -p "$out"
@@ -60,11 +62,13 @@ start_server() {
   local name=$1 workers=$2 pinned=$3
   local pin=()
   [[ $pinned == yes ]] && pin=(taskset -c 0)
-  if [[ $name == tiny_coro ]]; then
-    "${pin[@]}" "$bin/bench/http_hello_server" 0 "$workers" >"$scratch/tiny.log" &
+  if [[ $name == tiny_coro || $name == floor ]]; then
+    local program=("$bin/bench/http_hello_server")
+    [[ $name == floor ]] && program=("$bin/bench/floor_server" http)
+    "${pin[@]}" "${program[@]}" 0 "$workers" >"$scratch/server.log" &
     server_pid=$!
-    for _ in $(seq 100); do grep -q "listening on" "$scratch/tiny.log" && break; sleep 0.05; done
-    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/tiny.log")
+    for _ in $(seq 100); do grep -q "listening on" "$scratch/server.log" && break; sleep 0.05; done
+    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/server.log")
   else
     server_port=$(free_port)
     nginx_conf "$workers" "$server_port"
@@ -117,6 +121,7 @@ for case in i ii iii; do
   for _ in 1 2 3; do
     run_case "$case" tiny_coro
     run_case "$case" nginx
+    run_case "$case" floor
   done
 done
 

@@ -2,14 +2,15 @@
 # TCP benchmarks: echo (64-byte messages, 100 connections) against tiny_coro's
 # examples/echo_server and the Boost.Asio 1.81 peer (bench/asio/echo_asio_server.cpp), both
 # with 2 threads and both driven by the same load generator (bench/echo_load), alternating,
-# 3 rounds each; then 1 GiB bulk transfer against the blocking loopback limit
-# (bench/bulk_transfer). Rewrites the "net" section of docs/BENCHMARKS.md.
+# 3 rounds each, beside bench/floor_server (the least work a server can do per message);
+# then 1 GiB bulk transfer against the blocking loopback limit (bench/bulk_transfer).
+# Rewrites the "net" section of docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
-cmake --build --preset release --target echo_server echo_asio_server echo_load bulk_transfer
+cmake --build --preset release --target echo_server echo_asio_server floor_server echo_load bulk_transfer
 
 out=build/bench-results
 mkdir -p "$out"
@@ -37,6 +38,7 @@ measure() {
 for _ in 1 2 3; do
   measure tiny_coro "$bin/examples/echo_server" 0
   measure asio "$bin/bench/echo_asio_server" 0 2
+  measure floor "$bin/bench/floor_server" echo 0 2
 done
 "$bin/bench/bulk_transfer" >"$out/net_bulk.txt"
 
