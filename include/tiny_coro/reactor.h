@@ -73,6 +73,10 @@ class Reactor {
   // thread: waits up to `max_wait` (negative: until an event, a due timer or wake()), then
   // appends what became ready to `ready` instead of scheduling it.
   [[nodiscard]] bool try_lock_driver() noexcept;
+  // try_lock_driver(), and if the driver stays taken, a note that the caller wanted it: the
+  // holder's unlock_driver() then calls the executor's driver_wanted(), so the caller may
+  // sleep until woken instead of polling for the lock.
+  [[nodiscard]] bool lock_driver_or_note() noexcept;
   void unlock_driver() noexcept;
   void poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready);
   // A hint: whether anything could become ready through poll() (armed timers, registered

@@ -27,6 +27,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <tiny_coro/detail/atomic.h>
+
 #include "io/io_source.h"
 #include "io/io_source_pool.h"
 #include "io/timer_heap.h"
@@ -121,7 +123,20 @@ class Reactor::Impl {
     // outside the locks (events_, the doorbell's state).
     return !driver_.exchange(true, std::memory_order_acquire);
   }
-  void unlock_driver() noexcept { driver_.store(false, std::memory_order_release); }
+  // The note and the unlock form a store-load pair (Dekker): each side writes, fences, then
+  // reads the other's variable, so a caller whose second try fails is seen by the holder's
+  // unlock, which hands the wake-up to the executor.
+  bool lock_driver_or_note() noexcept {
+    if (try_lock_driver()) return true;
+    driver_wanted_.store(true, detail::around_fence(std::memory_order_relaxed));
+    detail::fence_seq_cst();  // StoreLoad: pairs with the fence in unlock_driver()
+    return !driver_.exchange(true, detail::around_fence(std::memory_order_acquire));
+  }
+  void unlock_driver() noexcept {
+    driver_.store(false, detail::around_fence(std::memory_order_release));
+    detail::fence_seq_cst();  // StoreLoad: pairs with the fence in lock_driver_or_note()
+    if (driver_wanted_.exchange(false)) executor_.driver_wanted();
+  }
 
   void poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready) {
     std::chrono::nanoseconds timeout = next_timeout();
@@ -392,8 +407,9 @@ class Reactor::Impl {
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;
-  std::atomic<bool> driver_{false};  // driven mode: somebody is in poll()
-  std::atomic<long> interest_{0};    // armed timers + registrations (has_interest)
+  std::atomic<bool> driver_{false};         // driven mode: somebody is in poll()
+  std::atomic<bool> driver_wanted_{false};  // somebody found driver_ taken and slept
+  std::atomic<long> interest_{0};           // armed timers + registrations (has_interest)
 };
 
 Reactor::Reactor(detail::Executor& executor, NowFunction clock)
@@ -403,6 +419,7 @@ Reactor::~Reactor() = default;
 void Reactor::start() { impl_->start(); }
 bool Reactor::try_lock_driver() noexcept { return impl_->try_lock_driver(); }
 void Reactor::unlock_driver() noexcept { impl_->unlock_driver(); }
+bool Reactor::lock_driver_or_note() noexcept { return impl_->lock_driver_or_note(); }
 void Reactor::poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready) {
   impl_->poll(max_wait, ready);
 }

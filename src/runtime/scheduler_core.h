@@ -32,21 +32,13 @@ class SchedulerCore final : public Executor {
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;
+  void driver_wanted() noexcept override { notify_parked(); }
   void shutdown() noexcept;
 
   // Wakes one parked worker if work is waiting and nobody is searching for it.
   void notify_parked() noexcept;
   // Racy check for any queued work anywhere (a parking worker's last look).
   bool approx_has_work() const noexcept;
-
-  // A parking worker found the reactor held by a quick poller and went to sleep with a
-  // timeout instead of driving it (Worker::park). The poller, done, wakes a sleeper to take
-  // over only if this happened (Worker::poll_ready_io): an unconditional wake would cost a
-  // futex call on every idle transition.
-  void note_driver_missed() noexcept { driver_missed_->store(true, std::memory_order_relaxed); }
-  // seq_cst exchange: orders this read after the poller's unlock_driver(), so a parker that
-  // failed try_lock_driver() before the unlock is seen (a later one takes the driver itself).
-  bool take_driver_missed() noexcept { return driver_missed_->exchange(false); }
 
   bool stopping() const noexcept { return stopping_->load(std::memory_order_relaxed); }
   std::size_t worker_count() const noexcept { return workers_.size(); }
@@ -69,7 +61,6 @@ class SchedulerCore final : public Executor {
   // relaxed loads in the hot loop; the store is followed by unparks, which synchronise.
   // Padded: every worker reads it once per task, so no written field may share its line.
   CachePadded<std::atomic<bool>> stopping_{false};
-  CachePadded<std::atomic<bool>> driver_missed_{false};
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
 };

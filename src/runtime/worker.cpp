@@ -21,7 +21,8 @@
 // task and after every park, and returns without running what is still queued.
 //
 // Parking: the first worker to run out of work parks inside the reactor's poll (it holds
-// the driver lock; unpark() rings the reactor's doorbell); the others on their condvars.
+// the driver lock; unpark() rings the reactor's doorbell); the others on their condvars,
+// without a timeout: whoever gives up the reactor wakes one of them to take it over.
 // Measured against the manual's reactor thread in docs/ARCHITECTURE.md ("Reactor").
 //
 // Rejected:
@@ -67,10 +68,6 @@ constexpr int kStealRetries = 4;
 // bench/runtime_bench spawn_many: 64 rounds 158 ns/task, 256 rounds 85 ns/task with the
 // cores far apart; no change with them close.
 constexpr int kSearchRounds = 256;
-// How long a worker sleeping on its condvar leaves the reactor to another holder before it
-// checks whether anybody still drives it (Worker::park).
-constexpr std::chrono::milliseconds kDriverCheck{10};
-
 std::coroutine_handle<> as_handle(void* address) noexcept {
   return std::coroutine_handle<>::from_address(address);
 }
@@ -221,22 +218,20 @@ void Worker::park() {
   fence_seq_cst();
   if (last_searcher && core_.approx_has_work()) core_.notify_parked();
   Reactor& reactor = core_.reactor();
-  while (!core_.stopping()) {
+  if (!core_.stopping()) {
     if (reactor.try_lock_driver()) {
       drive_while_parked();
       return;
     }
-    // Someone else holds the reactor: sleep on the condvar. But while the reactor has timers
-    // or sockets, not for ever: its holder may be a busy worker's quick poll, gone by now,
-    // and then nobody would watch them. After kDriverCheck asleep, try to take it over
-    // (still counted asleep) — a bound on how long an idle worker can leave I/O and due
-    // timers unseen, like Go's sysmon polling the network every 10 ms.
-    if (!reactor.has_interest()) {
-      parker_.park();
-      break;
+    // Someone else holds the reactor. If it has timers or sockets to watch, leave a note:
+    // the holder's unlock_driver() then wakes a sleeper to take it over (the scheduler's
+    // hook, SchedulerCore), so we may sleep without a timeout. The reactor is never left
+    // unwatched, and an idle server's workers stay asleep.
+    if (reactor.has_interest() && reactor.lock_driver_or_note()) {
+      drive_while_parked();
+      return;
     }
-    core_.note_driver_missed();
-    if (parker_.park_for(kDriverCheck)) break;
+    parker_.park();
   }
   // A waker took us off the sleepers and counted us as searching.
   searching_ = !core_.stopping();
@@ -288,8 +283,7 @@ void Worker::poll_reactor_now() {
   reactor.unlock_driver();
   // Nobody was blocked in the reactor (we got it), yet workers may be asleep: wake one, which
   // finds nothing to do and parks in the reactor, so that I/O and timers are watched again
-  // while we stay busy. (A worker that failed to take it while we held it sleeps with a
-  // timeout, see park(); this makes the hand-over immediate in the common case.)
+  // while we stay busy.
   if (take_polled() <= 1) core_.notify_parked();  // more than one: take_polled() did it
 }
 
@@ -303,13 +297,8 @@ std::coroutine_handle<> Worker::poll_ready_io() {
   Reactor& reactor = core_.reactor();
   if (!reactor.has_interest() || !reactor.try_lock_driver()) return {};
   reactor.poll(std::chrono::nanoseconds(0), polled_);
-  reactor.unlock_driver();
-  if (polled_.empty()) {
-    // A worker that wanted to park in the reactor while we held it sleeps on a timeout:
-    // wake one, or I/O could go unwatched while we go on to run stolen work.
-    if (core_.take_driver_missed()) core_.notify_parked();
-    return {};
-  }
+  reactor.unlock_driver();  // wakes a sleeper if one wanted the reactor meanwhile
+  if (polled_.empty()) return {};
   // As in poll_reactor_now: we leave the reactor unwatched while we run what it gave us.
   if (take_polled() <= 1) core_.notify_parked();
   return next_local();

@@ -15,6 +15,10 @@ class Executor {
   // Yield: queue the current task behind the tasks already ready (what yield_now() does);
   // from a thread that is not a worker, the same as schedule().
   virtual void defer(std::coroutine_handle<> current) noexcept = 0;
+  // Called by the reactor's unlock_driver() when somebody asked to drive it in the meantime
+  // (Reactor::lock_driver_or_note) and went to sleep instead: wake a sleeper to take it
+  // over. Only executors whose workers drive the reactor need it.
+  virtual void driver_wanted() noexcept {}
 
  protected:
   ~Executor() = default;
