@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "directories_in_use.h"
 #include "safe_path.h"
 #include "static_files.h"
 #include "statuses.h"
@@ -78,12 +79,6 @@ int open_parent(int root_fd, const RequestPath& path, std::vector<std::string>& 
   return open_beneath(root_fd, relative.empty() ? "." : relative, O_PATH | O_DIRECTORY);
 }
 
-// Undoes open_parent's mkdirs, deepest first; a directory someone filled meanwhile stays.
-void remove_created(int root_fd, const std::vector<std::string>& created) {
-  for (auto it = created.rbegin(); it != created.rend(); ++it)
-    ::unlinkat(root_fd, it->c_str(), AT_REMOVEDIR);
-}
-
 }  // namespace
 
 Site::Site(const std::string& root) {
@@ -115,16 +110,13 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
   const RequestPath path = parse_request_path(exchange.path());
   if (path.error_status != 0) co_return status_response(path.error_status);
   if (path.segments.empty() || path.trailing_slash) co_return status_response(400);
+  // Held until the upload is stored or given up: no failing PUT removes our directories.
+  DirectoriesInUse::Lease lease(directories_in_use_, path.segments);
   std::vector<std::string> created;
-  // A concurrent failed PUT may remove a directory it made just as this one walks through
-  // it (ENOENT): walking again recreates it.
   ScopedFd parent{open_parent(root_fd_, path, created)};
-  for (int retry = 0; parent.fd < 0 && errno == ENOENT && retry < 3; ++retry) {
-    parent.fd = open_parent(root_fd_, path, created);
-  }
   if (parent.fd < 0) {
     const int status = status_for_errno(errno, /*reading=*/false);
-    remove_created(root_fd_, created);
+    lease.remove_created(root_fd_, created);
     co_return status_response(status);
   }
   struct stat existing {};
@@ -135,7 +127,7 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
   }
   const HttpExchange::SavedBody saved = co_await exchange.save_body_in(parent.fd, name);
   if (saved.error) {
-    remove_created(root_fd_, created);
+    lease.remove_created(root_fd_, created);
     co_return status_response(status_for_save_error(saved.error));
   }
   co_return saved.replaced ? HttpResponse::text(204, "") : status_response(201);

@@ -8,6 +8,8 @@
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/task.h>
 
+#include "directories_in_use.h"
+
 namespace tiny_httpd {
 
 class Site {
@@ -25,6 +27,7 @@ class Site {
   tiny_coro::Task<tiny_coro::HttpResponse> put(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::Task<tiny_coro::HttpResponse> upload(tiny_coro::HttpExchange& exchange) const;
   int root_fd_ = -1;
+  mutable DirectoriesInUse directories_in_use_;  // handle() is const; PUTs share this
 };
 
 }  // namespace tiny_httpd

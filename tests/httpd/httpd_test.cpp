@@ -224,6 +224,39 @@ TEST(TinyHttpd, AnAbortedPutLeavesNothingBehind) {
   EXPECT_FALSE(fs::exists(httpd.www() / "chunky.txt"));
 }
 
+// Two uploads into one new directory: the first made it, the second walked into it. The
+// first is then broken off. Tidying up "its" directory must not pull it from under the
+// second, whose unnamed temporary leaves no entry there (the directory looks empty).
+TEST(TinyHttpd, AFailedPutLeavesTheDirectoryAnotherPutIsUsing) {
+  Httpd httpd({}, /*quiet=*/false);
+  const auto start_put = [&](BlockingClient& client, const std::string& target) {
+    // 100 Continue comes once the server has made the directories and the temporary file.
+    EXPECT_TRUE(client.send("PUT " + target +
+                            " HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n"
+                            "Expect: 100-continue\r\n\r\n"));
+    const auto interim = client.read_response();
+    ASSERT_TRUE(interim);
+    EXPECT_EQ(interim->status, 100);
+  };
+  BlockingClient maker(httpd.port());
+  start_put(maker, "/shared/first.txt");
+  BlockingClient user(httpd.port());
+  start_put(user, "/shared/second.txt");
+  ASSERT_TRUE(maker.send("abc"));
+  maker.shutdown_write();  // the first upload ends short: it fails and tidies up
+  for (;;) {               // its access log line comes after the tidying
+    const auto line = httpd.process().read_line();
+    ASSERT_TRUE(line);
+    if (line->find("PUT /shared/first.txt") != std::string::npos) break;
+  }
+  ASSERT_TRUE(user.send("0123456789"));
+  const auto stored = user.read_response();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, 201);
+  EXPECT_EQ(read_whole_file(httpd.www() / "shared" / "second.txt"), "0123456789");
+  EXPECT_FALSE(fs::exists(httpd.www() / "shared" / "first.txt"));
+}
+
 TEST(TinyHttpd, PostUploadStoresTheBodyLikeTheManualsExample) {
   Httpd httpd;
   std::string body(200000, '\0');
