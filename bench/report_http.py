@@ -65,13 +65,14 @@ def main():
             uploads["tiny_httpd"].append(float(f["MB/s"]))
             uploads["rss"].append(int(f["peak_rss_kib"]))
     med = {k: {m: statistics.median(v) for m, v in d.items()} for k, d in wrk.items()}
+    rounds = min((len(d["rps"]) for d in wrk.values()), default=0)
     parser = parser_rows(out / "http_parser.json")
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
 
     section = [
         BEGIN,
-        f"Command: `{command}` (wrk: 3 alternating rounds of 10 s per server and case, medians;",
+        f"Command: `{command}` (wrk: {rounds} alternating rounds of 10 s per server and case, medians;",
         f"server CPU is user+sys from /proc over each round). Peer: {nginx_version} (nginx-light,",
         '`return 200 "Hello, World!"`, access log off) against bench/http_hello_server (HttpServer,',
         "one route).",

@@ -4,7 +4,7 @@
 #   - plaintext with wrk: bench/http_hello_server against nginx-light `return 200
 #     "Hello, World!"` (access log off): (i) each server on core 0 with one worker, wrk on
 #     core 1, 64 connections; (ii) unpinned, 2 workers, wrk with 2 threads, 256 connections;
-#     (iii) as (i) with 16 requests pipelined per connection. 3 alternating rounds of 10 s,
+#     (iii) as (i) with 16 requests pipelined per connection. 5 alternating rounds of 10 s,
 #     medians; server CPU per request is user+sys from /proc over each round. A third server,
 #     bench/floor_server (one recv and one send per request, nothing else), shows how far
 #     any server can get below nginx on this machine's kernel;
@@ -118,7 +118,8 @@ PY
 }
 
 for case in i ii iii; do
-  for _ in 1 2 3; do
+  # Five rounds: a single round on this VM swings by ±10%, for nginx as much as for us.
+  for _ in 1 2 3 4 5; do
     run_case "$case" tiny_coro
     run_case "$case" nginx
     run_case "$case" floor
