@@ -68,6 +68,7 @@ constexpr int kStealRetries = 4;
 // bench/runtime_bench spawn_many: 64 rounds 158 ns/task, 256 rounds 85 ns/task with the
 // cores far apart; no change with them close.
 constexpr int kSearchRounds = 256;
+
 std::coroutine_handle<> as_handle(void* address) noexcept {
   return std::coroutine_handle<>::from_address(address);
 }
