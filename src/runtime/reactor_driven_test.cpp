@@ -52,7 +52,8 @@ TEST(DrivenReactor, AOneShotReadRegistrationWakesItsCoroutine) {
   ::close(pipe_fds[1]);
 }
 
-Task<void> busy_until(std::atomic<bool>& release) {
+Task<void> busy_until(std::atomic<bool>& started, std::atomic<bool>& release) {
+  started.store(true);
   while (!release.load()) std::this_thread::yield();  // one long task: its worker never polls
   co_return;
 }
@@ -62,29 +63,30 @@ Task<void> nap(Scheduler& sched, std::atomic<bool>& armed, int ms) {
   co_await sleep_for(sched, ms);
 }
 
+// Runs on a worker that is not driving the reactor (it left it to run this task).
+Task<bool> take_driver(Reactor& reactor) { co_return reactor.try_lock_driver(); }
+
 // One worker busy inside a single long task, the other idle: a timer must still fire, even
-// when the idle worker went to sleep while somebody else held the reactor (here the test
-// thread, standing in for the busy worker's quick poll) and that holder then let go.
+// when the idle worker went to sleep while somebody else held the reactor (here a task,
+// standing in for a busy worker's quick poll, and then the test thread) and that holder
+// then let go.
 TEST(DrivenReactor, AnIdleWorkerTakesOverTheReactorItFoundTaken) {
   Scheduler sched(2);
   Reactor& reactor = *sched.reactor();
-  // An idle worker drives the reactor until something wakes it: a due timer does, and the
-  // worker lets go to run the sleeper (and searches a while) — our chance to take it.
-  std::atomic<bool> ignored{false};
-  ASSERT_TRUE(test::wait_for([&] {
-    sched.block_on(nap(sched, ignored, 1));
-    for (int attempt = 0; attempt < 10'000; ++attempt) {
-      if (reactor.try_lock_driver()) return true;
-      std::this_thread::yield();
-    }
-    return false;
-  }));
+  std::atomic<bool> started{false};
   std::atomic<bool> release{false};
-  auto busy = sched.spawn(busy_until(release));
+  auto busy = sched.spawn(busy_until(started, release));
+  ASSERT_TRUE(test::wait_for([&] { return started.load(); }));
+  // The other worker runs this, having let go of the reactor to do so; nobody else polls.
+  auto taker = sched.spawn(take_driver(reactor));
+  ASSERT_TRUE(test::wait_for([&] { return taker.is_finished(); }));
+  ASSERT_TRUE(taker.take_result());
+  // The idle worker runs the nap, then finds the reactor held as it parks: it must sleep
+  // until the holder lets go, and then watch the timer.
   std::atomic<bool> armed{false};
   auto sleeper = sched.spawn(nap(sched, armed, 30));
   ASSERT_TRUE(test::wait_for([&] { return armed.load() && reactor.has_interest(); }));
-  reactor.unlock_driver();  // nobody watches the reactor now; the idle worker must notice
+  reactor.unlock_driver();
   EXPECT_TRUE(test::wait_for([&] { return sleeper.is_finished(); }, std::chrono::seconds(10)));
   release.store(true);
   EXPECT_TRUE(test::wait_for([&] { return busy.is_finished(); }));
