@@ -135,7 +135,12 @@ class Reactor::Impl {
   void unlock_driver() noexcept {
     driver_.store(false, detail::around_fence(std::memory_order_release));
     detail::fence_seq_cst();  // StoreLoad: pairs with the fence in lock_driver_or_note()
-    if (driver_wanted_.exchange(false)) executor_.driver_wanted();
+    // Read before the exchange: the note is rarely set, and a plain read leaves its cache
+    // line shared instead of pulling it over from the core that last wrote it.
+    if (driver_wanted_.load(detail::around_fence(std::memory_order_relaxed)) &&
+        driver_wanted_.exchange(false)) {
+      executor_.driver_wanted();
+    }
   }
 
   void poll(std::chrono::nanoseconds max_wait, std::vector<std::coroutine_handle<>>& ready) {
