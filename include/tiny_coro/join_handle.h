@@ -3,8 +3,13 @@
 // Dropping it detaches the task, which keeps running; an exception escaping a detached task is
 // printed to stderr. `co_await std::move(handle)` suspends until the task finishes and yields
 // its value or rethrows its exception; the awaiter resumes on the thread that finished the
-// task, directly from the task's final suspend (no queue hop). If the scheduler shut down
-// before the task finished, awaiting throws TaskCancelled.
+// task, directly from the task's final suspend (no queue hop). If the task was cancelled (or
+// the scheduler shut down before it finished), awaiting throws TaskCancelled.
+//
+// cancel() asks the task to stop (cancel.h): from any thread, any number of times.
+// Cancelling the task that *awaits* a handle does not cancel the task behind it (a spawned
+// task is detached by design): that co_await throws TaskCancelled, the handle is dropped and
+// the task runs on, detached.
 #pragma once
 
 #include <coroutine>
@@ -13,19 +18,78 @@
 #include <stdexcept>
 #include <utility>
 
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/task.h>
 
 namespace tiny_coro {
-
-class TaskCancelled : public std::runtime_error {
- public:
-  TaskCancelled() : std::runtime_error("tiny_coro: task destroyed by scheduler shutdown") {}
-};
 
 namespace detail {
 // A thread (not a coroutine) waiting in Scheduler::block_on.
 struct alignas(8) ThreadJoinWaiter {
   std::binary_semaphore done{0};
+};
+
+// The suspension of a coroutine awaiting a JoinHandle, as a cancellation point. The join word
+// (promise_base.h) holds frame|kJoinArmingTag while the awaiter arms its canceller, so that
+// neither the completer nor a cancel can act on a half-registered waiter.
+class JoinWait final : public CancelPoint {
+ public:
+  explicit JoinWait(std::atomic<std::uintptr_t>& word) noexcept : word_(word) {}
+
+  // False: do not suspend (the task finished, or the awaiter is cancelled: see cancelled()).
+  bool suspend(std::coroutine_handle<> awaiting, CancelState* state) noexcept {
+    waiting_ = awaiting;
+    const auto frame = reinterpret_cast<std::uintptr_t>(awaiting.address());
+    auto expected = kJoinEmpty;
+    // acq_rel: release publishes our frame; acquire on failure: the task completed and we
+    // read its result next.
+    if (!word_.compare_exchange_strong(expected, frame | kJoinArmingTag, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      return false;
+    }
+    if (!arm(state)) {
+      expected = frame | kJoinArmingTag;
+      // acq_rel: as above; failure means Completed, which wins over the cancellation.
+      cancelled_ = word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire);
+      return false;
+    }
+    expected = frame | kJoinArmingTag;
+    // acq_rel: as above. Failure: the task completed (Completed: take the result) or a cancel
+    // took the registration back (Empty: throw) while we armed.
+    if (word_.compare_exchange_strong(expected, frame, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+      return true;
+    }
+    cancelled_ = expected == kJoinEmpty;
+    return false;
+  }
+
+  // After resumption (or a false suspend()): throws TaskCancelled if the wait was cancelled.
+  void finish() {
+    disarm();
+    if (cancelled_) throw TaskCancelled();
+  }
+
+ private:
+  std::coroutine_handle<> cancel() noexcept override {
+    const auto frame = reinterpret_cast<std::uintptr_t>(waiting_.address());
+    std::uintptr_t expected = frame;
+    // acquire: we take the waiter back before the completer could resume it; a frame|arming
+    // word is taken back too, and the awaiter notices when its last CAS fails.
+    if (word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire)) {
+      cancelled_ = true;
+      return waiting_;
+    }
+    expected = frame | kJoinArmingTag;
+    // acquire: as above; the awaiter, not we, reports it (cancelled_ is its to write then).
+    (void)word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire);
+    return {};
+  }
+
+  std::atomic<std::uintptr_t>& word_;
+  std::coroutine_handle<> waiting_;
+  bool cancelled_ = false;
 };
 }  // namespace detail
 
@@ -74,19 +138,32 @@ class JoinHandle {
     detail::PromiseBase::release(std::exchange(handle_, {}));
   }
 
-  struct Awaiter {
-    JoinHandle handle;
+  // Asks the task to stop (cancel.h). A task that has not started never runs; one suspended
+  // in a library operation is resumed promptly and that co_await throws TaskCancelled.
+  void cancel() noexcept {
+    if (handle_) handle_.promise().own_cancel_.request();
+  }
 
-    bool await_ready() const noexcept { return handle.is_finished(); }
-    bool await_suspend(std::coroutine_handle<> awaiting) noexcept {
-      auto expected = detail::kJoinEmpty;
-      // release: publishes our frame to the completer, which resumes it; acquire on failure:
-      // the task completed meanwhile and we read its result next.
-      return handle.handle_.promise().join_state_.compare_exchange_strong(
-          expected, reinterpret_cast<std::uintptr_t>(awaiting.address()), std::memory_order_acq_rel,
-          std::memory_order_acquire);
+  class Awaiter {
+   public:
+    explicit Awaiter(JoinHandle handle) noexcept
+        : handle_(std::move(handle)), wait_(handle_.handle_.promise().join_state_) {}
+    Awaiter(const Awaiter&) = delete;
+    Awaiter& operator=(const Awaiter&) = delete;
+
+    bool await_ready() const noexcept { return handle_.is_finished(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));
     }
-    T await_resume() { return handle.take_result(); }
+    T await_resume() {
+      wait_.finish();
+      return handle_.take_result();
+    }
+
+   private:
+    JoinHandle handle_;
+    detail::JoinWait wait_;
   };
   Awaiter operator co_await() && noexcept { return Awaiter{std::move(*this)}; }
 
@@ -102,7 +179,8 @@ class JoinHandle {
     }
   }
 
-  // After the task finished: its value, or rethrows its exception (or TaskCancelled).
+  // After the task finished: its value, or rethrows its exception (TaskCancelled if it was
+  // cancelled, or destroyed unfinished by shutdown).
   T take_result() {
     if (!handle_) throw std::logic_error("tiny_coro: result of an empty JoinHandle");
     observed_ = true;

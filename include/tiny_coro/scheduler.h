@@ -21,6 +21,7 @@
 #include <thread>
 #include <utility>
 
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/join_handle.h>
 #include <tiny_coro/reactor.h>
@@ -98,11 +99,24 @@ class Scheduler {
 };
 
 // `co_await yield_now()` puts the current task behind the tasks that are ready on its worker
-// and lets them run first. Outside a worker it does nothing.
+// and lets them run first. Outside a worker it does nothing. A cancellation point: a task
+// cancelled before or while it yields throws TaskCancelled when it runs again.
 struct [[nodiscard]] YieldAwaiter {
   bool await_ready() const noexcept;
-  void await_suspend(std::coroutine_handle<> current) const noexcept;
-  void await_resume() const noexcept {}
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> current) noexcept {
+    state_ = detail::cancel_state_of(current);
+    if (state_ != nullptr && state_->requested()) return false;
+    defer(current);
+    return true;
+  }
+  void await_resume() const {
+    if (state_ != nullptr && state_->requested()) throw TaskCancelled();
+  }
+
+ private:
+  static void defer(std::coroutine_handle<> current) noexcept;
+  const detail::CancelState* state_ = nullptr;
 };
 inline YieldAwaiter yield_now() noexcept { return {}; }
 

@@ -99,9 +99,12 @@ class [[nodiscard]] Task {
     Handle callee;
     bool await_ready() const noexcept { return !callee || callee.done(); }
     // Resumes inside the callee on this thread; the callee's completion resumes the awaiter
-    // on whichever thread it completes on.
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
+    // on whichever thread it completes on. The callee obeys the awaiter's cancellation.
+    template <class AwaitingPromise>
+    std::coroutine_handle<> await_suspend(
+        std::coroutine_handle<AwaitingPromise> awaiting) const noexcept {
       callee.promise().continuation_ = awaiting;
+      callee.promise().cancel_ = detail::cancel_state_of(awaiting);
       return callee;
     }
     T await_resume() const {

@@ -5,9 +5,13 @@
 // resumes on a worker, after the reactor's poll saw the deadline pass — never before it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/reactor.h>
 
 namespace tiny_coro {
@@ -20,33 +24,87 @@ Reactor& reactor_of(Scheduler& scheduler) noexcept;
 
 // The awaitable behind sleep_for / sleep_until. Destroying it while it waits (its frame is
 // destroyed by shutdown) disarms the timer.
-class [[nodiscard]] AsyncSleep {
+//
+// Cancelling a sleep (cancel.h) removes its timer node and resumes the task at once with
+// TaskCancelled; a sleep whose timer already fired completes normally.
+class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
  public:
   AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept : reactor_(reactor) {
     node_.deadline = deadline;
+    node_.on_expire = &AsyncSleep::expire;
   }
   AsyncSleep(const AsyncSleep&) = delete;
   AsyncSleep& operator=(const AsyncSleep&) = delete;
   // Only the not-yet-awaited state is movable (returned from sleep_for).
-  AsyncSleep(AsyncSleep&& other) noexcept : reactor_(other.reactor_) {
-    node_.deadline = other.node_.deadline;
-  }
+  AsyncSleep(AsyncSleep&& other) noexcept : AsyncSleep(other.reactor_, other.node_.deadline) {}
   ~AsyncSleep() {
+    disarm();
     // Fired timers were unlinked by the reactor before it handed us back to a worker, so this
     // plain read is ordered after that write by the run queue's synchronisation.
     if (node_.armed()) reactor_.cancel_timer(node_);
   }
 
   bool await_ready() const noexcept { return node_.deadline <= reactor_.now(); }
-  void await_suspend(std::coroutine_handle<> waiting) {
-    node_.handle = waiting;
-    reactor_.add_timer(node_);
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    return suspend(waiting, detail::cancel_state_of(waiting));
   }
-  void await_resume() const noexcept {}
+  void await_resume() {
+    disarm();
+    if (node_.cancelled) detail::throw_task_cancelled();
+  }
 
  private:
+  // Arming: neither the timer nor a cancel may resume the coroutine before await_suspend
+  // is done with this object, so both go through `gate`, which the awaiter opens last.
+  enum Gate : std::uint8_t { kArming, kSuspended, kFiredWhileArming, kCancelledWhileArming };
+  struct SleepNode : TimerNode {
+    std::atomic<std::uint8_t> gate{kArming};
+    bool cancelled = false;
+  };
+
+  bool suspend(std::coroutine_handle<> waiting, detail::CancelState* state) {
+    node_.handle = waiting;
+    reactor_.add_timer(node_);
+    if (!arm(state)) {  // already cancelled: take the timer back unless it fired
+      node_.cancelled = reactor_.cancel_timer(node_);
+      return false;
+    }
+    auto gate = static_cast<std::uint8_t>(kArming);
+    // acq_rel: release hands this object to whoever resumes us; acquire: we see what the
+    // timer callback or the canceller did before closing the gate on us.
+    if (node_.gate.compare_exchange_strong(gate, kSuspended, std::memory_order_acq_rel)) {
+      return true;
+    }
+    node_.cancelled = gate == kCancelledWhileArming;
+    return false;
+  }
+
+  // Under the reactor's timer lock.
+  static std::coroutine_handle<> expire(TimerNode& timer) noexcept {
+    auto& node = static_cast<SleepNode&>(timer);
+    auto gate = static_cast<std::uint8_t>(kArming);
+    // acq_rel: pairs with the awaiter's CAS (either order).
+    if (node.gate.compare_exchange_strong(gate, kFiredWhileArming, std::memory_order_acq_rel)) {
+      return {};
+    }
+    return node.handle;
+  }
+
+  std::coroutine_handle<> cancel() noexcept override {
+    if (!reactor_.cancel_timer(node_)) return {};  // fired (its callback has finished)
+    auto gate = static_cast<std::uint8_t>(kArming);
+    // acq_rel: pairs with the awaiter's CAS (either order).
+    if (node_.gate.compare_exchange_strong(gate, kCancelledWhileArming,
+                                           std::memory_order_acq_rel)) {
+      return {};
+    }
+    node_.cancelled = true;
+    return node_.handle;
+  }
+
   Reactor& reactor_;
-  TimerNode node_;
+  SleepNode node_;
 };
 
 inline AsyncSleep sleep_until(Scheduler& scheduler, TimePoint deadline) noexcept {

@@ -28,7 +28,7 @@ Executor& executor_of(Scheduler& scheduler) noexcept { return *scheduler.core_; 
 
 bool YieldAwaiter::await_ready() const noexcept { return detail::Worker::current() == nullptr; }
 
-void YieldAwaiter::await_suspend(std::coroutine_handle<> current) const noexcept {
+void YieldAwaiter::defer(std::coroutine_handle<> current) noexcept {
   detail::Worker::current()->defer(current);
 }
 

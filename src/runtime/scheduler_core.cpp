@@ -37,6 +37,9 @@ Worker* SchedulerCore::current_worker() const noexcept {
 
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
   promise.frame_ = handle.address();
+  // A spawned task obeys its own cancellation word, whose cancelled operations come back here.
+  promise.own_cancel_.set_executor(this);
+  promise.cancel_ = &promise.own_cancel_;
   if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
     worker->spawned_tasks().add(promise);   // may throw; then nothing was submitted
     worker->schedule_local(handle);         // no-throw (out of memory here terminates)

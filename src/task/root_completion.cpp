@@ -33,10 +33,20 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
   if (joiner == kJoinDetached && promise.exception_) {
     report_unobserved_exception(promise.exception_);
   }
+  // An observer is told while the scheduler's reference still keeps the frame alive (it may
+  // drop its own reference in the call).
+  std::coroutine_handle<> next;
+  if (joiner >= kJoinSentinelLimit && (joiner & kJoinObserverTag) != 0) {
+    next = reinterpret_cast<ChildObserver*>(joiner & ~kJoinTags)->child_finished(promise);
+  }
   // The joiner's handle still holds its reference, so releasing ours cannot free the frame
   // while the joiner is about to read the result.
   release_scheduler_reference(promise, self);
-  if (joiner < kJoinSentinelLimit) return std::noop_coroutine();
+  if (next) return next;
+  // An awaiter still arming its cancellation sees Completed and does not suspend.
+  if (joiner < kJoinSentinelLimit || (joiner & (kJoinObserverTag | kJoinArmingTag)) != 0) {
+    return std::noop_coroutine();
+  }
   if ((joiner & kJoinThreadTag) != 0) {
     reinterpret_cast<ThreadJoinWaiter*>(joiner & ~kJoinThreadTag)->done.release();
     return std::noop_coroutine();
@@ -47,9 +57,9 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
 void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
   const std::uintptr_t joiner =
       promise.join_state_.exchange(kJoinCancelled, std::memory_order_acq_rel);
-  // A coroutine joiner is itself a suspended task, destroyed by the same shutdown; a blocked
-  // thread must be let go.
-  if (joiner >= kJoinSentinelLimit && (joiner & kJoinThreadTag) != 0) {
+  // A coroutine joiner (or observer) is itself a suspended task, destroyed by the same
+  // shutdown; a blocked thread must be let go.
+  if (joiner >= kJoinSentinelLimit && (joiner & kJoinTags) == kJoinThreadTag) {
     reinterpret_cast<ThreadJoinWaiter*>(joiner & ~kJoinThreadTag)->done.release();
   }
   release_scheduler_reference(promise, self);
@@ -58,6 +68,8 @@ void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
 void report_unobserved_exception(const std::exception_ptr& error) noexcept {
   try {
     std::rethrow_exception(error);
+  } catch (const TaskCancelled&) {
+    // Asked for: nothing to report.
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tiny_coro: exception escaped a detached task: %s: %s\n", typeid(e).name(),
                  e.what());
@@ -65,5 +77,7 @@ void report_unobserved_exception(const std::exception_ptr& error) noexcept {
     std::fprintf(stderr, "tiny_coro: exception escaped a detached task (not a std::exception)\n");
   }
 }
+
+void throw_task_cancelled() { throw TaskCancelled(); }
 
 }  // namespace tiny_coro::detail

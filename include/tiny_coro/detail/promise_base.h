@@ -5,7 +5,9 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <type_traits>
 
+#include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/frame_allocator.h>
 
 namespace tiny_coro::detail {
@@ -17,10 +19,15 @@ class PromiseBase;
 //   kJoinDetached    the JoinHandle was dropped before completion
 //   kJoinCompleted   finished; the result (value or exception) is in the promise
 //   kJoinCancelled   destroyed unfinished by Scheduler::shutdown()
-//   a frame address  a coroutine awaits the JoinHandle (bit 0 clear; frames are 16-aligned)
+//   a frame address  a coroutine awaits the JoinHandle (low 4 bits clear; frames are 16-aligned)
+//   frame | 4        ... and is still arming its cancellation: the completer must not resume
+//                    it (the awaiter sees Completed and does not suspend), and a cancel
+//                    takes it back by storing Empty (the awaiter sees that and throws)
 //   address | 1      a thread blocks in block_on() on this ThreadJoinWaiter
-// Transitions: Empty -> {Detached, Completed, Cancelled, waiter}; waiter -> {Completed,
-// Cancelled}. Completed, Cancelled and Detached are final for the word (Detached may still be
+//   address | 2      a ChildObserver (a combinator or TaskGroup) is told of completion
+// Transitions: Empty -> {Detached, Completed, Cancelled, waiter, observer}; frame|4 ->
+// {frame, Empty, Completed}; frame -> Empty (the awaiter was cancelled); waiter and
+// observer -> {Completed, Cancelled}. Completed, Cancelled and Detached are final for the word (Detached may still be
 // followed by Completed when the task finishes — that is the completer's exchange).
 inline constexpr std::uintptr_t kJoinEmpty = 0;
 inline constexpr std::uintptr_t kJoinDetached = 2;
@@ -28,18 +35,46 @@ inline constexpr std::uintptr_t kJoinCompleted = 4;
 inline constexpr std::uintptr_t kJoinCancelled = 6;
 inline constexpr std::uintptr_t kJoinSentinelLimit = 8;
 inline constexpr std::uintptr_t kJoinThreadTag = 1;
+inline constexpr std::uintptr_t kJoinObserverTag = 2;
+inline constexpr std::uintptr_t kJoinArmingTag = 4;
+inline constexpr std::uintptr_t kJoinTags = 7;
+
+// Told, on the completing thread, that a spawned child finished (its result is in its
+// promise). Returns a coroutine to resume by symmetric transfer, or null.
+class alignas(8) ChildObserver {
+ public:
+  virtual std::coroutine_handle<> child_finished(PromiseBase& child) noexcept = 0;
+
+ protected:
+  ~ChildObserver() = default;
+};
 
 // Called at final suspend of a spawned (root) task; returns what to resume next.
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
-// Prints an exception that nobody will ever observe (a detached task's) to stderr.
+// Prints an exception that nobody will ever observe (a detached task's) to stderr; a
+// cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
+// Thrown into a root task that was cancelled before it started (its body never runs).
+[[noreturn]] void throw_task_cancelled();
 
 class PromiseBase {
  public:
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
 
-  std::suspend_always initial_suspend() const noexcept { return {}; }
+  // A spawned task cancelled before it first ran completes with TaskCancelled at once: the
+  // exception thrown here goes to unhandled_exception() and the body never starts.
+  struct InitialAwaiter {
+    PromiseBase& promise;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const {
+      if (promise.registry_slot_ != nullptr && promise.own_cancel_.requested()) {
+        throw_task_cancelled();
+      }
+    }
+  };
+  InitialAwaiter initial_suspend() noexcept { return {*this}; }
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -82,6 +117,22 @@ class PromiseBase {
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
   void* frame_ = nullptr;  // a spawned task's own frame, for shutdown
+  // The cancellation word this frame's suspension points obey: its own for a spawned task,
+  // the awaiter's for a nested one, a scope's under timeout()/shield(); null if none (a Task
+  // driven by a coroutine that is not tiny_coro's, or resumed by hand).
+  CancelState* cancel_ = nullptr;
+  CancelState own_cancel_;  // used when this frame is a spawned task or a scope's root
 };
+
+// The cancellation state of the coroutine behind `handle`, or null if it has none (it is not
+// a tiny_coro Task).
+template <class Promise>
+CancelState* cancel_state_of(std::coroutine_handle<Promise> handle) noexcept {
+  if constexpr (std::is_base_of_v<PromiseBase, Promise>) {
+    return handle.promise().cancel_;
+  } else {
+    return nullptr;
+  }
+}
 
 }  // namespace tiny_coro::detail

@@ -1,0 +1,153 @@
+// CancelState: the cancellation word of a task (or of a scope inside one), and the protocol by
+// which a request reaches the one operation the task is suspended in.
+//
+// Every spawned task owns a CancelState; the frames it awaits (nested Tasks, the slow paths
+// of socket operations) point at it, so a whole await chain shares one word. A scope — a
+// timeout, a shield — gives the frames under it a state of its own and, for as long as they
+// run, arms itself in the enclosing state so that a request there reaches it.
+//
+// Protocol. A suspension point that can be cancelled is a Canceller. Before it suspends (and,
+// where a waker could find it, under the same lock the waker takes) it arms itself in the
+// state; after it resumes it disarms. A request sets the sticky kRequested bit and, if a
+// Canceller is armed, marks the word kInvoking and calls it — once, on the requesting
+// thread. The Canceller takes its operation back from whatever would have completed it (a
+// wait list, the timer heap, a readiness queue) if it can, and then returns the coroutine to
+// resume, which the request schedules on the state's executor; if a waker got there first it
+// returns null and the operation completes normally. disarm() waits out a Canceller still
+// running, so once it returns nothing refers to the awaiter any more.
+//
+// Rules that keep it deadlock-free: a Canceller never resumes anything inline and never waits
+// for the awaiter; an awaiter never disarms while holding a lock its Canceller takes.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+
+#include <tiny_coro/detail/executor.h>
+
+namespace tiny_coro::detail {
+
+class Canceller {
+ public:
+  // Called at most once, on the requesting thread, while armed. Returns the coroutine to
+  // resume with "cancelled", or null if the operation is completing on its own.
+  virtual std::coroutine_handle<> cancel() noexcept = 0;
+
+ protected:
+  Canceller() = default;
+  Canceller(const Canceller&) = default;
+  Canceller& operator=(const Canceller&) = default;
+  ~Canceller() = default;
+};
+
+class CancelState {
+ public:
+  CancelState() = default;
+  CancelState(const CancelState&) = delete;
+  CancelState& operator=(const CancelState&) = delete;
+
+  bool requested() const noexcept {
+    // acquire: pairs with request()'s release, so whatever the requester wrote before
+    // asking (a scope's reason) is visible to whoever sees the request.
+    return (word_.load(std::memory_order_acquire) & kRequested) != 0;
+  }
+
+  // Arms `canceller` for the operation about to suspend. False if cancellation was already
+  // requested: the operation must not suspend (nothing was armed).
+  [[nodiscard]] bool arm(Canceller& canceller) noexcept {
+    std::uintptr_t expected = 0;
+    // release: publishes the canceller's fields to the requester (pairs with its acq_rel
+    // CAS); acquire on failure: we see the request and what preceded it.
+    return word_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&canceller),
+                                         std::memory_order_release, std::memory_order_acquire);
+  }
+
+  // Withdraws the armed canceller; returns once no request can still be using it.
+  void disarm() noexcept {
+    // acquire: pairs with request()'s release store that ends an invocation, so the
+    // canceller's last writes (its "cancelled" flag) are visible to the awaiter.
+    std::uintptr_t word = word_.load(std::memory_order_acquire);
+    for (int spins = 0;;) {
+      if ((word & ~kRequested) == 0) return;  // nothing armed (a request already cleared it)
+      if ((word & kInvoking) != 0) {          // a request is inside the canceller: wait it out
+        if (++spins > 64) std::this_thread::yield();
+        word = word_.load(std::memory_order_acquire);
+        continue;
+      }
+      // acquire on both outcomes: as the load above.
+      if (word_.compare_exchange_weak(word, word & kRequested, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+        return;
+      }
+    }
+  }
+
+  // Requests cancellation; sticky and idempotent. Any thread. Returns true for the first
+  // request.
+  bool request() noexcept {
+    std::uintptr_t word = word_.load(std::memory_order_relaxed);
+    std::uintptr_t desired = 0;
+    do {
+      if ((word & kRequested) != 0) return false;
+      desired = kRequested | ((word & ~kFlags) != 0 ? (word | kInvoking) : 0);
+      // acq_rel: acquire the armed canceller's fields (pairs with arm()'s release); release
+      // what this thread wrote before asking (pairs with requested()'s acquire).
+    } while (!word_.compare_exchange_weak(word, desired, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed));
+    auto* canceller = reinterpret_cast<Canceller*>(word & ~kFlags);
+    if (canceller == nullptr) return true;
+    Executor* executor = executor_;
+    const std::coroutine_handle<> resume = canceller->cancel();
+    // release: the canceller is done with the awaiter (pairs with disarm()'s acquire). After
+    // this store the awaiter may be gone; `resume` is only a value until scheduled.
+    word_.store(kRequested, std::memory_order_release);
+    if (resume) executor->schedule(resume);
+    return true;
+  }
+
+  // Where a cancelled operation's coroutine is sent. Set before the state is shared (by
+  // spawn, or by the scope that owns it) and never changed while it is.
+  void set_executor(Executor* executor) noexcept { executor_ = executor; }
+  Executor* executor() const noexcept { return executor_; }
+
+ private:
+  static constexpr std::uintptr_t kRequested = 1;
+  static constexpr std::uintptr_t kInvoking = 2;
+  static constexpr std::uintptr_t kFlags = kRequested | kInvoking;
+
+  // kRequested | kInvoking | Canceller* (the armed operation, or 0). kRequested is never
+  // cleared; kInvoking is set only together with a pointer, and both go in the same store.
+  std::atomic<std::uintptr_t> word_{0};
+  Executor* executor_ = nullptr;
+};
+
+// The base of a suspension point that can be cancelled: it remembers where it armed itself.
+class CancelPoint : public Canceller {
+ protected:
+  CancelPoint() = default;
+  CancelPoint(const CancelPoint&) = delete;
+  CancelPoint& operator=(const CancelPoint&) = delete;
+  ~CancelPoint() { disarm(); }
+
+  // False if the task is already cancelled (then nothing is armed and it must not suspend).
+  [[nodiscard]] bool arm(CancelState* state) noexcept {
+    if (state == nullptr) return true;
+    if (!state->arm(*this)) return false;
+    armed_in_ = state;
+    return true;
+  }
+  void disarm() noexcept {
+    if (armed_in_ != nullptr) {
+      armed_in_->disarm();
+      armed_in_ = nullptr;
+    }
+  }
+
+ private:
+  CancelState* armed_in_ = nullptr;
+};
+
+}  // namespace tiny_coro::detail
