@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <mutex>
 
+#include <tiny_coro/detail/promise_base.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/spinlock.h>
@@ -28,19 +29,21 @@ class Gate {
   Gate& operator=(const Gate&) = delete;
   ~Gate() { std::lock_guard lock(guard_); }  // orders after the last open()
 
+  // Cancelling a wait (cancel.h) takes the waiter out of the queue and throws TaskCancelled;
+  // a waiter already released by open() completes normally.
   class [[nodiscard]] Awaiter {
    public:
-    explicit Awaiter(Gate& gate) noexcept : gate_(gate) {}
-    Awaiter(const Awaiter&) = delete;
-    Awaiter& operator=(const Awaiter&) = delete;
-    ~Awaiter() { leave_if_linked(gate_.guard_, gate_.waiters_, node_); }
+    explicit Awaiter(Gate& gate) noexcept : gate_(gate), wait_(gate.guard_, gate.waiters_) {}
     bool await_ready() const noexcept { return gate_.is_open(); }
-    bool await_suspend(std::coroutine_handle<> waiting) noexcept;
-    void await_resume() const noexcept {}
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+      return wait_.suspend(waiting, cancel_state_of(waiting), [this]() noexcept { return gate_.open_; });
+    }
+    void await_resume() { wait_.finish(); }
 
    private:
     Gate& gate_;
-    WaitNode node_;
+    ListWait<SpinLock> wait_;
   };
 
   bool is_open() const noexcept;

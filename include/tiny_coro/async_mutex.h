@@ -4,6 +4,11 @@
 //
 //   auto guard = co_await mutex.lock();   // ScopedLock: unlocks when it goes out of scope
 //
+// Cancelling a lock() (cancel.h) that waits takes the waiter out of the queue and throws
+// TaskCancelled from the co_await; a waiter that unlock() already handed the lock to keeps it
+// (its co_await returns the ScopedLock). Either way the mutex is never left locked by
+// nobody, and the next waiter is never left asleep.
+//
 // Where a waiter resumes: on a worker of the scheduler, queued by the unlock() that passed it
 // the lock (on that worker's LIFO slot when unlock() ran on a worker) — never inline inside
 // unlock(), so a chain of hand-offs cannot grow the stack. An uncontended lock/unlock is a
@@ -14,6 +19,7 @@
 #include <mutex>
 #include <utility>
 
+#include <tiny_coro/detail/promise_base.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/spinlock.h>
@@ -56,18 +62,24 @@ class AsyncMutex {
 
   class [[nodiscard]] LockAwaiter {
    public:
-    explicit LockAwaiter(AsyncMutex& mutex) noexcept : mutex_(mutex) {}
-    LockAwaiter(const LockAwaiter&) = delete;
-    LockAwaiter& operator=(const LockAwaiter&) = delete;
-    ~LockAwaiter();
+    explicit LockAwaiter(AsyncMutex& mutex) noexcept
+        : mutex_(mutex), wait_(mutex.guard_, mutex.waiters_) {}
 
     bool await_ready() noexcept { return mutex_.try_lock(); }
-    bool await_suspend(std::coroutine_handle<> waiting) noexcept;
-    ScopedLock await_resume() noexcept { return ScopedLock(mutex_); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+      return wait_.suspend(waiting, detail::cancel_state_of(waiting), [this]() noexcept {
+        return std::exchange(mutex_.locked_, true) == false;  // freed since await_ready: take it
+      });
+    }
+    ScopedLock await_resume() {
+      wait_.finish();
+      return ScopedLock(mutex_);
+    }
 
    private:
     AsyncMutex& mutex_;
-    detail::WaitNode node_;
+    detail::ListWait<SpinLock> wait_;
   };
   // `co_await m.lock()` yields a ScopedLock once this coroutine holds the mutex.
   LockAwaiter lock() noexcept { return LockAwaiter(*this); }

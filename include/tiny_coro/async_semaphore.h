@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <mutex>
 
+#include <tiny_coro/detail/promise_base.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/spinlock.h>
@@ -30,19 +31,27 @@ class Semaphore {
   void release(std::size_t count = 1) noexcept;
   std::size_t approx_available() const noexcept;
 
+  // Cancelling an acquire() that waits (cancel.h) takes the waiter out of the queue and
+  // throws TaskCancelled; a waiter that release() already gave a permit to keeps it. No permit
+  // is ever lost.
   class [[nodiscard]] AcquireAwaiter {
    public:
-    explicit AcquireAwaiter(Semaphore& semaphore) noexcept : semaphore_(semaphore) {}
-    AcquireAwaiter(const AcquireAwaiter&) = delete;
-    AcquireAwaiter& operator=(const AcquireAwaiter&) = delete;
-    ~AcquireAwaiter() { detail::leave_if_linked(semaphore_.guard_, semaphore_.waiters_, node_); }
+    explicit AcquireAwaiter(Semaphore& semaphore) noexcept
+        : semaphore_(semaphore), wait_(semaphore.guard_, semaphore.waiters_) {}
     bool await_ready() noexcept { return semaphore_.try_acquire(); }
-    bool await_suspend(std::coroutine_handle<> waiting) noexcept;
-    void await_resume() const noexcept {}
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+      return wait_.suspend(waiting, detail::cancel_state_of(waiting), [this]() noexcept {
+        if (semaphore_.permits_ == 0) return false;
+        --semaphore_.permits_;
+        return true;
+      });
+    }
+    void await_resume() { wait_.finish(); }
 
    private:
     Semaphore& semaphore_;
-    detail::WaitNode node_;
+    detail::ListWait<SpinLock> wait_;
   };
   // `co_await sem.acquire()` returns once this coroutine holds a permit.
   AcquireAwaiter acquire() noexcept { return AcquireAwaiter(*this); }

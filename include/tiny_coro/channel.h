@@ -48,6 +48,7 @@
 #include <utility>
 
 #include <tiny_coro/detail/bounded_ring.h>
+#include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/select_state.h>
 #include <tiny_coro/detail/wait_list.h>
 #include <tiny_coro/scheduler.h>
@@ -107,47 +108,80 @@ class Channel {
     return guard_->closed;
   }
 
-  class [[nodiscard]] SendAwaiter {
+  // Cancelling a send or recv that waits (cancel.h) takes its node out of the channel's queue
+  // before anyone served it and throws TaskCancelled: a cancelled send delivered nothing (its
+  // value is destroyed with the awaiter), a cancelled recv consumed nothing (the value goes to
+  // another receiver). One that a peer already served completes normally — the value sent or
+  // received is never lost.
+  class [[nodiscard]] SendAwaiter final : private detail::CancelPoint {
    public:
     SendAwaiter(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
     SendAwaiter(const SendAwaiter&) = delete;
     SendAwaiter& operator=(const SendAwaiter&) = delete;
-    ~SendAwaiter() { channel_.leave(channel_.guard_->senders, node_); }
+    ~SendAwaiter() {
+      disarm();
+      channel_.leave(channel_.guard_->senders, node_);
+    }
 
     // A buffered channel with room completes here, without suspending or locking.
     bool await_ready() noexcept { return channel_.ring_ && channel_.push_fast(value_, node_); }
-    bool await_suspend(std::coroutine_handle<> waiting) {
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> waiting) {
       node_.waiter = waiting;
       node_.value = &value_;
-      return channel_.send_or_wait(node_);
+      return channel_.send_or_wait(node_, [this, state = detail::cancel_state_of(waiting)] {
+        return arm(state);
+      });
     }
     // True if the value was delivered or buffered; false if the channel was closed first.
-    bool await_resume() const noexcept { return node_.delivered; }
+    bool await_resume() {
+      disarm();
+      if (node_.cancelled) detail::throw_task_cancelled();
+      return node_.delivered;
+    }
 
    private:
+    std::coroutine_handle<> cancel() noexcept override {
+      return channel_.take_back(channel_.guard_->senders, node_);
+    }
+
     Channel& channel_;
     T value_;
     SendNode node_;
   };
 
-  class [[nodiscard]] RecvAwaiter {
+  class [[nodiscard]] RecvAwaiter final : private detail::CancelPoint {
    public:
     explicit RecvAwaiter(Channel& channel) noexcept : channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
     RecvAwaiter& operator=(const RecvAwaiter&) = delete;
-    ~RecvAwaiter() { channel_.leave(channel_.guard_->receivers, node_); }
+    ~RecvAwaiter() {
+      disarm();
+      channel_.leave(channel_.guard_->receivers, node_);
+    }
 
     // A buffered channel holding a value (or closed and drained) completes here.
     bool await_ready() noexcept { return channel_.ring_ && channel_.pop_fast(result_); }
-    bool await_suspend(std::coroutine_handle<> waiting) {
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> waiting) {
       node_.waiter = waiting;
       node_.slot = &result_;
-      return channel_.recv_or_wait(node_);
+      return channel_.recv_or_wait(node_, [this, state = detail::cancel_state_of(waiting)] {
+        return arm(state);
+      });
     }
     // A value, or std::nullopt once the channel is closed and drained.
-    std::optional<T> await_resume() noexcept { return std::move(result_); }
+    std::optional<T> await_resume() {
+      disarm();
+      if (node_.cancelled) detail::throw_task_cancelled();
+      return std::move(result_);
+    }
 
    private:
+    std::coroutine_handle<> cancel() noexcept override {
+      return channel_.take_back(channel_.guard_->receivers, node_);
+    }
+
     Channel& channel_;
     std::optional<T> result_;
     RecvNode node_;
@@ -480,23 +514,23 @@ class Channel {
   }
 
   // await_suspend of send/recv: completes now if the channel allows, else queues `node` and
-  // returns true (suspended). For a buffered channel the attempt comes after queueing: that
-  // retry is the waiter's half of the wait protocol.
-  bool send_or_wait(SendNode& node) {
+  // returns true (suspended) — unless `arm()` (run under the lock, just before queueing) says
+  // the task is already cancelled. For a buffered channel the attempt comes after queueing:
+  // that retry is the waiter's half of the wait protocol.
+  template <class Arm>
+  bool send_or_wait(SendNode& node, Arm&& arm) {
     detail::WakeChain woken;
     {
       std::lock_guard lock(guard_->lock);
       if (!ring_ && !give_locked(*node.value, node.delivered, woken)) {
-        guard_->senders.push_back(node);
-        return true;
+        return park_locked(guard_->senders, node, arm);
       }
       if (ring_) {
         enqueue_locked(guard_->senders, node);
         // Not give_locked directly: its settle must not find this node queued.
         guard_->senders.remove(node);
         if (!give_locked(*node.value, node.delivered, woken)) {
-          guard_->senders.push_back(node);
-          return true;
+          return park_locked(guard_->senders, node, arm);
         }
         refresh_waiting_flags_locked();
       }
@@ -505,26 +539,47 @@ class Channel {
     return false;
   }
 
-  bool recv_or_wait(RecvNode& node) {
+  template <class Arm>
+  bool recv_or_wait(RecvNode& node, Arm&& arm) {
     detail::WakeChain woken;
     {
       std::lock_guard lock(guard_->lock);
       if (!ring_ && !take_locked(*node.slot, woken)) {
-        guard_->receivers.push_back(node);
-        return true;
+        return park_locked(guard_->receivers, node, arm);
       }
       if (ring_) {
         enqueue_locked(guard_->receivers, node);
         guard_->receivers.remove(node);  // as in send_or_wait
         if (!take_locked(*node.slot, woken)) {
-          guard_->receivers.push_back(node);
-          return true;
+          return park_locked(guard_->receivers, node, arm);
         }
         refresh_waiting_flags_locked();
       }
     }
     wake(woken);
     return false;
+  }
+
+  // Queues a send or recv that must wait, unless its task is already cancelled.
+  template <class Arm>
+  bool park_locked(detail::WaitList& list, ChannelNode& node, Arm& arm) {
+    if (!arm()) {
+      node.cancelled = true;
+      if (ring_) refresh_waiting_flags_locked();
+      return false;
+    }
+    list.push_back(node);
+    return true;
+  }
+
+  // A cancellation taking a waiting send or recv back (see SendAwaiter).
+  std::coroutine_handle<> take_back(detail::WaitList& list, ChannelNode& node) noexcept {
+    std::lock_guard lock(guard_->lock);
+    if (!node.linked) return {};
+    list.remove(node);
+    node.cancelled = true;
+    if (ring_) refresh_waiting_flags_locked();
+    return node.waiter;
   }
 
   // An awaiter going away while still queued (its frame destroyed by shutdown).

@@ -12,6 +12,10 @@
 // wins. A receive on a closed, drained channel and a send on a closed channel count as ready
 // (the result says so), as in Go. The cases must outlive the co_await.
 //
+// Cancelling a select that waits (cancel.h) claims it for no case, so no case completes — no
+// value is taken or given — and the co_await throws TaskCancelled; if a peer claimed a case
+// first, that case completes and the select returns it.
+//
 // How (Go's selectgo): a round locks every channel involved, in address order; pass 1
 // completes the first case that can complete now; otherwise pass 2 queues a node per case,
 // all pointing at one SelectState, re-checks the buffered channels (their rings move without
@@ -33,7 +37,9 @@
 #include <tuple>
 #include <utility>
 
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/channel.h>
+#include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/select_state.h>
 #include <tiny_coro/spinlock.h>
 #include <tiny_coro/task.h>
@@ -42,9 +48,12 @@ namespace tiny_coro {
 
 namespace detail {
 
+// The winner of a select round taken back by a cancellation.
+inline constexpr std::size_t kSelectCancelled = SelectState::kUndecided - 1;
+
 // One attempt: completes a case, or suspends until a peer claims one.
 template <class... Cases>
-class [[nodiscard]] SelectRound {
+class [[nodiscard]] SelectRound final : private CancelPoint {
   using Indices = std::index_sequence_for<Cases...>;
 
  public:
@@ -55,11 +64,30 @@ class [[nodiscard]] SelectRound {
   SelectRound& operator=(const SelectRound&) = delete;
   // Also when the select's frame is destroyed while it waits (Scheduler::shutdown): no
   // channel may keep a node pointing at this round's state.
-  ~SelectRound() { finish_all(); }
+  ~SelectRound() {
+    disarm();
+    finish_all();
+  }
 
   bool await_ready() const noexcept { return false; }
 
-  bool await_suspend(std::coroutine_handle<> waiting) {
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    return suspend(waiting, cancel_state_of(waiting));
+  }
+
+  std::size_t await_resume() noexcept {
+    disarm();
+    finish_all();
+    return state_.winner();
+  }
+
+  // Whether the chosen case finished, or was only a wake-up to try again.
+  bool completed(std::size_t index) const noexcept { return completed(index, Indices{}); }
+
+ private:
+  bool suspend(std::coroutine_handle<> waiting, CancelState* cancel_state) {
+    waiting_ = waiting;
     std::array<SpinLock*, sizeof...(Cases)> locks = std::apply(
         [](auto&... c) { return std::array<SpinLock*, sizeof...(Cases)>{&c.lock()...}; }, cases_);
     std::sort(locks.begin(), locks.end());
@@ -71,6 +99,12 @@ class [[nodiscard]] SelectRound {
       enqueue_all(waiting, Indices{});
       completed = recheck_buffered(Indices{});
     }
+    // Armed while every lock is held: no peer can claim before, and a cancel after, this point
+    // competes with them through the claim alone. Already cancelled: claim it ourselves.
+    if (!completed && !arm(cancel_state)) {
+      state_.decide(kSelectCancelled);
+      completed = true;
+    }
 
     for (auto it = unique_end; it != locks.begin();) (*--it)->unlock();
     // Suspended: from the unlock on, a claimer may already be resuming us on another worker,
@@ -81,15 +115,11 @@ class [[nodiscard]] SelectRound {
     return false;
   }
 
-  std::size_t await_resume() noexcept {
-    finish_all();
-    return state_.winner();
+  std::coroutine_handle<> cancel() noexcept override {
+    if (!state_.try_claim(kSelectCancelled)) return {};  // a peer completed a case first
+    return waiting_;
   }
 
-  // Whether the chosen case finished, or was only a wake-up to try again.
-  bool completed(std::size_t index) const noexcept { return completed(index, Indices{}); }
-
- private:
   template <std::size_t... I>
   bool completed(std::size_t index, std::index_sequence<I...>) const noexcept {
     return ((I == index && std::get<I>(cases_).completed()) || ...);
@@ -125,6 +155,7 @@ class [[nodiscard]] SelectRound {
 
   std::tuple<Cases&...> cases_;
   SelectState state_;
+  std::coroutine_handle<> waiting_;
 };
 
 }  // namespace detail
@@ -136,6 +167,7 @@ Task<std::size_t> select(Cases&... cases) {
   for (;;) {
     detail::SelectRound<Cases...> round(cases...);
     const std::size_t winner = co_await round;
+    if (winner == detail::kSelectCancelled) throw TaskCancelled();
     if (round.completed(winner)) co_return winner;
   }
 }

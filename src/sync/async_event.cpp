@@ -24,14 +24,6 @@ void Gate::close() noexcept {
   open_ = false;
 }
 
-bool Gate::Awaiter::await_suspend(std::coroutine_handle<> waiting) noexcept {
-  std::lock_guard lock(gate_.guard_);
-  if (gate_.open_) return false;
-  node_.waiter = waiting;
-  gate_.waiters_.push_back(node_);
-  return true;
-}
-
 }  // namespace detail
 
 void WaitGroup::add(std::size_t count) noexcept {

@@ -32,15 +32,4 @@ void Semaphore::release(std::size_t count) noexcept {
   }
 }
 
-bool Semaphore::AcquireAwaiter::await_suspend(std::coroutine_handle<> waiting) noexcept {
-  std::lock_guard lock(semaphore_.guard_);
-  if (semaphore_.permits_ > 0) {
-    --semaphore_.permits_;
-    return false;
-  }
-  node_.waiter = waiting;
-  semaphore_.waiters_.push_back(node_);
-  return true;
-}
-
 }  // namespace tiny_coro

@@ -30,6 +30,9 @@
 
 namespace tiny_coro::detail {
 
+// Throws TaskCancelled (cancel.h), for the low-level headers that cannot include it.
+[[noreturn]] void throw_task_cancelled();
+
 class Canceller {
  public:
   // Called at most once, on the requesting thread, while armed. Returns the coroutine to

@@ -54,8 +54,7 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
 // cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
-// Thrown into a root task that was cancelled before it started (its body never runs).
-[[noreturn]] void throw_task_cancelled();
+
 
 class PromiseBase {
  public:

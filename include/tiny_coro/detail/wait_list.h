@@ -11,6 +11,8 @@
 #include <coroutine>
 #include <mutex>
 
+#include <tiny_coro/detail/cancel_state.h>
+
 namespace tiny_coro::detail {
 
 struct WaitNode {
@@ -18,6 +20,7 @@ struct WaitNode {
   WaitNode* next = nullptr;
   std::coroutine_handle<> waiter;
   bool linked = false;
+  bool cancelled = false;  // taken back by a cancellation (take_back_if_linked), not woken
 };
 
 class WaitList {
@@ -109,5 +112,69 @@ void leave_if_linked(Lock& lock, WaitList& list, WaitNode& node) noexcept {
   std::lock_guard guard(lock);
   if (node.linked) list.remove(node);
 }
+
+// A cancellation taking a waiter back (cancel_state.h): unlinks `node` if no waker has popped
+// it yet and returns its coroutine to resume with "cancelled"; null if a waker got there first
+// (the operation then completes normally). Its awaiter armed its canceller under `lock`
+// before queueing, so the node cannot be about to be queued.
+template <class Lock>
+std::coroutine_handle<> take_back_if_linked(Lock& lock, WaitList& list, WaitNode& node) noexcept {
+  std::lock_guard guard(lock);
+  if (!node.linked) return {};
+  list.remove(node);
+  node.cancelled = true;
+  return node.waiter;
+}
+
+// The waiting half of a primitive whose waiters queue on one WaitList under one lock (the
+// mutex, the semaphore, events): the node, the queueing, and cancellation. Cancelling takes
+// the node back out of the list if no waker has popped it, and the co_await throws
+// TaskCancelled; once a waker has popped it the operation has completed and stands.
+template <class Lock>
+class ListWait final : public CancelPoint {
+ public:
+  ListWait(Lock& lock, WaitList& list) noexcept : lock_(lock), list_(list) {}
+  ListWait(const ListWait&) = delete;
+  ListWait& operator=(const ListWait&) = delete;
+  // Also when the frame is destroyed while waiting (Scheduler::shutdown()). Disarms before
+  // taking the lock its canceller takes.
+  ~ListWait() {
+    disarm();
+    leave_if_linked(lock_, list_, node_);
+  }
+
+  // Under the lock: `complete_locked()` finishes the operation now if it can (then nothing
+  // suspends); otherwise, unless the task is already cancelled, the node is queued. Armed
+  // under the lock the canceller takes, so it finds the node queued or not armed at all.
+  // True: suspended.
+  template <class CompleteLocked>
+  bool suspend(std::coroutine_handle<> waiting, CancelState* state,
+               CompleteLocked&& complete_locked) noexcept {
+    std::lock_guard guard(lock_);
+    if (complete_locked()) return false;
+    if (!arm(state)) {
+      node_.cancelled = true;
+      return false;
+    }
+    node_.waiter = waiting;
+    list_.push_back(node_);
+    return true;
+  }
+
+  // After resumption (or a false suspend()): throws TaskCancelled if the wait was cancelled.
+  void finish() {
+    disarm();
+    if (node_.cancelled) throw_task_cancelled();
+  }
+
+ private:
+  std::coroutine_handle<> cancel() noexcept override {
+    return take_back_if_linked(lock_, list_, node_);
+  }
+
+  Lock& lock_;
+  WaitList& list_;
+  WaitNode node_;
+};
 
 }  // namespace tiny_coro::detail
