@@ -36,7 +36,8 @@ tiny_coro::Task<std::size_t> send_all(tiny_coro::Scheduler& sched, int port) {
   std::vector<char> buf(kChunk, 'b');
   std::size_t sent = 0;
   while (sent < kTotal) {
-    if (co_await socket.write(buf.data(), buf.size()) < 0) break;
+    const ssize_t written = co_await socket.write(buf.data(), buf.size());
+    if (written < 0) break;
     sent += buf.size();
   }
   socket.shutdown(SHUT_WR);

@@ -38,7 +38,8 @@ tiny_coro::Task<std::vector<std::int64_t>> client(Scheduler& sched, Options opti
   rtts.reserve(static_cast<std::size_t>(options.round_trips));
   for (int i = 0; i < options.round_trips; ++i) {
     const auto start = Clock::now();
-    if (co_await socket.write(out.data(), out.size()) < 0) co_return std::vector<std::int64_t>{};
+    const ssize_t sent = co_await socket.write(out.data(), out.size());
+    if (sent < 0) co_return std::vector<std::int64_t>{};
     for (std::size_t got = 0; got < in.size();) {
       const ssize_t n = co_await socket.read(in.data() + got, in.size() - got);
       if (n <= 0) co_return std::vector<std::int64_t>{};

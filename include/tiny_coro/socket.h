@@ -80,10 +80,15 @@ class [[nodiscard]] AsyncReadableAwaiter {
   AsyncReadableAwaiter& operator=(const AsyncReadableAwaiter&) = delete;
   ~AsyncReadableAwaiter();
   bool await_ready() noexcept;
-  bool await_suspend(std::coroutine_handle<> waiting);
-  ssize_t await_resume() noexcept;
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    return suspend(waiting, detail::cancel_state_of(waiting));
+  }
+  ssize_t await_resume();  // throws TaskCancelled if cancelled while waiting
 
  private:
+  bool suspend(std::coroutine_handle<> waiting, detail::CancelState* cancel_state);
+
   enum class Stage : std::int8_t { kNoSocket, kMade, kSuspended };
   // Made in the constructor when the socket is open (its tick set by await_ready). A union
   // rather than std::optional: this awaiter is most of an idle connection's memory, and the

@@ -106,7 +106,10 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     closing_ = !begin_request();
     state().head_parsed = false;
 
-    switch (co_await read_head(head_deadline)) {
+    // Bound before branching: GCC 12 loses an exception (TaskCancelled) thrown out of a
+    // co_await in an if or switch condition (docs/ARCHITECTURE.md, "Cancellation").
+    const HeadOutcome head = co_await read_head(head_deadline);
+    switch (head) {
       case HeadOutcome::kComplete:
         break;
       case HeadOutcome::kClosed:
@@ -122,7 +125,8 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
         co_await answer_error(400);
         co_return Burst::kClose;
     }
-    if (!co_await answer(handler)) {
+    const bool answered = co_await answer(handler);
+    if (!answered) {
       co_await flush();
       co_return Burst::kClose;
     }
@@ -130,7 +134,8 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     ws.begin = state().body_pos;
     // Batched answers go out before the connection could be found draining below.
     if (ws.begin == ws.end || ws.out.size() >= kFlushThreshold) {
-      if (!co_await flush()) co_return Burst::kClose;
+      const bool flushed = co_await flush();
+      if (!flushed) co_return Burst::kClose;
     }
     const bool idle = ws.begin == ws.end;
     if (idle) workspace_.reset();  // hold no buffer while waiting
@@ -184,7 +189,8 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
         break;
     }
     // Earlier pipelined answers go out before waiting on the peer.
-    if (!co_await flush()) co_return HeadOutcome::kClosed;
+    const bool flushed = co_await flush();
+    if (!flushed) co_return HeadOutcome::kClosed;
     if (deadline == TimePoint::min()) {
       deadline = deadline_after(socket_.reactor()->now(), options_.header_timeout);
     }
@@ -289,7 +295,8 @@ Task<bool> HttpConnection::write_response(const HttpResponse& response, bool kee
     ws.out.append(response.body);
     co_return true;
   }
-  if (!co_await flush()) co_return false;
+  const bool flushed = co_await flush();
+  if (!flushed) co_return false;
   for (std::uint64_t done = 0; done < length;) {
     const auto piece =
         static_cast<std::size_t>(std::min<std::uint64_t>(kWritePiece, length - done));
@@ -386,7 +393,8 @@ Task<ssize_t> HttpConnection::read_body(void* buf, std::size_t size) {
   }
   if (state().body_pos < workspace_->end) co_return take_buffered_length_body(buf, size);
   // Nothing buffered: straight from the socket into the caller's buffer, never past the body.
-  if (!co_await send_continue()) co_return fail_body(-EPIPE);
+  const bool continued = co_await send_continue();
+  if (!continued) co_return fail_body(-EPIPE);
   socket_.set_read_timeout(options_.idle_timeout);
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(size, state().body_left));
@@ -424,7 +432,8 @@ Task<ssize_t> HttpConnection::read_chunked_body(void* buf, std::size_t size) {
     }
     // Everything after the head is used: read the next piece into the same room.
     ws.end = state().body_pos = state().head_end;
-    if (!co_await send_continue()) co_return fail_body(-EPIPE);
+    const bool continued = co_await send_continue();
+    if (!continued) co_return fail_body(-EPIPE);
     socket_.set_read_timeout(options_.idle_timeout);
     const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
     if (n == 0) co_return fail_body(-ECONNABORTED);

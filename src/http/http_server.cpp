@@ -113,8 +113,12 @@ Task<void> connection_loop(Socket socket, const HttpHandler& handler,
   // Until a request is taken, the wait's deadline is the first head's (serve_burst's).
   TimePoint deadline = connection.open();
   for (;;) {
-    if (co_await socket.wait_readable_until(deadline) < 0) co_return;
-    switch (co_await connection.serve_burst(handler, deadline)) {
+    // Each result bound before it is tested: GCC 12 loses an exception (TaskCancelled)
+    // thrown out of a co_await in an if or switch condition.
+    const ssize_t readable = co_await socket.wait_readable_until(deadline);
+    if (readable < 0) co_return;
+    const auto burst = co_await connection.serve_burst(handler, deadline);
+    switch (burst) {
       case detail::HttpConnection::Burst::kClose:
         co_return;
       case detail::HttpConnection::Burst::kIdle:

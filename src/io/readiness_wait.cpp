@@ -19,14 +19,15 @@ ReadinessWait::ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t g
 }
 
 ReadinessWait::~ReadinessWait() {
+  CancelPoint::disarm();  // first: waits out a cancel that may be unlinking us
   if (waiter_.linked) {  // destroyed while queued: only shutdown does that
     std::lock_guard lock(source_.lock);
     if (waiter_.linked) source_.waiters(direction_).remove(waiter_);
   }
-  disarm();
+  cancel_deadline();
 }
 
-bool ReadinessWait::await_suspend(std::coroutine_handle<> waiting) {
+bool ReadinessWait::suspend(std::coroutine_handle<> waiting, CancelState* cancel_state) {
   waiter_.waiter = waiting;
   waiter_.outcome = WaitOutcome::kReady;
   const bool timed = TimerNode::deadline != TimePoint::max();
@@ -35,7 +36,7 @@ bool ReadinessWait::await_suspend(std::coroutine_handle<> waiting) {
   // under the lock below catches that case (the callback ran only once the deadline passed).
   if (timed) {
     reactor_.add_timer(*this);
-    armed_ = true;
+    timer_armed_ = true;
   }
   {
     std::lock_guard lock(source_.lock);
@@ -46,16 +47,21 @@ bool ReadinessWait::await_suspend(std::coroutine_handle<> waiting) {
     } else if (timed && reactor_.now() >= TimerNode::deadline) {
       waiter_.outcome = WaitOutcome::kTimedOut;
     } else if (!edge_since) {
-      source_.waiters(direction_).push_back(waiter_);
-      return true;
+      if (!arm(cancel_state)) {
+        waiter_.outcome = WaitOutcome::kCancelled;
+      } else {
+        source_.waiters(direction_).push_back(waiter_);
+        return true;
+      }
     }
   }
-  disarm();
-  return false;  // an edge came since the syscall (retry at once), or closed, or timed out
+  cancel_deadline();
+  return false;  // an edge came since the syscall (retry at once), closed, timed out, cancelled
 }
 
 WaitOutcome ReadinessWait::await_resume() noexcept {
-  disarm();
+  CancelPoint::disarm();
+  cancel_deadline();
   return waiter_.outcome;
 }
 
@@ -68,11 +74,20 @@ std::coroutine_handle<> ReadinessWait::expire(TimerNode& node) noexcept {
   return wait.waiter_.waiter;
 }
 
-// Only the awaiting coroutine calls this (on resumption or destruction), so armed_ needs no
+// The requesting thread, while armed. Never resumes inline: the request schedules what we return.
+std::coroutine_handle<> ReadinessWait::cancel() noexcept {
+  std::lock_guard lock(source_.lock);
+  if (!waiter_.linked) return {};  // an edge, the timer or detach() got there first
+  source_.waiters(direction_).remove(waiter_);
+  waiter_.outcome = WaitOutcome::kCancelled;
+  return waiter_.waiter;
+}
+
+// Only the awaiting coroutine calls this (on resumption or destruction), so timer_armed_ needs no
 // lock; a wait that never suspended never takes the reactor's.
-void ReadinessWait::disarm() noexcept {
-  if (!armed_) return;
-  armed_ = false;
+void ReadinessWait::cancel_deadline() noexcept {
+  if (!timer_armed_) return;
+  timer_armed_ = false;
   reactor_.cancel_timer(*this);
 }
 

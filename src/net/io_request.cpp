@@ -217,6 +217,7 @@ Task<ssize_t> finish_io(IoRequest& r) {
                                                          direction_of(r), r.tick_seen, r.deadline);
       if (outcome == WaitOutcome::kTimedOut) co_return -ETIMEDOUT;
       if (outcome == WaitOutcome::kClosed) co_return -ECANCELED;
+      if (outcome == WaitOutcome::kCancelled) throw_task_cancelled();
     } else {  // accept out of descriptors: wait for some to be freed, without spinning
       const TimePoint now = r.reactor->now();
       if (now >= r.deadline) co_return -ETIMEDOUT;
@@ -294,12 +295,13 @@ bool AsyncReadableAwaiter::await_ready() noexcept {
   return !empty;
 }
 
-bool AsyncReadableAwaiter::await_suspend(std::coroutine_handle<> waiting) {
+bool AsyncReadableAwaiter::suspend(std::coroutine_handle<> waiting,
+                                   detail::CancelState* cancel_state) {
   stage_ = Stage::kSuspended;
-  return wait_.await_suspend(waiting);
+  return wait_.suspend(waiting, cancel_state);
 }
 
-ssize_t AsyncReadableAwaiter::await_resume() noexcept {
+ssize_t AsyncReadableAwaiter::await_resume() {
   if (stage_ == Stage::kSuspended) {
     switch (wait_.await_resume()) {
       case detail::WaitOutcome::kReady:
@@ -311,6 +313,8 @@ ssize_t AsyncReadableAwaiter::await_resume() noexcept {
       case detail::WaitOutcome::kClosed:
         result_ = -ECANCELED;
         break;
+      case detail::WaitOutcome::kCancelled:
+        detail::throw_task_cancelled();
     }
   }
   if (result_ < 0) errno = -result_;

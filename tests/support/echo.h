@@ -17,7 +17,8 @@ inline Task<void> echo_connection(AsyncSocket socket) {
   for (;;) {
     const ssize_t n = co_await socket.read(buf.data(), buf.size());
     if (n <= 0) co_return;
-    if (co_await socket.write(buf.data(), static_cast<std::size_t>(n)) < 0) co_return;
+    const ssize_t sent = co_await socket.write(buf.data(), static_cast<std::size_t>(n));
+    if (sent < 0) co_return;
   }
 }
 
@@ -39,7 +40,8 @@ inline Task<bool> send_pattern(AsyncSocket& socket, std::size_t bytes, std::size
   for (std::size_t sent = 0; sent < bytes;) {
     const std::size_t n = std::min(chunk, bytes - sent);
     for (std::size_t i = 0; i < n; ++i) out[i] = pattern_byte(sent + i);
-    if (co_await socket.write(out.data(), n) != static_cast<ssize_t>(n)) co_return false;
+    const ssize_t written = co_await socket.write(out.data(), n);
+    if (written != static_cast<ssize_t>(n)) co_return false;
     sent += n;
   }
   co_return socket.shutdown(SHUT_WR) == 0;

@@ -5,6 +5,10 @@
 // kernel says EAGAIN — or the task's cooperative budget (coop.h) is spent — does await_suspend
 // start the slow path, a coroutine in src/net that waits for readiness and retries until
 // the operation completes, fails or times out, then resumes the awaiting task directly.
+//
+// Cancellation (cancel.h) reaches the slow path only while it waits for readiness, before a
+// retry: a cancelled read or accept has consumed nothing, and the awaiter throws
+// TaskCancelled. A cancelled write may have sent a prefix of its data (as after a timeout).
 #pragma once
 
 #include <sys/types.h>
@@ -87,7 +91,10 @@ class IoAwaiterBase {
   IoAwaiterBase& operator=(const IoAwaiterBase&) = delete;
 
   bool await_ready() noexcept;
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) {
+  // The slow path runs under the awaiting task's cancel state, so cancelling the task reaches
+  // the readiness wait (or the accept backoff's sleep) it is parked in.
+  template <class Promise>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
     slow_ = finish_io(request_);
     return slow_.operator co_await().await_suspend(awaiting);
   }

@@ -7,12 +7,19 @@
 // detach() pops the waiter, under the source's lock, and resumes it. On resumption the timer
 // is cancelled; cancel_timer() takes the timer lock, so it also waits out a callback that is
 // still running — after await_resume nothing refers to this awaiter any more.
+//
+// Cancellation (cancel_state.h): the wait arms itself in the task's cancel state under the
+// source's lock, just before it queues, so a cancel competes with the edge, the timer and
+// detach() for the same `linked` flag. Whoever unlinks the waiter decides the outcome.
 #pragma once
 
 #include <coroutine>
 #include <cstdint>
 
 #include <tiny_coro/reactor.h>
+
+#include <tiny_coro/detail/cancel_state.h>
+#include <tiny_coro/detail/promise_base.h>
 
 #include <tiny_coro/detail/io_wait.h>
 
@@ -22,7 +29,7 @@ struct IoSource;
 
 // Derives from its TimerNode (privately) so the timer callback finds the wait without a
 // pointer of its own: an idle connection's wait is this object, so every byte counts.
-class [[nodiscard]] ReadinessWait : private TimerNode {
+class [[nodiscard]] ReadinessWait final : private TimerNode, private CancelPoint {
  public:
   // until == TimePoint::max(): no timeout.
   // `generation`: the source's when the operation began; a different one means the socket
@@ -41,17 +48,23 @@ class [[nodiscard]] ReadinessWait : private TimerNode {
   std::uint32_t generation() const noexcept { return generation_; }
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> waiting);
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    return suspend(waiting, cancel_state_of(waiting));
+  }
   WaitOutcome await_resume() noexcept;
+  // For an awaiter that wraps this one (AsyncReadableAwaiter).
+  bool suspend(std::coroutine_handle<> waiting, CancelState* cancel_state);
 
  private:
   static std::coroutine_handle<> expire(TimerNode& node) noexcept;
-  void disarm() noexcept;
+  std::coroutine_handle<> cancel() noexcept override;
+  void cancel_deadline() noexcept;
 
   // The small members first, into TimerNode's tail padding.
   const std::uint32_t generation_;
   const IoDirection direction_;
-  bool armed_ = false;  // the owner's own note: add_timer() was called (disarm() is cheap)
+  bool timer_armed_ = false;  // the owner's own note: add_timer() was called
   std::uint32_t tick_seen_;
   Reactor& reactor_;
   IoSource& source_;

@@ -1,0 +1,180 @@
+// Cancel safety of socket operations: a cancelled read consumed nothing, a cancelled accept
+// took no connection, and every cancelled wait resumes at once with TaskCancelled rather than
+// when the peer finally acts.
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/socket.h>
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "support/scale.h"
+
+namespace tiny_coro {
+namespace {
+
+int blocking_connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+Task<AsyncSocket> accept_one(TcpListener& listener) { co_return co_await listener.accept(); }
+
+// A connected pair: `socket` is ours (async), `peer` a blocking descriptor the test drives.
+struct Connection {
+  explicit Connection(Scheduler& sched) : listener(sched.reactor()) {
+    if (listener.bind("127.0.0.1", 0) != 0) throw std::runtime_error("bind");
+    peer = blocking_connect(listener.port());
+    socket = sched.block_on(accept_one(listener));
+    if (peer < 0 || !socket) throw std::runtime_error("connect");
+  }
+  ~Connection() { ::close(peer); }
+  TcpListener listener;
+  AsyncSocket socket;
+  int peer = -1;
+};
+
+// Expects `handle` to end with TaskCancelled.
+template <class T>
+bool ended_cancelled(JoinHandle<T>& handle) {
+  handle.wait_blocking();
+  try {
+    handle.take_result();
+  } catch (const TaskCancelled&) {
+    return true;
+  }
+  return false;
+}
+
+Task<ssize_t> read_into(AsyncSocket& socket, char* buf, std::size_t len) {
+  co_return co_await socket.read(buf, len);
+}
+
+TEST(SocketCancel, ACancelledReadResumesAtOnceAndConsumesNothing) {
+  Scheduler sched(2);
+  Connection c(sched);
+  char buf[8] = {};
+  auto reader = sched.spawn(read_into(c.socket, buf, sizeof buf));
+  reader.cancel();  // the peer stays silent: only the cancel can end this read
+  EXPECT_TRUE(ended_cancelled(reader));
+  ASSERT_EQ(::write(c.peer, "abc", 3), 3);
+  auto next = sched.spawn(read_into(c.socket, buf, sizeof buf));
+  next.wait_blocking();
+  ASSERT_EQ(next.take_result(), 3);
+  EXPECT_EQ(std::string(buf, 3), "abc");
+}
+
+Task<ssize_t> wait_then_read(AsyncSocket& socket, char* buf) {
+  const ssize_t readable = co_await socket.wait_readable();
+  if (readable < 0) co_return readable;
+  co_return co_await socket.read(buf, 1);
+}
+
+TEST(SocketCancel, ACancelledWaitReadableResumesAtOnce) {
+  Scheduler sched(1);
+  Connection c(sched);
+  char byte = 0;
+  auto waiter = sched.spawn(wait_then_read(c.socket, &byte));
+  waiter.cancel();
+  EXPECT_TRUE(ended_cancelled(waiter));
+}
+
+// Reads one byte into `got` (if the read completes, the byte is the stream's next).
+Task<void> read_one(AsyncSocket& socket, std::vector<std::uint8_t>& got) {
+  char byte = 0;
+  const ssize_t n = co_await socket.read(&byte, 1);
+  if (n == 1) got.push_back(static_cast<std::uint8_t>(byte));
+}
+
+Task<void> read_exactly(AsyncSocket& socket, std::vector<std::uint8_t>& got, std::size_t total) {
+  char buf[256];
+  while (got.size() < total) {
+    const ssize_t n = co_await socket.read(buf, std::min(sizeof buf, total - got.size()));
+    if (n <= 0) co_return;
+    got.insert(got.end(), buf, buf + n);
+  }
+}
+
+// Each round writes one byte at a random moment and cancels a one-byte read at another: what
+// the completed reads took plus what is left in the stream is the whole stream, in order.
+TEST(SocketCancel, CancelledReadsRacingDataLoseNoByte) {
+  const std::size_t rounds = test::scaled(10'000, 5);
+  Scheduler sched(2);
+  Connection c(sched);
+  std::mt19937 rng(23);
+  std::vector<std::uint8_t> got;
+  std::size_t cancelled = 0;
+  auto write_byte = [&, next = std::size_t{0}]() mutable {
+    const auto byte = static_cast<char>(next++ & 0xff);
+    ASSERT_EQ(::write(c.peer, &byte, 1), 1);
+  };
+  for (std::size_t i = 0; i < rounds; ++i) {
+    const unsigned moment = rng() % 3;
+    if (moment == 0) write_byte();
+    auto reader = sched.spawn(read_one(c.socket, got));
+    if (moment == 1) write_byte();
+    for (unsigned spin = rng() % 500; spin > 0; --spin) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // a short, random delay
+    }
+    reader.cancel();
+    if (moment == 2) write_byte();
+    cancelled += ended_cancelled(reader) ? 1 : 0;
+  }
+  sched.block_on(read_exactly(c.socket, got, rounds));
+  ASSERT_EQ(got.size(), rounds);
+  for (std::size_t i = 0; i < rounds; ++i) {
+    ASSERT_EQ(got[i], static_cast<std::uint8_t>(i & 0xff)) << "stream broken at byte " << i;
+  }
+  EXPECT_GT(cancelled, 0u);
+}
+
+TEST(SocketCancel, ACancelledAcceptTakesNoConnection) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  auto acceptor = sched.spawn(accept_one(listener));
+  acceptor.cancel();
+  EXPECT_TRUE(ended_cancelled(acceptor));
+  const int client = blocking_connect(listener.port());
+  ASSERT_GE(client, 0);
+  AsyncSocket accepted = sched.block_on(accept_one(listener));
+  EXPECT_TRUE(static_cast<bool>(accepted));
+  ::close(client);
+}
+
+// Writes until the peer's buffers are full, then waits: only a cancel ends it.
+Task<void> write_forever(AsyncSocket& socket) {
+  std::vector<char> chunk(64 * 1024, 'w');
+  for (;;) {
+    const ssize_t n = co_await socket.write(chunk.data(), chunk.size());
+    if (n < 0) co_return;
+  }
+}
+
+TEST(SocketCancel, ACancelledWriteBlockedOnAFullPeerResumesAtOnce) {
+  Scheduler sched(2);
+  Connection c(sched);
+  auto writer = sched.spawn(write_forever(c.socket));
+  // Cancelled before or after it parks on the full buffer: either way its wait ends it.
+  writer.cancel();
+  EXPECT_TRUE(ended_cancelled(writer));
+}
+
+}  // namespace
+}  // namespace tiny_coro
