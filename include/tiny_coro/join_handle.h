@@ -116,6 +116,8 @@ class JoinHandle {
   ~JoinHandle() { detach(); }
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
+  // The task's frame, for the runtime's combinators; the handle keeps its reference.
+  Handle handle() const noexcept { return handle_; }
 
   // True once the task has finished (or was cancelled by shutdown).
   bool is_finished() const noexcept {

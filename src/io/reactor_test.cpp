@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <coroutine>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 namespace tiny_coro {
@@ -25,6 +26,9 @@ class RecordingExecutor final : public detail::Executor {
     changed_.notify_all();
   }
   void defer(std::coroutine_handle<> current) noexcept override { schedule(current); }
+  void submit(detail::PromiseBase&, std::coroutine_handle<>) override {
+    throw std::logic_error("RecordingExecutor runs no tasks");
+  }
   std::vector<void*> wait_for(std::size_t count) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return ready_.size() >= count; });

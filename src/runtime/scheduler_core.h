@@ -28,7 +28,7 @@ class SchedulerCore final : public Executor {
   SchedulerCore(std::size_t workers, NowFunction clock);
   ~SchedulerCore();
 
-  void submit(PromiseBase& promise, std::coroutine_handle<> handle);
+  void submit(PromiseBase& promise, std::coroutine_handle<> handle) override;
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;

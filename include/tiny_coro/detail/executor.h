@@ -5,6 +5,8 @@
 
 namespace tiny_coro::detail {
 
+class PromiseBase;
+
 // What a waker (the reactor, a timer, a channel) needs from the runtime: put a suspended
 // coroutine back on the run queues. The reactor knows nothing else of the scheduler.
 class Executor {
@@ -19,6 +21,9 @@ class Executor {
   // (Reactor::lock_driver_or_note) and went to sleep instead: wake a sleeper to take it
   // over. Only executors whose workers drive the reactor need it.
   virtual void driver_wanted() noexcept {}
+  // Starts an unstarted root task, as Scheduler::spawn does: how a combinator runs its
+  // children on the scheduler of the task awaiting it. Throws if the executor cannot.
+  virtual void submit(PromiseBase& promise, std::coroutine_handle<> handle) = 0;
 
  protected:
   ~Executor() = default;

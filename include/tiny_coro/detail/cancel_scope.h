@@ -1,0 +1,105 @@
+// CancelScope: a cancellation state of its own for a task run inline under it (timeout,
+// with_stop_token), linked to the awaiting task's state for the task's whole run, so that
+// a cancel there reaches the scope.
+//
+// A deadline is a cancellation that a timer requests: the timer's expiry resumes a small
+// watchdog coroutine that requests the scope's cancellation on a worker — never under the
+// reactor's timer lock, which the cancelled operation's own canceller may take. The scope
+// waits for that watchdog (settle()) before it is destroyed. Any other thread may also
+// request the scope directly (request(): a std::stop_token's callback does).
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+
+#include <tiny_coro/detail/cancel_state.h>
+#include <tiny_coro/detail/promise_base.h>
+#include <tiny_coro/reactor.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro::detail {
+
+class CancelScope final : private CancelPoint {
+ public:
+  // reactor == nullptr: no deadline (deadline is then ignored).
+  CancelScope(Reactor* reactor, TimePoint deadline) noexcept
+      : reactor_(reactor), deadline_(deadline) {}
+  CancelScope(const CancelScope&) = delete;
+  CancelScope& operator=(const CancelScope&) = delete;
+  ~CancelScope();
+
+  // `co_await scope.run(task)`: runs `task` under the scope, as `co_await task` would.
+  template <class T>
+  class [[nodiscard]] Run {
+   public:
+    Run(CancelScope& scope, Task<T>& task) noexcept : scope_(scope), task_(task) {}
+    bool await_ready() const noexcept { return !task_.valid() || task_.done(); }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+      auto& promise = task_.handle().promise();
+      promise.continuation_ = awaiting;
+      promise.cancel_ = &scope_.state_;
+      scope_.enter(cancel_state_of(awaiting));
+      return task_.handle();
+    }
+    T await_resume() {
+      scope_.leave();
+      return typename Task<T>::Awaiter{task_.handle()}.await_resume();
+    }
+
+   private:
+    CancelScope& scope_;
+    Task<T>& task_;
+  };
+  template <class T>
+  Run<T> run(Task<T>& task) noexcept {
+    return Run<T>(*this, task);
+  }
+
+  // `co_await scope.settle()` after run(): waits for a watchdog the timer already started
+  // (briefly: it only requests a cancellation). Not a cancellation point.
+  struct [[nodiscard]] Settle {
+    CancelScope& scope;
+    bool await_ready() const noexcept { return !scope.fired_; }
+    bool await_suspend(std::coroutine_handle<> awaiting) noexcept {
+      return scope.wait_for_watchdog(awaiting);
+    }
+    void await_resume() const noexcept {}
+  };
+  Settle settle() noexcept { return {*this}; }
+
+  // After settle(): whether `error` ended the task because the deadline passed (and not
+  // because the awaiting task was cancelled).
+  bool timed_out(const std::exception_ptr& error) const noexcept;
+
+  // Cancels the scope from outside (any thread, not under a lock a canceller may take).
+  void request() noexcept { state_.request(); }
+
+ private:
+  class Watchdog;
+  // The timer's coroutine: requests the scope's cancellation, then meets the scope.
+  static Watchdog watch(CancelScope& scope);
+
+  void enter(CancelState* parent_state);
+  void leave() noexcept;
+  bool wait_for_watchdog(std::coroutine_handle<> awaiting) noexcept;
+  void watchdog_done() noexcept;
+  std::coroutine_handle<> cancel() noexcept override;
+
+  static constexpr std::uintptr_t kWatchdogDone = 1;
+
+  Reactor* reactor_;
+  TimePoint deadline_;
+  bool expired_ = false;  // the deadline had passed at the start, or the timer fired
+  CancelState state_;              // what the bounded task's suspension points obey
+  CancelState* parent_ = nullptr;  // the awaiting task's
+  TimerNode timer_;
+  std::coroutine_handle<> watchdog_;  // created, unstarted, until the timer fires
+  bool fired_ = false;                // the timer fired (known in leave())
+  // 0, kWatchdogDone, or the frame waiting in settle() (the watchdog resumes it).
+  std::atomic<std::uintptr_t> meeting_{0};
+};
+
+}  // namespace tiny_coro::detail

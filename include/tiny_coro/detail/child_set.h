@@ -1,0 +1,154 @@
+// ChildSet: the children of a structured scope (when_all, when_any, TaskGroup) and the one
+// wait for all of them to finish.
+//
+// Each child is a spawned root task whose join word names this set as its observer
+// (promise_base.h), so its completion calls child_finished() on the completing thread —
+// no extra task, no queue hop. `pending_` counts unfinished children plus one token held by
+// the parent until it waits; whoever takes the count to zero resumes the parent.
+//
+// The parent's wait is a cancellation point that never ends early: a cancel of the parent
+// cancels every child and the parent resumes only when the last has finished, so no child
+// outlives the scope. A child's outcome may also cancel its siblings (the first failure of
+// a when_all or a group, the winner of a when_any); the policy decides.
+//
+// Children are linked into a list that only grows while the set lives; cancel_all() walks it
+// without a lock, so a cancel from any thread may race the parent adding children.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <exception>
+
+#include <stdexcept>
+
+#include <tiny_coro/detail/cancel_state.h>
+#include <tiny_coro/detail/executor.h>
+#include <tiny_coro/detail/promise_base.h>
+#include <tiny_coro/join_handle.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro::detail {
+
+class ChildSet final : private CancelPoint {
+ public:
+  enum class Policy : std::uint8_t {
+    kAll,  // the first failure cancels the rest (when_all, TaskGroup)
+    kAny,  // the first to finish, however, cancels the rest (when_any)
+  };
+
+  explicit ChildSet(Policy policy) noexcept : policy_(policy) {}
+  ChildSet(const ChildSet&) = delete;
+  ChildSet& operator=(const ChildSet&) = delete;
+  // Normally every child has finished by now. If not (a TaskGroup dropped unjoined, or the
+  // parent's frame destroyed by shutdown), the children are cancelled and unhooked from this
+  // set, and run on detached.
+  ~ChildSet();
+
+  // Watches a freshly spawned child (its JoinHandle, kept by the caller, keeps the frame
+  // alive for as long as this set may look at it). Only the parent calls this.
+  void watch(PromiseBase& child);
+
+  // Requests cancellation of every child watched so far and of every one watched later.
+  // Any thread; idempotent.
+  void cancel_all() noexcept;
+
+  // The parent's wait, as an awaiter's pieces: false if every child has already finished.
+  bool suspend(std::coroutine_handle<> parent, CancelState* parent_state) noexcept;
+  void finish_wait() noexcept { CancelPoint::disarm(); }
+  // Whether the parent was cancelled (so the scope ends with TaskCancelled).
+  bool parent_cancelled() const noexcept {
+    return parent_state_ != nullptr && parent_state_->requested();
+  }
+
+  // After the wait. kAll: the first exception of a child that was not just cancelled by us.
+  const std::exception_ptr& first_failure() const noexcept { return first_failure_; }
+  // kAny: the index (order of watch()) of the first child to finish.
+  std::size_t winner() const noexcept { return winner_; }
+
+ private:
+  // One child: the observer its join word names, so its completion finds its index at once.
+  class Link final : public ChildObserver {
+   public:
+    Link(ChildSet& set, PromiseBase& child, std::size_t index) noexcept
+        : set_(set), child_(child), index_(index) {}
+    std::coroutine_handle<> child_finished(PromiseBase& child) noexcept override;
+
+    ChildSet& set_;
+    PromiseBase& child_;
+    const std::size_t index_;
+    Link* next_ = nullptr;
+  };
+
+  std::coroutine_handle<> on_child_finished(const Link& link) noexcept;
+  std::coroutine_handle<> cancel() noexcept override;
+  // One child's outcome, applied to the policy (never resumes anything).
+  void note_outcome(const Link& link) noexcept;
+  // Drops one unit of `pending_`; the parent's handle if that was the last.
+  std::coroutine_handle<> release_one() noexcept;
+
+  Policy policy_;
+  // Only the parent appends (a deque: links never move); others reach them through head_.
+  std::deque<Link> links_;
+  std::atomic<Link*> head_{nullptr};
+  std::atomic<bool> cancelling_{false};
+  std::atomic<bool> decided_{false};  // the first failure or the winner is claimed
+  std::atomic<std::size_t> pending_{1};
+  std::coroutine_handle<> parent_;
+  CancelState* parent_state_ = nullptr;
+  bool parent_waited_ = false;  // the parent gave up its token in suspend()
+  std::exception_ptr first_failure_;
+  std::size_t winner_ = 0;
+};
+
+// `co_await ChildSetWait{set}`: the parent's wait for every child of `set`.
+struct [[nodiscard]] ChildSetWait {
+  ChildSet& set;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> parent) noexcept {
+    return set.suspend(parent, cancel_state_of(parent));
+  }
+  void await_resume() const noexcept { set.finish_wait(); }
+};
+
+// `co_await current_executor()`: where the awaiting task runs (never suspends). Throws if it
+// runs on no Scheduler (a Task resumed by hand).
+struct [[nodiscard]] CurrentExecutor {
+  Executor* executor = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+    const CancelState* state = cancel_state_of(awaiting);
+    executor = state != nullptr ? state->executor() : nullptr;
+    return false;
+  }
+  Executor& await_resume() const {
+    if (executor == nullptr) {
+      throw std::logic_error("tiny_coro: a combinator must be awaited by a task on a Scheduler");
+    }
+    return *executor;
+  }
+};
+inline CurrentExecutor current_executor() noexcept { return {}; }
+
+// Scheduler::spawn for a combinator, which knows only the executor of the task awaiting it.
+template <class T>
+JoinHandle<T> spawn_on(Executor& executor, Task<T> task) {
+  auto handle = task.handle();
+  if (!handle) throw std::invalid_argument("tiny_coro: an empty Task given to a combinator");
+  // relaxed: published to a worker by the queue push in submit(). One reference for the
+  // scheduler, one for the JoinHandle.
+  handle.promise().ref_count_.store(2, std::memory_order_relaxed);
+  try {
+    executor.submit(handle.promise(), handle);
+  } catch (...) {
+    handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
+    throw;
+  }
+  (void)task.detach();
+  return JoinHandle<T>(handle);
+}
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,77 @@
+// TaskGroup: a dynamic set of child tasks with one join (Tokio's JoinSet, Trio's nursery).
+//
+//   tiny_coro::TaskGroup group(sched);
+//   for (auto& url : urls) group.spawn(fetch(url));
+//   co_await group.join();  // every task has finished; rethrows the first failure
+//
+// spawn() starts a task at once on the group's scheduler. The first task to fail cancels the
+// rest, and join() rethrows its exception once all have finished. cancel() (any thread)
+// cancels every task of the group, and every task spawned into it afterwards; join() then
+// returns normally once they have finished, as the cancellation was asked for. Cancelling
+// the task that awaits join() cancels the group's tasks too; join() then throws TaskCancelled
+// after they have finished.
+//
+// Join a group before it is destroyed: a group dropped unjoined cancels its tasks and lets
+// them finish detached. join() may be awaited once; spawn() after it throws.
+#pragma once
+
+#include <deque>
+#include <exception>
+#include <stdexcept>
+
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/detail/child_set.h>
+#include <tiny_coro/join_handle.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro {
+
+class TaskGroup {
+ public:
+  explicit TaskGroup(Scheduler& scheduler) noexcept
+      : executor_(detail::executor_of(scheduler)) {}
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  // Not thread-safe against itself or join(): spawn from the task that owns the group.
+  void spawn(Task<void> task) {
+    if (joined_) throw std::logic_error("tiny_coro: TaskGroup::spawn after join");
+    handles_.push_back(detail::spawn_on(executor_, std::move(task)));
+    set_.watch(handles_.back().handle().promise());
+  }
+
+  // Any thread, any number of times.
+  void cancel() noexcept { set_.cancel_all(); }
+
+  // Tasks spawned so far (finished or not).
+  std::size_t size() const noexcept { return handles_.size(); }
+
+  Task<void> join() {
+    if (joined_) throw std::logic_error("tiny_coro: TaskGroup::join awaited twice");
+    joined_ = true;
+    co_await detail::ChildSetWait{set_};
+    // Every result is seen here, so failures after the first and the cancelled are not
+    // reported as unobserved.
+    for (auto& handle : handles_) {
+      try {
+        handle.take_result();
+      } catch (...) {
+      }
+    }
+    if (set_.first_failure()) std::rethrow_exception(set_.first_failure());
+    if (set_.parent_cancelled()) throw TaskCancelled();
+  }
+
+ private:
+  detail::Executor& executor_;
+  std::deque<JoinHandle<void>> handles_;  // before the set: it must die first (child_set.h)
+  detail::ChildSet set_{detail::ChildSet::Policy::kAll};
+  bool joined_ = false;
+};
+
+}  // namespace tiny_coro
+
+#ifndef TINY_CORO_NO_GLOBAL_NAMES
+using tiny_coro::TaskGroup;
+#endif

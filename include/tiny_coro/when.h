@@ -1,0 +1,195 @@
+// when_all and when_any: run tasks concurrently and wait for all of them, or for the first.
+//
+//   auto [user, cart] = co_await tiny_coro::when_all(fetch_user(id), fetch_cart(id));
+//   auto first = co_await tiny_coro::when_any(connect(a), connect(b));  // std::variant
+//
+// The tasks run as children of the awaiting task, on its scheduler, each as its own spawned
+// task (so they run in parallel on the workers). Structured: the co_await completes only
+// once every child has finished — losers, failed siblings and the children of a cancelled
+// parent included — so no child outlives it or refers to a dead frame.
+//
+// when_all: the values in argument order (std::monostate for Task<void>). The first child to
+// fail cancels the others, and its exception is rethrown once all have finished.
+// when_any: the first child to finish wins and the others are cancelled; its value (or its
+// exception) is the result: a std::variant whose index is the winner's position, or for a
+// vector the winner's index and value.
+//
+// Cancelling the awaiting task cancels every child; once all have finished, the co_await
+// throws TaskCancelled — unless the outcome was already settled (when_any's winner finished
+// with a value, or every when_all child did): a value that was produced is never dropped.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/detail/child_set.h>
+#include <tiny_coro/join_handle.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro {
+
+namespace detail {
+
+// What a child's value becomes in a combinator's result.
+template <class T>
+using ChildValue = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class T>
+ChildValue<T> take_child(JoinHandle<T>& handle) {
+  if constexpr (std::is_void_v<T>) {
+    handle.take_result();
+    return {};
+  } else {
+    return handle.take_result();
+  }
+}
+
+// Marks a loser's result as seen, so its exception is not reported as unobserved.
+template <class T>
+void discard_child(JoinHandle<T>& handle) noexcept {
+  try {
+    (void)handle.take_result();
+  } catch (...) {
+  }
+}
+
+// Spawns every task (stopping at the first that cannot be) and watches it. On failure the
+// ones already started are cancelled; the caller still waits for them.
+template <class... Ts, std::size_t... I>
+std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
+                                  std::tuple<JoinHandle<Ts>...>& handles,
+                                  std::tuple<Task<Ts>...>& tasks, std::index_sequence<I...>) {
+  try {
+    ((std::get<I>(handles) = spawn_on(executor, std::move(std::get<I>(tasks))),
+      set.watch(std::get<I>(handles).handle().promise())),
+     ...);
+  } catch (...) {
+    set.cancel_all();
+    return std::current_exception();
+  }
+  return {};
+}
+
+template <class T>
+std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
+                                  std::vector<JoinHandle<T>>& handles, std::vector<Task<T>>& tasks) {
+  try {
+    handles.reserve(tasks.size());
+    for (auto& task : tasks) {
+      handles.push_back(spawn_on(executor, std::move(task)));
+      set.watch(handles.back().handle().promise());
+    }
+  } catch (...) {
+    set.cancel_all();
+    return std::current_exception();
+  }
+  return {};
+}
+
+// After the wait: the scope's own failure (a spawn that failed, a child's first exception),
+// once every child's result has been marked seen (discard_child).
+inline void rethrow_scope_failure(const std::exception_ptr& spawn_error, const ChildSet& set) {
+  if (spawn_error) std::rethrow_exception(spawn_error);
+  if (set.first_failure()) std::rethrow_exception(set.first_failure());
+}
+
+template <class... Ts, std::size_t... I>
+std::variant<ChildValue<Ts>...> take_winner(std::tuple<JoinHandle<Ts>...>& handles,
+                                            std::size_t winner, std::index_sequence<I...>) {
+  std::optional<std::variant<ChildValue<Ts>...>> result;
+  (((I == winner) ? (result.emplace(std::in_place_index<I>, take_child(std::get<I>(handles))),
+                     void())
+                  : discard_child(std::get<I>(handles))),
+   ...);
+  return std::move(*result);
+}
+
+}  // namespace detail
+
+template <class... Ts>
+Task<std::tuple<detail::ChildValue<Ts>...>> when_all(Task<Ts>... tasks) {
+  detail::Executor& executor = co_await detail::current_executor();
+  std::tuple<Task<Ts>...> pending(std::move(tasks)...);
+  std::tuple<JoinHandle<Ts>...> handles;  // before the set: it must die first (child_set.h)
+  detail::ChildSet set(detail::ChildSet::Policy::kAll);
+  const std::exception_ptr spawn_error =
+      detail::spawn_children(executor, set, handles, pending, std::index_sequence_for<Ts...>{});
+  co_await detail::ChildSetWait{set};
+  if (spawn_error || set.first_failure()) {
+    std::apply([](auto&... h) { (detail::discard_child(h), ...); }, handles);
+    detail::rethrow_scope_failure(spawn_error, set);
+  }
+  // Braced: evaluated in order. A child cancelled because the parent was throws TaskCancelled.
+  co_return std::apply(
+      [](auto&... h) { return std::tuple<detail::ChildValue<Ts>...>{detail::take_child(h)...}; },
+      handles);
+}
+
+template <class T>
+Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(
+    std::vector<Task<T>> tasks) {
+  detail::Executor& executor = co_await detail::current_executor();
+  std::vector<JoinHandle<T>> handles;
+  detail::ChildSet set(detail::ChildSet::Policy::kAll);
+  const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
+  tasks.clear();
+  co_await detail::ChildSetWait{set};
+  if (spawn_error || set.first_failure()) {
+    for (auto& h : handles) detail::discard_child(h);
+    detail::rethrow_scope_failure(spawn_error, set);
+  }
+  if constexpr (std::is_void_v<T>) {
+    for (auto& h : handles) h.take_result();
+  } else {
+    std::vector<T> values;
+    values.reserve(handles.size());
+    for (auto& h : handles) values.push_back(h.take_result());
+    co_return values;
+  }
+}
+
+template <class... Ts>
+Task<std::variant<detail::ChildValue<Ts>...>> when_any(Task<Ts>... tasks) {
+  static_assert(sizeof...(Ts) > 0, "when_any needs at least one task");
+  detail::Executor& executor = co_await detail::current_executor();
+  std::tuple<Task<Ts>...> pending(std::move(tasks)...);
+  std::tuple<JoinHandle<Ts>...> handles;
+  detail::ChildSet set(detail::ChildSet::Policy::kAny);
+  const std::exception_ptr spawn_error =
+      detail::spawn_children(executor, set, handles, pending, std::index_sequence_for<Ts...>{});
+  co_await detail::ChildSetWait{set};
+  if (spawn_error) std::rethrow_exception(spawn_error);
+  co_return detail::take_winner(handles, set.winner(), std::index_sequence_for<Ts...>{});
+}
+
+template <class T>
+Task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T>>> when_any(
+    std::vector<Task<T>> tasks) {
+  if (tasks.empty()) throw std::invalid_argument("tiny_coro: when_any of no tasks");
+  detail::Executor& executor = co_await detail::current_executor();
+  std::vector<JoinHandle<T>> handles;
+  detail::ChildSet set(detail::ChildSet::Policy::kAny);
+  const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
+  tasks.clear();
+  co_await detail::ChildSetWait{set};
+  if (spawn_error) std::rethrow_exception(spawn_error);
+  const std::size_t winner = set.winner();
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    if (i != winner) detail::discard_child(handles[i]);
+  }
+  if constexpr (std::is_void_v<T>) {
+    handles[winner].take_result();
+    co_return winner;
+  } else {
+    co_return std::pair<std::size_t, T>(winner, handles[winner].take_result());
+  }
+}
+
+}  // namespace tiny_coro

@@ -1,0 +1,110 @@
+#include <tiny_coro/detail/cancel_scope.h>
+
+#include <stdexcept>
+
+#include <tiny_coro/cancel.h>
+
+namespace tiny_coro::detail {
+
+// A bare coroutine: started by the timer, destroys itself at the end, or is destroyed unstarted
+// by the scope when the timer is cancelled in time.
+class CancelScope::Watchdog {
+ public:
+  struct promise_type {
+    static void* operator new(std::size_t size) { return allocate_frame(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+    Watchdog get_return_object() noexcept {
+      return Watchdog{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }
+    void return_void() const noexcept {}
+    void unhandled_exception() const noexcept { std::terminate(); }  // its body cannot throw
+  };
+  std::coroutine_handle<> handle;
+};
+
+CancelScope::Watchdog CancelScope::watch(CancelScope& scope) {
+  scope.state_.request();
+  scope.watchdog_done();
+  co_return;
+}
+
+CancelScope::~CancelScope() {
+  CancelPoint::disarm();
+  if (watchdog_ && !fired_) {
+    // Never left (the frame is destroyed by shutdown): take the timer back if we still can.
+    if (reactor_->cancel_timer(timer_)) watchdog_.destroy();
+  }
+}
+
+void CancelScope::enter(CancelState* parent_state) {
+  if (parent_state == nullptr || parent_state->executor() == nullptr) {
+    throw std::logic_error("tiny_coro: a cancellation scope must be awaited by a task on a Scheduler");
+  }
+  parent_ = parent_state;
+  state_.set_executor(parent_state->executor());
+  if (reactor_ == nullptr) {
+    // No deadline.
+  } else if (deadline_ <= reactor_->now()) {
+    expired_ = true;
+    state_.request();  // already late: the task starts cancelled, with no timer to wait for
+  } else {
+    watchdog_ = watch(*this).handle;
+    timer_.deadline = deadline_;
+    timer_.handle = watchdog_;
+    reactor_->add_timer(timer_);
+  }
+  // A cancel of the awaiting task reaches the scope through this link; if it was already
+  // cancelled, the scope is cancelled from the start.
+  if (!arm(parent_state)) state_.request();
+}
+
+void CancelScope::leave() noexcept {
+  CancelPoint::disarm();
+  if (!watchdog_) return;
+  if (reactor_->cancel_timer(timer_)) {
+    watchdog_.destroy();  // never started
+    watchdog_ = {};
+  } else {
+    fired_ = expired_ = true;  // the watchdog runs (or ran): settle() meets it
+  }
+}
+
+bool CancelScope::wait_for_watchdog(std::coroutine_handle<> awaiting) noexcept {
+  std::uintptr_t expected = 0;
+  // acq_rel: release our frame to the watchdog; acquire on failure: its request is done.
+  return meeting_.compare_exchange_strong(expected,
+                                          reinterpret_cast<std::uintptr_t>(awaiting.address()),
+                                          std::memory_order_acq_rel, std::memory_order_acquire);
+}
+
+void CancelScope::watchdog_done() noexcept {
+  Executor* executor = state_.executor();
+  // acq_rel: release the finished request to settle(); acquire the waiting frame it stored.
+  const std::uintptr_t waiting = meeting_.exchange(kWatchdogDone, std::memory_order_acq_rel);
+  // After the exchange the scope may be gone; only locals from here on.
+  if (waiting != 0) executor->schedule(std::coroutine_handle<>::from_address(
+                        reinterpret_cast<void*>(waiting)));
+}
+
+bool CancelScope::timed_out(const std::exception_ptr& error) const noexcept {
+  if (!expired_) return false;
+  if (parent_ != nullptr && parent_->requested()) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const TaskCancelled&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// The awaiting task was cancelled: cancel the scope; the task resumes the awaiter itself
+// once it has unwound.
+std::coroutine_handle<> CancelScope::cancel() noexcept {
+  state_.request();
+  return {};
+}
+
+}  // namespace tiny_coro::detail

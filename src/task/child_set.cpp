@@ -1,0 +1,119 @@
+#include <tiny_coro/detail/child_set.h>
+
+#include <tiny_coro/cancel.h>
+
+#include <thread>
+
+namespace tiny_coro::detail {
+
+ChildSet::~ChildSet() {
+  CancelPoint::disarm();
+  const std::size_t settled = parent_waited_ ? 0 : 1;  // what pending_ is once all are done
+  // acquire: pairs with the completers' decrements.
+  if (pending_.load(std::memory_order_acquire) == settled) return;
+  cancel_all();
+  for (Link* link = head_.load(std::memory_order_acquire); link != nullptr; link = link->next_) {
+    auto expected =
+        reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(link)) | kJoinObserverTag;
+    // acq_rel: as a JoinHandle's detach(). Success: the child will never call us back.
+    if (link->child_.join_state_.compare_exchange_strong(expected, kJoinDetached,
+                                                         std::memory_order_acq_rel)) {
+      // relaxed: our own bookkeeping; the wait below only needs the completers' releases.
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  // The rest are completers inside child_finished() right now: wait them out.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != settled; ++spins) {
+    if (spins > 64) std::this_thread::yield();
+  }
+}
+
+void ChildSet::watch(PromiseBase& child) {
+  Link& link = links_.emplace_back(*this, child, links_.size());
+  // One more unfinished child, before it can possibly report (relaxed: the count is only
+  // decided by the acq_rel decrements, and this increment precedes them in our thread or is
+  // published to the child's thread by the join-word CAS below).
+  pending_.fetch_add(1, std::memory_order_relaxed);
+  link.next_ = head_.load(std::memory_order_relaxed);
+  // release: publishes the link's fields to cancel_all() on other threads (pairs with its
+  // acquire load). Only this thread stores head_, so a plain store suffices.
+  head_.store(&link, std::memory_order_release);
+  auto expected = kJoinEmpty;
+  // acq_rel: release publishes the link to the completer (pairs with its exchange); acquire
+  // on failure: the child already finished and its result is visible.
+  if (!child.join_state_.compare_exchange_strong(
+          expected, reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(&link)) |
+                        kJoinObserverTag,
+          std::memory_order_acq_rel, std::memory_order_acquire)) {
+    (void)on_child_finished(link);  // the parent still holds its token: resumes nobody
+  }
+  // acquire: pairs with cancel_all()'s release store, so a cancel that ran before this
+  // child was linked still reaches it.
+  if (cancelling_.load(std::memory_order_acquire)) child.own_cancel_.request();
+}
+
+void ChildSet::cancel_all() noexcept {
+  // release: a watch() that sees the flag cancels the child it adds (pairs with its load).
+  cancelling_.store(true, std::memory_order_release);
+  // acquire: pairs with watch()'s release store of head_.
+  for (Link* link = head_.load(std::memory_order_acquire); link != nullptr; link = link->next_) {
+    link->child_.own_cancel_.request();
+  }
+}
+
+bool ChildSet::suspend(std::coroutine_handle<> parent, CancelState* parent_state) noexcept {
+  parent_ = parent;
+  parent_state_ = parent_state;
+  parent_waited_ = true;
+  // An already cancelled parent waits all the same, but cancels its children first.
+  if (!arm(parent_state)) cancel_all();
+  // acq_rel: release parent_ to the last child (pairs with its decrement); acquire: if we
+  // are last, the children's outcomes are visible.
+  return pending_.fetch_sub(1, std::memory_order_acq_rel) != 1;
+}
+
+std::coroutine_handle<> ChildSet::Link::child_finished(PromiseBase&) noexcept {
+  return set_.on_child_finished(*this);
+}
+
+std::coroutine_handle<> ChildSet::on_child_finished(const Link& link) noexcept {
+  note_outcome(link);
+  // Last (after the policy ran, so its cancels are done): resume the parent by symmetric
+  // transfer on this thread.
+  return release_one();
+}
+
+void ChildSet::note_outcome(const Link& link) noexcept {
+  const std::exception_ptr& error = link.child_.exception_;
+  if (policy_ == Policy::kAll) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const TaskCancelled&) {
+      return;  // cancelled by us (or by shutdown): not a failure of its own
+    } catch (...) {
+    }
+  }
+  // acq_rel: one claimer; the parent reads what it wrote after the pending count reaches zero.
+  if (decided_.exchange(true, std::memory_order_acq_rel)) return;
+  if (policy_ == Policy::kAll) {
+    first_failure_ = error;
+  } else {
+    winner_ = link.index_;
+  }
+  cancel_all();
+}
+
+std::coroutine_handle<> ChildSet::release_one() noexcept {
+  // acq_rel: release this child's outcome to the parent; acquire the others' if we are last.
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1) return {};
+  return parent_;
+}
+
+// The parent was cancelled while waiting: cancel the children; the last to finish resumes it.
+std::coroutine_handle<> ChildSet::cancel() noexcept {
+  cancel_all();
+  return {};
+}
+
+}  // namespace tiny_coro::detail
