@@ -7,7 +7,10 @@
 //   2. HttpDrain::begin(): idle keep-alive connections close now, busy ones after the
 //      response in hand;
 //   3. wait for the last connection, up to --shutdown-timeout;
-//   4. stop the scheduler (frames still suspended are destroyed) and exit 0.
+//   4. cancel the requests still running (HttpDrain::cancel_all): each unwinds at its
+//      suspension point, closing its socket and removing any unfinished upload, and its
+//      connection leaves;
+//   5. stop the scheduler and exit 0.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -120,7 +123,12 @@ int main(int argc, char** argv) {
   ::shutdown(listener.fd(), SHUT_RDWR);  // 1. wakes the pending accept with an error
   sched.block_on(join(std::move(acceptor)));
   drain.begin();                                    // 2.
-  drain.wait_until_idle(options.shutdown_timeout);  // 3.
-  sched.shutdown();                                 // 4.
+  if (!drain.wait_until_idle(options.shutdown_timeout)) {  // 3.
+    drain.cancel_all();                                    // 4.
+    // Unwinding is prompt unless a handler computes without suspending; the scheduler's
+    // shutdown destroys whatever is still suspended after this.
+    drain.wait_until_idle(std::chrono::seconds(5));
+  }
+  sched.shutdown();  // 5.
   return 0;
 }

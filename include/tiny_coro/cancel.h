@@ -50,6 +50,20 @@ struct [[nodiscard]] CancellationCheck {
     return requested;
   }
 };
+
+// `co_await current_cancel_state()`: the state the awaiting coroutine obeys (null if none).
+// Never suspends.
+struct [[nodiscard]] CurrentCancelState {
+  CancelState* state = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+    state = cancel_state_of(awaiting);
+    return false;
+  }
+  CancelState* await_resume() const noexcept { return state; }
+};
+inline CurrentCancelState current_cancel_state() noexcept { return {}; }
 }  // namespace detail
 
 // `co_await cancellation_requested()`: whether this task was asked to stop. Never suspends,

@@ -106,6 +106,10 @@ struct HttpServerOptions {
   std::chrono::nanoseconds header_timeout = std::chrono::seconds(10);
   // Between requests on a keep-alive connection; also bounds each body read and each write.
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
+  // How long a handler may run (0: unbounded). One that overruns is cancelled at its
+  // suspension point (cancel.h); once it has unwound the client gets 503 and the connection
+  // closes. Needs serve() to run in a task spawned on a Scheduler.
+  std::chrono::nanoseconds handler_timeout{0};
   // Checked between requests: once it holds, the connection closes after its current
   // response (a graceful shutdown sets it, then wakes idle connections — see HttpDrain).
   HttpDrain* drain = nullptr;
@@ -125,6 +129,11 @@ class HttpDrain {
   ~HttpDrain();
 
   void begin() noexcept;
+  // After begin(), for what would not finish in time: cancels the task serving each
+  // registered connection (cancel.h). A request still running gets TaskCancelled at its
+  // suspension point and unwinds — its socket closes, an unfinished upload leaves no file —
+  // and its connection leaves; wait_until_idle() then sees them go.
+  void cancel_all() noexcept;
   bool draining() const noexcept;
   std::size_t active_connections() const noexcept;
   // Blocks the calling thread (not a worker!) until no connection is registered, or until

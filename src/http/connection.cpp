@@ -9,6 +9,11 @@
 #include <cstring>
 #include <string_view>
 
+#include <optional>
+
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/detail/cancel_scope.h>
+
 #include "http/response_head.h"
 
 namespace tiny_coro::detail {
@@ -242,13 +247,47 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
 
 Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
   HttpExchange exchange(*this);
+  if (options_.handler_timeout.count() > 0) co_return co_await run_handler_bounded(handler, exchange);
   try {
     co_return co_await handler(exchange);
+  } catch (const TaskCancelled&) {
+    throw;  // the connection's task is being cancelled: it ends here, answering nothing
   } catch (...) {  // the handler's bug: the peer hears 500 and the connection ends
   }
-  HttpResponse error = HttpResponse::text(500, "Internal Server Error\n");
+  co_return closing_error(500, "Internal Server Error\n");
+}
+
+// The handler under a cancellation scope that its deadline requests: one that overruns is
+// cancelled at its suspension point and, once it has unwound, the peer hears 503 and the
+// connection closes (the body may be half read).
+Task<HttpResponse> HttpConnection::run_handler_bounded(const HttpHandler& handler,
+                                                      HttpExchange& exchange) {
+  Reactor& reactor = *socket_.reactor();
+  CancelScope scope(&reactor, deadline_after(reactor.now(), options_.handler_timeout));
+  Task<HttpResponse> running = handler(exchange);
+  std::exception_ptr error;
+  std::optional<HttpResponse> response;
+  try {
+    response.emplace(co_await scope.run(running));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  co_await scope.settle();
+  if (!error) co_return std::move(*response);
+  if (scope.timed_out(error)) co_return closing_error(503, "Service Unavailable: the handler ran out of time\n");
+  try {
+    std::rethrow_exception(error);
+  } catch (const TaskCancelled&) {
+    throw;
+  } catch (...) {
+  }
+  co_return closing_error(500, "Internal Server Error\n");
+}
+
+HttpResponse HttpConnection::closing_error(int status, std::string body) {
+  HttpResponse error = HttpResponse::text(status, std::move(body));
   error.close = true;
-  co_return error;
+  return error;
 }
 
 // Consumes what the handler left of the body, so the next request starts at state().body_pos.

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/reactor.h>
 
@@ -71,6 +72,8 @@ class HttpConnection {
   Task<HeadOutcome> read_head(TimePoint deadline);
   Task<bool> answer(const HttpHandler& handler);
   Task<HttpResponse> run_handler(const HttpHandler& handler);
+  Task<HttpResponse> run_handler_bounded(const HttpHandler& handler, HttpExchange& exchange);
+  static HttpResponse closing_error(int status, std::string body);
   int server_verdict() const noexcept;
   Task<bool> finish_body();
   Task<bool> write_response(const HttpResponse& response, bool keep_alive);
@@ -101,6 +104,8 @@ class HttpConnection {
   enum DrainState : int { kIdle = 0, kBusy = 1, kDraining = 2 };
   std::atomic<int> drain_state{kIdle};
   HttpConnection* drain_prev = nullptr;  // under the registry's lock
+  // The cancellation state of the task serving this connection (HttpDrain::cancel_all).
+  CancelState* cancel_state = nullptr;
   HttpConnection* drain_next = nullptr;
 };
 

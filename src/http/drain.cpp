@@ -74,6 +74,16 @@ void HttpDrain::begin() noexcept {
   }
 }
 
+void HttpDrain::cancel_all() noexcept {
+  // Under the lock: a registered connection's frame, and so its task's state, is alive
+  // (leave() takes the lock before the frame goes). The request reaches at most one
+  // canceller, which takes only its operation's own lock.
+  const std::lock_guard guard(state_->lock);
+  for (detail::HttpConnection* c = state_->head; c != nullptr; c = c->drain_next) {
+    if (c->cancel_state != nullptr) c->cancel_state->request();
+  }
+}
+
 bool HttpDrain::draining() const noexcept {
   return state_->draining.load(std::memory_order_acquire);
 }

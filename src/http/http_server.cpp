@@ -1,6 +1,8 @@
 // HttpServer's manual helpers, HttpExchange, HttpResponse and the small pieces around them.
 #include <tiny_coro/http_server.h>
 
+#include <tiny_coro/cancel.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +112,7 @@ template <class Socket>
 Task<void> connection_loop(Socket socket, const HttpHandler& handler,
                            const HttpServerOptions& options) {
   detail::HttpConnection connection(socket, options);
+  connection.cancel_state = co_await detail::current_cancel_state();  // before open() registers
   // Until a request is taken, the wait's deadline is the first head's (serve_burst's).
   TimePoint deadline = connection.open();
   for (;;) {

@@ -72,6 +72,18 @@ Task<HttpResponse> gated(HttpExchange&) {
   co_return HttpResponse::text(200, "gated");
 }
 
+// Never answers unless cancelled; `stuck_alive` counts its unfinished runs.
+std::atomic<int> stuck_alive{0};
+Event* never = nullptr;  // the handler-timeout test's: never set
+Task<HttpResponse> stuck(HttpExchange&) {
+  struct Alive {
+    Alive() { stuck_alive.fetch_add(1); }
+    ~Alive() { stuck_alive.fetch_sub(1); }
+  } alive;
+  co_await never->wait();
+  co_return HttpResponse::text(200, "unreachable");
+}
+
 struct ServerFixture {
   explicit ServerFixture(HttpServerOptions server_options = {})
       : options(server_options), sched(2), listener(sched.reactor()) {
@@ -80,6 +92,7 @@ struct ServerFixture {
         .put("/echo", echo_body)
         .get("/throw", throws)
         .get("/gated", gated)
+        .get("/stuck", stuck)
         .add_prefix("GET", "/p/", path_and_query);
     EXPECT_EQ(listener.bind("127.0.0.1", 0), 0);
     port = listener.port();
@@ -307,6 +320,26 @@ TEST(HttpServer, AnswersAHeadThatNeverCompletesWith408) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
+TEST(HttpServer, AHandlerPastItsDeadlineIsCancelledAndTheClientGets503) {
+  HttpServerOptions options;
+  options.handler_timeout = std::chrono::milliseconds(100);  // a timer test: generous bounds
+  ServerFixture server(options);
+  Event never_set(server.sched);
+  never = &never_set;
+  BlockingClient client(server.port);
+  ASSERT_TRUE(client.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(stuck_alive.load(), 0);  // the handler unwound before the 503 was sent
+  BlockingClient next(server.port);  // the server serves everyone else as before
+  ASSERT_TRUE(next.send(kGetHello));
+  auto hello_response = next.read_response();
+  ASSERT_TRUE(hello_response);
+  EXPECT_EQ(hello_response->status, 200);
+}
+
 TEST(HttpServer, ClosesAnIdleKeepAliveConnectionAfterTheIdleTimeout) {
   HttpServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(200);
@@ -358,6 +391,23 @@ TEST(HttpServer, TreatsOnlyASchemePrefixAsAnAbsoluteTarget) {
   auto not_routed = other.read_response();
   ASSERT_TRUE(not_routed);
   EXPECT_EQ(not_routed->status, 404);
+}
+
+TEST(HttpServer, DrainCancelAllEndsRequestsThatWouldNeverFinish) {
+  HttpDrain drain;
+  HttpServerOptions options;
+  options.drain = &drain;
+  ServerFixture server(options);
+  Event never_set(server.sched);
+  never = &never_set;
+  BlockingClient stalled(server.port);
+  ASSERT_TRUE(stalled.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(test::wait_for([] { return stuck_alive.load() == 1; }));
+  drain.begin();
+  drain.cancel_all();
+  EXPECT_TRUE(drain.wait_until_idle(std::chrono::seconds(30)));  // left by unwinding, not time
+  EXPECT_EQ(stuck_alive.load(), 0);
+  EXPECT_TRUE(stalled.closed_by_peer());  // no answer: the request was cancelled
 }
 
 TEST(HttpServer, DrainClosesIdleConnectionsAndLetsBusyOnesFinish) {
