@@ -20,7 +20,8 @@ Task echo(AsyncSocket client) {
   for (;;) {
     const ssize_t n = co_await client.read(buf.data(), buf.size());
     if (n <= 0) co_return;  // the client is done (0) or gone (< 0)
-    if (co_await client.write(buf.data(), static_cast<std::size_t>(n)) < 0) co_return;
+    const ssize_t sent = co_await client.write(buf.data(), static_cast<std::size_t>(n));
+    if (sent < 0) co_return;
   }
 }
 

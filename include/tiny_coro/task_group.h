@@ -17,6 +17,7 @@
 
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <stdexcept>
 
 #include <tiny_coro/cancel.h>
@@ -34,8 +35,9 @@ class TaskGroup {
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
-  // Not thread-safe against itself or join(): spawn from the task that owns the group.
+  // Any task or thread may spawn into the group (a server's accept loops, say).
   void spawn(Task<void> task) {
+    const std::lock_guard guard(mutex_);
     if (joined_) throw std::logic_error("tiny_coro: TaskGroup::spawn after join");
     handles_.push_back(detail::spawn_on(executor_, std::move(task)));
     set_.watch(handles_.back().handle().promise());
@@ -45,11 +47,17 @@ class TaskGroup {
   void cancel() noexcept { set_.cancel_all(); }
 
   // Tasks spawned so far (finished or not).
-  std::size_t size() const noexcept { return handles_.size(); }
+  std::size_t size() const {
+    const std::lock_guard guard(mutex_);
+    return handles_.size();
+  }
 
   Task<void> join() {
-    if (joined_) throw std::logic_error("tiny_coro: TaskGroup::join awaited twice");
-    joined_ = true;
+    {
+      const std::lock_guard guard(mutex_);
+      if (joined_) throw std::logic_error("tiny_coro: TaskGroup::join awaited twice");
+      joined_ = true;  // from here on the handles only change in this coroutine
+    }
     co_await detail::ChildSetWait{set_};
     // Every result is seen here, so failures after the first and the cancelled are not
     // reported as unobserved.
@@ -65,6 +73,7 @@ class TaskGroup {
 
  private:
   detail::Executor& executor_;
+  mutable std::mutex mutex_;  // spawn() against spawn() and join()
   std::deque<JoinHandle<void>> handles_;  // before the set: it must die first (child_set.h)
   detail::ChildSet set_{detail::ChildSet::Policy::kAll};
   bool joined_ = false;

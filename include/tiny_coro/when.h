@@ -14,6 +14,11 @@
 // exception) is the result: a std::variant whose index is the winner's position, or for a
 // vector the winner's index and value.
 //
+// Losers run on other workers, so one may complete before its cancel lands; when_any
+// discards its result. The library's operations are cancel-safe (a cancelled recv consumed
+// nothing), but to race operations whose results must never be dropped, use select()
+// (channels), or let each task record what it did.
+//
 // Cancelling the awaiting task cancels every child; once all have finished, the co_await
 // throws TaskCancelled — unless the outcome was already settled (when_any's winner finished
 // with a value, or every when_all child did): a value that was produced is never dropped.

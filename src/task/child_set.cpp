@@ -16,8 +16,11 @@ ChildSet::~ChildSet() {
     auto expected =
         reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(link)) | kJoinObserverTag;
     // acq_rel: as a JoinHandle's detach(). Success: the child will never call us back.
+    // Cancelled: shutdown destroyed it unfinished, which tells no observer. Either way it
+    // is ours to count; Completed means its completer counts it (or is about to).
     if (link->child_.join_state_.compare_exchange_strong(expected, kJoinDetached,
-                                                         std::memory_order_acq_rel)) {
+                                                         std::memory_order_acq_rel) ||
+        expected == kJoinCancelled) {
       // relaxed: our own bookkeeping; the wait below only needs the completers' releases.
       pending_.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -35,9 +38,10 @@ void ChildSet::watch(PromiseBase& child) {
   // published to the child's thread by the join-word CAS below).
   pending_.fetch_add(1, std::memory_order_relaxed);
   link.next_ = head_.load(std::memory_order_relaxed);
-  // release: publishes the link's fields to cancel_all() on other threads (pairs with its
-  // acquire load). Only this thread stores head_, so a plain store suffices.
-  head_.store(&link, std::memory_order_release);
+  // seq_cst (with the load of cancelling_ below and cancel_all()'s pair): a store-then-load
+  // on each side, so at least one side sees the other's store — either cancel_all() finds
+  // this link or we find its flag. Release/acquire alone would allow both to miss.
+  head_.store(&link, std::memory_order_seq_cst);
   auto expected = kJoinEmpty;
   // acq_rel: release publishes the link to the completer (pairs with its exchange); acquire
   // on failure: the child already finished and its result is visible.
@@ -47,16 +51,15 @@ void ChildSet::watch(PromiseBase& child) {
           std::memory_order_acq_rel, std::memory_order_acquire)) {
     (void)on_child_finished(link);  // the parent still holds its token: resumes nobody
   }
-  // acquire: pairs with cancel_all()'s release store, so a cancel that ran before this
-  // child was linked still reaches it.
-  if (cancelling_.load(std::memory_order_acquire)) child.own_cancel_.request();
+  // seq_cst: see the store of head_ above.
+  if (cancelling_.load(std::memory_order_seq_cst)) child.own_cancel_.request();
 }
 
 void ChildSet::cancel_all() noexcept {
-  // release: a watch() that sees the flag cancels the child it adds (pairs with its load).
-  cancelling_.store(true, std::memory_order_release);
-  // acquire: pairs with watch()'s release store of head_.
-  for (Link* link = head_.load(std::memory_order_acquire); link != nullptr; link = link->next_) {
+  // seq_cst, store then load: the mirror of watch()'s pair (a watch() that misses the flag
+  // has its link found here).
+  cancelling_.store(true, std::memory_order_seq_cst);
+  for (Link* link = head_.load(std::memory_order_seq_cst); link != nullptr; link = link->next_) {
     link->child_.own_cancel_.request();
   }
 }
