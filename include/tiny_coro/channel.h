@@ -115,7 +115,10 @@ class Channel {
   // received is never lost.
   class [[nodiscard]] SendAwaiter final : private detail::CancelPoint {
    public:
-    SendAwaiter(Channel& channel, T value) : channel_(channel), value_(std::move(value)) {}
+    SendAwaiter(Channel& channel, T value)
+        : CancelPoint(&CancelPoint::cancel_of<SendAwaiter>),
+          channel_(channel),
+          value_(std::move(value)) {}
     SendAwaiter(const SendAwaiter&) = delete;
     SendAwaiter& operator=(const SendAwaiter&) = delete;
     ~SendAwaiter() {
@@ -141,7 +144,8 @@ class Channel {
     }
 
    private:
-    std::coroutine_handle<> cancel() noexcept override {
+    friend class detail::CancelPoint;  // calls cancel() through cancel_of
+    std::coroutine_handle<> cancel() noexcept {
       return channel_.take_back(channel_.guard_->senders, node_);
     }
 
@@ -152,7 +156,8 @@ class Channel {
 
   class [[nodiscard]] RecvAwaiter final : private detail::CancelPoint {
    public:
-    explicit RecvAwaiter(Channel& channel) noexcept : channel_(channel) {}
+    explicit RecvAwaiter(Channel& channel) noexcept
+        : CancelPoint(&CancelPoint::cancel_of<RecvAwaiter>), channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
     RecvAwaiter& operator=(const RecvAwaiter&) = delete;
     ~RecvAwaiter() {
@@ -178,7 +183,8 @@ class Channel {
     }
 
    private:
-    std::coroutine_handle<> cancel() noexcept override {
+    friend class detail::CancelPoint;  // calls cancel() through cancel_of
+    std::coroutine_handle<> cancel() noexcept {
       return channel_.take_back(channel_.guard_->receivers, node_);
     }
 

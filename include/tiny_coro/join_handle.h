@@ -34,15 +34,16 @@ struct alignas(8) ThreadJoinWaiter {
 // neither the completer nor a cancel can act on a half-registered waiter.
 class JoinWait final : public CancelPoint {
  public:
-  explicit JoinWait(std::atomic<std::uintptr_t>& word) noexcept : word_(word) {}
+  explicit JoinWait(std::atomic<std::uintptr_t>& word) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<JoinWait>), word_(word) {}
 
   // False: do not suspend (the task finished, or the awaiter is cancelled: see cancelled()).
   bool suspend(std::coroutine_handle<> awaiting, CancelState* state) noexcept {
     waiting_ = awaiting;
     const auto frame = reinterpret_cast<std::uintptr_t>(awaiting.address());
     auto expected = kJoinEmpty;
-    // acq_rel: release publishes our frame; acquire on failure: the task completed and we
-    // read its result next.
+    // acq_rel: release publishes our frame to complete_root()'s exchange; acquire on failure
+    // pairs with that exchange: the task completed and its result is visible.
     if (!word_.compare_exchange_strong(expected, frame | kJoinArmingTag, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
       return false;
@@ -72,11 +73,13 @@ class JoinWait final : public CancelPoint {
   }
 
  private:
-  std::coroutine_handle<> cancel() noexcept override {
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept {
     const auto frame = reinterpret_cast<std::uintptr_t>(waiting_.address());
     std::uintptr_t expected = frame;
-    // acquire: we take the waiter back before the completer could resume it; a frame|arming
-    // word is taken back too, and the awaiter notices when its last CAS fails.
+    // acquire: pairs with suspend()'s release of the frame. Taking the waiter back first
+    // keeps the completer from resuming it; a frame|arming word is taken back too, and the
+    // awaiter notices when its last CAS fails.
     if (word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire)) {
       cancelled_ = true;
       return waiting_;
@@ -130,8 +133,8 @@ class JoinHandle {
   void detach() noexcept {
     if (!handle_) return;
     auto& promise = handle_.promise();
-    // acq_rel: acquire the result if the task is done (to report its exception); release
-    // our use of the frame to the completer.
+    // acq_rel, both halves pairing with complete_root()'s exchange: acquire the result if the
+    // task is done (to report its exception); release our use of the frame to the completer.
     const auto previous =
         promise.join_state_.exchange(detail::kJoinDetached, std::memory_order_acq_rel);
     if (previous == detail::kJoinCompleted && !observed_ && promise.exception_) {
@@ -174,6 +177,8 @@ class JoinHandle {
     if (is_finished()) return;
     detail::ThreadJoinWaiter waiter;
     auto expected = detail::kJoinEmpty;
+    // acq_rel: release publishes the waiter to complete_root()'s (or cancel_root()'s) exchange;
+    // acquire on failure pairs with it: the task finished and its result is visible.
     if (handle_.promise().join_state_.compare_exchange_strong(
             expected, reinterpret_cast<std::uintptr_t>(&waiter) | detail::kJoinThreadTag,
             std::memory_order_acq_rel, std::memory_order_acquire)) {
@@ -186,6 +191,7 @@ class JoinHandle {
   T take_result() {
     if (!handle_) throw std::logic_error("tiny_coro: result of an empty JoinHandle");
     observed_ = true;
+    // acquire: pairs with complete_root()'s or cancel_root()'s exchange, so the outcome is seen.
     if (handle_.promise().join_state_.load(std::memory_order_acquire) == detail::kJoinCancelled) {
       throw TaskCancelled();
     }

@@ -64,7 +64,9 @@ bool Parker::park_driving(Drive&& drive, void (*interrupt)(void*) noexcept, void
   // acq_rel). acquire on failure: we consume the token that unpark() published.
   if (!state_.compare_exchange_strong(expected, kParkedDriving, std::memory_order_release,
                                       std::memory_order_acquire)) {
-    state_.store(kEmpty, std::memory_order_relaxed);  // the token, now consumed
+    // relaxed: only this thread parks; the failed CAS's acquire already paired with the
+    // unpark() that left the token.
+    state_.store(kEmpty, std::memory_order_relaxed);
     return true;
   }
   drive();

@@ -2,7 +2,8 @@
 //
 //   auto from_a = chan_a.recv_case();
 //   auto to_b = chan_b.send_case(42);
-//   switch (co_await tiny_coro::select(from_a, to_b)) {
+//   const std::size_t ready = co_await tiny_coro::select(from_a, to_b);
+//   switch (ready) {  // bound first: GCC 12 loses exceptions thrown in a switch's co_await
 //     case 0: use(from_a.value()); break;   // std::optional<T>: nullopt if a was closed
 //     case 1: assert(to_b.sent()); break;
 //   }
@@ -57,7 +58,8 @@ class [[nodiscard]] SelectRound final : private CancelPoint {
   using Indices = std::index_sequence_for<Cases...>;
 
  public:
-  explicit SelectRound(Cases&... cases) noexcept : cases_(cases...) {
+  explicit SelectRound(Cases&... cases) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<SelectRound>), cases_(cases...) {
     std::apply([](auto&... c) { (c.start_round(), ...); }, cases_);
   }
   SelectRound(const SelectRound&) = delete;
@@ -115,7 +117,8 @@ class [[nodiscard]] SelectRound final : private CancelPoint {
     return false;
   }
 
-  std::coroutine_handle<> cancel() noexcept override {
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept {
     if (!state_.try_claim(kSelectCancelled)) return {};  // a peer completed a case first
     return waiting_;
   }

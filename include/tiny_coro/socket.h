@@ -61,7 +61,9 @@ class [[nodiscard]] AsyncWriteAwaiter : public detail::IoAwaiterBase {
   ssize_t await_resume() { return outcome(); }
 };
 
-// co_await socket.wait_readable() / socket.sendfile(...): ssize_t, as each method says.
+// co_await socket.sendfile(...): ssize_t, as the method says. Generic over any request the
+// socket prepared, so an operation whose result is just the ssize_t needs no awaiter class of
+// its own; sendfile is its only user now (wait_readable got the smaller AsyncReadableAwaiter).
 class [[nodiscard]] AsyncSocketOp : public detail::IoAwaiterBase {
  public:
   explicit AsyncSocketOp(const detail::IoRequest& prepared) noexcept { request_ = prepared; }

@@ -29,7 +29,8 @@ Reactor& reactor_of(Scheduler& scheduler) noexcept;
 // TaskCancelled; a sleep whose timer already fired completes normally.
 class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
  public:
-  AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept : reactor_(reactor) {
+  AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<AsyncSleep>), reactor_(reactor) {
     node_.deadline = deadline;
     node_.on_expire = &AsyncSleep::expire;
   }
@@ -91,7 +92,8 @@ class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
     return node.handle;
   }
 
-  std::coroutine_handle<> cancel() noexcept override {
+  friend class detail::CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept {
     if (!reactor_.cancel_timer(node_)) return {};  // fired (its callback has finished)
     auto gate = static_cast<std::uint8_t>(kArming);
     // acq_rel: pairs with the awaiter's CAS (either order).

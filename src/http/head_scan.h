@@ -8,9 +8,11 @@
 // http_parser_test.cpp hold it to that).
 //
 // Each including file first defines TINY_CORO_SCAN_ISA, the namespace its copy lives in, and a
-// struct Scan with the two functions. Everything here is then private to that instruction set:
-// the copy compiled with -mavx2 shares no symbol with the baseline one, so the linker can never
-// hand AVX2 code to a machine without it.
+// struct Scan with the two functions. Everything here is then private to that instruction set.
+// No file gets -mavx2: every copy is compiled for the baseline, and only the vector scanners
+// carry [[gnu::target]] (head_vector_scan.h), so nothing else can hold AVX2 code the linker
+// might pick for a machine without it. The namespace still matters: each copy's inline parser
+// calls its own Scan, and under one shared name the linker would keep a single copy for all.
 //
 // Where the rules come from: RFC 9112 §2.2 (CRLF; empty lines before a request), §3 (request
 // line), §5 (field lines: no whitespace before the colon, no obs-fold), RFC 9110 §5.5 (value

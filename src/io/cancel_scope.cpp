@@ -6,8 +6,8 @@
 
 namespace tiny_coro::detail {
 
-// A bare coroutine: started by the timer, destroys itself at the end, or is destroyed unstarted
-// by the scope when the timer is cancelled in time.
+// A bare coroutine, made by the timer's expiry and resumed by the reactor; it destroys itself
+// at the end.
 class CancelScope::Watchdog {
  public:
   struct promise_type {
@@ -32,10 +32,15 @@ CancelScope::Watchdog CancelScope::watch(CancelScope& scope) {
 
 CancelScope::~CancelScope() {
   CancelPoint::disarm();
-  if (watchdog_ && !fired_) {
-    // Never left (the frame is destroyed by shutdown): take the timer back if we still can.
-    if (reactor_->cancel_timer(timer_)) watchdog_.destroy();
-  }
+  // Never left (the frame is destroyed by shutdown): take the timer back. If it fired, its
+  // watchdog is queued and would request a dead scope; shutdown does not run it.
+  if (timer_added_ && !fired_) (void)reactor_->cancel_timer(timer_);
+}
+
+// Under the reactor's timer lock: only makes the watchdog, which does the work on a worker
+// (out of memory for its small frame here terminates, as a failed schedule would).
+std::coroutine_handle<> CancelScope::expire(TimerNode& node) noexcept {
+  return watch(*static_cast<ScopeTimer&>(node).scope).handle;
 }
 
 void CancelScope::enter(CancelState* parent_state) {
@@ -50,10 +55,11 @@ void CancelScope::enter(CancelState* parent_state) {
     expired_ = true;
     state_.request();  // already late: the task starts cancelled, with no timer to wait for
   } else {
-    watchdog_ = watch(*this).handle;
     timer_.deadline = deadline_;
-    timer_.handle = watchdog_;
+    timer_.scope = this;
+    timer_.on_expire = &CancelScope::expire;
     reactor_->add_timer(timer_);
+    timer_added_ = true;
   }
   // A cancel of the awaiting task reaches the scope through this link; if it was already
   // cancelled, the scope is cancelled from the start.
@@ -62,13 +68,8 @@ void CancelScope::enter(CancelState* parent_state) {
 
 void CancelScope::leave() noexcept {
   CancelPoint::disarm();
-  if (!watchdog_) return;
-  if (reactor_->cancel_timer(timer_)) {
-    watchdog_.destroy();  // never started
-    watchdog_ = {};
-  } else {
-    fired_ = expired_ = true;  // the watchdog runs (or ran): settle() meets it
-  }
+  // False: it fired, and its watchdog runs (or ran); settle() meets it.
+  if (timer_added_ && !reactor_->cancel_timer(timer_)) fired_ = expired_ = true;
 }
 
 bool CancelScope::wait_for_watchdog(std::coroutine_handle<> awaiting) noexcept {

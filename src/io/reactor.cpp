@@ -7,8 +7,12 @@
 //      hands over its waiters under its own lock; each fd registered through the manual's
 //      one-shot register_read/register_write hands over its waiter under the reactor lock.
 //   4. Due timers: every node whose deadline is <= now is unlinked.
-//   5. Hand-off: everything that became ready goes to the scheduler in one batch (one queue
-//      lock, at most one worker woken), never resumed on this thread.
+//   5. Hand-off: nothing is resumed inside the round, so no task runs while a reactor lock
+//      or the driver lock is held. run_once() gives the batch to the scheduler (one queue
+//      lock, at most one worker woken): its thread never runs a task. poll() appends it to
+//      the caller's vector; that worker unlocks the driver, queues the batch on itself and
+//      runs it (others may steal from it): a task whose socket became ready runs on the
+//      thread that saw the event, without a hop to another worker.
 //
 // Locking: one mutex guards the timer heap, the one-shot fd table and sleeping_until_. Workers
 // take it to arm and cancel; the reactor takes it in phases 1, 3 and 4, never while in epoll.

@@ -9,7 +9,8 @@ namespace tiny_coro::detail {
 ReadinessWait::ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t generation,
                              IoDirection direction, std::uint32_t tick_seen,
                              TimePoint until) noexcept
-    : generation_(generation),
+    : CancelPoint(&CancelPoint::cancel_of<ReadinessWait>),
+      generation_(generation),
       direction_(direction),
       tick_seen_(tick_seen),
       reactor_(reactor),

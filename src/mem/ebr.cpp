@@ -63,6 +63,7 @@ std::size_t EbrManager::collect_orphans() {
   // still pinned in an old epoch (then what remains waits for a later collection).
   try_advance();
   try_advance();
+  // acquire: pairs with try_advance()'s CAS, so the unpins it saw happen-before our frees.
   const std::uint64_t now = global_epoch_.load(std::memory_order_acquire);
   std::vector<LocalState::Retired> orphans;
   {
@@ -83,12 +84,14 @@ void EbrManager::retire_raw(LocalState* state, void* ptr, void (*deleter)(void*)
   // epoch, still load the old pointer, and see it freed two advances after an epoch that
   // was already stale when we read it (crossbeam fences in push_bag for the same reason).
   detail::fence_seq_cst();
+  // acquire: pairs with try_advance()'s CAS; the fence above is what keeps the epoch fresh.
   const std::uint64_t epoch = global_epoch_.load(detail::around_fence(std::memory_order_acquire));
   state->garbage.push_back({ptr, deleter, epoch});
   if (++state->retires_since_collect >= kRetiresPerCollect) collect(state);
 }
 
 bool EbrManager::try_advance() {
+  // acquire: pairs with the last advance's CAS; the CAS below re-checks the value anyway.
   std::uint64_t current = global_epoch_.load(std::memory_order_acquire);
   {
     std::lock_guard lock(registry_mutex_);
@@ -102,7 +105,8 @@ bool EbrManager::try_advance() {
       if ((pinned & 1) != 0 && (pinned >> 1) != current) return false;
     }
   }
-  // acq_rel: release publishes the participants we checked; acquire orders later frees.
+  // acq_rel: release pairs with the collectors' acquire loads of the epoch, so the unpins we
+  // saw come before their frees; acquire on failure pairs with the advance that beat us.
   return global_epoch_.compare_exchange_strong(current, current + 1, std::memory_order_acq_rel,
                                                std::memory_order_acquire);
 }
@@ -123,6 +127,7 @@ std::size_t EbrManager::free_reachable_garbage(std::vector<LocalState::Retired>&
 std::size_t EbrManager::collect(LocalState* state) {
   state->retires_since_collect = 0;
   try_advance();
+  // acquire: as in collect_orphans(), pairs with try_advance()'s CAS.
   const std::uint64_t now = global_epoch_.load(std::memory_order_acquire);
   return free_reachable_garbage(state->garbage, now) + collect_orphans();
 }

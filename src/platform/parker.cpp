@@ -14,10 +14,11 @@ void Parker::park() {
   std::unique_lock lock(mutex_);
   std::uint32_t expected = kEmpty;
   // relaxed on success: the mutex orders this against unpark()'s notify; acquire on failure
-  // because then we consume the token that unpark() published.
+  // pairs with unpark()'s exchange, whose token we then consume.
   if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_relaxed,
                                       std::memory_order_acquire)) {
-    state_.store(kEmpty, std::memory_order_relaxed);  // the token, now consumed
+    // relaxed: the failed CAS already acquired the token; no unparker needs what we write.
+    state_.store(kEmpty, std::memory_order_relaxed);
     return;
   }
   condvar_.wait(lock, [this] { return try_consume_token(); });
@@ -27,19 +28,23 @@ bool Parker::park_for(std::chrono::nanoseconds timeout) {
   if (try_consume_token()) return true;
   std::unique_lock lock(mutex_);
   std::uint32_t expected = kEmpty;
+  // As in park(): relaxed on success (the mutex orders it against unpark()'s notify); acquire
+  // on failure pairs with unpark()'s exchange, whose token we consume.
   if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_relaxed,
                                       std::memory_order_acquire)) {
-    state_.store(kEmpty, std::memory_order_relaxed);
+    state_.store(kEmpty, std::memory_order_relaxed);  // relaxed: as in park()
     return true;
   }
   if (condvar_.wait_for(lock, timeout, [this] { return try_consume_token(); })) return true;
   // Timed out: withdraw from kParked unless a token arrived at the last moment.
   expected = kParked;
+  // relaxed on success: we received nothing; acquire on failure pairs with the exchange in
+  // the unpark() that left the token at the last moment, so what it published is seen.
   if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_relaxed,
                                      std::memory_order_acquire)) {
     return false;
   }
-  state_.store(kEmpty, std::memory_order_relaxed);
+  state_.store(kEmpty, std::memory_order_relaxed);  // relaxed: as in park()
   return true;
 }
 

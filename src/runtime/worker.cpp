@@ -1,20 +1,27 @@
 // The worker loop and its part of the wake protocol.
 //
-// Loop (run): take the next task, resume it, repeat; with nothing to do, search, then park.
-// Where the next task comes from (next_local, then search):
-//   1. Every kFairnessInterval ticks, first the global queue, then the oldest yielded task,
-//      then the oldest task of our own queue (its top, as a thief would take it): none can
-//      starve behind a worker whose LIFO slot and bottom keep refilling (Go checks its
-//      global queue every 61 ticks).
-//   2. The LIFO slot: the task spawned or woken last, whose data is hot in this cache.
+// Loop (run), one task per turn, each step tried only if the ones before found nothing:
+//   1. next_local(): our own work, in the order below.
+//   2. poll_ready_io(): a batch from the global queue, then a reactor poll that does not
+//      block, whose ready tasks we queue on ourselves. Before stealing, as Go's findrunnable:
+//      on a busy server the next work is usually a socket that became ready.
+//   3. search(): a batch from the global queue, then one task stolen from each other worker
+//      in turn, starting at a random victim; a few hundred rounds of that before giving up.
+//   4. Run what was found, with a fresh coop budget; or, with nothing, park(): inside the
+//      reactor's poll if we get its driver lock, else on our Parker until a waker hands us
+//      a token.
+// Where next_local() looks:
+//   a. Every kFairnessInterval ticks, first a reactor poll that does not block (busy workers
+//      must still see I/O and timers), then the global queue, the oldest yielded task and the
+//      oldest task of our own queue (its top, as a thief would take it): none can starve
+//      behind a worker whose LIFO slot and bottom keep refilling (Go checks its global queue
+//      every 61 ticks).
+//   b. The LIFO slot: the task spawned or woken last, whose data is hot in this cache.
 //      (A task it displaces goes to our queue; a queue that reaches 256 first moves its
 //      oldest 128 to the global queue in one piece.)
-//   3. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
-//   4. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
+//   c. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
+//   d. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
 //      and become stealable).
-//   5. Search: a batch from the global queue, then one task stolen from each other worker in
-//      turn, starting at a random victim; a few hundred rounds of that before giving up.
-//   6. Park on our Parker until a waker hands us a token.
 // Wake protocol: see runtime/idle.h. A worker that finds work while searching stops
 // searching, and if it was the last searcher it wakes a sleeper, which then searches in turn.
 // Shutdown: the scheduler sets stopping_ and unparks everyone; the loop checks it once per

@@ -5,7 +5,7 @@ namespace tiny_coro::detail {
 void TaskSlots::refill() {
   for (auto& chunk : chunks_) {
     for (std::size_t i = 0; i < kChunkSlots; ++i) {
-      // acquire: pairs with remove(); the finished task no longer touches the slot.
+      // acquire: pairs with remove()'s release store; the finished task no longer touches it.
       if (chunk[i].load(std::memory_order_acquire) == nullptr) free_.push_back(&chunk[i]);
     }
   }
@@ -24,7 +24,8 @@ void TaskSlots::add(PromiseBase& task) {
   if (free_.empty()) refill();
   Slot* slot = free_.back();
   free_.pop_back();
-  // relaxed: read by shutdown after the workers were joined, and cleared by the task itself.
+  // relaxed: pairs with nothing. take_all() reads it after joining the workers (or under the
+  // table's lock), and the queue push that follows publishes it to the task that clears it.
   slot->store(&task, std::memory_order_relaxed);
   task.registry_slot_ = slot;
 }
@@ -33,6 +34,7 @@ std::vector<PromiseBase*> TaskSlots::take_all() {
   std::vector<PromiseBase*> tasks;
   for (auto& chunk : chunks_) {
     for (std::size_t i = 0; i < kChunkSlots; ++i) {
+      // acquire: pairs with remove()'s release store; the joins of the workers order the rest.
       if (PromiseBase* task = chunk[i].exchange(nullptr, std::memory_order_acquire)) {
         tasks.push_back(task);
       }

@@ -2,8 +2,8 @@
 // with_stop_token), linked to the awaiting task's state for the task's whole run, so that
 // a cancel there reaches the scope.
 //
-// A deadline is a cancellation that a timer requests: the timer's expiry resumes a small
-// watchdog coroutine that requests the scope's cancellation on a worker — never under the
+// A deadline is a cancellation that a timer requests: the timer's expiry creates and
+// resumes a small watchdog coroutine that requests the scope's cancellation on a worker — never under the
 // reactor's timer lock, which the cancelled operation's own canceller may take. The scope
 // waits for that watchdog (settle()) before it is destroyed. Any other thread may also
 // request the scope directly (request(): a std::stop_token's callback does).
@@ -25,7 +25,7 @@ class CancelScope final : private CancelPoint {
  public:
   // reactor == nullptr: no deadline (deadline is then ignored).
   CancelScope(Reactor* reactor, TimePoint deadline) noexcept
-      : reactor_(reactor), deadline_(deadline) {}
+      : CancelPoint(&CancelPoint::cancel_of<CancelScope>), reactor_(reactor), deadline_(deadline) {}
   CancelScope(const CancelScope&) = delete;
   CancelScope& operator=(const CancelScope&) = delete;
   ~CancelScope();
@@ -86,7 +86,8 @@ class CancelScope final : private CancelPoint {
   void leave() noexcept;
   bool wait_for_watchdog(std::coroutine_handle<> awaiting) noexcept;
   void watchdog_done() noexcept;
-  std::coroutine_handle<> cancel() noexcept override;
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept;
 
   static constexpr std::uintptr_t kWatchdogDone = 1;
 
@@ -95,8 +96,14 @@ class CancelScope final : private CancelPoint {
   bool expired_ = false;  // the deadline had passed at the start, or the timer fired
   CancelState state_;              // what the bounded task's suspension points obey
   CancelState* parent_ = nullptr;  // the awaiting task's
-  TimerNode timer_;
-  std::coroutine_handle<> watchdog_;  // created, unstarted, until the timer fires
+  // The deadline's timer; its expiry makes the watchdog (so a scope that ends in time
+  // allocates nothing for it).
+  struct ScopeTimer : TimerNode {
+    CancelScope* scope = nullptr;
+  };
+  static std::coroutine_handle<> expire(TimerNode& node) noexcept;
+  ScopeTimer timer_;
+  bool timer_added_ = false;
   bool fired_ = false;                // the timer fired (known in leave())
   // 0, kWatchdogDone, or the frame waiting in settle() (the watchdog resumes it).
   std::atomic<std::uintptr_t> meeting_{0};

@@ -2,9 +2,10 @@
 // which a request reaches the one operation the task is suspended in.
 //
 // Every spawned task owns a CancelState; the frames it awaits (nested Tasks, the slow paths
-// of socket operations) point at it, so a whole await chain shares one word. A scope — a
-// timeout, a shield — gives the frames under it a state of its own and, for as long as they
-// run, arms itself in the enclosing state so that a request there reaches it.
+// of socket operations) point at it, so a whole await chain shares one word. A scope
+// (CancelScope: timeout, with_stop_token) gives the frames under it a state of its own and,
+// for as long as they run, arms itself in the enclosing state so that a request there
+// reaches it. A shield gives them a state linked to nothing, so no request reaches them.
 //
 // Protocol. A suspension point that can be cancelled is a Canceller. Before it suspends (and,
 // where a waker could find it, under the same lock the waker takes) it arms itself in the
@@ -33,17 +34,24 @@ namespace tiny_coro::detail {
 // Throws TaskCancelled (cancel.h), for the low-level headers that cannot include it.
 [[noreturn]] void throw_task_cancelled();
 
+// A cancellable suspension point, seen from a request: one function pointer, not a virtual
+// call, so awaiters stay free of vtables (and UBSan's vptr checks, which need a free file
+// descriptor to run, never meet them).
 class Canceller {
  public:
   // Called at most once, on the requesting thread, while armed. Returns the coroutine to
   // resume with "cancelled", or null if the operation is completing on its own.
-  virtual std::coroutine_handle<> cancel() noexcept = 0;
+  std::coroutine_handle<> invoke() noexcept { return cancel_(*this); }
 
  protected:
-  Canceller() = default;
+  using CancelFunction = std::coroutine_handle<> (*)(Canceller& self) noexcept;
+  explicit Canceller(CancelFunction cancel) noexcept : cancel_(cancel) {}
   Canceller(const Canceller&) = default;
   Canceller& operator=(const Canceller&) = default;
   ~Canceller() = default;
+
+ private:
+  CancelFunction cancel_;
 };
 
 class CancelState {
@@ -103,7 +111,7 @@ class CancelState {
     auto* canceller = reinterpret_cast<Canceller*>(word & ~kFlags);
     if (canceller == nullptr) return true;
     Executor* executor = executor_;
-    const std::coroutine_handle<> resume = canceller->cancel();
+    const std::coroutine_handle<> resume = canceller->invoke();
     // release: the canceller is done with the awaiter (pairs with disarm()'s acquire). After
     // this store the awaiter may be gone; `resume` is only a value until scheduled.
     word_.store(kRequested, std::memory_order_release);
@@ -128,12 +136,19 @@ class CancelState {
 };
 
 // The base of a suspension point that can be cancelled: it remembers where it armed itself.
+// A class deriving from it passes `&CancelPoint::cancel_of<Itself>` and befriends
+// CancelPoint, whose cancel_of then calls its private `cancel()`.
 class CancelPoint : public Canceller {
  protected:
-  CancelPoint() = default;
+  explicit CancelPoint(CancelFunction cancel) noexcept : Canceller(cancel) {}
   CancelPoint(const CancelPoint&) = delete;
   CancelPoint& operator=(const CancelPoint&) = delete;
   ~CancelPoint() { disarm(); }
+
+  template <class Derived>
+  static std::coroutine_handle<> cancel_of(Canceller& self) noexcept {
+    return static_cast<Derived&>(self).cancel();
+  }
 
   // False if the task is already cancelled (then nothing is armed and it must not suspend).
   [[nodiscard]] bool arm(CancelState* state) noexcept {

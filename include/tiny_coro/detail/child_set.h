@@ -38,7 +38,8 @@ class ChildSet final : private CancelPoint {
     kAny,  // the first to finish, however, cancels the rest (when_any)
   };
 
-  explicit ChildSet(Policy policy) noexcept : policy_(policy) {}
+  explicit ChildSet(Policy policy) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<ChildSet>), policy_(policy) {}
   ChildSet(const ChildSet&) = delete;
   ChildSet& operator=(const ChildSet&) = delete;
   // Normally every child has finished by now. If not (a TaskGroup dropped unjoined, or the
@@ -82,7 +83,8 @@ class ChildSet final : private CancelPoint {
   };
 
   std::coroutine_handle<> on_child_finished(const Link& link) noexcept;
-  std::coroutine_handle<> cancel() noexcept override;
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept;
   // One child's outcome, applied to the policy (never resumes anything).
   void note_outcome(const Link& link) noexcept;
   // Drops one unit of `pending_`; the parent's handle if that was the last.

@@ -58,7 +58,8 @@ class [[nodiscard]] ReadinessWait final : private TimerNode, private CancelPoint
 
  private:
   static std::coroutine_handle<> expire(TimerNode& node) noexcept;
-  std::coroutine_handle<> cancel() noexcept override;
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept;
   void cancel_deadline() noexcept;
 
   // The small members first, into TimerNode's tail padding.

@@ -133,7 +133,8 @@ std::coroutine_handle<> take_back_if_linked(Lock& lock, WaitList& list, WaitNode
 template <class Lock>
 class ListWait final : public CancelPoint {
  public:
-  ListWait(Lock& lock, WaitList& list) noexcept : lock_(lock), list_(list) {}
+  ListWait(Lock& lock, WaitList& list) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<ListWait>), lock_(lock), list_(list) {}
   ListWait(const ListWait&) = delete;
   ListWait& operator=(const ListWait&) = delete;
   // Also when the frame is destroyed while waiting (Scheduler::shutdown()). Disarms before
@@ -168,7 +169,8 @@ class ListWait final : public CancelPoint {
   }
 
  private:
-  std::coroutine_handle<> cancel() noexcept override {
+  friend class CancelPoint;  // calls cancel() through cancel_of
+  std::coroutine_handle<> cancel() noexcept {
     return take_back_if_linked(lock_, list_, node_);
   }
 

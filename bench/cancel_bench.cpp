@@ -1,0 +1,279 @@
+// Cancellation and structured concurrency, on 2 workers, mirroring
+// bench/asio/cancel_asio_bench.cpp (Boost.Asio's cancellation_signal and awaitable_operators):
+//   await_ready_op      1,000,000 x co_await of a task that completes at once (the baseline)
+//   timeout_ready_op    the same, each wrapped in timeout(1 h): the added cost is the difference
+//   cancel_sleepers     1,000,000 tasks asleep for 1 h are cancelled and awaited
+//   when_all_empty      when_all over 1,000,000 empty tasks
+//   when_any_wake       when_any(sleep 1 h, channel recv) woken by a send: send to winner running
+//   group_cancel_10k    a TaskGroup of 10,000 sleeping tasks cancelled and joined (p50/p99)
+// `cancel_bench --rss-after-cancel` prints the resident memory before 1,000,000 sleepers are
+// spawned, while they sleep, and after they were cancelled and awaited (two rounds).
+#include <tiny_coro/channel.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/task_group.h>
+#include <tiny_coro/timeout.h>
+#include <tiny_coro/timer.h>
+#include <tiny_coro/when.h>
+
+#include <benchmark/benchmark.h>
+
+#include "bench_support.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using tiny_coro::Channel;
+using tiny_coro::JoinHandle;
+using tiny_coro::Scheduler;
+using tiny_coro::Task;
+using namespace std::chrono_literals;
+
+using tiny_coro::bench::check;
+using tiny_coro::bench::kWorkers;
+using tiny_coro::bench::per_item;
+
+constexpr int kCalls = 1'000'000;
+
+Task<int> ready_op(int x) { co_return x + 1; }
+
+Task<long> await_ready_ops(int n) {
+  long sum = 0;
+  for (int i = 0; i < n; ++i) sum += co_await ready_op(i);
+  co_return sum;
+}
+
+Task<long> timeout_ready_ops(Scheduler& sched, int n) {
+  long sum = 0;
+  for (int i = 0; i < n; ++i) sum += co_await tiny_coro::timeout(sched, 1h, ready_op(i));
+  co_return sum;
+}
+
+constexpr long expected_sum(int n) { return static_cast<long>(n) * (n + 1) / 2; }
+
+void BM_await_ready_op(benchmark::State& state) {
+  Scheduler sched(kWorkers);
+  for (auto _ : state) check(sched.block_on(await_ready_ops(kCalls)) == expected_sum(kCalls), "sum");
+  per_item(state, "ns_per_call", kCalls);
+}
+
+void BM_timeout_ready_op(benchmark::State& state) {
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    check(sched.block_on(timeout_ready_ops(sched, kCalls)) == expected_sum(kCalls), "sum");
+  }
+  per_item(state, "ns_per_call", kCalls);
+}
+
+// --- cancel_sleepers ---
+Task<void> sleeper(Scheduler& sched) { co_await tiny_coro::sleep_for(sched, 1h); }
+
+std::vector<JoinHandle<void>> spawn_sleepers(Scheduler& sched, int n) {
+  std::vector<JoinHandle<void>> handles;
+  handles.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) handles.push_back(sched.spawn(sleeper(sched)));
+  while (sched.reactor()->pending_timers() < static_cast<std::size_t>(n)) {
+    std::this_thread::sleep_for(1ms);  // polling a gauge before the timed part
+  }
+  return handles;
+}
+
+Task<int> cancel_and_await(std::vector<JoinHandle<void>>& handles) {
+  for (auto& h : handles) h.cancel();
+  int cancelled = 0;
+  for (auto& h : handles) {
+    try {
+      co_await std::move(h);
+    } catch (const tiny_coro::TaskCancelled&) {
+      ++cancelled;
+    }
+  }
+  co_return cancelled;
+}
+
+void BM_cancel_sleepers(benchmark::State& state) {
+  constexpr int kSleepers = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto handles = spawn_sleepers(sched, kSleepers);
+    state.ResumeTiming();
+    check(sched.block_on(cancel_and_await(handles)) == kSleepers, "all cancelled");
+  }
+  per_item(state, "ns_per_task", kSleepers);
+}
+
+// --- when_all_empty ---
+Task<void> empty_task() { co_return; }
+
+Task<void> when_all_empty(int n) {
+  std::vector<Task<void>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) tasks.push_back(empty_task());
+  co_await tiny_coro::when_all(std::move(tasks));
+}
+
+void BM_when_all_empty(benchmark::State& state) {
+  constexpr int kTasks = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) sched.block_on(when_all_empty(kTasks));
+  per_item(state, "ns_per_task", kTasks);
+}
+
+// --- when_any_wake ---
+using Clock = std::chrono::steady_clock;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+Task<std::int64_t> recv_latency(Channel<std::int64_t>& chan) {
+  const std::optional<std::int64_t> sent_at = co_await chan.recv();
+  co_return sent_at ? now_ns() - *sent_at : -1;
+}
+
+Task<void> sleep_an_hour(Scheduler& sched) { co_await tiny_coro::sleep_for(sched, 1h); }
+
+// Each round: the receiver parks in when_any; the sender stamps the time and sends; the
+// winner measures. The ack keeps exactly one round in flight.
+Task<void> receiver(Scheduler& sched, Channel<std::int64_t>& chan, Channel<int>& ack, int rounds,
+                    std::vector<std::int64_t>& latencies) {
+  for (int i = 0; i < rounds; ++i) {
+    auto result = co_await tiny_coro::when_any(sleep_an_hour(sched), recv_latency(chan));
+    latencies.push_back(std::get<1>(result));
+    co_await ack.send(i);
+  }
+}
+
+Task<void> sender(Channel<std::int64_t>& chan, Channel<int>& ack, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    // Give the receiver time to park in its when_any: without it the send finds no waiter and
+    // the measured path is the buffered one.
+    for (int spin = 0; spin < 2000; ++spin) benchmark::DoNotOptimize(spin);
+    co_await chan.send(now_ns());
+    (void)co_await ack.recv();
+  }
+}
+
+void BM_when_any_wake(benchmark::State& state) {
+  constexpr int kRounds = 10'000;
+  Scheduler sched(kWorkers);
+  std::vector<std::int64_t> all;
+  for (auto _ : state) {
+    Channel<std::int64_t> chan(sched, 0);
+    Channel<int> ack(sched, 0);
+    std::vector<std::int64_t> latencies;
+    latencies.reserve(kRounds);
+    auto r = sched.spawn(receiver(sched, chan, ack, kRounds, latencies));
+    sched.block_on(sender(chan, ack, kRounds));
+    r.wait_blocking();
+    r.take_result();
+    all.insert(all.end(), latencies.begin(), latencies.end());
+  }
+  std::sort(all.begin(), all.end());
+  state.counters["p50_ns"] = static_cast<double>(all[all.size() / 2]);
+  state.counters["p99_ns"] = static_cast<double>(all[all.size() * 99 / 100]);
+}
+
+// --- group_cancel_10k ---
+Task<void> fill_group(Scheduler& sched, tiny_coro::TaskGroup& group, int n) {
+  for (int i = 0; i < n; ++i) group.spawn(sleeper(sched));
+  co_return;
+}
+
+Task<void> join_group(tiny_coro::TaskGroup& group) { co_await group.join(); }
+
+void BM_group_cancel_10k(benchmark::State& state) {
+  constexpr int kChildren = 10'000;
+  Scheduler sched(kWorkers);
+  std::vector<double> micros;
+  for (auto _ : state) {
+    state.PauseTiming();
+    tiny_coro::TaskGroup group(sched);
+    sched.block_on(fill_group(sched, group, kChildren));
+    while (sched.reactor()->pending_timers() < static_cast<std::size_t>(kChildren)) {
+      std::this_thread::sleep_for(100us);
+    }
+    state.ResumeTiming();
+    const auto start = Clock::now();
+    group.cancel();
+    sched.block_on(join_group(group));
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  std::sort(micros.begin(), micros.end());
+  state.counters["p50_us"] = micros[micros.size() / 2];
+  state.counters["p99_us"] = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
+}
+
+// Named as in bench/asio/cancel_asio_bench.cpp, so bench/report_cancel.py can pair them.
+#define CANCEL_BENCH(fn, name, reps)  \
+  BENCHMARK(fn)                       \
+      ->Name(name)                    \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()                 \
+      ->Iterations(1)                 \
+      ->Repetitions(reps)             \
+      ->ReportAggregatesOnly(true)
+CANCEL_BENCH(BM_await_ready_op, "await_ready_op", 7);
+CANCEL_BENCH(BM_timeout_ready_op, "timeout_ready_op", 7);
+CANCEL_BENCH(BM_cancel_sleepers, "cancel_sleepers", 5);
+CANCEL_BENCH(BM_when_all_empty, "when_all_empty", 7);
+CANCEL_BENCH(BM_when_any_wake, "when_any_wake", 3);
+BENCHMARK(BM_group_cancel_10k)
+    ->Name("group_cancel_10k")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(100);
+
+long resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
+  }
+  return -1;
+}
+
+int rss_after_cancel() {
+  constexpr int kSleepers = 1'000'000;
+  Scheduler sched(kWorkers);
+  const long cold = resident_bytes();
+  // Two rounds: the first grows the frame pools and queues to their working size; what the
+  // second returns to is the steady state a long-running program sees.
+  for (int round = 1; round <= 2; ++round) {
+    const long before = resident_bytes();
+    auto handles = spawn_sleepers(sched, kSleepers);
+    const long sleeping = resident_bytes();
+    check(sched.block_on(cancel_and_await(handles)) == kSleepers, "all cancelled");
+    handles.clear();
+    handles.shrink_to_fit();
+    const long after = resident_bytes();
+    std::printf("round %d: rss_before_mib %.1f rss_sleeping_mib %.1f rss_after_mib %.1f\n", round,
+                before / 1048576.0, sleeping / 1048576.0, after / 1048576.0);
+  }
+  std::printf("rss_cold_mib %.1f\n", cold / 1048576.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rss-after-cancel") == 0) return rss_after_cancel();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
