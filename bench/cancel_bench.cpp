@@ -3,6 +3,8 @@
 //   await_ready_op      1,000,000 x co_await of a task that completes at once (the baseline)
 //   timeout_ready_op    the same, each wrapped in timeout(1 h): the added cost is the difference
 //   cancel_sleepers     1,000,000 tasks asleep for 1 h are cancelled and awaited
+//   throw_floor         1,000,000 x two throws of TaskCancelled caught at once: the floor under
+//                       cancel_sleepers (the task's co_await throws, then awaiting its handle)
 //   when_all_empty      when_all over 1,000,000 empty tasks
 //   when_any_wake       when_any(sleep 1 h, channel recv) woken by a send: send to winner running
 //   group_cancel_10k    a TaskGroup of 10,000 sleeping tasks cancelled and joined (p50/p99)
@@ -112,6 +114,28 @@ void BM_cancel_sleepers(benchmark::State& state) {
   per_item(state, "ns_per_task", kSleepers);
 }
 
+// The SPEC'd cancellation unwinds by exception, twice per cancelled and awaited task.
+Task<long> throw_twice(int n) {
+  long caught = 0;
+  for (int i = 0; i < n; ++i) {
+    for (int twice = 0; twice < 2; ++twice) {
+      try {
+        tiny_coro::detail::throw_task_cancelled();
+      } catch (const tiny_coro::TaskCancelled&) {
+        ++caught;
+      }
+    }
+  }
+  co_return caught;
+}
+
+void BM_throw_floor(benchmark::State& state) {
+  constexpr int kTasks = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) check(sched.block_on(throw_twice(kTasks)) == 2L * kTasks, "caught");
+  per_item(state, "ns_per_task", kTasks);
+}
+
 // --- when_all_empty ---
 Task<void> empty_task() { co_return; }
 
@@ -191,7 +215,11 @@ Task<void> fill_group(Scheduler& sched, tiny_coro::TaskGroup& group, int n) {
   co_return;
 }
 
-Task<void> join_group(tiny_coro::TaskGroup& group) { co_await group.join(); }
+// From a task, as a group's owner would: the cancels then go to the worker's own queue.
+Task<void> cancel_and_join(tiny_coro::TaskGroup& group) {
+  group.cancel();
+  co_await group.join();
+}
 
 void BM_group_cancel_10k(benchmark::State& state) {
   constexpr int kChildren = 10'000;
@@ -206,8 +234,7 @@ void BM_group_cancel_10k(benchmark::State& state) {
     }
     state.ResumeTiming();
     const auto start = Clock::now();
-    group.cancel();
-    sched.block_on(join_group(group));
+    sched.block_on(cancel_and_join(group));
     micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
   }
   std::sort(micros.begin(), micros.end());
@@ -227,6 +254,7 @@ void BM_group_cancel_10k(benchmark::State& state) {
 CANCEL_BENCH(BM_await_ready_op, "await_ready_op", 7);
 CANCEL_BENCH(BM_timeout_ready_op, "timeout_ready_op", 7);
 CANCEL_BENCH(BM_cancel_sleepers, "cancel_sleepers", 5);
+CANCEL_BENCH(BM_throw_floor, "throw_floor", 5);
 CANCEL_BENCH(BM_when_all_empty, "when_all_empty", 7);
 CANCEL_BENCH(BM_when_any_wake, "when_any_wake", 3);
 BENCHMARK(BM_group_cancel_10k)

@@ -4,7 +4,10 @@
 //
 // Every workload runs C++20 coroutines on one io_context driven by two threads (the
 // benchmark thread and a helper), spawned on a blocking.never executor so that co_spawn
-// enqueues (see runtime_asio_bench.cpp). Names match cancel_bench's for report_cancel.py.
+// enqueues (see runtime_asio_bench.cpp). Where a race cancels one operation from another
+// (`||`) or two coroutines share a channel, they run on one strand: Asio's timers, channels
+// and cancellation signals are not thread-safe, and without it `||` fails at random with
+// "Operation canceled" on two threads. Names match cancel_bench's for report_cancel.py.
 //   await_ready_op      1,000,000 x co_await of an awaitable that completes at once
 //   timeout_ready_op    the same raced against a 1 h steady_timer: `op() || timer.async_wait()`
 //   cancel_sleepers     1,000,000 coroutines on a 1 h timer, cancelled by emitting their
@@ -49,13 +52,19 @@ asio::awaitable<long> ready_op(long x) { co_return x + 1; }
 
 constexpr long long expected_sum(long n) { return static_cast<long long>(n) * (n + 1) / 2; }
 
+// A strand of ctx that never runs a spawned coroutine inline.
+executor_type strand_executor(asio::io_context& ctx) {
+  return asio::require(asio::make_strand(ctx), asio::execution::blocking.never);
+}
+
 // Runs `root` to completion on a fresh two-thread io_context; returns the wall time in ns.
 template <class MakeRoot>
-double run_root(MakeRoot make_root) {
+double run_root(MakeRoot make_root, bool on_strand = false) {
   const auto start = clock_type::now();
   {
     asio::io_context ctx(2);
-    asio::co_spawn(spawn_executor(ctx), make_root(), asio::detached);
+    asio::co_spawn(on_strand ? strand_executor(ctx) : spawn_executor(ctx), make_root(),
+                   asio::detached);
     run_on_two_threads(ctx);
   }
   return elapsed_ns(start, clock_type::now());
@@ -82,7 +91,7 @@ void timeout_ready_op(benchmark::State& state) {
         auto result = co_await (ready_op(i) || timer.async_wait(asio::use_awaitable));
         sum += std::get<0>(result);
       }
-    });
+    }, true);
     check_eq("timeout_ready_op: sum", sum, expected_sum(kCalls));
     state.counters["ns_per_call"] = ns / kCalls;
   }
@@ -99,9 +108,10 @@ asio::awaitable<void> sleeper(std::atomic<long>& parked, std::atomic<long>& canc
   }
 }
 
-// Spawns n sleepers, each bound to its own signal; once all are parked, emits every signal
-// (on the io_context, as Asio's signals are not thread-safe) and returns the time from the
-// first emit to the last sleeper finishing.
+// Spawns n sleepers, each on its own strand and bound to its own signal; once all are parked,
+// posts every signal's emit to its sleeper's strand (Asio's signals and timers are not
+// thread-safe: the strand orders the emit after the wait began) and returns the time from the
+// first emit to the io_context running out of work.
 double cancel_sleepers_once(long n) {
   std::atomic<long> parked{0}, cancelled{0};
   std::vector<asio::cancellation_signal> signals(static_cast<std::size_t>(n));
@@ -109,20 +119,24 @@ double cancel_sleepers_once(long n) {
   clock_type::time_point end;
   {
     asio::io_context ctx(2);
-    auto ex = spawn_executor(ctx);
+    std::vector<executor_type> strands;
+    strands.reserve(static_cast<std::size_t>(n));
     for (long i = 0; i < n; ++i) {
-      asio::co_spawn(ex, sleeper(parked, cancelled),
+      strands.push_back(strand_executor(ctx));
+      asio::co_spawn(strands.back(), sleeper(parked, cancelled),
                      asio::bind_cancellation_slot(signals[static_cast<std::size_t>(i)].slot(),
                                                   asio::detached));
     }
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+    asio::co_spawn(spawn_executor(ctx), [&]() -> asio::awaitable<void> {
       asio::steady_timer poll(co_await asio::this_coro::executor);
       while (parked.load() < n) {  // every sleeper waits on its timer
         poll.expires_after(std::chrono::milliseconds(1));
         co_await poll.async_wait(asio::use_awaitable);
       }
       start = clock_type::now();
-      for (auto& signal : signals) signal.emit(asio::cancellation_type::terminal);
+      for (std::size_t i = 0; i < signals.size(); ++i) {
+        asio::post(strands[i], [&signals, i] { signals[i].emit(asio::cancellation_type::terminal); });
+      }
     }, asio::detached);
     run_on_two_threads(ctx);
     end = clock_type::now();
@@ -172,7 +186,7 @@ void when_any_wake(benchmark::State& state) {
   std::vector<std::int64_t> all;
   for (auto _ : state) {
     asio::io_context ctx(2);
-    auto ex = spawn_executor(ctx);
+    auto ex = strand_executor(ctx);
     Channel chan(ctx, 0);
     Channel ack(ctx, 0);
     std::vector<std::int64_t> latencies;

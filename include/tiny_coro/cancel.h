@@ -46,7 +46,7 @@ struct [[nodiscard]] CancellationCheck {
     return false;  // never suspends
   }
   bool await_resume() const {
-    if (kThrow && requested) throw TaskCancelled();
+    if (kThrow && requested) detail::throw_task_cancelled();
     return requested;
   }
 };

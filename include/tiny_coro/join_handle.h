@@ -69,7 +69,7 @@ class JoinWait final : public CancelPoint {
   // After resumption (or a false suspend()): throws TaskCancelled if the wait was cancelled.
   void finish() {
     disarm();
-    if (cancelled_) throw TaskCancelled();
+    if (cancelled_) detail::throw_task_cancelled();
   }
 
  private:
@@ -128,6 +128,10 @@ class JoinHandle {
     const auto state = handle_.promise().join_state_.load(std::memory_order_acquire);
     return state == detail::kJoinCompleted || state == detail::kJoinCancelled;
   }
+
+  // Declares the task's outcome unwanted: dropping or detaching the handle will not report its
+  // exception. Cheaper than take_result() in a try block when nobody will look (no rethrow).
+  void ignore_result() noexcept { observed_ = true; }
 
   // Lets the task run on unobserved; releases this handle's reference to its frame.
   void detach() noexcept {
@@ -193,7 +197,7 @@ class JoinHandle {
     observed_ = true;
     // acquire: pairs with complete_root()'s or cancel_root()'s exchange, so the outcome is seen.
     if (handle_.promise().join_state_.load(std::memory_order_acquire) == detail::kJoinCancelled) {
-      throw TaskCancelled();
+      detail::throw_task_cancelled();
     }
     return handle_.promise().take_result();
   }

@@ -111,7 +111,7 @@ struct [[nodiscard]] YieldAwaiter {
     return true;
   }
   void await_resume() const {
-    if (state_ != nullptr && state_->requested()) throw TaskCancelled();
+    if (state_ != nullptr && state_->requested()) detail::throw_task_cancelled();
   }
 
  private:

@@ -170,7 +170,7 @@ Task<std::size_t> select(Cases&... cases) {
   for (;;) {
     detail::SelectRound<Cases...> round(cases...);
     const std::size_t winner = co_await round;
-    if (winner == detail::kSelectCancelled) throw TaskCancelled();
+    if (winner == detail::kSelectCancelled) detail::throw_task_cancelled();
     if (round.completed(winner)) co_return winner;
   }
 }

@@ -19,6 +19,14 @@
 // Closing a socket — close() or the destructor — wakes its pending operations with
 // -ECANCELED. A socket must not outlive its Scheduler.
 //
+// Cancellation (cancel.h): every operation that waits is a cancellation point; a cancelled
+// task's co_await throws TaskCancelled. Cancel safety: the cancel lands only while the
+// operation waits for readiness, before its next attempt, so a cancelled read or accept has
+// consumed nothing (the bytes, the connection, are there for the next one) and a cancelled
+// connect leaves no socket. A cancelled write may have sent a prefix of its data, as after a
+// timeout: the stream is then only good for closing. To bound an operation in time, wrap it
+// in timeout() (timeout.h); set_*_timeout stays for the manual's API.
+//
 // How: each socket is registered with the reactor once, edge-triggered, for both directions;
 // every operation tries its syscall first and waits for a readiness edge only on EAGAIN
 // (src/io/io_source.h). A task that keeps finding its sockets ready yields every 128

@@ -59,16 +59,10 @@ class TaskGroup {
       joined_ = true;  // from here on the handles only change in this coroutine
     }
     co_await detail::ChildSetWait{set_};
-    // Every result is seen here, so failures after the first and the cancelled are not
-    // reported as unobserved.
-    for (auto& handle : handles_) {
-      try {
-        handle.take_result();
-      } catch (...) {
-      }
-    }
+    // Failures after the first, and the cancelled, are not reported as unobserved.
+    for (auto& handle : handles_) handle.ignore_result();
     if (set_.first_failure()) std::rethrow_exception(set_.first_failure());
-    if (set_.parent_cancelled()) throw TaskCancelled();
+    if (set_.parent_cancelled()) detail::throw_task_cancelled();
   }
 
  private:

@@ -59,10 +59,7 @@ ChildValue<T> take_child(JoinHandle<T>& handle) {
 // Marks a loser's result as seen, so its exception is not reported as unobserved.
 template <class T>
 void discard_child(JoinHandle<T>& handle) noexcept {
-  try {
-    (void)handle.take_result();
-  } catch (...) {
-  }
+  handle.ignore_result();
 }
 
 // Spawns every task (stopping at the first that cannot be) and watches it. On failure the

@@ -17,46 +17,18 @@
 #include <thread>
 #include <vector>
 
+#include "support/random_cancel.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
 namespace {
 
-// Spawns `count` copies of a task made by `make(i)`, cancelling each at a random moment
-// (at once, after a yield, or never), and waits for all; returns how many were cancelled.
+// Cancels each task at a random moment drawn from a generator seeded with `seed`.
 template <class Make>
 std::size_t spawn_and_cancel_randomly(Scheduler& sched, std::size_t count, unsigned seed,
                                       Make make) {
   std::mt19937 rng(seed);
-  std::vector<JoinHandle<void>> handles;
-  std::size_t cancelled = 0;
-  auto drain = [&] {
-    for (auto& h : handles) {
-      h.wait_blocking();
-      try {
-        h.take_result();
-      } catch (const TaskCancelled&) {
-        ++cancelled;
-      }
-    }
-    handles.clear();
-  };
-  for (std::size_t i = 0; i < count; ++i) {
-    handles.push_back(sched.spawn(make(i)));
-    switch (rng() % 4) {
-      case 0: handles.back().cancel(); break;
-      case 1: std::this_thread::yield(); handles.back().cancel(); break;
-      case 2: break;  // left to finish
-      default:
-        for (unsigned spin = rng() % 200; spin > 0; --spin) {
-          std::atomic_signal_fence(std::memory_order_seq_cst);  // a short, random delay
-        }
-        handles.back().cancel();
-    }
-    if (handles.size() == 32) drain();
-  }
-  drain();
-  return cancelled;
+  return test::spawn_and_cancel_randomly(sched, rng, count, make);
 }
 
 class CapacityShapes : public ::testing::TestWithParam<std::size_t> {};

@@ -78,6 +78,12 @@ void report_unobserved_exception(const std::exception_ptr& error) noexcept {
   }
 }
 
-void throw_task_cancelled() { throw TaskCancelled(); }
+// One TaskCancelled for the whole process, rethrown: a cancellation then allocates no message
+// string and no exception object of its own, and a cancelled task's stored exception_ptr
+// shares it (a million cancelled tasks would otherwise hold a million copies).
+void throw_task_cancelled() {
+  static const std::exception_ptr cancelled = std::make_exception_ptr(TaskCancelled());
+  std::rethrow_exception(cancelled);
+}
 
 }  // namespace tiny_coro::detail
