@@ -159,17 +159,13 @@ void soak_select(Scheduler& sched, std::mt19937_64& rng, std::size_t block) {
 
 Task<void> lock_and_count(tiny_coro::AsyncMutex& mutex, long& inside, std::atomic<long>& done) {
   Live live;
-  co_await mutex.lock();
-  struct Unlock {  // the yield below is a cancellation point too
-    tiny_coro::AsyncMutex& mutex;
+  auto guard = co_await mutex.lock();  // unlocks when the frame unwinds, cancelled or not
+  struct Leave {  // the yield below is a cancellation point too
     long& inside;
-    ~Unlock() {
-      --inside;
-      mutex.unlock();
-    }
-  } unlock{mutex, inside};
+    ~Leave() { --inside; }
+  } leave{inside};
   ++inside;  // guarded by the mutex: a lock held twice shows as a count above 1
-  if (inside != 1) std::abort();
+  if (inside != 1) fail("mutex", 0, "two holders at once");
   co_await tiny_coro::yield_now();
   done.fetch_add(1, std::memory_order_relaxed);
 }
