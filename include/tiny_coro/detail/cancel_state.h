@@ -99,6 +99,8 @@ class CancelState {
   // Requests cancellation; sticky and idempotent. Any thread. Returns true for the first
   // request.
   bool request() noexcept {
+    // relaxed: only a first guess for the CAS below (its failures are relaxed for the same
+    // reason: the loop decides nothing from a value it has not CAS'd).
     std::uintptr_t word = word_.load(std::memory_order_relaxed);
     std::uintptr_t desired = 0;
     do {
