@@ -46,9 +46,10 @@ template <class T, class Rep, class Period>
 Task<T> timeout(Scheduler& scheduler, std::chrono::duration<Rep, Period> duration, Task<T> task) {
   Reactor& reactor = detail::reactor_of(scheduler);
   const auto limit = std::chrono::ceil<Clock::duration>(duration);
-  const TimePoint now = reactor.now();
-  // A zero or negative duration has already passed (deadline_after would read it as "none").
-  const TimePoint deadline = limit.count() <= 0 ? now : detail::deadline_after(now, limit);
+  // A zero or negative duration has already passed: TimePoint::min() says so without a timer
+  // (deadline_after would read it as "none").
+  const TimePoint deadline =
+      limit.count() <= 0 ? TimePoint::min() : detail::deadline_after(reactor.now(), limit);
   detail::CancelScope scope(&reactor, deadline);
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;

@@ -51,7 +51,7 @@ void CancelScope::enter(CancelState* parent_state) {
   state_.set_executor(parent_state->executor());
   if (reactor_ == nullptr) {
     // No deadline.
-  } else if (deadline_ <= reactor_->now()) {
+  } else if (deadline_ == TimePoint::min()) {
     expired_ = true;
     state_.request();  // already late: the task starts cancelled, with no timer to wait for
   } else {

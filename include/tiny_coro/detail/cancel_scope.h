@@ -23,7 +23,8 @@ namespace tiny_coro::detail {
 
 class CancelScope final : private CancelPoint {
  public:
-  // reactor == nullptr: no deadline (deadline is then ignored).
+  // reactor == nullptr: no deadline (deadline is then ignored). TimePoint::min(): the
+  // deadline has passed already; the task starts cancelled and no timer is armed.
   CancelScope(Reactor* reactor, TimePoint deadline) noexcept
       : CancelPoint(&CancelPoint::cancel_of<CancelScope>), reactor_(reactor), deadline_(deadline) {}
   CancelScope(const CancelScope&) = delete;
