@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace tiny_coro::bench {
 
@@ -24,6 +26,16 @@ inline void check(bool ok, const char* what) {
 inline void per_item(benchmark::State& state, const char* name, double items) {
   state.counters[name] = benchmark::Counter(
       items, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+// The process's resident memory (VmRSS), in bytes; -1 if /proc says nothing.
+inline long resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
+  }
+  return -1;
 }
 
 }  // namespace tiny_coro::bench

@@ -43,6 +43,7 @@ using namespace std::chrono_literals;
 using tiny_coro::bench::check;
 using tiny_coro::bench::kWorkers;
 using tiny_coro::bench::per_item;
+using tiny_coro::bench::resident_bytes;
 
 constexpr int kCalls = 1'000'000;
 
@@ -262,15 +263,6 @@ BENCHMARK(BM_group_cancel_10k)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(100);
-
-long resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
-  }
-  return -1;
-}
 
 int rss_after_cancel() {
   constexpr int kSleepers = 1'000'000;

@@ -32,6 +32,7 @@ using namespace std::chrono_literals;
 using tiny_coro::bench::check;
 using tiny_coro::bench::kWorkers;
 using tiny_coro::bench::per_item;
+using tiny_coro::bench::resident_bytes;
 
 // Runs one iteration: spawns the root task `start(done)` from main and waits until `count`
 // tasks have counted `done` down.
@@ -153,15 +154,6 @@ RUNTIME_BENCH(BM_chained_spawn, "chained_spawn");
 RUNTIME_BENCH(BM_yield_many, "yield_many");
 RUNTIME_BENCH(BM_skynet, "skynet");
 RUNTIME_BENCH(BM_timers, "timers");
-
-long resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
-  }
-  return -1;
-}
 
 Task<void> counted_sleeper(Scheduler& sched, std::atomic<long>& suspended) {
   suspended.fetch_add(1, std::memory_order_relaxed);

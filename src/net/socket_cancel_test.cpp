@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/random_cancel.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
@@ -50,17 +51,7 @@ struct Connection {
   int peer = -1;
 };
 
-// Expects `handle` to end with TaskCancelled.
-template <class T>
-bool ended_cancelled(JoinHandle<T>& handle) {
-  handle.wait_blocking();
-  try {
-    handle.take_result();
-  } catch (const TaskCancelled&) {
-    return true;
-  }
-  return false;
-}
+using test::ended_cancelled;
 
 Task<ssize_t> read_into(AsyncSocket& socket, char* buf, std::size_t len) {
   co_return co_await socket.read(buf, len);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "support/random_cancel.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
@@ -48,16 +49,7 @@ Task<int> fail_after(Scheduler& sched, std::chrono::milliseconds delay) {
   throw std::runtime_error("child failed");
 }
 
-template <class T>
-bool ended_cancelled(JoinHandle<T>& handle) {
-  handle.wait_blocking();
-  try {
-    handle.take_result();
-  } catch (const TaskCancelled&) {
-    return true;
-  }
-  return false;
-}
+using test::ended_cancelled;
 
 // --- timeout ---
 

@@ -49,4 +49,16 @@ std::size_t spawn_and_cancel_randomly(Scheduler& sched, Rng& rng, std::size_t co
   return cancelled;
 }
 
+// Waits for `handle`; whether its task ended with TaskCancelled.
+template <class T>
+bool ended_cancelled(JoinHandle<T>& handle) {
+  handle.wait_blocking();
+  try {
+    handle.take_result();
+  } catch (const TaskCancelled&) {
+    return true;
+  }
+  return false;
+}
+
 }  // namespace tiny_coro::test
