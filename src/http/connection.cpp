@@ -41,12 +41,6 @@ bool known_method(std::string_view method) noexcept {
   return false;
 }
 
-std::chrono::nanoseconds time_left(const Reactor& reactor, TimePoint deadline) noexcept {
-  const TimePoint now = reactor.now();
-  // At least 1 ns: a zero timeout would mean "none".
-  return deadline > now ? deadline - now : std::chrono::nanoseconds(1);
-}
-
 std::string peer_address(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
@@ -74,12 +68,11 @@ TimePoint HttpConnection::open() noexcept {
     // its first request answered, then closes. acq_rel: as drain.cpp's fetch_or.
     if (!options_.drain->enter(*this)) drain_state.fetch_or(kDraining, std::memory_order_acq_rel);
   }
-  socket_.set_write_timeout(options_.idle_timeout);
-  return deadline_after(socket_.reactor()->now(), options_.header_timeout);
+  return deadline_after(now(), options_.header_timeout);
 }
 
 TimePoint HttpConnection::idle_deadline() const noexcept {
-  return deadline_after(socket_.reactor()->now(), options_.idle_timeout);
+  return deadline_after(now(), options_.idle_timeout);
 }
 
 Task<HttpConnection::Burst> HttpConnection::serve_burst(const HttpHandler& handler,
@@ -159,13 +152,11 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
 Task<void> HttpConnection::linger_close() {
   workspace_.reset();
   if (socket_.shutdown(SHUT_WR) != 0) co_return;
-  Reactor& reactor = *socket_.reactor();
-  const TimePoint deadline = reactor.now() + kLingerTime;
+  const TimePoint deadline = now() + kLingerTime;
   std::uint64_t dropped = 0;
   char sink[4096];
   while (dropped < kMaxLingerBytes) {
-    socket_.set_read_timeout(time_left(reactor, deadline));
-    const ssize_t n = co_await socket_.read(sink, sizeof(sink));
+    const ssize_t n = co_await socket_.read(sink, sizeof(sink), deadline);
     if (n <= 0) co_return;
     dropped += static_cast<std::uint64_t>(n);
   }
@@ -196,11 +187,9 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
     // Earlier pipelined answers go out before waiting on the peer.
     const bool flushed = co_await flush();
     if (!flushed) co_return HeadOutcome::kClosed;
-    if (deadline == TimePoint::min()) {
-      deadline = deadline_after(socket_.reactor()->now(), options_.header_timeout);
-    }
-    socket_.set_read_timeout(time_left(*socket_.reactor(), deadline));
-    const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
+    if (deadline == TimePoint::min()) deadline = deadline_after(now(), options_.header_timeout);
+    const ssize_t n =
+        co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end, deadline);
     if (n == -ETIMEDOUT) co_return HeadOutcome::kTimedOut;
     if (n <= 0) co_return HeadOutcome::kClosed;
     ws.end += static_cast<std::size_t>(n);
@@ -262,8 +251,7 @@ Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
 // connection closes (the body may be half read).
 Task<HttpResponse> HttpConnection::run_handler_bounded(const HttpHandler& handler,
                                                       HttpExchange& exchange) {
-  Reactor& reactor = *socket_.reactor();
-  CancelScope scope(&reactor, deadline_after(reactor.now(), options_.handler_timeout));
+  CancelScope scope(socket_.reactor(), deadline_after(now(), options_.handler_timeout));
   Task<HttpResponse> running = handler(exchange);
   std::exception_ptr error;
   std::optional<HttpResponse> response;
@@ -342,8 +330,9 @@ Task<bool> HttpConnection::write_response(const HttpResponse& response, bool kee
     const ssize_t sent =
         response.file.has_file()
             ? co_await socket_.sendfile(response.file.fd(),
-                                        response.file.offset() + static_cast<off_t>(done), piece)
-            : co_await socket_.write(response.body.data() + done, piece);
+                                        response.file.offset() + static_cast<off_t>(done), piece,
+                                        options_.idle_timeout)
+            : co_await socket_.write(response.body.data() + done, piece, options_.idle_timeout);
     if (sent != static_cast<ssize_t>(piece)) co_return false;
     done += piece;
   }
@@ -390,7 +379,7 @@ void HttpConnection::log(int status, std::uint64_t body_bytes) {
 
 Task<bool> HttpConnection::flush() {
   if (!workspace_ || workspace_->out.empty()) co_return true;
-  const ssize_t n = co_await socket_.write(workspace_->out);
+  const ssize_t n = co_await socket_.write(workspace_->out, options_.idle_timeout);
   const bool ok = n == static_cast<ssize_t>(workspace_->out.size());
   workspace_->out.clear();
   co_return ok;
@@ -434,10 +423,9 @@ Task<ssize_t> HttpConnection::read_body(void* buf, std::size_t size) {
   // Nothing buffered: straight from the socket into the caller's buffer, never past the body.
   const bool continued = co_await send_continue();
   if (!continued) co_return fail_body(-EPIPE);
-  socket_.set_read_timeout(options_.idle_timeout);
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(size, state().body_left));
-  const ssize_t n = co_await socket_.read(buf, want);
+  const ssize_t n = co_await socket_.read(buf, want, options_.idle_timeout);
   if (n == 0) co_return fail_body(-ECONNABORTED);
   if (n < 0) co_return fail_body(n);
   state().body_left -= static_cast<std::uint64_t>(n);
@@ -473,8 +461,8 @@ Task<ssize_t> HttpConnection::read_chunked_body(void* buf, std::size_t size) {
     ws.end = state().body_pos = state().head_end;
     const bool continued = co_await send_continue();
     if (!continued) co_return fail_body(-EPIPE);
-    socket_.set_read_timeout(options_.idle_timeout);
-    const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end);
+    const ssize_t n = co_await socket_.read(ws.buf + ws.end, Workspace::kCapacity - ws.end,
+                                            options_.idle_timeout);
     if (n == 0) co_return fail_body(-ECONNABORTED);
     if (n < 0) co_return fail_body(n);
     ws.end += static_cast<std::size_t>(n);

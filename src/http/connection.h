@@ -63,6 +63,10 @@ class HttpConnection {
   Task<ssize_t> read_body(void* buf, std::size_t size);
 
  private:
+  // The scheduler's clock, which deadlines are on (a test may hand it a manual one). Needed
+  // for the deadlines that span several operations (a head read in pieces, the linger);
+  // per-operation ones are passed as durations and cost no clock read unless they wait.
+  TimePoint now() const noexcept { return socket_.reactor()->now(); }
   enum class HeadOutcome : std::uint8_t { kComplete, kClosed, kTimedOut, kTooLarge, kMalformed };
 
   RequestState& state() noexcept { return workspace_->state; }

@@ -118,7 +118,7 @@ Task<void> connection_loop(Socket socket, const HttpHandler& handler,
   for (;;) {
     // Each result bound before it is tested: GCC 12 loses an exception (TaskCancelled)
     // thrown out of a co_await in an if or switch condition.
-    const ssize_t readable = co_await socket.wait_readable_until(deadline);
+    const ssize_t readable = co_await socket.wait_readable(deadline);
     if (readable < 0) co_return;
     const auto burst = co_await connection.serve_burst(handler, deadline);
     switch (burst) {

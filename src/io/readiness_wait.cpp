@@ -66,22 +66,23 @@ WaitOutcome ReadinessWait::await_resume() noexcept {
   return waiter_.outcome;
 }
 
-std::coroutine_handle<> ReadinessWait::expire(TimerNode& node) noexcept {
-  auto& wait = static_cast<ReadinessWait&>(node);
-  std::lock_guard lock(wait.source_.lock);
-  if (!wait.waiter_.linked) return {};  // an edge or detach() got there first
-  wait.source_.waiters(wait.direction_).remove(wait.waiter_);
-  wait.waiter_.outcome = WaitOutcome::kTimedOut;
-  return wait.waiter_.waiter;
+// The deadline's timer (the poller, under the timer lock) and a cancel request (the requesting
+// thread, while armed) end the wait the same way; only the outcome differs. Neither resumes
+// inline: the caller schedules what is returned.
+std::coroutine_handle<> ReadinessWait::take_back(WaitOutcome outcome) noexcept {
+  std::lock_guard lock(source_.lock);
+  if (!waiter_.linked) return {};  // an edge, detach() or the other of timer and cancel won
+  source_.waiters(direction_).remove(waiter_);
+  waiter_.outcome = outcome;
+  return waiter_.waiter;
 }
 
-// The requesting thread, while armed. Never resumes inline: the request schedules what we return.
+std::coroutine_handle<> ReadinessWait::expire(TimerNode& node) noexcept {
+  return static_cast<ReadinessWait&>(node).take_back(WaitOutcome::kTimedOut);
+}
+
 std::coroutine_handle<> ReadinessWait::cancel() noexcept {
-  std::lock_guard lock(source_.lock);
-  if (!waiter_.linked) return {};  // an edge, the timer or detach() got there first
-  source_.waiters(direction_).remove(waiter_);
-  waiter_.outcome = WaitOutcome::kCancelled;
-  return waiter_.waiter;
+  return take_back(WaitOutcome::kCancelled);
 }
 
 // Only the awaiting coroutine calls this (on resumption or destruction), so timer_armed_ needs no

@@ -29,7 +29,7 @@ IoDirection direction_of(const IoRequest& request) noexcept {
 std::uint32_t snapshot_tick(const IoRequest& r) noexcept {
   // acquire: pairs with the reactor's release bump, ordering this snapshot before the
   // syscall that follows (io_source.h, step 1).
-  return r.source->tick(direction_of(r)).load(std::memory_order_acquire);
+  return r.io.source->tick(direction_of(r)).load(std::memory_order_acquire);
 }
 
 ssize_t would_block_or_error(int err) noexcept {
@@ -49,19 +49,19 @@ bool unfinished(const IoRequest& request) noexcept {
 
 ssize_t read_once(IoRequest& r) noexcept {
   for (;;) {
-    const ssize_t n = ::recv(r.fd, r.single.iov_base, r.single.iov_len, 0);
+    const ssize_t n = ::recv(r.io.fd, r.single.iov_base, r.single.iov_len, 0);
     // Short, or EAGAIN: the socket is empty now, as of the tick taken before this recv
     // (io_source.h).
     if (n >= 0) {
-      r.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
-      r.source->read_drained_by_eagain = false;
-      r.source->read_drained_tick = r.tick_seen;
+      r.io.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
+      r.io.source->read_drained_by_eagain = false;
+      r.io.source->read_drained_tick = r.tick_seen;
       return n;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      r.source->read_drained = true;
-      r.source->read_drained_by_eagain = true;
-      r.source->read_drained_tick = r.tick_seen;
+      r.io.source->read_drained = true;
+      r.io.source->read_drained_by_eagain = true;
+      r.io.source->read_drained_tick = r.tick_seen;
     }
     if (errno != EINTR) return would_block_or_error(errno);
   }
@@ -82,7 +82,7 @@ bool read_known_empty(const IoSource& source, std::uint32_t& tick) noexcept {
 }
 
 bool known_empty(IoRequest& r) noexcept {
-  return r.kind == IoRequest::Kind::kRead && read_known_empty(*r.source, r.tick_seen);
+  return r.kind == IoRequest::Kind::kRead && read_known_empty(*r.io.source, r.tick_seen);
 }
 
 // Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an
@@ -93,7 +93,7 @@ ssize_t write_some(IoRequest& r) noexcept {
     ssize_t n = 0;
     const iovec& first = r.iov[r.iov_done];
     if (r.iov_count - r.iov_done == 1) {
-      n = ::send(r.fd, static_cast<const char*>(first.iov_base) + r.iov_offset,
+      n = ::send(r.io.fd, static_cast<const char*>(first.iov_base) + r.iov_offset,
                  first.iov_len - r.iov_offset, MSG_NOSIGNAL);
     } else {
       std::array<iovec, kBatch> batch;
@@ -104,7 +104,7 @@ ssize_t write_some(IoRequest& r) noexcept {
       msghdr message{};
       message.msg_iov = batch.data();
       message.msg_iovlen = static_cast<std::size_t>(count);
-      n = ::sendmsg(r.fd, &message, MSG_NOSIGNAL);
+      n = ::sendmsg(r.io.fd, &message, MSG_NOSIGNAL);
     }
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -130,7 +130,7 @@ ssize_t write_some(IoRequest& r) noexcept {
 // The kernel copies file pages straight to the socket; `file_offset` advances as they go.
 ssize_t sendfile_some(IoRequest& r) noexcept {
   while (r.file_count > 0) {
-    const ssize_t n = ::sendfile(r.fd, r.file_fd, &r.file_offset, r.file_count);
+    const ssize_t n = ::sendfile(r.io.fd, r.file_fd, &r.file_offset, r.file_count);
     if (n < 0) {
       if (errno == EINTR) continue;
       return would_block_or_error(errno);
@@ -144,7 +144,7 @@ ssize_t sendfile_some(IoRequest& r) noexcept {
 
 ssize_t accept_once(IoRequest& r) noexcept {
   for (;;) {
-    const int fd = ::accept4(r.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(r.io.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) return fd;
     // The connection died in the backlog, or a signal: take the next one.
     if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
@@ -155,11 +155,11 @@ ssize_t accept_once(IoRequest& r) noexcept {
 ssize_t finish_connect(IoRequest& r) noexcept {
   int err = 0;
   socklen_t length = sizeof(err);
-  if (::getsockopt(r.fd, SOL_SOCKET, SO_ERROR, &err, &length) != 0) return -errno;
+  if (::getsockopt(r.io.fd, SOL_SOCKET, SO_ERROR, &err, &length) != 0) return -errno;
   if (err != 0) return -static_cast<ssize_t>(err);
   sockaddr_storage peer{};
   socklen_t peer_length = sizeof(peer);
-  if (::getpeername(r.fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) return 0;
+  if (::getpeername(r.io.fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) return 0;
   return errno == ENOTCONN ? kWouldBlock : -static_cast<ssize_t>(errno);
 }
 
@@ -171,15 +171,13 @@ struct Defer {
   void await_resume() const noexcept {}
 };
 
-// One attempt, bracketed with the reactor: the socket may be closed by another task at any
-// moment (while the operation waited, yielded, backed off — or just began), and a close must
-// not release the fd (or the slot) while the syscall runs. -ECANCELED if it already has.
+// One attempt, bracketed (IoRef::bracketed): the socket may be closed by another task at any
+// moment — while the operation waited, yielded, backed off, or just began.
 ssize_t retry(IoRequest& r) noexcept {
-  if (!r.reactor->begin_operation(*r.source, r.generation)) return -ECANCELED;
-  r.tick_seen = snapshot_tick(r);
-  const ssize_t result = attempt_io(r);
-  r.reactor->end_operation(*r.source);
-  return result;
+  return r.io.bracketed([&r] {
+    r.tick_seen = snapshot_tick(r);
+    return attempt_io(r);
+  });
 }
 
 }  // namespace
@@ -203,25 +201,23 @@ ssize_t attempt_io(IoRequest& request) noexcept {
 ssize_t attempt_now(IoRequest& request) noexcept { return retry(request); }
 
 Task<ssize_t> finish_io(IoRequest& r) {
-  if (r.timeout.count() > 0 && r.deadline == TimePoint::max()) {
-    r.deadline = deadline_after(r.reactor->now(), r.timeout);  // it waits: now it matters
-  }
+  const TimePoint deadline = r.deadline.resolve(*r.io.reactor);  // it waits: now it matters
   if (r.yield_first) {
-    co_await Defer{r.reactor->executor()};
+    co_await Defer{r.io.reactor->executor()};
     r.result = retry(r);
   }
   auto backoff = std::chrono::milliseconds(5);
   while (unfinished(r)) {
     if (r.result == kWouldBlock) {
-      const WaitOutcome outcome = co_await ReadinessWait(*r.reactor, *r.source, r.generation,
-                                                         direction_of(r), r.tick_seen, r.deadline);
+      const WaitOutcome outcome = co_await ReadinessWait(
+          *r.io.reactor, *r.io.source, r.io.generation, direction_of(r), r.tick_seen, deadline);
       if (outcome == WaitOutcome::kTimedOut) co_return -ETIMEDOUT;
       if (outcome == WaitOutcome::kClosed) co_return -ECANCELED;
       if (outcome == WaitOutcome::kCancelled) throw_task_cancelled();
     } else {  // accept out of descriptors: wait for some to be freed, without spinning
-      const TimePoint now = r.reactor->now();
-      if (now >= r.deadline) co_return -ETIMEDOUT;
-      co_await AsyncSleep(*r.reactor, std::min(r.deadline, now + backoff));
+      const TimePoint now = r.io.reactor->now();
+      if (now >= deadline) co_return -ETIMEDOUT;
+      co_await AsyncSleep(*r.io.reactor, std::min(deadline, now + backoff));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
     }
     r.result = retry(r);
@@ -229,27 +225,30 @@ Task<ssize_t> finish_io(IoRequest& r) {
   co_return r.result;
 }
 
+IoAwaiterBase::IoAwaiterBase(IoRequest::Kind kind, const IoRef& io, Deadline deadline) noexcept {
+  request_.kind = kind;
+  request_.deadline = deadline;
+  if (io.is_open()) {
+    request_.io = io;
+  } else {
+    request_.result = -EBADF;
+  }
+}
+
 bool IoAwaiterBase::await_ready() noexcept {
-  if (request_.source == nullptr) return true;  // not open: result already says so
+  IoRequest& r = request_;
+  if (!r.io.is_open()) return true;  // not open: result already says so
   if (!consume_coop_budget()) {
-    request_.yield_first = true;
+    r.yield_first = true;
     return false;
   }
-  // Bracketed like every retry (see retry()): a close() racing this first attempt from
-  // another task must not let it touch a closed, perhaps reused, descriptor or slot. Asio
-  // holds its descriptor mutex around the speculative attempt for the same reason.
-  IoRequest& r = request_;
-  if (!r.reactor->begin_operation(*r.source, r.generation)) {
-    r.result = -ECANCELED;
-    return true;
-  }
-  if (known_empty(r)) {  // skip the EAGAIN: wait for the next edge straight away
-    r.result = kWouldBlock;
-  } else {
+  // Bracketed like every retry: a close() racing this first attempt from another task must
+  // not let it touch a closed, perhaps reused, descriptor or slot.
+  r.result = r.io.bracketed([&r] {
+    if (known_empty(r)) return kWouldBlock;  // skip the EAGAIN: wait for the next edge at once
     r.tick_seen = snapshot_tick(r);
-    r.result = attempt_io(r);
-  }
-  r.reactor->end_operation(*r.source);
+    return attempt_io(r);
+  });
   return !unfinished(r);
 }
 
@@ -263,11 +262,10 @@ ssize_t IoAwaiterBase::outcome() {
 
 namespace tiny_coro {
 
-AsyncReadableAwaiter::AsyncReadableAwaiter(Reactor* reactor, detail::IoSource* source,
-                                           std::uint32_t generation, TimePoint deadline) noexcept {
-  if (source != nullptr) {
-    std::construct_at(&wait_, *reactor, *source, generation, detail::IoDirection::kRead, 0,
-                      deadline);
+AsyncReadableAwaiter::AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept {
+  if (io.is_open()) {
+    std::construct_at(&wait_, *io.reactor, *io.source, io.generation, detail::IoDirection::kRead,
+                      0, deadline.resolve(*io.reactor));
     stage_ = Stage::kMade;
   }
 }
@@ -281,18 +279,17 @@ bool AsyncReadableAwaiter::await_ready() noexcept {
     result_ = -EBADF;
     return true;
   }
-  Reactor& reactor = wait_.reactor();
-  detail::IoSource& source = wait_.source();
-  // Bracketed like every attempt (retry() above): another task may be closing the socket.
-  if (!reactor.begin_operation(source, wait_.generation())) {
-    result_ = -ECANCELED;
+  const detail::IoRef io{&wait_.reactor(), &wait_.source(), wait_.generation(), -1};
+  std::uint32_t tick = 0;
+  const ssize_t outcome = io.bracketed([&] {
+    return detail::read_known_empty(*io.source, tick) ? detail::kWouldBlock : ssize_t{0};
+  });
+  if (outcome != detail::kWouldBlock) {
+    result_ = static_cast<std::int16_t>(outcome);  // 0: may be readable; -ECANCELED: closed
     return true;
   }
-  std::uint32_t tick = 0;
-  const bool empty = detail::read_known_empty(source, tick);
-  reactor.end_operation(source);
   wait_.set_tick_seen(tick);
-  return !empty;
+  return false;
 }
 
 bool AsyncReadableAwaiter::suspend(std::coroutine_handle<> waiting,

@@ -221,9 +221,8 @@ TEST(Socket, ConnectingToAClosedPortFailsWithConnectionRefused) {
 Task<ssize_t> read_with_timeout(Scheduler& sched, int port, std::chrono::milliseconds timeout) {
   AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
   if (!socket) co_return 0;
-  socket.set_read_timeout(timeout);
   char buf[16];
-  co_return co_await socket.read(buf, sizeof buf);
+  co_return co_await socket.read(buf, sizeof buf, timeout);
 }
 
 TEST(Socket, AReadTimeoutFiresWhenThePeerStaysSilent) {
@@ -233,6 +232,47 @@ TEST(Socket, AReadTimeoutFiresWhenThePeerStaysSilent) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(sched.block_on(read_with_timeout(sched, listener.port(), 50ms)), -ETIMEDOUT);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);  // a timer never fires early
+}
+
+// A deadline at a point in time is shared by every read given it: the second read gets only
+// what the first left, and once it has passed a read that would wait returns at once.
+Task<std::vector<ssize_t>> two_reads_under_one_deadline(Scheduler& sched, int port,
+                                                         TimePoint deadline) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  std::vector<ssize_t> results;
+  if (!socket) co_return results;
+  char buf[16];
+  results.push_back(co_await socket.read(buf, sizeof buf, deadline));
+  results.push_back(co_await socket.read(buf, sizeof buf, deadline));
+  co_return results;
+}
+
+TEST(Socket, AReadDeadlineAtATimePointIsSharedByTheReadsGivenIt) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());  // accepts into its backlog, never answers
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  const auto start = std::chrono::steady_clock::now();
+  const TimePoint deadline = sched.reactor()->now() + 50ms;
+  const auto results =
+      sched.block_on(two_reads_under_one_deadline(sched, listener.port(), deadline));
+  EXPECT_EQ(results, (std::vector<ssize_t>{-ETIMEDOUT, -ETIMEDOUT}));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);  // a timer never fires early
+}
+
+TEST(Deadline, NoneZeroAndHugeDurationsMeanNever) {
+  Scheduler sched(1);
+  const Reactor& clock = *sched.reactor();
+  EXPECT_TRUE(Deadline().is_never());
+  EXPECT_TRUE(Deadline(0ms).is_never());
+  EXPECT_TRUE(Deadline(-5s).is_never());
+  EXPECT_EQ(Deadline(std::chrono::hours::max()).resolve(clock), TimePoint::max());
+  EXPECT_EQ(Deadline(std::chrono::milliseconds::max()).resolve(clock), TimePoint::max());
+  const TimePoint at = clock.now() + 1h;
+  EXPECT_EQ(Deadline(at).resolve(clock), at);
+  const TimePoint before = clock.now();
+  const TimePoint resolved = Deadline(2s).resolve(clock);
+  EXPECT_GE(resolved, before + 2s);
+  EXPECT_LE(resolved, clock.now() + 2s);
 }
 
 Task<std::error_code> connect_error_within(Scheduler& sched, int port,
@@ -359,11 +399,10 @@ TEST(Socket, AcceptBacksOffWhenOutOfDescriptorsAndServesOnceSomeAreFree) {
 
 Task<std::string> read_in_band(TcpListener& listener, std::size_t want) {
   AsyncSocket peer = co_await listener.accept();
-  peer.set_read_timeout(5s);  // a hang becomes a failure
   std::string got;
   char buf[64];
   while (got.size() < want) {
-    const ssize_t n = co_await peer.read(buf, sizeof buf);
+    const ssize_t n = co_await peer.read(buf, sizeof buf, 5s);  // a hang becomes a failure
     if (n <= 0) co_return got + " [read " + std::to_string(n) + "]";
     got.append(buf, static_cast<std::size_t>(n));
   }

@@ -6,7 +6,6 @@
 
 #include <tiny_coro/socket.h>
 
-#include "io/io_source.h"
 #include "net/endpoint.h"
 
 namespace tiny_coro {
@@ -37,56 +36,14 @@ int TcpListener::bind(const char* ip, int port, ListenOptions options) {
     return fail();
   }
   try {
-    detail::IoSource& source = reactor_->attach(fd);
-    generation_ = source.generation;  // as in AsyncSocket::adopt
-    source_ = &source;
+    io_ = detail::IoHandle(*reactor_, fd, /*tcp=*/false);  // accepts: no reads to shortcut
   } catch (const std::system_error& e) {
-    ::close(fd);
     errno = e.code().value();
     return -1;
   }
-  fd_ = fd;
   return 0;
 }
 
-int TcpListener::port() const noexcept { return fd_ >= 0 ? detail::local_port(fd_) : -1; }
-
-void TcpListener::close() noexcept {
-  if (fd_ < 0) return;
-  reactor_->detach(*source_, fd_);  // a pending accept wakes with ECANCELED; closes fd_
-  fd_ = -1;
-  source_ = nullptr;
-}
-
-CoAccept::CoAccept(TcpListener& listener, std::chrono::nanoseconds timeout) noexcept
-    : listener_(listener) {
-  request_.kind = detail::IoRequest::Kind::kAccept;
-  if (listener.fd_ < 0) {
-    request_.result = -EBADF;
-    return;
-  }
-  request_.reactor = listener.reactor_;
-  request_.source = listener.source_;
-  request_.generation = listener.generation_;
-  request_.fd = listener.fd_;
-  if (timeout.count() > 0) {
-    request_.deadline = detail::deadline_after(listener.reactor_->now(), timeout);
-  }
-}
-
-AsyncSocket CoAccept::await_resume() {
-  const ssize_t result = outcome();
-  if (result < 0) {
-    return AsyncSocket::failed(std::error_code(static_cast<int>(-result), std::system_category()));
-  }
-  AsyncSocket socket;
-  try {
-    // accept4 made it non-blocking; a TCP listener's connections are TCP.
-    socket.adopt(listener_.reactor_, static_cast<int>(result), /*tcp=*/true);
-  } catch (const std::system_error& e) {
-    return AsyncSocket::failed(e.code());
-  }
-  return socket;
-}
+int TcpListener::port() const noexcept { return io_.is_open() ? detail::local_port(fd()) : -1; }
 
 }  // namespace tiny_coro

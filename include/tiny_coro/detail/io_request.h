@@ -20,12 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <tiny_coro/deadline.h>
+#include <tiny_coro/detail/io_handle.h>
 #include <tiny_coro/reactor.h>
 #include <tiny_coro/task.h>
 
 namespace tiny_coro::detail {
-
-struct IoSource;
 
 struct IoRequest {
   enum class Kind : std::uint8_t {
@@ -37,14 +37,10 @@ struct IoRequest {
   };
 
   Kind kind = Kind::kRead;
-  Reactor* reactor = nullptr;
-  IoSource* source = nullptr;
-  std::uint32_t generation = 0;  // the source's when the request began
-  int fd = -1;
-  TimePoint deadline = TimePoint::max();  // max: none (or not yet computed from `timeout`)
-  // The operation's timeout, turned into `deadline` only if it has to wait: most operations
-  // complete at once, and reading the clock for them would be wasted.
-  std::chrono::nanoseconds timeout{0};
+  IoRef io;  // the socket's, copied when the operation began
+  // Resolved only if the operation has to wait: most complete at once, and reading the
+  // clock for them would be wasted.
+  Deadline deadline;
 
   // kRead: `single`. kWrite: `iov` (the caller's array, or &single) with progress below.
   iovec single{};
@@ -63,14 +59,21 @@ struct IoRequest {
   ssize_t result = 0;
 };
 
+// kWrite of one buffer or of an iovec array. Leading empty entries are skipped, so "nothing
+// left" is simply iov_done == iov_count.
+inline void prepare_write(IoRequest& request, const void* buf, std::size_t len) noexcept {
+  request.single = iovec{const_cast<void*>(buf), len};
+  request.iov = &request.single;
+  request.iov_count = len > 0 ? 1 : 0;
+}
+inline void prepare_writev(IoRequest& request, const iovec* iov, int count) noexcept {
+  request.iov = iov;
+  request.iov_count = count;
+  while (request.iov_done < count && iov[request.iov_done].iov_len == 0) ++request.iov_done;
+}
+
 // The error every awaiter reports when it would have blocked; internal, never returned.
 inline constexpr ssize_t kWouldBlock = -EAGAIN;
-
-// now + timeout, saturating (a huge timeout means none, not an instant timeout).
-inline TimePoint deadline_after(TimePoint now, std::chrono::nanoseconds timeout) noexcept {
-  if (timeout.count() <= 0) return TimePoint::max();
-  return timeout < TimePoint::max() - now ? now + timeout : TimePoint::max();
-}
 
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
@@ -84,7 +87,9 @@ ssize_t attempt_now(IoRequest& request) noexcept;
 // The slow path (see the top of this file); its result is the operation's.
 Task<ssize_t> finish_io(IoRequest& request);
 
-// The common shape of the socket awaiters: speculative attempt, then the slow path.
+// The one shape of the socket operations' awaiters (socket.h): the request, filled in place by
+// the socket; a speculative attempt in await_ready; the slow path only if that would block.
+// What differs per operation is only await_resume (what the result becomes).
 class IoAwaiterBase {
  public:
   IoAwaiterBase(const IoAwaiterBase&) = delete;
@@ -100,7 +105,13 @@ class IoAwaiterBase {
   }
 
  protected:
-  IoAwaiterBase() = default;
+  // A closed socket (`io` not open) makes the result -EBADF without any attempt.
+  IoAwaiterBase(IoRequest::Kind kind, const IoRef& io, Deadline deadline) noexcept;
+  template <class Fill>
+  IoAwaiterBase(IoRequest::Kind kind, const IoRef& io, Deadline deadline, Fill&& fill) noexcept
+      : IoAwaiterBase(kind, io, deadline) {
+    fill(request_);
+  }
   // The operation's outcome; also stores a failure in errno.
   ssize_t outcome();
 

@@ -3,7 +3,7 @@
 // detached. Does not suspend at all if the edge already came.
 //
 // Deadline: a TimerNode whose on_expire callback (the poller, under the reactor's timer
-// lock) unlinks the waiter if it is still queued. Exactly one of the edge, the timer and
+// lock) takes the waiter back if it is still queued — the same take_back() a cancel uses. Exactly one of the edge, the timer and
 // detach() pops the waiter, under the source's lock, and resumes it. On resumption the timer
 // is cancelled; cancel_timer() takes the timer lock, so it also waits out a callback that is
 // still running — after await_resume nothing refers to this awaiter any more.
@@ -60,6 +60,7 @@ class [[nodiscard]] ReadinessWait final : private TimerNode, private CancelPoint
   static std::coroutine_handle<> expire(TimerNode& node) noexcept;
   friend class CancelPoint;  // calls cancel() through cancel_of
   std::coroutine_handle<> cancel() noexcept;
+  std::coroutine_handle<> take_back(WaitOutcome outcome) noexcept;
   void cancel_deadline() noexcept;
 
   // The small members first, into TimerNode's tail padding.
