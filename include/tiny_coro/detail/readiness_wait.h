@@ -28,8 +28,10 @@ namespace tiny_coro::detail {
 struct IoSource;
 
 // Derives from its TimerNode (privately) so the timer callback finds the wait without a
-// pointer of its own: an idle connection's wait is this object, so every byte counts.
-class [[nodiscard]] ReadinessWait final : private TimerNode, private CancelPoint {
+// pointer of its own: an idle connection's wait is this object, so every byte counts. The
+// CancelPoint base comes first so that TimerNode is the last base and its tail padding
+// still takes the small members below (the other order costs 8 bytes).
+class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode {
  public:
   // until == TimePoint::max(): no timeout.
   // `generation`: the source's when the operation began; a different one means the socket
