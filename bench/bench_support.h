@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -36,6 +37,19 @@ inline long resident_bytes() {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) * 1024;
   }
   return -1;
+}
+
+// A benchmark program's main: `mode_flag` on the command line runs `mode` (a measurement that
+// is not a Google Benchmark, such as an RSS probe) instead of the registered benchmarks.
+inline int main_with_mode(int argc, char** argv, const char* mode_flag, int (*mode)()) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], mode_flag) == 0) return mode();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace tiny_coro::bench

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <latch>
 #include <string>
@@ -178,12 +177,5 @@ int rss_per_sleeper() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--rss-per-sleeper") == 0) return rss_per_sleeper();
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return tiny_coro::bench::main_with_mode(argc, argv, "--rss-per-sleeper", &rss_per_sleeper);
 }

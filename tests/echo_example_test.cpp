@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support/loopback.h"
+
 extern char** environ;
 
 namespace {
@@ -48,27 +50,12 @@ Server start_server() {
   return server;
 }
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval five_seconds{5, 0};  // a hung server fails the test instead of hanging it
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
-  return fd;
-}
-
 TEST(EchoServerExample, EchoesEveryClientAndStopsCleanlyOnSigterm) {
   const Server server = start_server();
   ASSERT_GT(server.pid, 0);
   ASSERT_GT(server.port, 0) << "no 'listening on' line";
   std::vector<int> clients;
-  for (int i = 0; i < 3; ++i) clients.push_back(connect_to(server.port));
+  for (int i = 0; i < 3; ++i) clients.push_back(tiny_coro::test::connect_loopback(server.port));
   for (std::size_t i = 0; i < clients.size(); ++i) {
     ASSERT_GE(clients[i], 0);
     const std::string message = "message " + std::to_string(i);

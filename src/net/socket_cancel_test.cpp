@@ -16,24 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/loopback.h"
 #include "support/random_cancel.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
 namespace {
-
-int blocking_connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 Task<AsyncSocket> accept_one(TcpListener& listener) { co_return co_await listener.accept(); }
 
@@ -41,7 +29,7 @@ Task<AsyncSocket> accept_one(TcpListener& listener) { co_return co_await listene
 struct Connection {
   explicit Connection(Scheduler& sched) : listener(sched.reactor()) {
     if (listener.bind("127.0.0.1", 0) != 0) throw std::runtime_error("bind");
-    peer = blocking_connect(listener.port());
+    peer = test::connect_loopback(listener.port());
     socket = sched.block_on(accept_one(listener));
     if (peer < 0 || !socket) throw std::runtime_error("connect");
   }
@@ -142,7 +130,7 @@ TEST(SocketCancel, ACancelledAcceptTakesNoConnection) {
   auto acceptor = sched.spawn(accept_one(listener));
   acceptor.cancel();
   EXPECT_TRUE(ended_cancelled(acceptor));
-  const int client = blocking_connect(listener.port());
+  const int client = test::connect_loopback(listener.port());
   ASSERT_GE(client, 0);
   AsyncSocket accepted = sched.block_on(accept_one(listener));
   EXPECT_TRUE(static_cast<bool>(accepted));

@@ -17,6 +17,7 @@
 #include <tiny_coro/scheduler.h>
 
 #include "support/echo.h"
+#include "support/loopback.h"
 #include "support/scale.h"
 #include "support/wait_for.h"
 
@@ -307,18 +308,6 @@ TEST(Socket, AnAcceptTimeoutFires) {
 
 // --- running out of descriptors ---
 
-int blocking_connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return -1;
-  timeval five_seconds{5, 0};  // a hung server fails the test instead of hanging it
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
-  return fd;
-}
-
 // Occupies its worker until `phase` is 2, so that the next task must run on the other one.
 Task<void> hold_worker(std::atomic<int>& phase) {
   phase.store(1);
@@ -351,7 +340,7 @@ TEST(Socket, AcceptBacksOffWhenOutOfDescriptorsAndServesOnceSomeAreFree) {
     TcpListener warm(sched.reactor());
     ASSERT_EQ(warm.bind("127.0.0.1", 0), 0);
     auto warm_server = sched.spawn(test::echo_server(sched, warm));
-    const int fd = blocking_connect(warm.port());
+    const int fd = test::connect_loopback(warm.port());
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, "warm", 4), 4);
     char buf[4] = {};
@@ -364,7 +353,7 @@ TEST(Socket, AcceptBacksOffWhenOutOfDescriptorsAndServesOnceSomeAreFree) {
   ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
   constexpr int kClients = 8;
   std::vector<int> clients;  // connected: the kernel completes handshakes into the backlog
-  for (int i = 0; i < kClients; ++i) clients.push_back(blocking_connect(listener.port()));
+  for (int i = 0; i < kClients; ++i) clients.push_back(test::connect_loopback(listener.port()));
   for (int fd : clients) ASSERT_GE(fd, 0);
   std::vector<int> spares;
   for (int i = 0; i < kClients; ++i) spares.push_back(::dup(0));
@@ -414,7 +403,7 @@ TEST(Socket, UrgentDataDoesNotStallTheReader) {
   TcpListener listener(sched.reactor());
   ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
   auto reader = sched.spawn(read_in_band(listener, 10));
-  const int fd = blocking_connect(listener.port());
+  const int fd = test::connect_loopback(listener.port());
   ASSERT_GE(fd, 0);
   // A recv stops at the urgent mark with in-band data still queued: the short read there
   // must not make the next read wait for an edge that already came.

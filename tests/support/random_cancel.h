@@ -13,6 +13,18 @@
 
 namespace tiny_coro::test {
 
+// Waits for `handle`; whether its task ended with TaskCancelled.
+template <class T>
+bool ended_cancelled(JoinHandle<T>& handle) {
+  handle.wait_blocking();
+  try {
+    handle.take_result();
+  } catch (const TaskCancelled&) {
+    return true;
+  }
+  return false;
+}
+
 // Spawns `count` tasks made by `make(i)`, cancelling each at a moment drawn from `rng` (at
 // once, after a yield, after a short random spin, or never), and waits for all, 64 at a time;
 // returns how many ended cancelled.
@@ -21,14 +33,7 @@ std::size_t spawn_and_cancel_randomly(Scheduler& sched, Rng& rng, std::size_t co
   std::vector<JoinHandle<void>> handles;
   std::size_t cancelled = 0;
   auto drain = [&] {
-    for (auto& h : handles) {
-      h.wait_blocking();
-      try {
-        h.take_result();
-      } catch (const TaskCancelled&) {
-        ++cancelled;
-      }
-    }
+    for (auto& h : handles) cancelled += static_cast<std::size_t>(ended_cancelled(h));
     handles.clear();
   };
   for (std::size_t i = 0; i < count; ++i) {
@@ -47,18 +52,6 @@ std::size_t spawn_and_cancel_randomly(Scheduler& sched, Rng& rng, std::size_t co
   }
   drain();
   return cancelled;
-}
-
-// Waits for `handle`; whether its task ended with TaskCancelled.
-template <class T>
-bool ended_cancelled(JoinHandle<T>& handle) {
-  handle.wait_blocking();
-  try {
-    handle.take_result();
-  } catch (const TaskCancelled&) {
-    return true;
-  }
-  return false;
 }
 
 }  // namespace tiny_coro::test
