@@ -39,8 +39,16 @@ class TaskGroup {
   void spawn(Task<void> task) {
     const std::lock_guard guard(mutex_);
     if (joined_) throw std::logic_error("tiny_coro: TaskGroup::spawn after join");
-    handles_.push_back(detail::spawn_on(executor_, std::move(task)));
-    set_.watch(handles_.back().handle().promise());
+    handles_.emplace_back();  // first: once spawned, the handle must find a place
+    set_.expect(1);
+    try {
+      handles_.back() = set_.spawn(executor_, std::move(task));
+    } catch (...) {
+      handles_.pop_back();
+      set_.unexpect(1);
+      throw;
+    }
+    set_.publish();
   }
 
   // Any thread, any number of times.

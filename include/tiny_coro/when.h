@@ -62,20 +62,23 @@ void discard_child(JoinHandle<T>& handle) noexcept {
   handle.ignore_result();
 }
 
-// Spawns every task (stopping at the first that cannot be) and watches it. On failure the
-// ones already started are cancelled; the caller still waits for them.
+// Spawns every task as a child of `set` (stopping at the first that cannot be). On failure
+// the ones already started are cancelled; the caller still waits for them.
 template <class... Ts, std::size_t... I>
 std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
                                   std::tuple<JoinHandle<Ts>...>& handles,
                                   std::tuple<Task<Ts>...>& tasks, std::index_sequence<I...>) {
+  std::size_t spawned = 0;
+  set.expect(sizeof...(Ts));
   try {
-    ((std::get<I>(handles) = spawn_on(executor, std::move(std::get<I>(tasks))),
-      set.watch(std::get<I>(handles).handle().promise())),
-     ...);
+    ((std::get<I>(handles) = set.spawn(executor, std::move(std::get<I>(tasks))), ++spawned), ...);
   } catch (...) {
+    set.unexpect(sizeof...(Ts) - spawned);
+    set.publish();
     set.cancel_all();
     return std::current_exception();
   }
+  set.publish();
   return {};
 }
 
@@ -83,15 +86,20 @@ template <class T>
 std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
                                   std::vector<JoinHandle<T>>& handles, std::vector<Task<T>>& tasks) {
   try {
-    handles.reserve(tasks.size());
-    for (auto& task : tasks) {
-      handles.push_back(spawn_on(executor, std::move(task)));
-      set.watch(handles.back().handle().promise());
-    }
+    handles.reserve(tasks.size());  // first: a push_back below must not throw
   } catch (...) {
+    return std::current_exception();
+  }
+  set.expect(tasks.size());
+  try {
+    for (auto& task : tasks) handles.push_back(set.spawn(executor, std::move(task)));
+  } catch (...) {
+    set.unexpect(tasks.size() - handles.size());
+    set.publish();
     set.cancel_all();
     return std::current_exception();
   }
+  set.publish();
   return {};
 }
 

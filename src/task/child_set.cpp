@@ -31,28 +31,43 @@ ChildSet::~ChildSet() {
   }
 }
 
-void ChildSet::watch(PromiseBase& child) {
+ChildSet::Link& ChildSet::link_child(PromiseBase& child) {
   Link& link = links_.emplace_back(*this, child, links_.size());
-  // One more unfinished child, before it can possibly report (relaxed: the count is only
-  // decided by the acq_rel decrements, and this increment precedes them in our thread or is
-  // published to the child's thread by the join-word CAS below).
-  pending_.fetch_add(1, std::memory_order_relaxed);
-  link.next_ = head_.load(std::memory_order_relaxed);
-  // seq_cst (with the load of cancelling_ below and cancel_all()'s pair): a store-then-load
-  // on each side, so at least one side sees the other's store — either cancel_all() finds
-  // this link or we find its flag. Release/acquire alone would allow both to miss.
-  head_.store(&link, std::memory_order_seq_cst);
-  auto expected = kJoinEmpty;
-  // acq_rel: release publishes the link to the completer (pairs with its exchange); acquire
-  // on failure: the child already finished and its result is visible.
-  if (!child.join_state_.compare_exchange_strong(
-          expected, reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(&link)) |
-                        kJoinObserverTag,
-          std::memory_order_acq_rel, std::memory_order_acquire)) {
+  link.next_ = newest_;
+  newest_ = &link;
+  // relaxed: not yet submitted; the submitting queue push publishes it to the child's thread,
+  // whose completion exchange reads it.
+  child.join_state_.store(
+      reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(&link)) | kJoinObserverTag,
+      std::memory_order_relaxed);
+  return link;
+}
+
+void ChildSet::unlink_child(Link& link) noexcept {
+  // relaxed: the child was never submitted, so nobody else has seen the word.
+  link.child_.join_state_.store(kJoinEmpty, std::memory_order_relaxed);
+  newest_ = link.next_;
+  links_.pop_back();
+}
+
+void ChildSet::check_submitted(Link& link) noexcept {
+  // acquire: pairs with cancel_root()'s exchange. A scheduler already stopping ends the child
+  // inside submit (cancel_root), which tells no observer: count it as finished here.
+  if (link.child_.join_state_.load(std::memory_order_acquire) == kJoinCancelled) {
     (void)on_child_finished(link);  // the parent still holds its token: resumes nobody
   }
-  // seq_cst: see the store of head_ above.
-  if (cancelling_.load(std::memory_order_seq_cst)) child.own_cancel_.request();
+}
+
+void ChildSet::publish() noexcept {
+  Link* const published = head_.load(std::memory_order_relaxed);  // relaxed: ours alone
+  if (newest_ == published) return;
+  // seq_cst (with the load of cancelling_ below and cancel_all()'s pair): at least one side
+  // sees the other's store. Release/acquire alone would allow both to miss.
+  head_.store(newest_, std::memory_order_seq_cst);
+  if (!cancelling_.load(std::memory_order_seq_cst)) return;
+  for (Link* link = newest_; link != published; link = link->next_) {
+    link->child_.own_cancel_.request();
+  }
 }
 
 void ChildSet::cancel_all() noexcept {

@@ -13,6 +13,8 @@
 //
 // Children are linked into a list that only grows while the set lives; cancel_all() walks it
 // without a lock, so a cancel from any thread may race the parent adding children.
+// publish() and cancel_all() are a store-then-load pair each (seq_cst), so either the cancel
+// finds the new links or publish() finds the cancel.
 #pragma once
 
 #include <atomic>
@@ -31,6 +33,24 @@
 
 namespace tiny_coro::detail {
 
+// Scheduler::spawn for a combinator, which knows only the executor of the task awaiting it.
+template <class T>
+JoinHandle<T> spawn_on(Executor& executor, Task<T> task) {
+  auto handle = task.handle();
+  if (!handle) throw std::invalid_argument("tiny_coro: an empty Task given to a combinator");
+  // relaxed: published to a worker by the queue push in submit(). One reference for the
+  // scheduler, one for the JoinHandle.
+  handle.promise().ref_count_.store(2, std::memory_order_relaxed);
+  try {
+    executor.submit(handle.promise(), handle);
+  } catch (...) {
+    handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
+    throw;
+  }
+  (void)task.detach();
+  return JoinHandle<T>(handle);
+}
+
 class ChildSet final : private CancelPoint {
  public:
   enum class Policy : std::uint8_t {
@@ -47,9 +67,40 @@ class ChildSet final : private CancelPoint {
   // set, and run on detached.
   ~ChildSet();
 
-  // Watches a freshly spawned child (its JoinHandle, kept by the caller, keeps the frame
-  // alive for as long as this set may look at it). Only the parent calls this.
-  void watch(PromiseBase& child);
+  // Spawning children, only ever by the parent: expect(n) once, then spawn() each, then
+  // publish() once. A child's join word names this set before the child is submitted, so it
+  // cannot have finished first and the word needs no read-modify-write; the count is raised
+  // once for the batch and the batch made visible to cancel_all() once. What a child costs
+  // the parent is its link and its submission.
+  void expect(std::size_t children) noexcept {
+    // relaxed: the count is decided by the acq_rel decrements; this increment precedes them,
+    // published to each child's thread by the queue push that submits it.
+    pending_.fetch_add(children, std::memory_order_relaxed);
+  }
+  // The children expected but never spawned (a spawn threw).
+  void unexpect(std::size_t children) noexcept {
+    // relaxed: as expect(); the parent's token keeps the count above zero meanwhile.
+    pending_.fetch_sub(children, std::memory_order_relaxed);
+  }
+  // Spawns `task` on `executor` as a child; its JoinHandle, kept by the caller, keeps the
+  // frame alive for as long as this set may look at it. Throws what submit throws (the task
+  // is then not spawned, and unexpect(1) is the caller's).
+  template <class T>
+  JoinHandle<T> spawn(Executor& executor, Task<T> task) {
+    if (!task.handle()) return spawn_on(executor, std::move(task));  // throws: empty task
+    Link& link = link_child(task.handle().promise());
+    try {
+      JoinHandle<T> handle = spawn_on(executor, std::move(task));
+      check_submitted(link);
+      return handle;
+    } catch (...) {
+      unlink_child(link);
+      throw;
+    }
+  }
+  // Makes the children spawned since the last publish() visible to cancel_all(), and
+  // cancels them if a cancel_all() has come meanwhile.
+  void publish() noexcept;
 
   // Requests cancellation of every child watched so far and of every one watched later.
   // Any thread; idempotent.
@@ -82,6 +133,9 @@ class ChildSet final : private CancelPoint {
     Link* next_ = nullptr;
   };
 
+  Link& link_child(PromiseBase& child);
+  void unlink_child(Link& link) noexcept;
+  void check_submitted(Link& link) noexcept;
   std::coroutine_handle<> on_child_finished(const Link& link) noexcept;
   friend class CancelPoint;  // calls cancel() through cancel_of
   std::coroutine_handle<> cancel() noexcept;
@@ -94,6 +148,7 @@ class ChildSet final : private CancelPoint {
   // Only the parent appends (a deque: links never move); others reach them through head_.
   std::deque<Link> links_;
   std::atomic<Link*> head_{nullptr};
+  Link* newest_ = nullptr;  // the parent's: the last link made, published or not
   std::atomic<bool> cancelling_{false};
   std::atomic<bool> decided_{false};  // the first failure or the winner is claimed
   std::atomic<std::size_t> pending_{1};
@@ -135,22 +190,5 @@ struct [[nodiscard]] CurrentExecutor {
 };
 inline CurrentExecutor current_executor() noexcept { return {}; }
 
-// Scheduler::spawn for a combinator, which knows only the executor of the task awaiting it.
-template <class T>
-JoinHandle<T> spawn_on(Executor& executor, Task<T> task) {
-  auto handle = task.handle();
-  if (!handle) throw std::invalid_argument("tiny_coro: an empty Task given to a combinator");
-  // relaxed: published to a worker by the queue push in submit(). One reference for the
-  // scheduler, one for the JoinHandle.
-  handle.promise().ref_count_.store(2, std::memory_order_relaxed);
-  try {
-    executor.submit(handle.promise(), handle);
-  } catch (...) {
-    handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
-    throw;
-  }
-  (void)task.detach();
-  return JoinHandle<T>(handle);
-}
 
 }  // namespace tiny_coro::detail
