@@ -36,7 +36,7 @@ class GlobalQueue {
     if (batch.empty()) return;
     auto lock = acquire();
     for (auto& item : batch) items_.push_back(project(item));
-    length_->store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);  // relaxed: a hint (approx_size)
   }
 
   std::optional<T> try_pop() {
@@ -45,7 +45,7 @@ class GlobalQueue {
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
-    length_->store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);  // relaxed: a hint (approx_size)
     return item;
   }
 
@@ -60,7 +60,7 @@ class GlobalQueue {
       items_.pop_front();
       ++n;
     }
-    length_->store(items_.size(), std::memory_order_relaxed);
+    length_->store(items_.size(), std::memory_order_relaxed);  // relaxed: a hint (approx_size)
     return n;
   }
 
@@ -71,7 +71,7 @@ class GlobalQueue {
   void clear() {
     auto lock = acquire();
     items_.clear();
-    length_->store(0, std::memory_order_relaxed);
+    length_->store(0, std::memory_order_relaxed);  // relaxed: a hint (approx_size)
   }
 
  private:

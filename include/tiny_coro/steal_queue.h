@@ -50,6 +50,7 @@ class StealQueue {
 
  public:
   StealQueue() : buffer_(new Buffer(kInitialCapacity)) {}
+  // relaxed: the owner's own last store; nobody else uses the queue any more.
   ~StealQueue() { delete buffer_->load(std::memory_order_relaxed); }
   StealQueue(const StealQueue&) = delete;
   StealQueue& operator=(const StealQueue&) = delete;
@@ -154,6 +155,8 @@ class StealQueue {
   struct Buffer {
     explicit Buffer(std::int64_t cap)
         : capacity(cap), mask(cap - 1), slots(new std::atomic<T>[static_cast<std::size_t>(cap)]) {}
+    // relaxed: a slot is ordered by bottom_/top_ (the owner's release of bottom_, a thief's
+    // acquire of it and its CAS on top_); atomic only so a thief's racy read is defined.
     T get(std::int64_t i) const noexcept { return slots[i & mask].load(std::memory_order_relaxed); }
     void put(std::int64_t i, T v) noexcept { slots[i & mask].store(v, std::memory_order_relaxed); }
 

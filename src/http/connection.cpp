@@ -474,12 +474,14 @@ Task<ssize_t> HttpConnection::read_chunked_body(void* buf, std::size_t size) {
 bool HttpConnection::begin_request() noexcept {
   if (!registered_) return true;
   int expected = kIdle;
+  // acq_rel: pairs with HttpDrain::begin()'s fetch_or, which reads the state we leave.
   return drain_state.compare_exchange_strong(expected, kBusy, std::memory_order_acq_rel);
 }
 
 bool HttpConnection::end_request() noexcept {
   if (!registered_) return true;
   int expected = kBusy;
+  // acq_rel: as begin_request's.
   return drain_state.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
 }
 

@@ -52,7 +52,7 @@ void HttpDrain::leave(detail::HttpConnection& connection) noexcept {
     state_->head = connection.drain_next;
   }
   if (connection.drain_next != nullptr) connection.drain_next->drain_prev = connection.drain_prev;
-  state_->active.fetch_sub(1, std::memory_order_relaxed);
+  state_->active.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a gauge, under the lock
   if (state_->head == nullptr) state_->idle.notify_all();
 }
 
@@ -85,11 +85,11 @@ void HttpDrain::cancel_all() noexcept {
 }
 
 bool HttpDrain::draining() const noexcept {
-  return state_->draining.load(std::memory_order_acquire);
+  return state_->draining.load(std::memory_order_acquire);  // acquire: pairs with begin()
 }
 
 std::size_t HttpDrain::active_connections() const noexcept {
-  return state_->active.load(std::memory_order_relaxed);
+  return state_->active.load(std::memory_order_relaxed);  // relaxed: a gauge
 }
 
 }  // namespace tiny_coro

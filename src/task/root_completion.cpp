@@ -55,6 +55,7 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
 }
 
 void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
+  // acq_rel: as complete_root's exchange (a joiner's, observer's or detacher's word).
   const std::uintptr_t joiner =
       promise.join_state_.exchange(kJoinCancelled, std::memory_order_acq_rel);
   // A coroutine joiner (or observer) is itself a suspended task, destroyed by the same

@@ -57,6 +57,8 @@ inline void publish(Atomic& var, Value value) noexcept {
 #ifdef TINY_CORO_TSAN
   var.store(value, std::memory_order_release);
 #else
+  // The fence makes this relaxed store a release (pairs with the reader's acquire); TSan
+  // does not model fences, hence the plain release store above.
   std::atomic_thread_fence(std::memory_order_release);
   var.store(value, std::memory_order_relaxed);
 #endif
