@@ -164,6 +164,11 @@ class Reactor::Impl {
     return timers_.size();
   }
 
+  void release_spare_memory() {
+    std::lock_guard lock(mutex_);
+    timers_.shrink();
+  }
+
   TimePoint next_deadline() {
     std::lock_guard lock(mutex_);
     const TimerNode* earliest = timers_.top();
@@ -470,6 +475,13 @@ void Reactor::end_operation(detail::IoSource& source) noexcept { impl_->end_oper
 detail::Executor& Reactor::executor() noexcept { return impl_->executor(); }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }
+void Reactor::release_spare_memory() noexcept {
+  try {
+    impl_->release_spare_memory();
+  } catch (...) {
+    // Out of memory while shrinking: keep the bigger array; nothing is lost.
+  }
+}
 TimePoint Reactor::next_deadline() const { return impl_->next_deadline(); }
 void Reactor::wake() noexcept { impl_->wake(); }
 

@@ -42,6 +42,10 @@ class Idle {
   // counted as unparked, not searching (it has work in hand, and should be free to wake a
   // helper). Returns false if a waker had already done it (counting it as searching).
   [[nodiscard]] bool unpark_self(std::size_t worker);
+  // Racy: whether every worker is asleep (the scheduler has gone idle).
+  bool all_parked() const noexcept {
+    return (state_->load(std::memory_order_relaxed) & ~kSearchingMask) == 0;  // relaxed: a hint
+  }
 
  private:
   static constexpr std::uint32_t kUnparkedOne = 1u << 16;

@@ -229,6 +229,9 @@ void Worker::park() {
   // it still searching (and therefore woke nobody) is not stranded.
   fence_seq_cst();
   if (last_searcher && core_.approx_has_work()) core_.notify_parked();
+  // The scheduler has gone idle: the moment to give back what a burst left (the last
+  // worker to fall asleep does it, before it sleeps).
+  core_.release_memory_if_due(*this, core_.idle().all_parked());
   Reactor& reactor = core_.reactor();
   if (!core_.stopping()) {
     if (reactor.try_lock_driver()) {

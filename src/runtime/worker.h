@@ -33,6 +33,8 @@ class Worker {
   SchedulerCore& core() const noexcept { return core_; }
   // Tasks spawned on this worker's thread (owner-only table, see task/task_slots.h).
   TaskSlots& spawned_tasks() noexcept { return spawned_tasks_; }
+  // This thread: trims the task table if the core gave memory back since it last did.
+  void trim_after_release(std::uint32_t releases) noexcept;
 
   // After the thread has exited: forgets every queued handle (their frames belong to the
   // tasks in the TaskSlots tables, which shutdown destroys).
@@ -71,6 +73,7 @@ class Worker {
   std::vector<std::coroutine_handle<>> polled_;  // what the reactor handed us, reused
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
+  std::uint32_t memory_releases_seen_ = 0;  // the core's count when this table was last trimmed
   bool searching_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include <tiny_coro/detail/frame_allocator.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <new>
@@ -14,6 +15,8 @@ namespace tiny_coro::detail {
 
 void* allocate_frame(std::size_t size) { return ::operator new(size); }
 void free_frame(void* frame, std::size_t) noexcept { ::operator delete(frame); }
+std::size_t frame_bytes_released() noexcept { return 0; }  // nothing cached: nothing to give
+void release_cached_frames() noexcept {}
 
 #else
 
@@ -48,6 +51,9 @@ struct FrameCache {
 };
 thread_local FrameCache tl_cache;
 
+// Counts only what overflowed the caches (a batch at a time), not every large frame.
+std::atomic<std::size_t> released_bytes{0};
+
 void delete_list(FreeBlock* block) noexcept {
   while (block != nullptr) {
     FreeBlock* next = block->next;
@@ -69,6 +75,19 @@ class Depot {
       }
     }
     delete_list(batch);
+    // relaxed: a statistic; whoever acts on it takes its own locks.
+    released_bytes.fetch_add(kBatch * (size_class + 1) * kGranule, std::memory_order_relaxed);
+  }
+  // Frees every cached batch.
+  void release_all() noexcept {
+    std::array<std::vector<FreeBlock*>, kClasses> taken;
+    {
+      std::lock_guard lock(mutex_);
+      taken.swap(batches_);
+    }
+    for (auto& batches : taken) {
+      for (FreeBlock* batch : batches) delete_list(batch);
+    }
   }
   FreeBlock* take(std::size_t size_class) noexcept {
     std::lock_guard lock(mutex_);
@@ -127,6 +146,19 @@ void* allocate_frame(std::size_t size) {
     return block;
   }
   return ::operator new((c + 1) * kGranule);
+}
+
+std::size_t frame_bytes_released() noexcept {
+  return released_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
+}
+
+void release_cached_frames() noexcept {
+  depot().release_all();
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    delete_list(tl_cache.heads[c]);
+    tl_cache.heads[c] = nullptr;
+    tl_cache.counts[c] = 0;
+  }
 }
 
 void free_frame(void* frame, std::size_t size) noexcept {

@@ -30,6 +30,18 @@ void TaskSlots::add(PromiseBase& task) {
   task.registry_slot_ = slot;
 }
 
+void TaskSlots::trim() noexcept {
+  std::vector<Slot*>().swap(free_);  // no slot handed out below is in it any more
+  auto holds_no_task = [](const Slot* chunk) {
+    for (std::size_t i = 0; i < kChunkSlots; ++i) {
+      // acquire: as refill's; a cleared slot's task no longer touches it, so its chunk may go.
+      if (chunk[i].load(std::memory_order_acquire) != nullptr) return false;
+    }
+    return true;
+  };
+  while (!chunks_.empty() && holds_no_task(chunks_.back().get())) chunks_.pop_back();
+}
+
 std::vector<PromiseBase*> TaskSlots::take_all() {
   std::vector<PromiseBase*> tasks;
   for (auto& chunk : chunks_) {

@@ -31,6 +31,9 @@ class TaskSlots {
     // release: pairs with the acquire load of the owner's sweep, which then reuses the slot.
     task.registry_slot_->store(nullptr, std::memory_order_release);
   }
+  // Owner only: frees the chunks at the end of the table that hold no task, and the free
+  // list (rebuilt by the next add), after a burst of tasks has finished.
+  void trim() noexcept;
   // Owner, with no other thread using the table any more: every task still recorded.
   std::vector<PromiseBase*> take_all();
 

@@ -15,4 +15,10 @@ namespace tiny_coro::detail {
 void* allocate_frame(std::size_t size);
 void free_frame(void* frame, std::size_t size) noexcept;
 
+// Bytes of frames handed back to operator delete so far (the caches were full): how a
+// scheduler tells that a burst of tasks has ended and memory is worth giving back.
+std::size_t frame_bytes_released() noexcept;
+// Frees the shared depot's cached frames and the calling thread's own (after a burst).
+void release_cached_frames() noexcept;
+
 }  // namespace tiny_coro::detail
