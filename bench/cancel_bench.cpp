@@ -288,13 +288,13 @@ int rss_after_cancel() {
     auto handles = spawn_sleepers(sched, kSleepers);
     const long sleeping = resident_bytes();
     check(sched.block_on(cancel_await_and_free(handles)) == kSleepers, "all cancelled");
-    // The workers give memory back when they go idle, just after the awaits: wait until RSS
-    // stops falling (at most 2 s).
+    // The workers give memory back once they have been idle for a second after the burst:
+    // wait until RSS has stopped falling for half a second (at most 5 s).
     long after = resident_bytes();
-    for (int polls = 0; polls < 200; ++polls) {
+    for (int polls = 0, steady = 0; polls < 500 && steady < 50; ++polls) {
       std::this_thread::sleep_for(10ms);  // polling a gauge, not synchronising
       const long now = resident_bytes();
-      if (now >= after && polls >= 10) break;
+      steady = now < after ? 0 : (polls >= 120 ? steady + 1 : 0);
       after = std::min(after, now);
     }
     std::printf("round %d: rss_before_mib %.1f rss_sleeping_mib %.1f rss_after_mib %.1f\n", round,

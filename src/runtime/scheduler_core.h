@@ -69,9 +69,18 @@ class SchedulerCore final : public Executor {
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
   // memory_release.cpp: frame bytes released when memory was last given back, and how many
-  // times it was (each worker trims its own task table when it sees a new count).
+  // times it was (each worker trims its own task table when it sees a new count); the timer
+  // that waits out the idle second before a release, and its expiry's note.
   std::atomic<std::size_t> released_at_last_trim_{0};
   std::atomic<std::uint32_t> memory_releases_{0};
+  struct ReleaseTimer : TimerNode {
+    SchedulerCore* core = nullptr;
+  };
+  static std::coroutine_handle<> release_timer_expired(TimerNode& node) noexcept;
+  void release_memory(Worker& worker) noexcept;
+  ReleaseTimer release_timer_;
+  std::atomic<bool> release_timer_armed_{false};
+  std::atomic<bool> release_requested_{false};
 };
 
 }  // namespace tiny_coro::detail

@@ -288,6 +288,8 @@ bool Worker::park_driving_reactor() {
     // A round that produced nothing (a doorbell for an earlier timer, a stale event): keep
     // sleeping in the reactor.
     if (unparked || !polled_.empty() || core_.stopping()) return unparked;
+    // A round that only fired timers may have been the memory release's.
+    core_.release_memory_if_due(*this, core_.idle().all_parked());
   }
 }
 
