@@ -6,19 +6,19 @@
 // When: the frame caches are bounded (task/frame_allocator.cpp), so a burst that ends sends
 // frames back to operator delete, a batch at a time, and counts their bytes. When the last
 // worker falls asleep (a burst still running elsewhere is not trimmed under its feet) and
-// kBurstBytes have gone back since the last release, it arms a timer. If the scheduler is
-// still idle when the timer fires, the worker driving the reactor releases: the cached frames,
-// the timer heap's spare room, the outside-spawn task table's empty chunks, then malloc_trim
-// (glibc) so the freed pages leave the process. Each worker trims its own task table the next
-// time it goes idle (the tables are owner-only). Only an idle worker pays, once per burst; the
-// reactor waits meanwhile (a few milliseconds).
+// kBurstBytes have gone back since the last release, it sleeps at most kIdleBeforeRelease — in
+// the reactor or on its parker, whichever it was going to — and if nobody woke it meanwhile and
+// every worker still sleeps, it releases: the cached frames, the timer heap's spare room, the
+// outside-spawn task table's empty chunks, then malloc_trim (glibc) so the freed pages leave
+// the process. Each worker trims its own task table the next time it goes idle (the tables
+// are owner-only). Only an idle worker pays, once per burst (a few milliseconds); the idle
+// second keeps bursts that follow each other (a benchmark's repetitions) warm, and nothing
+// changes how a sleeping worker is woken.
 #include "runtime/scheduler_core.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-
-#include <chrono>
 
 #include <tiny_coro/detail/frame_allocator.h>
 
@@ -27,56 +27,26 @@
 namespace tiny_coro::detail {
 namespace {
 constexpr std::size_t kBurstBytes = std::size_t{64} << 20;
-// How long the scheduler must stay idle before memory goes back: a program that runs bursts
-// back to back (a benchmark's repetitions, a batch job) keeps its frames warm.
-constexpr std::chrono::seconds kIdleBeforeRelease{1};
 }  // namespace
 
-void SchedulerCore::release_memory_if_due(Worker& worker, bool idle) noexcept {
+bool SchedulerCore::memory_release_due(Worker& worker, bool idle) noexcept {
   // relaxed: a hint; a worker that misses a new count trims at its next park.
-  const std::uint32_t releases = memory_releases_.load(std::memory_order_relaxed);
-  worker.trim_after_release(releases);
-  // relaxed: the note's exchange below decides alone; what the release frees is guarded by
-  // the locks it takes (or owned by this thread).
-  if (release_requested_.load(std::memory_order_relaxed) &&
-      release_requested_.exchange(false, std::memory_order_relaxed)) {
-    // The timer fired. Released only if still idle; otherwise the next idle moment waits
-    // its second again.
-    if (idle) release_memory(worker);
-    return;
-  }
-  if (!idle) return;
-  // relaxed: statistics, compared only to decide whether to arm the timer.
-  if (frame_bytes_released() - released_at_last_trim_.load(std::memory_order_relaxed) <
-      kBurstBytes) {
-    return;
-  }
-  // acquire: pairs with the expiry's release, so the poller is done with the node we rewrite.
-  if (release_timer_armed_.exchange(true, std::memory_order_acquire)) return;
-  release_timer_.core = this;
-  release_timer_.on_expire = &SchedulerCore::release_timer_expired;
-  release_timer_.deadline = reactor_.now() + kIdleBeforeRelease;
-  try {
-    reactor_.add_timer(release_timer_);
-  } catch (...) {
-    // Out of memory for the heap: try again at the next idle moment.
-    release_timer_armed_.store(false, std::memory_order_relaxed);  // relaxed: never armed
-  }
+  worker.trim_after_release(memory_releases_.load(std::memory_order_relaxed));
+  // relaxed: statistics, compared only to decide whether to wait for a release.
+  return idle && frame_bytes_released() - released_at_last_trim_.load(std::memory_order_relaxed) >=
+                     kBurstBytes;
 }
 
-// The poller, under the reactor's timer lock: only leaves a note for the worker driving the
-// reactor, which acts on it after its round (Worker::park_driving_reactor).
-std::coroutine_handle<> SchedulerCore::release_timer_expired(TimerNode& node) noexcept {
-  SchedulerCore& core = *static_cast<ReleaseTimer&>(node).core;
-  // release: the node is popped and no longer read (pairs with the arming exchange).
-  core.release_timer_armed_.store(false, std::memory_order_release);
-  core.release_requested_.store(true, std::memory_order_relaxed);  // relaxed: a note
-  return {};
-}
-
-void SchedulerCore::release_memory(Worker& worker) noexcept {
-  // relaxed: only this thread acts on it (the note was taken by one exchange).
-  released_at_last_trim_.store(frame_bytes_released(), std::memory_order_relaxed);
+void SchedulerCore::release_memory_if_idle(Worker& worker) noexcept {
+  if (!idle_.all_parked()) return;  // work came meanwhile: the next idle moment waits again
+  const std::size_t released = frame_bytes_released();
+  std::size_t at_last = released_at_last_trim_.load(std::memory_order_relaxed);
+  if (released - at_last < kBurstBytes) return;
+  // relaxed: only picks one releaser; each step below synchronises on its own lock.
+  if (!released_at_last_trim_.compare_exchange_strong(at_last, released,
+                                                      std::memory_order_relaxed)) {
+    return;
+  }
   release_cached_frames();
   reactor_.release_spare_memory();
   {

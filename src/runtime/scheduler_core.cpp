@@ -114,7 +114,6 @@ void SchedulerCore::shutdown() noexcept {
   stopping_->store(true, std::memory_order_seq_cst);
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
-  (void)reactor_.cancel_timer(release_timer_);  // a member: gone before the reactor is
   reactor_.stop();
   std::vector<PromiseBase*> unfinished;
   {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -50,10 +51,12 @@ class SchedulerCore final : public Executor {
   // The worker running on the calling thread if it belongs to this scheduler, else nullptr.
   Worker* current_worker() const noexcept;
 
-  // Called by a worker about to go idle: once a burst of tasks has ended, gives memory back
-  // (src/runtime/memory_release.cpp). Cheap when there is nothing to do: two relaxed loads.
-  // `idle`: every worker is asleep, so a burst has ended.
-  void release_memory_if_due(Worker& worker, bool idle) noexcept;
+  // Memory given back after a burst (src/runtime/memory_release.cpp). A worker about to go
+  // idle asks whether a release is due (`idle`: every worker is asleep); if so it sleeps at
+  // most kIdleBeforeRelease and, if nobody woke it, calls release_memory_if_idle().
+  static constexpr std::chrono::seconds kIdleBeforeRelease{1};
+  bool memory_release_due(Worker& worker, bool idle) noexcept;
+  void release_memory_if_idle(Worker& worker) noexcept;
 
  private:
   GlobalQueue<void*> global_;
@@ -69,18 +72,9 @@ class SchedulerCore final : public Executor {
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
   // memory_release.cpp: frame bytes released when memory was last given back, and how many
-  // times it was (each worker trims its own task table when it sees a new count); the timer
-  // that waits out the idle second before a release, and its expiry's note.
+  // times it was (each worker trims its own task table when it sees a new count).
   std::atomic<std::size_t> released_at_last_trim_{0};
   std::atomic<std::uint32_t> memory_releases_{0};
-  struct ReleaseTimer : TimerNode {
-    SchedulerCore* core = nullptr;
-  };
-  static std::coroutine_handle<> release_timer_expired(TimerNode& node) noexcept;
-  void release_memory(Worker& worker) noexcept;
-  ReleaseTimer release_timer_;
-  std::atomic<bool> release_timer_armed_{false};
-  std::atomic<bool> release_requested_{false};
 };
 
 }  // namespace tiny_coro::detail

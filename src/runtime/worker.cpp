@@ -42,6 +42,7 @@
 #include "runtime/worker.h"
 
 #include <array>
+#include <algorithm>
 #include <chrono>
 #include <span>
 
@@ -229,13 +230,13 @@ void Worker::park() {
   // it still searching (and therefore woke nobody) is not stranded.
   fence_seq_cst();
   if (last_searcher && core_.approx_has_work()) core_.notify_parked();
-  // The scheduler has gone idle: the moment to give back what a burst left (the last
-  // worker to fall asleep does it, before it sleeps).
-  core_.release_memory_if_due(*this, core_.idle().all_parked());
+  // The last worker to fall asleep after a burst sleeps at most a second, then gives back
+  // what the burst left if the scheduler is still idle (memory_release.cpp).
+  const bool release_due = core_.memory_release_due(*this, core_.idle().all_parked());
   Reactor& reactor = core_.reactor();
   if (!core_.stopping()) {
     if (reactor.try_lock_driver()) {
-      drive_while_parked();
+      drive_while_parked(release_due);
       return;
     }
     // Someone else holds the reactor. If it has timers or sockets to watch, leave a note:
@@ -243,18 +244,23 @@ void Worker::park() {
     // hook, SchedulerCore), so we may sleep without a timeout. The reactor is never left
     // unwatched, and an idle server's workers stay asleep.
     if (reactor.has_interest() && reactor.lock_driver_or_note()) {
-      drive_while_parked();
+      drive_while_parked(release_due);
       return;
     }
-    parker_.park();
+    if (!release_due) {
+      parker_.park();
+    } else if (!parker_.park_for(SchedulerCore::kIdleBeforeRelease)) {
+      core_.release_memory_if_idle(*this);  // nobody woke us for a second
+      parker_.park();
+    }
   }
   // A waker took us off the sleepers and counted us as searching.
   searching_ = !core_.stopping();
 }
 
-void Worker::drive_while_parked() {
+void Worker::drive_while_parked(bool release_due) {
   Reactor& reactor = core_.reactor();
-  const bool unparked = park_driving_reactor();
+  const bool unparked = park_driving_reactor(release_due);
   reactor.unlock_driver();
   bool counted_searching = true;  // what a waker does when it unparks us
   // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
@@ -280,16 +286,24 @@ namespace {
 void interrupt_poll(void* reactor) noexcept { static_cast<Reactor*>(reactor)->wake(); }
 }  // namespace
 
-bool Worker::park_driving_reactor() {
+bool Worker::park_driving_reactor(bool release_due) {
   Reactor& reactor = core_.reactor();
+  // Real time, not the reactor's clock: a test's manual clock must not hold the release off.
+  const auto release_at = std::chrono::steady_clock::now() + SchedulerCore::kIdleBeforeRelease;
   for (;;) {
+    std::chrono::nanoseconds max_wait(-1);
+    if (release_due) {
+      max_wait = std::max(std::chrono::nanoseconds(0), release_at - std::chrono::steady_clock::now());
+    }
     const bool unparked = parker_.park_driving(
-        [&] { reactor.poll(std::chrono::nanoseconds(-1), polled_); }, &interrupt_poll, &reactor);
+        [&] { reactor.poll(max_wait, polled_); }, &interrupt_poll, &reactor);
     // A round that produced nothing (a doorbell for an earlier timer, a stale event): keep
     // sleeping in the reactor.
     if (unparked || !polled_.empty() || core_.stopping()) return unparked;
-    // A round that only fired timers may have been the memory release's.
-    core_.release_memory_if_due(*this, core_.idle().all_parked());
+    if (release_due && std::chrono::steady_clock::now() >= release_at) {
+      core_.release_memory_if_idle(*this);  // nobody woke us for a second
+      release_due = false;
+    }
   }
 }
 

@@ -51,9 +51,9 @@ class Worker {
   void park();
   // Parks inside the reactor's poll (this worker holds the driver). False if the reactor
   // woke us with work or on its own; true if a waker unparked us.
-  bool park_driving_reactor();
+  bool park_driving_reactor(bool release_due);
   // park() for the worker that holds the reactor's driver lock: sleeps in its poll.
-  void drive_while_parked();
+  void drive_while_parked(bool release_due);
   // Runs the reactor once without blocking, if it may have something and nobody drives it.
   void poll_reactor_now();
   // Out of local work: ready I/O, if the reactor is free to poll at once (none waiting).
