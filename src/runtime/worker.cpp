@@ -29,7 +29,9 @@
 //
 // Parking: the first worker to run out of work parks inside the reactor's poll (it holds
 // the driver lock; unpark() rings the reactor's doorbell); the others on their condvars,
-// without a timeout: whoever gives up the reactor wakes one of them to take it over.
+// without a timeout: whoever gives up the reactor wakes one of them to take it over. The
+// one exception: the last worker to fall asleep after a burst that left memory behind sleeps
+// at most a second, then gives it back if nobody woke it (memory_release.cpp).
 // Measured against the manual's reactor thread in docs/ARCHITECTURE.md ("Reactor").
 //
 // Rejected:
