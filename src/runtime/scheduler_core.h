@@ -57,6 +57,10 @@ class SchedulerCore final : public Executor {
   static constexpr std::chrono::seconds kIdleBeforeRelease{1};
   bool memory_release_due(Worker& worker, bool idle) noexcept;
   void release_memory_if_idle(Worker& worker) noexcept;
+  // How many times memory has been given back so far.
+  std::uint32_t memory_releases() const noexcept {
+    return memory_releases_.load(std::memory_order_relaxed);  // relaxed: a statistic
+  }
 
  private:
   GlobalQueue<void*> global_;
