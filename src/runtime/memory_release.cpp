@@ -11,7 +11,8 @@
 // every worker still sleeps, it releases: the cached frames, the timer heap's spare room, the
 // outside-spawn task table's empty chunks, then malloc_trim (glibc) so the freed pages leave
 // the process. Each worker trims its own task table the next time it goes idle (the tables
-// are owner-only). Only an idle worker pays, once per burst (a few milliseconds); the idle
+// are owner-only). Only an idle worker pays, once per burst (25 ms after a million cancelled
+// sleepers, during which a worker driving the reactor does not poll it); the idle
 // second keeps bursts that follow each other (a benchmark's repetitions) warm, and nothing
 // changes how a sleeping worker is woken.
 #include "runtime/scheduler_core.h"
