@@ -43,8 +43,8 @@
 //    the fairness tick bounds what a busy LIFO slot can delay.
 #include "runtime/worker.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <span>
 
