@@ -5,11 +5,13 @@
 //   } catch (const tiny_coro::TimedOut&) { ... }
 //
 // The task runs inline in the awaiting task (no spawn, no extra thread hop), under a
-// cancellation scope of its own. If the duration passes first, the scope is cancelled: the
-// task gets TaskCancelled at its suspension point, unwinds, and only once it has finished does
-// the co_await throw TimedOut. A task that completed before the timer could stop it returns
-// its value, even if the timer fired meanwhile: nothing it produced is dropped. Cancelling
-// the awaiting task cancels the scope too; the co_await then throws TaskCancelled.
+// cancellation scope of its own. The duration counts from the call; the timer behind it is
+// armed only if the task waits, so a task that finishes at once costs one clock read. If the
+// duration passes first, the scope is cancelled: the task gets TaskCancelled at its suspension
+// point, unwinds, and only once it has finished does the co_await throw TimedOut. A task that
+// completed before the timer could stop it returns its value, even if the timer fired meanwhile:
+// nothing it produced is dropped. Cancelling the awaiting task cancels the scope too; the co_await
+// then throws TaskCancelled.
 //
 // How: detail/cancel_scope.h — a timeout is a cancellation that a timer requests.
 #pragma once
@@ -40,7 +42,6 @@ class TimedOut : public std::runtime_error {
  public:
   TimedOut() : std::runtime_error("tiny_coro: timed out") {}
 };
-
 
 template <class T, class Rep, class Period>
 Task<T> timeout(Scheduler& scheduler, std::chrono::duration<Rep, Period> duration, Task<T> task) {

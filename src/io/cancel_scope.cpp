@@ -43,27 +43,55 @@ std::coroutine_handle<> CancelScope::expire(TimerNode& node) noexcept {
   return watch(*static_cast<ScopeTimer&>(node).scope).handle;
 }
 
+// Before the task's first stretch, which runs with nothing armed: what has already
+// happened (a deadline already passed, the awaiting task already cancelled) is made a
+// request here, so the task's first suspension point sees it.
 void CancelScope::enter(CancelState* parent_state) {
   if (parent_state == nullptr || parent_state->executor() == nullptr) {
-    throw std::logic_error("tiny_coro: a cancellation scope must be awaited by a task on a Scheduler");
+    throw std::logic_error(
+        "tiny_coro: a cancellation scope must be awaited by a task on a Scheduler");
   }
   parent_ = parent_state;
   state_.set_executor(parent_state->executor());
-  if (reactor_ == nullptr) {
-    // No deadline.
-  } else if (deadline_ == TimePoint::min()) {
+  if (reactor_ != nullptr && deadline_ == TimePoint::min()) {
     expired_ = true;
     state_.request();  // already late: the task starts cancelled, with no timer to wait for
-  } else {
-    timer_.deadline = deadline_;
-    timer_.scope = this;
-    timer_.on_expire = &CancelScope::expire;
+  } else if (parent_state->requested()) {
+    state_.request();
+  }
+}
+
+bool CancelScope::wait_for_task(std::atomic<std::uintptr_t>& join_word,
+                                std::coroutine_handle<> awaiting) noexcept {
+  // acquire: pairs with finish_unawaited's exchange; the task's result is visible.
+  if (join_word.load(std::memory_order_acquire) == kJoinCompleted) return false;
+  // It waits. Arm what may end the wait early; either may cancel it at once, and it may
+  // also finish on another thread meanwhile, which the exchange below finds out.
+  arm_deadline();
+  // A cancel of the awaiting task reaches the scope through this link from now on; one
+  // that came during the first stretch (or before) is passed on here.
+  if (!arm(parent_)) state_.request();
+  std::uintptr_t expected = kJoinEmpty;
+  // acq_rel: release the scope's setup to the thread that finishes the task (it resumes
+  // the awaiting frame); acquire on failure: the task finished, its result is visible.
+  return join_word.compare_exchange_strong(expected,
+                                           reinterpret_cast<std::uintptr_t>(awaiting.address()),
+                                           std::memory_order_acq_rel, std::memory_order_acquire);
+}
+
+void CancelScope::arm_deadline() noexcept {
+  if (reactor_ == nullptr || expired_) return;
+  timer_.deadline = deadline_;
+  timer_.scope = this;
+  timer_.on_expire = &CancelScope::expire;
+  try {
     reactor_->add_timer(timer_);
     timer_added_ = true;
+  } catch (...) {
+    // The task already waits and cannot be abandoned: stop it, and report why afterwards.
+    arm_error_ = std::current_exception();
+    state_.request();
   }
-  // A cancel of the awaiting task reaches the scope through this link; if it was already
-  // cancelled, the scope is cancelled from the start.
-  if (!arm(parent_state)) state_.request();
 }
 
 void CancelScope::leave() noexcept {
@@ -85,8 +113,8 @@ void CancelScope::watchdog_done() noexcept {
   // acq_rel: release the finished request to settle(); acquire the waiting frame it stored.
   const std::uintptr_t waiting = meeting_.exchange(kWatchdogDone, std::memory_order_acq_rel);
   // After the exchange the scope may be gone; only locals from here on.
-  if (waiting != 0) executor->schedule(std::coroutine_handle<>::from_address(
-                        reinterpret_cast<void*>(waiting)));
+  if (waiting != 0)
+    executor->schedule(std::coroutine_handle<>::from_address(reinterpret_cast<void*>(waiting)));
 }
 
 bool CancelScope::timed_out(const std::exception_ptr& error) const noexcept {

@@ -1,5 +1,6 @@
 // Structured concurrency: timeout, when_all, when_any, TaskGroup and with_stop_token — their
 // results, and that no child outlives the co_await that owns it.
+#include <tiny_coro/async_event.h>
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/channel.h>
 #include <tiny_coro/scheduler.h>
@@ -53,7 +54,8 @@ using test::ended_cancelled;
 
 // --- timeout ---
 
-Task<int> bounded(Scheduler& sched, std::chrono::milliseconds limit, std::chrono::milliseconds work) {
+Task<int> bounded(Scheduler& sched, std::chrono::milliseconds limit,
+                  std::chrono::milliseconds work) {
   co_return co_await timeout(sched, limit, value_after(sched, 7, work));
 }
 
@@ -149,6 +151,69 @@ TEST(Timeout, ARecvRacingItsTimeoutLosesNoValue) {
   for (int i = 0; i < rounds; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)], i);
 }
 
+// A task that finishes without waiting never needs its deadline: no timer is armed for it.
+// One that waits has its timer armed while it waits.
+TEST(Timeout, ArmsItsTimerOnlyOnceTheTaskWaits) {
+  Scheduler sched(1);
+  Reactor& reactor = *sched.reactor();
+  auto timers_seen = [&]() -> Task<std::pair<std::size_t, std::size_t>> {
+    const std::size_t before_waiting = reactor.pending_timers();
+    co_await yield_now();
+    co_return std::pair{before_waiting, reactor.pending_timers()};
+  };
+  const auto [before_waiting, while_waiting] = sched.block_on(timeout(sched, 1h, timers_seen()));
+  EXPECT_EQ(before_waiting, 0u);
+  EXPECT_EQ(while_waiting, 1u);
+  EXPECT_EQ(reactor.pending_timers(), 0u);
+}
+
+// The awaiting task is cancelled while the bounded task runs its first stretch, before
+// anything is armed: the bounded task's first wait is still cancelled, promptly.
+TEST(Timeout, ACancelDuringTheTasksFirstStretchReachesItsFirstWait) {
+  Scheduler sched(2);
+  std::atomic<int> alive{0};
+  Event handle_stored(sched);
+  JoinHandle<void> handle;
+  auto cancels_its_awaiter = [&]() -> Task<void> {
+    handle.cancel();
+    co_await sleep_forever(sched, alive);
+  };
+  auto awaiter = [&]() -> Task<void> {
+    co_await handle_stored.wait();
+    co_await timeout(sched, 1h, cancels_its_awaiter());
+  };
+  handle = sched.spawn(awaiter());
+  handle_stored.set();
+  EXPECT_TRUE(ended_cancelled(handle));
+  EXPECT_EQ(alive.load(), 0);
+}
+
+// The bounded task suspends and is finished by another worker around the moment its
+// awaiter hands itself over: each value is received exactly once, by the right awaiter.
+TEST(Timeout, ATaskFinishedOnAnotherWorkerAsItsAwaiterWaitsIsAwaitedOnce) {
+  const int rounds = static_cast<int>(test::scaled(20'000, 10));
+  Scheduler sched(2);
+  Channel<int> chan(sched, 1);
+  long long sum = 0;
+  int received = 0;
+  auto consumer = [&]() -> Task<void> {
+    for (int i = 0; i < rounds; ++i) {
+      sum += co_await timeout(
+          sched, 1h, [](Channel<int>& c) -> Task<int> { co_return *co_await c.recv(); }(chan));
+      ++received;
+    }
+  };
+  auto producer = [&]() -> Task<void> {
+    for (int i = 1; i <= rounds; ++i) co_await chan.send(i);
+  };
+  auto p = sched.spawn(producer());
+  sched.block_on(consumer());
+  p.wait_blocking();
+  EXPECT_EQ(received, rounds);
+  EXPECT_EQ(sum, static_cast<long long>(rounds) * (rounds + 1) / 2);
+  EXPECT_EQ(sched.reactor()->pending_timers(), 0u);
+}
+
 // --- when_all ---
 
 TEST(WhenAll, ReturnsEveryValueInArgumentOrder) {
@@ -167,13 +232,16 @@ TEST(WhenAll, OfAVectorReturnsAVector) {
   Scheduler sched(2);
   auto run = [&]() -> Task<std::vector<int>> {
     std::vector<Task<int>> tasks;
-    for (int i = 0; i < 100; ++i) tasks.push_back(value_after(sched, i, std::chrono::milliseconds(i % 3)));
+    for (int i = 0; i < 100; ++i)
+      tasks.push_back(value_after(sched, i, std::chrono::milliseconds(i % 3)));
     co_return co_await when_all(std::move(tasks));
   };
   const std::vector<int> values = sched.block_on(run());
   ASSERT_EQ(values.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(values[static_cast<std::size_t>(i)], i);
-  auto none = []() -> Task<std::vector<int>> { co_return co_await when_all(std::vector<Task<int>>{}); };
+  auto none = []() -> Task<std::vector<int>> {
+    co_return co_await when_all(std::vector<Task<int>>{});
+  };
   EXPECT_TRUE(sched.block_on(none()).empty());
 }
 
@@ -308,9 +376,7 @@ TEST(TaskGroup, AFailureCancelsTheSiblingsAndJoinRethrowsIt) {
   auto run = [&]() -> Task<bool> {
     TaskGroup group(sched);
     for (int i = 0; i < 10; ++i) group.spawn(sleep_forever(sched, alive));
-    group.spawn([](Scheduler& s) -> Task<void> {
-      co_await fail_after(s, 2ms);
-    }(sched));
+    group.spawn([](Scheduler& s) -> Task<void> { co_await fail_after(s, 2ms); }(sched));
     try {
       co_await group.join();
     } catch (const std::runtime_error& e) {

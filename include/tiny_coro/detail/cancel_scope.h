@@ -1,10 +1,11 @@
 // CancelScope: a cancellation state of its own for a task run inline under it (timeout,
-// with_stop_token), linked to the awaiting task's state for the task's whole run, so that
-// a cancel there reaches the scope.
+// with_stop_token), linked to the awaiting task's state while the task waits, so that a
+// cancel there reaches the scope.
 //
 // A deadline is a cancellation that a timer requests: the timer's expiry creates and
-// resumes a small watchdog coroutine that requests the scope's cancellation on a worker — never under the
-// reactor's timer lock, which the cancelled operation's own canceller may take. The scope
+// resumes a small watchdog coroutine that requests the scope's cancellation on a worker —
+// never under the reactor's timer lock, which the cancelled operation's own canceller may
+// take. The scope
 // waits for that watchdog (settle()) before it is destroyed. Any other thread may also
 // request the scope directly (request(): a std::stop_token's callback does).
 #pragma once
@@ -32,21 +33,28 @@ class CancelScope final : private CancelPoint {
   ~CancelScope();
 
   // `co_await scope.run(task)`: runs `task` under the scope, as `co_await task` would.
+  //
+  // The task's first stretch runs as a call inside await_suspend. If it finishes without
+  // waiting, the awaiting task goes on at once and the scope never touched the reactor or
+  // the awaiting task's cancellation word. Only a task that waits gets the deadline's timer
+  // and the link to the awaiting task's cancellation, and then its awaiting frame is handed
+  // over through the task's join word (PromiseBase::finish_unawaited).
   template <class T>
   class [[nodiscard]] Run {
    public:
     Run(CancelScope& scope, Task<T>& task) noexcept : scope_(scope), task_(task) {}
     bool await_ready() const noexcept { return !task_.valid() || task_.done(); }
     template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) {
       auto& promise = task_.handle().promise();
-      promise.continuation_ = awaiting;
       promise.cancel_ = &scope_.state_;
       scope_.enter(cancel_state_of(awaiting));
-      return task_.handle();
+      task_.handle().resume();
+      return scope_.wait_for_task(promise.join_state_, awaiting);
     }
     T await_resume() {
       scope_.leave();
+      if (scope_.arm_error_) std::rethrow_exception(scope_.arm_error_);
       return typename Task<T>::Awaiter{task_.handle()}.await_resume();
     }
 
@@ -84,6 +92,10 @@ class CancelScope final : private CancelPoint {
   static Watchdog watch(CancelScope& scope);
 
   void enter(CancelState* parent_state);
+  // After the task's first stretch: true if the awaiting frame now waits for the task.
+  bool wait_for_task(std::atomic<std::uintptr_t>& join_word,
+                     std::coroutine_handle<> awaiting) noexcept;
+  void arm_deadline() noexcept;
   void leave() noexcept;
   bool wait_for_watchdog(std::coroutine_handle<> awaiting) noexcept;
   void watchdog_done() noexcept;
@@ -94,7 +106,7 @@ class CancelScope final : private CancelPoint {
 
   Reactor* reactor_;
   TimePoint deadline_;
-  bool expired_ = false;  // the deadline had passed at the start, or the timer fired
+  bool expired_ = false;           // the deadline had passed at the start, or the timer fired
   CancelState state_;              // what the bounded task's suspension points obey
   CancelState* parent_ = nullptr;  // the awaiting task's
   // The deadline's timer; its expiry makes the watchdog (so a scope that ends in time
@@ -105,7 +117,10 @@ class CancelScope final : private CancelPoint {
   static std::coroutine_handle<> expire(TimerNode& node) noexcept;
   ScopeTimer timer_;
   bool timer_added_ = false;
-  bool fired_ = false;                // the timer fired (known in leave())
+  bool fired_ = false;  // the timer fired (known in leave())
+  // Arming the timer failed (out of memory) after the task had started; the task was
+  // cancelled, and leave() rethrows this once it has finished.
+  std::exception_ptr arm_error_;
   // 0, kWatchdogDone, or the frame waiting in settle() (the watchdog resumes it).
   std::atomic<std::uintptr_t> meeting_{0};
 };

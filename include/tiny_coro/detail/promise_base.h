@@ -27,8 +27,9 @@ class PromiseBase;
 //   address | 2      a ChildObserver (a combinator or TaskGroup) is told of completion
 // Transitions: Empty -> {Detached, Completed, Cancelled, waiter, observer}; frame|4 ->
 // {frame, Empty, Completed}; frame -> Empty (the awaiter was cancelled); waiter and
-// observer -> {Completed, Cancelled}. Completed, Cancelled and Detached are final for the word (Detached may still be
-// followed by Completed when the task finishes — that is the completer's exchange).
+// observer -> {Completed, Cancelled}. Completed, Cancelled and Detached are final for the word
+// (Detached may still be followed by Completed when the task finishes — that is the completer's
+// exchange).
 inline constexpr std::uintptr_t kJoinEmpty = 0;
 inline constexpr std::uintptr_t kJoinDetached = 2;
 inline constexpr std::uintptr_t kJoinCompleted = 4;
@@ -54,7 +55,6 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
 // cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
-
 
 class PromiseBase {
  public:
@@ -83,11 +83,22 @@ class PromiseBase {
       // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
       if (promise.continuation_) return promise.continuation_;
       if (promise.registry_slot_ != nullptr) return complete_root(promise, self);
-      return std::noop_coroutine();
+      return finish_unawaited(promise);
     }
     void await_resume() const noexcept {}
   };
   FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  // A nested task with nobody stored to resume: resumed by hand, or run as a call by a
+  // scope (CancelScope::Run) that stores its awaiting frame in the join word only once the
+  // task has suspended. The exchange decides which of the two resumes that frame.
+  static std::coroutine_handle<> finish_unawaited(PromiseBase& promise) noexcept {
+    // acq_rel: release the result to the scope's awaiter, acquire the frame it stored.
+    const std::uintptr_t waiting =
+        promise.join_state_.exchange(kJoinCompleted, std::memory_order_acq_rel);
+    if (waiting == kJoinEmpty) return std::noop_coroutine();
+    return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(waiting));
+  }
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
@@ -112,6 +123,8 @@ class PromiseBase {
   // Owners of the frame: a Task or a raw pointer from detach(); for a spawned task the
   // scheduler (until completion or shutdown) plus the JoinHandle.
   std::atomic<std::uint32_t> ref_count_{1};
+  // A spawned task's join word (above); for a nested task run by a scope, how its end
+  // meets the scope's awaiter (finish_unawaited).
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
