@@ -19,12 +19,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Entries under `dir`, counted while the server may be removing some: a directory that
+// vanishes under the walk makes the count start over (the callers poll until it settles).
 std::size_t entries_in(const fs::path& dir) {
-  std::size_t n = 0;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
-       ++it)
-    ++n;
-  return n;
+  for (;;) {
+    std::size_t n = 0;
+    std::error_code error;
+    fs::recursive_directory_iterator it(dir, error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) ++n;
+    if (!error) return n;
+  }
 }
 
 // Files the process has open whose path lies under `dir`.
