@@ -6,7 +6,9 @@
 //
 // The task runs inline in the awaiting task (no spawn, no extra thread hop), under a
 // cancellation scope of its own. The duration counts from the call; the timer behind it is
-// armed only if the task waits, so a task that finishes at once costs one clock read. If the
+// armed only if the task waits, so a task that finishes at once costs no timer and only a
+// read of the kernel's coarse clock. The deadline is never early; a task that computes
+// before it first waits may get up to two clock ticks (8 ms at 250 Hz) beyond it. If the
 // duration passes first, the scope is cancelled: the task gets TaskCancelled at its suspension
 // point, unwinds, and only once it has finished does the co_await throw TimedOut. A task that
 // completed before the timer could stop it returns its value, even if the timer fired meanwhile:
@@ -48,10 +50,13 @@ Task<T> timeout(Scheduler& scheduler, std::chrono::duration<Rep, Period> duratio
   Reactor& reactor = detail::reactor_of(scheduler);
   const auto limit = std::chrono::ceil<Clock::duration>(duration);
   // A zero or negative duration has already passed: TimePoint::min() says so without a timer
-  // (deadline_after would read it as "none").
-  const TimePoint deadline =
-      limit.count() <= 0 ? TimePoint::min() : detail::deadline_after(reactor.now(), limit);
-  detail::CancelScope scope(&reactor, deadline);
+  // (deadline_after would read it as "none"). Otherwise the start is read on the coarse
+  // clock, and the deadline refined from the exact clock only if the task waits.
+  const TimePoint latest_deadline =
+      limit.count() <= 0
+          ? TimePoint::min()
+          : detail::deadline_after(reactor.coarse_now() + reactor.coarse_lag(), limit);
+  detail::CancelScope scope(&reactor, latest_deadline, limit);
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
   try {

@@ -1,8 +1,10 @@
 #include <tiny_coro/detail/cancel_scope.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <tiny_coro/cancel.h>
+#include <tiny_coro/deadline.h>
 
 namespace tiny_coro::detail {
 
@@ -81,6 +83,7 @@ bool CancelScope::wait_for_task(std::atomic<std::uintptr_t>& join_word,
 
 void CancelScope::arm_deadline() noexcept {
   if (reactor_ == nullptr || expired_) return;
+  if (limit_.count() > 0) deadline_ = std::min(deadline_, deadline_after(reactor_->now(), limit_));
   timer_.deadline = deadline_;
   timer_.scope = this;
   timer_.on_expire = &CancelScope::expire;

@@ -151,6 +151,26 @@ TEST(Timeout, ARecvRacingItsTimeoutLosesNoValue) {
   for (int i = 0; i < rounds; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)], i);
 }
 
+// The deadline counts from the call, read on a coarse clock and refined when the task first
+// waits: whether the task waits at once or computes first, TimedOut never comes early.
+TEST(Timeout, NeverTimesOutBeforeItsDurationHasPassed) {
+  Scheduler sched(2);
+  std::atomic<int> alive{0};
+  constexpr auto kLimit = 30ms;
+  auto computes_then_sleeps = [&](std::chrono::milliseconds busy) -> Task<void> {
+    const auto until = std::chrono::steady_clock::now() + busy;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    co_await sleep_forever(sched, alive);
+  };
+  for (const auto busy : {0ms, 5ms}) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(sched.block_on(timeout(sched, kLimit, computes_then_sleeps(busy))), TimedOut);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, kLimit) << "busy " << busy.count() << " ms";
+  }
+  EXPECT_EQ(alive.load(), 0);
+}
+
 // A task that finishes without waiting never needs its deadline: no timer is armed for it.
 // One that waits has its timer armed while it waits.
 TEST(Timeout, ArmsItsTimerOnlyOnceTheTaskWaits) {

@@ -28,6 +28,14 @@ class CancelScope final : private CancelPoint {
   // deadline has passed already; the task starts cancelled and no timer is armed.
   CancelScope(Reactor* reactor, TimePoint deadline) noexcept
       : CancelPoint(&CancelPoint::cancel_of<CancelScope>), reactor_(reactor), deadline_(deadline) {}
+  // A deadline `limit` after a start that was read on the coarse clock: `latest` is the
+  // coarse start plus its lag. If the task waits, the clock is read then, and the deadline is
+  // the earlier of `latest + limit` and `now + limit` — never before the limit has passed
+  // since the start, and later only by the task's first stretch, at most the coarse lag.
+  CancelScope(Reactor* reactor, TimePoint latest_deadline, Clock::duration limit) noexcept
+      : CancelScope(reactor, latest_deadline) {
+    limit_ = limit;
+  }
   CancelScope(const CancelScope&) = delete;
   CancelScope& operator=(const CancelScope&) = delete;
   ~CancelScope();
@@ -106,6 +114,7 @@ class CancelScope final : private CancelPoint {
 
   Reactor* reactor_;
   TimePoint deadline_;
+  Clock::duration limit_{0};       // non-zero: deadline_ is an upper bound, refined on arming
   bool expired_ = false;           // the deadline had passed at the start, or the timer fired
   CancelState state_;              // what the bounded task's suspension points obey
   CancelState* parent_ = nullptr;  // the awaiting task's
