@@ -6,6 +6,7 @@
 //   throw_floor         1,000,000 x two throws of TaskCancelled caught at once: the floor under
 //                       cancel_sleepers (the task's co_await throws, then awaiting its handle)
 //   when_all_empty      when_all over 1,000,000 empty tasks
+//   make_tasks_floor    the same tasks made and destroyed unrun (the input's own cost)
 //   when_any_wake       when_any(sleep 1 h, channel recv) woken by a send: send to winner running
 //   group_cancel_10k    a TaskGroup of 10,000 sleeping tasks cancelled and joined (p50/p99)
 // `cancel_bench --rss-after-cancel` prints the resident memory before 1,000,000 sleepers are
@@ -146,6 +147,22 @@ Task<void> when_all_empty(int n) {
   co_await tiny_coro::when_all(std::move(tasks));
 }
 
+// Floor beside it: the same million tasks made and destroyed without running — the frames
+// alone, a million alive at once as when_all's vector holds them.
+Task<void> make_and_drop_empty(int n) {
+  std::vector<Task<void>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) tasks.push_back(empty_task());
+  co_return;
+}
+
+void BM_make_tasks_floor(benchmark::State& state) {
+  constexpr int kTasks = 1'000'000;
+  Scheduler sched(kWorkers);
+  for (auto _ : state) sched.block_on(make_and_drop_empty(kTasks));
+  per_item(state, "ns_per_task", kTasks);
+}
+
 void BM_when_all_empty(benchmark::State& state) {
   constexpr int kTasks = 1'000'000;
   Scheduler sched(kWorkers);
@@ -256,6 +273,7 @@ CANCEL_BENCH(BM_timeout_ready_op, "timeout_ready_op", 7);
 CANCEL_BENCH(BM_cancel_sleepers, "cancel_sleepers", 5);
 CANCEL_BENCH(BM_throw_floor, "throw_floor", 5);
 CANCEL_BENCH(BM_when_all_empty, "when_all_empty", 7);
+CANCEL_BENCH(BM_make_tasks_floor, "make_tasks_floor", 7);
 CANCEL_BENCH(BM_when_any_wake, "when_any_wake", 3);
 BENCHMARK(BM_group_cancel_10k)
     ->Name("group_cancel_10k")
