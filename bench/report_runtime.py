@@ -79,10 +79,21 @@ def write_section(doc, begin, end, lines, heading):
 
 def bar_chart(rows, data_file, png, title, ylabel, key, peer="Boost.Asio 1.81", log_scale=True):
     """A clustered bar chart of (name, tiny_coro, peer) rows, drawn by gnuplot."""
-    pathlib.Path(data_file).write_text("".join(f"{n} {t:.3f} {a:.3f}\n" for n, t, a in rows))
+    bar_chart_peers(rows, data_file, png, title, ylabel, key, [peer], log_scale)
+
+
+def bar_chart_peers(rows, data_file, png, title, ylabel, key, peers, log_scale=True):
+    """A clustered bar chart of (name, tiny_coro, peer...) rows, one bar per program."""
+    width = 900 if len(peers) == 1 else 1100  # room under each cluster for its label
+    pathlib.Path(data_file).write_text(
+        "".join(f"{row[0]} " + " ".join(f"{v:.3f}" for v in row[1:]) + "\n" for row in rows))
     pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
+    colours = ["#c0504d", "#9bbb59", "#8064a2"]
+    series = [f"plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0'"]
+    series += [f"'' using {3 + i} title '{peer}' lc rgb '{colours[i % len(colours)]}'"
+               for i, peer in enumerate(peers)]
     script = f"""
-set terminal pngcairo noenhanced size 900,480 font 'DejaVu Sans,11'
+set terminal pngcairo noenhanced size {width},480 font 'DejaVu Sans,11'
 set output '{png}'
 set title '{title}'
 set style data histograms
@@ -92,8 +103,7 @@ set style fill solid 0.85 border -1
 set ylabel '{ylabel}'
 set grid ytics
 set key {key}
-plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0', \\
-     '' using 3 title '{peer}' lc rgb '#c0504d'
+{", ".join(series)}
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the cancellation benchmarks against the Boost.Asio 1.81 peer in one run, plus an A/B of
+# Runs the cancellation benchmarks against Tokio 1.24 (bench/tokio, Debian's crates) and
+# Boost.Asio 1.81 in one run, plus an A/B of
 # the runtime and sync benchmarks against the commit before cancellation (built in its own
 # worktree), and rewrites the cancellation section of docs/BENCHMARKS.md and its plot.
 #   bench/run_cancel.sh [BEFORE_COMMIT]     default: b6cdee4, the last commit without it
@@ -10,6 +11,8 @@ before="${1:-b6cdee4}"
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
 cmake --build --preset release --target cancel_bench cancel_asio_bench runtime_bench sync_bench
+cargo build --release --offline --quiet --manifest-path bench/tokio/Cargo.toml \
+  --target-dir build/tokio
 
 out=build/bench-results
 mkdir -p "$out"
@@ -29,6 +32,7 @@ cmake --build "$ab/build" --target runtime_bench sync_bench -j2 >/dev/null
   --benchmark_out_format=json >/dev/null
 "$bin/cancel_asio_bench" --benchmark_format=json --benchmark_out="$out/cancel_asio.json" \
   --benchmark_out_format=json >/dev/null
+build/tokio/release/cancel_tokio_bench >"$out/cancel_tokio.json"
 "$bin/cancel_bench" --rss-after-cancel >"$out/cancel_rss.txt"
 
 rm -f "$out"/ab_*.json
@@ -42,5 +46,5 @@ for round in 1 2; do
   done
 done
 
-python3 bench/report_cancel.py "$out" docs/BENCHMARKS.md docs/img/cancel_vs_asio.png \
+python3 bench/report_cancel.py "$out" docs/BENCHMARKS.md docs/img/cancel_vs_peers.png \
   "bench/run_cancel.sh"

@@ -6,7 +6,10 @@ set -euo pipefail
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
           libbenchmark-dev python3 curl)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libboost1.81-dev gnuplot-nox nginx-light wrk)
+  # librust-tokio-dev: the Tokio peer (bench/tokio), built offline from Debian's crates;
+  # Debian's cargo only where no other cargo is on the PATH.
+  packages+=(libboost1.81-dev gnuplot-nox nginx-light wrk librust-tokio-dev)
+  command -v cargo >/dev/null || packages+=(cargo)
 fi
 
 missing=()
