@@ -18,6 +18,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <stdexcept>
 
 #include <tiny_coro/detail/cancel_state.h>
@@ -31,6 +32,18 @@ namespace tiny_coro {
 class TaskCancelled : public std::runtime_error {
  public:
   TaskCancelled() : std::runtime_error("tiny_coro: task cancelled") {}
+};
+
+// Thrown instead of a plain TaskCancelled by a socket write (or sendfile) cancelled after part
+// of its data had gone out: the stream then holds exactly the first written() bytes of it, so
+// a protocol that resumes, or must account for what the peer saw, knows where it stands.
+class WriteCancelled : public TaskCancelled {
+ public:
+  explicit WriteCancelled(std::size_t written) : written_(written) {}
+  std::size_t written() const noexcept { return written_; }
+
+ private:
+  std::size_t written_;
 };
 
 namespace detail {

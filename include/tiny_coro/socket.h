@@ -23,8 +23,10 @@
 // task's co_await throws TaskCancelled. Cancel safety: the cancel lands only while the
 // operation waits for readiness, before its next attempt, so a cancelled read or accept has
 // consumed nothing (the bytes, the connection, are there for the next one) and a cancelled
-// connect leaves no socket. A cancelled write may have sent a prefix of its data, as after a
-// timeout: the stream is then only good for closing. To bound an operation in time, give it a
+// connect leaves no socket. A write (or sendfile) cancelled after part of its data went out
+// throws WriteCancelled, a TaskCancelled that says how many bytes did: no byte of the stream
+// is unaccounted for. (A write that times out after a prefix returns -ETIMEDOUT; the stream is
+// then only good for closing.) To bound an operation in time, give it a
 // Deadline (deadline.h); to bound several at once, wrap them in timeout() (timeout.h).
 //
 // How: each socket is registered with the reactor once, edge-triggered, for both directions;

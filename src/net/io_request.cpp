@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/timer.h>
 
@@ -213,7 +214,12 @@ Task<ssize_t> finish_io(IoRequest& r) {
           *r.io.reactor, *r.io.source, r.io.generation, direction_of(r), r.tick_seen, deadline);
       if (outcome == WaitOutcome::kTimedOut) co_return -ETIMEDOUT;
       if (outcome == WaitOutcome::kClosed) co_return -ECANCELED;
-      if (outcome == WaitOutcome::kCancelled) throw_task_cancelled();
+      if (outcome == WaitOutcome::kCancelled) {
+        // A write that already sent part of its data says how much: the caller's view of the
+        // stream stays exact.
+        if (r.written > 0) throw WriteCancelled(r.written);
+        throw_task_cancelled();
+      }
     } else {  // accept out of descriptors: wait for some to be freed, without spinning
       const TimePoint now = r.io.reactor->now();
       if (now >= deadline) co_return -ETIMEDOUT;
@@ -264,8 +270,8 @@ namespace tiny_coro {
 
 AsyncReadableAwaiter::AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept {
   if (io.is_open()) {
-    std::construct_at(&wait_, *io.reactor, *io.source, io.generation, detail::IoDirection::kRead,
-                      0, deadline.resolve(*io.reactor));
+    std::construct_at(&wait_, *io.reactor, *io.source, io.generation, detail::IoDirection::kRead, 0,
+                      deadline.resolve(*io.reactor));
     stage_ = Stage::kMade;
   }
 }

@@ -155,5 +155,76 @@ TEST(SocketCancel, ACancelledWriteBlockedOnAFullPeerResumesAtOnce) {
   EXPECT_TRUE(ended_cancelled(writer));
 }
 
+// Byte `offset` of the test stream: not periodic in 256, so a slip of any length shows.
+char stream_byte(std::size_t offset) noexcept {
+  return static_cast<char>((offset * 2654435761u) >> 24);
+}
+
+// What one write put on the stream: all of it, the prefix a WriteCancelled reports, or nothing.
+Task<std::size_t> write_accounted(AsyncSocket& socket, const std::vector<char>& data,
+                                  std::size_t& partial) {
+  try {
+    const ssize_t n = co_await socket.write(data.data(), data.size());
+    co_return n < 0 ? 0 : static_cast<std::size_t>(n);
+  } catch (const WriteCancelled& cancelled) {
+    ++partial;
+    co_return cancelled.written();
+  } catch (const TaskCancelled&) {
+    co_return 0;
+  }
+}
+
+// Writes cancelled at random moments while a peer drains the stream: each write's data starts
+// where the stream really is (the previous write's full length, its reported prefix, or
+// nothing), so the peer sees one unbroken pattern exactly as long as the sum reported.
+TEST(SocketCancel, CancelledWritesSayExactlyWhatWentOut) {
+  const std::size_t rounds = test::scaled(1'000, 5);
+  Scheduler sched(2);
+  Connection c(sched);
+  const int small = 16 * 1024;  // the writes outgrow it, so they wait and get cancelled mid-way
+  ASSERT_EQ(::setsockopt(c.socket.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+  std::size_t received = 0;
+  std::size_t first_wrong = SIZE_MAX;
+  std::thread drain([&] {
+    std::vector<char> buf(8192);
+    for (;;) {
+      const ssize_t n = ::read(c.peer, buf.data(), buf.size());
+      if (n <= 0) return;
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buf[static_cast<std::size_t>(i)] !=
+                stream_byte(received + static_cast<std::size_t>(i)) &&
+            first_wrong == SIZE_MAX) {
+          first_wrong = received + static_cast<std::size_t>(i);
+        }
+      }
+      received += static_cast<std::size_t>(n);
+    }
+  });
+  std::mt19937 rng(29);
+  std::size_t sent = 0;
+  std::size_t partial = 0;
+  std::vector<char> data;
+  for (std::size_t i = 0; i < rounds; ++i) {
+    data.resize(1 + rng() % (256 * 1024));
+    for (std::size_t j = 0; j < data.size(); ++j) data[j] = stream_byte(sent + j);
+    auto writer = sched.spawn(write_accounted(c.socket, data, partial));
+    for (unsigned spin = rng() % 20'000; spin > 0; --spin) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // a short, random delay
+    }
+    writer.cancel();
+    writer.wait_blocking();
+    try {
+      sent += writer.take_result();
+    } catch (const TaskCancelled&) {
+      // Cancelled before it started: it wrote nothing.
+    }
+  }
+  c.socket.shutdown();
+  drain.join();
+  EXPECT_EQ(first_wrong, SIZE_MAX) << "the stream broke at byte " << first_wrong;
+  EXPECT_EQ(received, sent);
+  EXPECT_GT(partial, 0u);  // some writes were cancelled half done
+}
+
 }  // namespace
 }  // namespace tiny_coro

@@ -8,7 +8,8 @@
 //
 // Cancellation (cancel.h) reaches the slow path only while it waits for readiness, before a
 // retry: a cancelled read or accept has consumed nothing, and the awaiter throws
-// TaskCancelled. A cancelled write may have sent a prefix of its data (as after a timeout).
+// TaskCancelled. A write cancelled after sending a prefix of its data throws WriteCancelled,
+// which says how long that prefix is.
 #pragma once
 
 #include <sys/types.h>
