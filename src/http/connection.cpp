@@ -236,11 +236,12 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
 
 Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
   HttpExchange exchange(*this);
-  if (options_.handler_timeout.count() > 0) co_return co_await run_handler_bounded(handler, exchange);
+  if (options_.handler_timeout.count() > 0)
+    co_return co_await run_handler_bounded(handler, exchange);
   try {
     co_return co_await handler(exchange);
   } catch (const TaskCancelled&) {
-    throw;  // the connection's task is being cancelled: it ends here, answering nothing
+    throw;         // the connection's task is being cancelled: it ends here, answering nothing
   } catch (...) {  // the handler's bug: the peer hears 500 and the connection ends
   }
   co_return closing_error(500, "Internal Server Error\n");
@@ -250,7 +251,7 @@ Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {
 // cancelled at its suspension point and, once it has unwound, the peer hears 503 and the
 // connection closes (the body may be half read).
 Task<HttpResponse> HttpConnection::run_handler_bounded(const HttpHandler& handler,
-                                                      HttpExchange& exchange) {
+                                                       HttpExchange& exchange) {
   CancelScope scope(socket_.reactor(), deadline_after(now(), options_.handler_timeout));
   Task<HttpResponse> running = handler(exchange);
   std::exception_ptr error;
@@ -262,13 +263,9 @@ Task<HttpResponse> HttpConnection::run_handler_bounded(const HttpHandler& handle
   }
   co_await scope.settle();
   if (!error) co_return std::move(*response);
-  if (scope.timed_out(error)) co_return closing_error(503, "Service Unavailable: the handler ran out of time\n");
-  try {
-    std::rethrow_exception(error);
-  } catch (const TaskCancelled&) {
-    throw;
-  } catch (...) {
-  }
+  if (scope.timed_out(error))
+    co_return closing_error(503, "Service Unavailable: the handler ran out of time\n");
+  if (is_task_cancelled(error)) std::rethrow_exception(error);  // the connection's own
   co_return closing_error(500, "Internal Server Error\n");
 }
 

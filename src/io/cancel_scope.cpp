@@ -123,13 +123,7 @@ void CancelScope::watchdog_done() noexcept {
 bool CancelScope::timed_out(const std::exception_ptr& error) const noexcept {
   if (!expired_) return false;
   if (parent_ != nullptr && parent_->requested()) return false;
-  try {
-    std::rethrow_exception(error);
-  } catch (const TaskCancelled&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
+  return is_task_cancelled(error);
 }
 
 // The awaiting task was cancelled: cancel the scope; the task resumes the awaiter itself

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <latch>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -44,6 +46,28 @@ Task<void> block_worker(std::latch& started, std::latch& release) {
   started.count_down();
   release.wait();
   co_return;
+}
+
+// How a combinator tells a cancelled child from a failed one: the shared TaskCancelled a
+// cancelled task stores, one the user threw, and a WriteCancelled all count; nothing else.
+TEST(Cancel, TellsACancellationFromAFailure) {
+  Scheduler sched(1);
+  auto cancelled_at_a_sleep =
+      sched.spawn([](Scheduler& s) -> Task<void> { co_await sleep_for(s, 1h); }(sched));
+  cancelled_at_a_sleep.cancel();
+  cancelled_at_a_sleep.wait_blocking();
+  std::exception_ptr stored;
+  try {
+    cancelled_at_a_sleep.take_result();
+  } catch (...) {
+    stored = std::current_exception();
+  }
+  EXPECT_TRUE(detail::is_task_cancelled(stored));
+  EXPECT_TRUE(detail::is_task_cancelled(std::make_exception_ptr(TaskCancelled())));
+  EXPECT_TRUE(detail::is_task_cancelled(std::make_exception_ptr(WriteCancelled(3))));
+  EXPECT_FALSE(detail::is_task_cancelled(std::make_exception_ptr(std::runtime_error("no"))));
+  EXPECT_FALSE(detail::is_task_cancelled(std::make_exception_ptr(42)));
+  EXPECT_FALSE(detail::is_task_cancelled(nullptr));
 }
 
 TEST(Cancel, ATaskCancelledBeforeItStartsNeverRuns) {

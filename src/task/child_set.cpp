@@ -103,15 +103,8 @@ std::coroutine_handle<> ChildSet::on_child_finished(const Link& link) noexcept {
 
 void ChildSet::note_outcome(const Link& link) noexcept {
   const std::exception_ptr& error = link.child_.exception_;
-  if (policy_ == Policy::kAll) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const TaskCancelled&) {
-      return;  // cancelled by us (or by shutdown): not a failure of its own
-    } catch (...) {
-    }
-  }
+  // kAll: no error, or cancelled by us (or by shutdown), is not a failure of its own.
+  if (policy_ == Policy::kAll && (!error || is_task_cancelled(error))) return;
   // acq_rel: one claimer; the parent reads what it wrote after the pending count reaches zero.
   if (decided_.exchange(true, std::memory_order_acq_rel)) return;
   if (policy_ == Policy::kAll) {

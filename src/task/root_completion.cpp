@@ -67,10 +67,9 @@ void cancel_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
 }
 
 void report_unobserved_exception(const std::exception_ptr& error) noexcept {
+  if (is_task_cancelled(error)) return;  // asked for: nothing to report
   try {
     std::rethrow_exception(error);
-  } catch (const TaskCancelled&) {
-    // Asked for: nothing to report.
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tiny_coro: exception escaped a detached task: %s: %s\n", typeid(e).name(),
                  e.what());
@@ -79,12 +78,30 @@ void report_unobserved_exception(const std::exception_ptr& error) noexcept {
   }
 }
 
+namespace {
 // One TaskCancelled for the whole process, rethrown: a cancellation then allocates no message
 // string and no exception object of its own, and a cancelled task's stored exception_ptr
 // shares it (a million cancelled tasks would otherwise hold a million copies).
-void throw_task_cancelled() {
+const std::exception_ptr& shared_task_cancelled() {
   static const std::exception_ptr cancelled = std::make_exception_ptr(TaskCancelled());
-  std::rethrow_exception(cancelled);
+  return cancelled;
+}
+}  // namespace
+
+void throw_task_cancelled() { std::rethrow_exception(shared_task_cancelled()); }
+
+bool is_task_cancelled(const std::exception_ptr& error) noexcept {
+  if (!error) return false;
+  // The shared object: a task that caught it and let current_exception() store it holds a
+  // pointer to that same object.
+  if (error == shared_task_cancelled()) return true;
+  try {
+    std::rethrow_exception(error);
+  } catch (const TaskCancelled&) {
+    return true;  // one the user threw, or a WriteCancelled
+  } catch (...) {
+    return false;
+  }
 }
 
 }  // namespace tiny_coro::detail
