@@ -11,8 +11,8 @@ before="${1:-b6cdee4}"
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
 cmake --build --preset release --target cancel_bench cancel_asio_bench runtime_bench sync_bench
-cargo build --release --offline --quiet --manifest-path bench/tokio/Cargo.toml \
-  --target-dir build/tokio
+# From its own directory: cargo finds .cargo/config.toml (Debian's crates) from where it runs.
+(cd bench/tokio && cargo build --release --offline --quiet --target-dir ../../build/tokio)
 
 out=build/bench-results
 mkdir -p "$out"
