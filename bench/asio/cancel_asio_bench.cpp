@@ -232,11 +232,11 @@ void group_cancel_10k(benchmark::State& state) {
       ->Iterations(1)                 \
       ->Repetitions(reps)             \
       ->ReportAggregatesOnly(true)
+CANCEL_BENCH(when_any_wake, 3);  // first, as in cancel_bench.cpp
 CANCEL_BENCH(await_ready_op, 7);
 CANCEL_BENCH(timeout_ready_op, 7);
 CANCEL_BENCH(cancel_sleepers, 5);
 CANCEL_BENCH(when_all_empty, 7);
-CANCEL_BENCH(when_any_wake, 3);
 BENCHMARK(group_cancel_10k)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(100);
 
 }  // namespace
