@@ -5,9 +5,8 @@
 // A deadline is a cancellation that a timer requests: the timer's expiry creates and
 // resumes a small watchdog coroutine that requests the scope's cancellation on a worker —
 // never under the reactor's timer lock, which the cancelled operation's own canceller may
-// take. The scope
-// waits for that watchdog (settle()) before it is destroyed. Any other thread may also
-// request the scope directly (request(): a std::stop_token's callback does).
+// take. The scope waits for that watchdog (settle()) before it is destroyed. Any other
+// thread may also request the scope directly (request(): a std::stop_token's callback does).
 #pragma once
 
 #include <atomic>
