@@ -78,17 +78,10 @@ void report_unobserved_exception(const std::exception_ptr& error) noexcept {
   }
 }
 
-namespace {
-// One TaskCancelled for the whole process, rethrown: a cancellation then allocates no message
-// string and no exception object of its own, and a cancelled task's stored exception_ptr
-// shares it (a million cancelled tasks would otherwise hold a million copies).
 const std::exception_ptr& shared_task_cancelled() {
   static const std::exception_ptr cancelled = std::make_exception_ptr(TaskCancelled());
   return cancelled;
 }
-}  // namespace
-
-void throw_task_cancelled() { std::rethrow_exception(shared_task_cancelled()); }
 
 bool is_task_cancelled(const std::exception_ptr& error) noexcept {
   if (!error) return false;
