@@ -128,11 +128,10 @@ class Reactor {
 
   // The time as this reactor's clock tells it; timers compare deadlines against it.
   TimePoint now() const noexcept { return now_(); }
-  // A cheaper read that may lie up to coarse_lag() before now(): the kernel's tick-updated
-  // clock, a quarter of now()'s cost here, for a deadline that may never be needed. A test's
-  // manual clock is read exactly (lag zero).
-  TimePoint coarse_now() const noexcept;
-  Clock::duration coarse_lag() const noexcept;
+  // A time no earlier than now(), and at most two clock ticks later: the kernel's
+  // tick-updated clock plus its lag, a quarter of now()'s cost here, for a deadline that may
+  // never be needed. A test's manual clock is read exactly.
+  TimePoint coarse_upper_bound() const noexcept;
   // Makes the poller (thread or worker) look at its clock and timers again at once (after a manual
   // clock moved). Any thread.
   void wake() noexcept;

@@ -53,9 +53,8 @@ Task<T> timeout(Scheduler& scheduler, std::chrono::duration<Rep, Period> duratio
   // (deadline_after would read it as "none"). Otherwise the start is read on the coarse
   // clock, and the deadline refined from the exact clock only if the task waits.
   const TimePoint latest_deadline =
-      limit.count() <= 0
-          ? TimePoint::min()
-          : detail::deadline_after(reactor.coarse_now() + reactor.coarse_lag(), limit);
+      limit.count() <= 0 ? TimePoint::min()
+                         : detail::deadline_after(reactor.coarse_upper_bound(), limit);
   detail::CancelScope scope(&reactor, latest_deadline, limit);
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;

@@ -476,27 +476,22 @@ bool Reactor::begin_operation(detail::IoSource& source, std::uint32_t generation
 void Reactor::end_operation(detail::IoSource& source) noexcept { impl_->end_operation(source); }
 detail::Executor& Reactor::executor() noexcept { return impl_->executor(); }
 
-TimePoint Reactor::coarse_now() const noexcept {
+TimePoint Reactor::coarse_upper_bound() const noexcept {
   if (now_ != &steady_now) return now_();
-  timespec coarse{};
   // CLOCK_MONOTONIC_COARSE shares CLOCK_MONOTONIC's (the steady clock's) origin and trails it
-  // by less than a tick.
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &coarse);
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::seconds(coarse.tv_sec) + std::chrono::nanoseconds(coarse.tv_nsec)));
-}
-
-Clock::duration Reactor::coarse_lag() const noexcept {
-  if (now_ != &steady_now) return Clock::duration::zero();
-  // Two ticks, not one: a tick that comes late (a busy interrupt path, a paused virtual CPU)
-  // must not make a deadline early.
+  // by less than a tick. Two ticks of lag, not one: a tick that comes late (a busy interrupt
+  // path, a paused virtual CPU) must not make a deadline early.
   static const Clock::duration lag = [] {
     timespec tick{};
     ::clock_getres(CLOCK_MONOTONIC_COARSE, &tick);
     return 2 * std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(tick.tv_sec) +
                                                            std::chrono::nanoseconds(tick.tv_nsec));
   }();
-  return lag;
+  timespec coarse{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &coarse);
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(
+             std::chrono::seconds(coarse.tv_sec) + std::chrono::nanoseconds(coarse.tv_nsec))) +
+         lag;
 }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }

@@ -27,10 +27,10 @@ class CancelScope final : private CancelPoint {
   // deadline has passed already; the task starts cancelled and no timer is armed.
   CancelScope(Reactor* reactor, TimePoint deadline) noexcept
       : CancelPoint(&CancelPoint::cancel_of<CancelScope>), reactor_(reactor), deadline_(deadline) {}
-  // A deadline `limit` after a start that was read on the coarse clock: `latest` is the
-  // coarse start plus its lag. If the task waits, the clock is read then, and the deadline is
-  // the earlier of `latest + limit` and `now + limit` — never before the limit has passed
-  // since the start, and later only by the task's first stretch, at most the coarse lag.
+  // A deadline `limit` after a start that was read on the coarse clock: `latest_deadline`
+  // is Reactor::coarse_upper_bound() + limit. If the task waits, the clock is read then, and the
+  // deadline is the earlier of `latest + limit` and `now + limit` — never before the limit has
+  // passed since the start, and later only by the task's first stretch, at most the coarse lag.
   CancelScope(Reactor* reactor, TimePoint latest_deadline, Clock::duration limit) noexcept
       : CancelScope(reactor, latest_deadline) {
     limit_ = limit;
@@ -129,7 +129,7 @@ class CancelScope final : private CancelPoint {
   bool timer_added_ = false;
   bool fired_ = false;  // the timer fired (known in leave())
   // Arming the timer failed (out of memory) after the task had started; the task was
-  // cancelled, and leave() rethrows this once it has finished.
+  // cancelled, and Run::await_resume rethrows this once it has finished.
   std::exception_ptr arm_error_;
   // 0, kWatchdogDone, or the frame waiting in settle() (the watchdog resumes it).
   std::atomic<std::uintptr_t> meeting_{0};
