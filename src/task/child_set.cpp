@@ -71,8 +71,8 @@ void ChildSet::publish() noexcept {
 }
 
 void ChildSet::cancel_all() noexcept {
-  // seq_cst, store then load: the mirror of watch()'s pair (a watch() that misses the flag
-  // has its link found here).
+  // seq_cst, store then load: the mirror of publish()'s pair (a publish() that misses the
+  // flag has its links found here).
   cancelling_.store(true, std::memory_order_seq_cst);
   for (Link* link = head_.load(std::memory_order_seq_cst); link != nullptr; link = link->next_) {
     link->child_.own_cancel_.request();

@@ -102,7 +102,7 @@ class ChildSet final : private CancelPoint {
   // cancels them if a cancel_all() has come meanwhile.
   void publish() noexcept;
 
-  // Requests cancellation of every child watched so far and of every one watched later.
+  // Requests cancellation of every child published so far and of every one published later.
   // Any thread; idempotent.
   void cancel_all() noexcept;
 
@@ -116,7 +116,7 @@ class ChildSet final : private CancelPoint {
 
   // After the wait. kAll: the first exception of a child that was not just cancelled by us.
   const std::exception_ptr& first_failure() const noexcept { return first_failure_; }
-  // kAny: the index (order of watch()) of the first child to finish.
+  // kAny: the index (order of spawn()) of the first child to finish.
   std::size_t winner() const noexcept { return winner_; }
 
  private:
