@@ -40,6 +40,7 @@
 #include "io/timer_heap.h"
 #include "platform/epoll.h"
 #include "platform/event_fd.h"
+#include "platform/sigpipe.h"
 
 namespace tiny_coro {
 
@@ -92,7 +93,10 @@ class Reactor::Impl {
     if (thread_.joinable()) return;
     // relaxed: the thread is created after this store, which orders it.
     stopping_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      detail::block_sigpipe_in_this_thread();  // an executor may resume tasks here, and they sendfile
+      run();
+    });
   }
 
   void stop() {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -201,6 +202,36 @@ TEST(Socket, APeerResetIsAnErrorReturnNotASignal) {
   auto server = sched.spawn(accept_and_reset(listener));
   const ssize_t result = sched.block_on(write_until_error(sched, listener.port()));
   EXPECT_TRUE(result == -ECONNRESET || result == -EPIPE) << result;
+}
+
+// sendfile(2) has no MSG_NOSIGNAL: to a reset peer it raises SIGPIPE in the calling thread,
+// which kills the process unless the worker keeps that signal blocked.
+Task<ssize_t> sendfile_until_error(Scheduler& sched, int port) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  if (!socket) co_return 0;
+  if (co_await socket.write("x", 1) != 1) co_return 0;
+  FILE* file = std::tmpfile();
+  if (file == nullptr) co_return 0;
+  const std::vector<char> chunk(64 * 1024, 'x');
+  if (std::fwrite(chunk.data(), 1, chunk.size(), file) != chunk.size() || std::fflush(file) != 0)
+    co_return 0;
+  // Writes find the reset first (which consumes it); the sendfile after them meets EPIPE,
+  // the error that comes with the signal.
+  ssize_t result = 0;
+  for (int i = 0; i < 10'000 && result >= 0; ++i)
+    result = co_await socket.write(chunk.data(), chunk.size());
+  if (result >= 0) co_return 0;
+  result = co_await socket.sendfile(::fileno(file), 0, chunk.size());
+  std::fclose(file);
+  co_return result;
+}
+
+TEST(Socket, ASendfileToAResetPeerIsAnErrorReturnNotASignal) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  auto server = sched.spawn(accept_and_reset(listener));
+  EXPECT_EQ(sched.block_on(sendfile_until_error(sched, listener.port())), -EPIPE);
 }
 
 Task<std::error_code> connect_error(Scheduler& sched, int port) {

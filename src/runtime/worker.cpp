@@ -52,6 +52,7 @@
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/spinlock.h>
 
+#include "platform/sigpipe.h"
 #include "runtime/scheduler_core.h"
 
 namespace tiny_coro::detail {
@@ -118,6 +119,7 @@ void Worker::defer(std::coroutine_handle<> yielded) noexcept {
 
 void Worker::run() {
   tl_current_worker = this;
+  block_sigpipe_in_this_thread();
   EbrManager::get().register_thread();
   while (!core_.stopping()) {
     std::coroutine_handle<> task = next_local();

@@ -370,6 +370,23 @@ TEST(TinyHttpd, Serves200ConcurrentKeepAliveClients) {
   }
 }
 
+// A client that closes mid-download makes the server's next sendfile meet EPIPE, which comes
+// with a SIGPIPE: the server must take it as an error of that connection, not die of it.
+TEST(TinyHttpd, ClientsThatLeaveMidDownloadDoNotStopTheServer) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "big.bin", std::string(8 << 20, 'b'));
+  for (int i = 0; i < 50; ++i) {
+    BlockingClient client(httpd.port());
+    ASSERT_TRUE(client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n"));
+    char some[4096];
+    ASSERT_GT(::recv(client.fd(), some, sizeof(some), 0), 0);
+    // Closing with unread data sends a reset; the FIN-then-write path is the other half.
+    if (i % 2 == 0) ::shutdown(client.fd(), SHUT_RDWR);
+  }
+  EXPECT_TRUE(httpd.healthy());
+  EXPECT_EQ(httpd.process().stop(), 0);  // exited by SIGTERM's shutdown, not by a signal
+}
+
 long peak_rss_kib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
