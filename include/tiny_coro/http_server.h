@@ -74,20 +74,40 @@ class HttpFileBody {
   std::uint64_t length_ = 0;
 };
 
+// Bytes made once and sent by many responses without a copy into each (a file cache's):
+// `head_fields`, whole "Name: value\r\n" lines, go out after the response's other fields;
+// `body`, when `owner` is set, is the body. `owner` keeps both alive until they are written.
+struct HttpSharedBytes {
+  std::shared_ptr<const void> owner;
+  std::string_view head_fields;
+  std::string_view body;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type;  // empty: no Content-Type field
-  std::string body;          // ignored when `file` has one
+  std::string body;          // ignored when `file` or `shared` has one
   HttpFileBody file;
+  HttpSharedBytes shared;
   std::vector<std::pair<std::string, std::string>> headers;  // further fields, sent as given
   bool close = false;  // close the connection after this response
 
   static HttpResponse text(int status, std::string body,
                            std::string content_type = "text/plain; charset=utf-8");
+  // The body in memory: `shared`'s when it has an owner, else `body` (not `file`'s).
+  std::string_view body_bytes() const noexcept {
+    return shared.owner ? shared.body : std::string_view(body);
+  }
 };
 
 // The standard reason phrase ("Not Found"), or "Unknown".
 std::string_view http_reason_phrase(int status) noexcept;
+
+// A time as an HTTP date (RFC 9110 §5.6.7 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT").
+std::string http_date(std::int64_t unix_seconds);
+// An HTTP date back to seconds; nullopt unless it is an IMF-fixdate (the obsolete forms may
+// be ignored, RFC 9110 §5.6.7).
+std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
 
 // What a server's access log needs of one response.
 struct HttpAccessRecord {

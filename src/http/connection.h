@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/http_server.h>
@@ -81,6 +82,7 @@ class HttpConnection {
   int server_verdict() const noexcept;
   Task<bool> finish_body();
   Task<bool> write_response(const HttpResponse& response, bool keep_alive);
+  Task<bool> write_batch_and(std::string_view body);
   Task<void> answer_error(int status);
   Task<bool> flush();
   Task<bool> send_continue();

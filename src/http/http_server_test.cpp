@@ -84,6 +84,28 @@ Task<HttpResponse> stuck(HttpExchange&) {
   co_return HttpResponse::text(200, "unreachable");
 }
 
+// Bytes shared by every response that sends them, as a file cache's are; one body below the
+// copy limit, one far above it (written with the head in one writev).
+struct SharedPage {
+  std::string fields = "Content-Type: text/x-shared\r\nETag: \"v1\"\r\n";
+  std::string body;
+};
+std::shared_ptr<const SharedPage> make_shared_page(std::size_t size) {
+  auto page = std::make_shared<SharedPage>();
+  for (std::size_t i = 0; i < size; ++i) page->body.push_back(static_cast<char>('a' + i % 26));
+  return page;
+}
+const std::shared_ptr<const SharedPage> small_page = make_shared_page(100);
+const std::shared_ptr<const SharedPage> large_page = make_shared_page(3 << 20);
+
+HttpResponse shared_response(const std::shared_ptr<const SharedPage>& page) {
+  HttpResponse response;
+  response.shared = HttpSharedBytes{page, page->fields, page->body};
+  return response;
+}
+Task<HttpResponse> shared_small(HttpExchange&) { co_return shared_response(small_page); }
+Task<HttpResponse> shared_large(HttpExchange&) { co_return shared_response(large_page); }
+
 struct ServerFixture {
   explicit ServerFixture(HttpServerOptions server_options = {})
       : options(server_options), sched(2), listener(sched.reactor()) {
@@ -93,6 +115,8 @@ struct ServerFixture {
         .get("/throw", throws)
         .get("/gated", gated)
         .get("/stuck", stuck)
+        .get("/shared/small", shared_small)
+        .get("/shared/large", shared_large)
         .add_prefix("GET", "/p/", path_and_query);
     EXPECT_EQ(listener.bind("127.0.0.1", 0), 0);
     port = listener.port();
@@ -148,6 +172,46 @@ TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
   auto last = client.read_response();
   ASSERT_TRUE(last);
   EXPECT_EQ(last->body, "/p/last|");
+}
+
+TEST(HttpServer, SendsSharedBytesWithTheirFieldsSmallLargeAndPipelined) {
+  ServerFixture server;
+  BlockingClient client(server.port);
+  std::string batch;
+  for (const char* path : {"/shared/small", "/shared/large", "/shared/small", "/hello"})
+    batch += std::string("GET ") + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  batch += "HEAD /shared/large HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_TRUE(client.send(batch));
+  for (const auto* page : {small_page.get(), large_page.get(), small_page.get()}) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->header("content-type"), "text/x-shared");
+    EXPECT_EQ(response->header("etag"), "\"v1\"");
+    EXPECT_EQ(response->header("content-length"), std::to_string(page->body.size()));
+    EXPECT_TRUE(response->body == page->body) << response->body.size();
+  }
+  auto hello_after = client.read_response();
+  ASSERT_TRUE(hello_after);
+  EXPECT_EQ(hello_after->body, "Hello, World!");
+  auto head = client.read_response(/*head_only=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("content-length"), std::to_string(large_page->body.size()));
+  EXPECT_TRUE(head->body.empty());
+}
+
+TEST(HttpDate, FormatsAndParsesImfFixdatesOnly) {
+  EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT"), 1709251199);
+  EXPECT_EQ(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), 0);
+  for (std::int64_t t : {0LL, 951782400LL, 1700000000LL, 4102444799LL})
+    EXPECT_EQ(parse_http_date(http_date(t)), t);
+  for (const char* bad : {"Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                          "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT",
+                          "Sun, 29 Feb 2023 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+                          "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ", ""})
+    EXPECT_FALSE(parse_http_date(bad)) << bad;
 }
 
 TEST(HttpServer, ReadsAHeadThatArrivesByteByByte) {

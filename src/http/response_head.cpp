@@ -165,6 +165,7 @@ void append_response_head(std::string& out, const ResponseHeadFields& fields) {
       out.append("\r\n");
     }
   }
+  out.append(fields.raw_fields);
   if (fields.close) out.append("Connection: close\r\n");
   if (fields.keep_alive) out.append("Connection: keep-alive\r\n");
   out.append("\r\n");

@@ -16,6 +16,7 @@ struct ResponseHeadFields {
   std::string_view content_type;                // empty: none
   std::optional<std::uint64_t> content_length;  // nullopt: none (1xx, 204, 304)
   const std::vector<std::pair<std::string, std::string>>* extra = nullptr;
+  std::string_view raw_fields;  // whole "Name: value\r\n" lines, after `extra`
   bool close = false;
   bool keep_alive = false;  // say "Connection: keep-alive" (HTTP/1.0 peers need it)
 };
