@@ -31,6 +31,7 @@
 #include "access_log.h"
 #include "options.h"
 #include "site.h"
+#include "static_file.h"
 
 namespace {
 
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<tiny_httpd::Site> site;
   try {
-    site = std::make_unique<tiny_httpd::Site>(options.root);
+    site = std::make_unique<tiny_httpd::Site>(options.root, tiny_httpd::kDefaultInMemoryLimit);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tiny_httpd: %s\n", e.what());
     return 1;

@@ -9,7 +9,9 @@
 #include <system_error>
 
 #include "directories_in_use.h"
+#include "preconditions.h"
 #include "safe_path.h"
+#include "static_file.h"
 #include "static_files.h"
 #include "statuses.h"
 
@@ -18,6 +20,7 @@ namespace tiny_httpd {
 using tiny_coro::HttpExchange;
 using tiny_coro::HttpResponse;
 using tiny_coro::Task;
+using tiny_coro::UniqueFd;
 
 namespace {
 
@@ -43,56 +46,60 @@ int status_for_save_error(const std::error_code& error) noexcept {
   }
 }
 
-// Closes a descriptor when it goes out of scope.
-struct ScopedFd {
-  int fd = -1;
-  ~ScopedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 // Opens (creating as needed) the directories of `segments` but the last, beneath the root.
 // `created` collects what it made, so a failed upload can remove them again.
 int open_parent(int root_fd, const RequestPath& path, std::vector<std::string>& created) {
   std::string relative;
   for (std::size_t i = 0; i + 1 < path.segments.size(); ++i) {
     relative += (relative.empty() ? "" : "/") + path.segments[i];
-    int fd = open_beneath(root_fd, relative, O_PATH | O_DIRECTORY);
-    if (fd < 0 && errno == ENOENT) {
+    UniqueFd fd(open_beneath(root_fd, relative, O_PATH | O_DIRECTORY));
+    if (!fd.valid() && errno == ENOENT) {
       const std::size_t slash = relative.rfind('/');
       const std::string parent = slash == std::string::npos ? "." : relative.substr(0, slash);
-      const int parent_fd = open_beneath(root_fd, parent, O_PATH | O_DIRECTORY);
-      if (parent_fd < 0) return -1;
-      const int made = ::mkdirat(parent_fd, path.segments[i].c_str(), 0755);
-      const int saved = errno;
-      ::close(parent_fd);
-      if (made != 0 && saved != EEXIST) {
-        errno = saved;
+      const UniqueFd parent_fd(open_beneath(root_fd, parent, O_PATH | O_DIRECTORY));
+      if (!parent_fd.valid()) return -1;
+      if (::mkdirat(parent_fd.get(), path.segments[i].c_str(), 0755) == 0) {
+        created.push_back(relative);
+      } else if (errno != EEXIST) {
         return -1;
       }
-      if (made == 0) created.push_back(relative);
-      fd = open_beneath(root_fd, relative, O_PATH | O_DIRECTORY);
+      fd.reset(open_beneath(root_fd, relative, O_PATH | O_DIRECTORY));
     }
-    if (fd < 0) return -1;
-    ::close(fd);
+    if (!fd.valid()) return -1;
   }
   return open_beneath(root_fd, relative.empty() ? "." : relative, O_PATH | O_DIRECTORY);
 }
 
-}  // namespace
-
-Site::Site(const std::string& root) {
-  root_fd_ = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd_ < 0) throw std::system_error(errno, std::system_category(), "--root " + root);
+// A PUT's conditions (If-Match: "the version I edited", If-None-Match: * "only if new", ...)
+// checked against what is at `name` in `parent` now.
+Precondition put_precondition(int parent, const std::string& name,
+                              const tiny_coro::HttpRequest& request,
+                              std::uint64_t in_memory_limit) {
+  if (request.get_header("If-Match").empty() && request.get_header("If-None-Match").empty() &&
+      request.get_header("If-Unmodified-Since").empty()) {
+    return Precondition::kProceed;
+  }
+  const UniqueFd existing(::openat(parent, name.c_str(),
+                                   O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat info {};
+  if (!existing.valid() || ::fstat(existing.get(), &info) != 0 || !S_ISREG(info.st_mode))
+    return evaluate_preconditions(request, nullptr, /*safe=*/false);
+  const std::string etag = etag_of(existing.get(), info, in_memory_limit);
+  const Validators current{etag, info.st_mtim.tv_sec};
+  return evaluate_preconditions(request, &current, /*safe=*/false);
 }
 
-Site::~Site() {
-  if (root_fd_ >= 0) ::close(root_fd_);
+}  // namespace
+
+Site::Site(const std::string& root, std::uint64_t in_memory_limit)
+    : root_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      in_memory_limit_(in_memory_limit) {
+  if (!root_.valid()) throw std::system_error(errno, std::system_category(), "--root " + root);
 }
 
 Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
   const std::string_view method = exchange.request().method;
-  if (method == "GET" || method == "HEAD") co_return co_await get(exchange);
+  if (method == "GET" || method == "HEAD") co_return get(exchange);
   if (method == "PUT") co_return co_await put(exchange);
   if (method == "POST" && exchange.path() == "/upload") co_return co_await upload(exchange);
   HttpResponse response = status_response(405);
@@ -100,10 +107,10 @@ Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
   co_return response;
 }
 
-Task<HttpResponse> Site::get(HttpExchange& exchange) const {
+HttpResponse Site::get(HttpExchange& exchange) const {
   const RequestPath path = parse_request_path(exchange.path());
-  if (path.error_status != 0) co_return status_response(path.error_status);
-  co_return serve_path(root_fd_, path, exchange);
+  if (path.error_status != 0) return status_response(path.error_status);
+  return serve_path(root_.get(), path, exchange, in_memory_limit_);
 }
 
 Task<HttpResponse> Site::put(HttpExchange& exchange) const {
@@ -113,21 +120,26 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
   // Held until the upload is stored or given up: no failing PUT removes our directories.
   DirectoriesInUse::Lease lease(directories_in_use_, path.segments);
   std::vector<std::string> created;
-  ScopedFd parent{open_parent(root_fd_, path, created)};
-  if (parent.fd < 0) {
+  const UniqueFd parent(open_parent(root_.get(), path, created));
+  if (!parent.valid()) {
     const int status = status_for_errno(errno, /*reading=*/false);
-    lease.remove_created(root_fd_, created);
+    lease.remove_created(root_.get(), created);
     co_return status_response(status);
   }
   struct stat existing {};
   const std::string& name = path.segments.back();
-  if (::fstatat(parent.fd, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (::fstatat(parent.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISDIR(existing.st_mode)) {
     co_return status_response(409);
   }
-  const HttpExchange::SavedBody saved = co_await exchange.save_body_in(parent.fd, name);
+  if (put_precondition(parent.get(), name, exchange.request(), in_memory_limit_) !=
+      Precondition::kProceed) {
+    lease.remove_created(root_.get(), created);
+    co_return status_response(412);
+  }
+  const HttpExchange::SavedBody saved = co_await exchange.save_body_in(parent.get(), name);
   if (saved.error) {
-    lease.remove_created(root_fd_, created);
+    lease.remove_created(root_.get(), created);
     co_return status_response(status_for_save_error(saved.error));
   }
   co_return saved.replaced ? HttpResponse::text(204, "") : status_response(201);
@@ -136,7 +148,7 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
 Task<HttpResponse> Site::upload(HttpExchange& exchange) const {
   // The manual's example 3 stores every upload under one name; so does this.
   const HttpExchange::SavedBody saved =
-      co_await exchange.save_body_in(root_fd_, "uploaded_file.bin");
+      co_await exchange.save_body_in(root_.get(), "uploaded_file.bin");
   if (saved.error) co_return status_response(status_for_save_error(saved.error));
   co_return HttpResponse::text(200, "Upload Success!", "text/plain");
 }

@@ -7,6 +7,7 @@
 
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/task.h>
+#include <tiny_coro/unique_fd.h>
 
 #include "directories_in_use.h"
 
@@ -15,18 +16,19 @@ namespace tiny_httpd {
 class Site {
  public:
   // Opens `root` (which must be a directory); throws std::system_error if it cannot.
-  explicit Site(const std::string& root);
+  // Files up to `in_memory_limit` bytes are read whole and sent from memory.
+  Site(const std::string& root, std::uint64_t in_memory_limit);
   Site(const Site&) = delete;
   Site& operator=(const Site&) = delete;
-  ~Site();
 
   tiny_coro::Task<tiny_coro::HttpResponse> handle(tiny_coro::HttpExchange& exchange) const;
 
  private:
-  tiny_coro::Task<tiny_coro::HttpResponse> get(tiny_coro::HttpExchange& exchange) const;
+  tiny_coro::HttpResponse get(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::Task<tiny_coro::HttpResponse> put(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::Task<tiny_coro::HttpResponse> upload(tiny_coro::HttpExchange& exchange) const;
-  int root_fd_ = -1;
+  tiny_coro::UniqueFd root_;
+  std::uint64_t in_memory_limit_;
   mutable DirectoriesInUse directories_in_use_;  // handle() is const; PUTs share this
 };
 

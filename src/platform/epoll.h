@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "platform/unique_fd.h"
+#include <tiny_coro/unique_fd.h>
 
 namespace tiny_coro::detail {
 

@@ -5,8 +5,9 @@
 
 #include <cstdint>
 
+#include <tiny_coro/unique_fd.h>
+
 #include "platform/system_error.h"
-#include "platform/unique_fd.h"
 
 namespace tiny_coro::detail {
 

@@ -105,6 +105,160 @@ TEST(TinyHttpd, ServesFilesWithLengthAndType) {
   EXPECT_EQ(missing->status, 404);
 }
 
+std::string get_with(const std::string& target, const std::string& fields) {
+  return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + fields + "\r\n";
+}
+
+// The parts of a multipart/byteranges body: each part's Content-Range and bytes.
+std::vector<std::pair<std::string, std::string>> multipart_parts(const ParsedResponse& response) {
+  std::vector<std::pair<std::string, std::string>> parts;
+  const std::string type = response.header("content-type");
+  const std::string marker = "boundary=";
+  const std::size_t at = type.find(marker);
+  if (at == std::string::npos) return parts;
+  const std::string delimiter = "--" + type.substr(at + marker.size());
+  std::size_t pos = 0;
+  while ((pos = response.body.find(delimiter, pos)) != std::string::npos) {
+    pos += delimiter.size();
+    if (response.body.compare(pos, 2, "--") == 0) break;
+    const std::size_t head_end = response.body.find("\r\n\r\n", pos);
+    const std::string head = response.body.substr(pos, head_end - pos);
+    const std::size_t range_at = head.find("Content-Range: ");
+    const std::string range = head.substr(range_at + 15, head.find("\r\n", range_at) - range_at - 15);
+    const std::size_t next = response.body.find("\r\n" + delimiter, head_end);
+    parts.emplace_back(range, response.body.substr(head_end + 4, next - head_end - 4));
+    pos = next;
+  }
+  return parts;
+}
+
+TEST(TinyHttpd, AnswersConditionalRequestsWithStrongEtags) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "page.html", "<p>one</p>");
+  auto first = httpd.get("/page.html");
+  ASSERT_TRUE(first);
+  const std::string etag = first->header("etag");
+  const std::string modified = first->header("last-modified");
+  ASSERT_GE(etag.size(), 3u);
+  EXPECT_EQ(etag.front(), '"');
+  EXPECT_EQ(etag.back(), '"');
+  EXPECT_EQ(modified.size(), 29u);
+  EXPECT_EQ(first->header("accept-ranges"), "bytes");
+
+  auto not_modified = httpd.request(get_with("/page.html", "If-None-Match: " + etag + "\r\n"));
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304);
+  EXPECT_EQ(not_modified->header("etag"), etag);
+  EXPECT_TRUE(not_modified->body.empty());
+  auto since = httpd.request(get_with("/page.html", "If-Modified-Since: " + modified + "\r\n"));
+  ASSERT_TRUE(since);
+  EXPECT_EQ(since->status, 304);
+  auto other = httpd.request(get_with("/page.html", "If-None-Match: \"other\"\r\n"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  EXPECT_EQ(other->body, "<p>one</p>");
+  auto failed = httpd.request(get_with("/page.html", "If-Match: \"other\"\r\n"));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 412);
+  auto unmodified = httpd.request(
+      get_with("/page.html", "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
+  ASSERT_TRUE(unmodified);
+  EXPECT_EQ(unmodified->status, 412);
+
+  // Same size, new content: a new strong tag, however close in time.
+  write_whole_file(httpd.www() / "page.html", "<p>two</p>");
+  auto changed = httpd.request(get_with("/page.html", "If-None-Match: " + etag + "\r\n"));
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->status, 200);
+  EXPECT_EQ(changed->body, "<p>two</p>");
+  EXPECT_NE(changed->header("etag"), etag);
+}
+
+TEST(TinyHttpd, PutHonoursItsPreconditions) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "doc.txt", "version 1");
+  const std::string etag = httpd.get("/doc.txt").value().header("etag");
+  auto put_with = [&](const std::string& fields, const std::string& body) {
+    return httpd.request("PUT /doc.txt HTTP/1.1\r\nHost: t\r\n" + fields + "Content-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  auto create_only = put_with("If-None-Match: *\r\n", "clobber");
+  ASSERT_TRUE(create_only);
+  EXPECT_EQ(create_only->status, 412);
+  auto stale = put_with("If-Match: \"stale\"\r\n", "clobber");
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 412);
+  EXPECT_EQ(read_whole_file(httpd.www() / "doc.txt"), "version 1");
+  auto current = put_with("If-Match: " + etag + "\r\n", "version 2");
+  ASSERT_TRUE(current);
+  EXPECT_EQ(current->status, 204);
+  EXPECT_EQ(read_whole_file(httpd.www() / "doc.txt"), "version 2");
+  auto missing = httpd.request(
+      "PUT /new.txt HTTP/1.1\r\nHost: t\r\nIf-Match: *\r\nContent-Length: 1\r\n\r\nx");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 412);
+  EXPECT_FALSE(fs::exists(httpd.www() / "new.txt"));
+  auto fresh = httpd.request(
+      "PUT /new.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\nContent-Length: 1\r\n\r\nx");
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, 201);
+  EXPECT_TRUE(httpd.healthy());
+}
+
+TEST(TinyHttpd, ServesRangesSingleMultipleOverlappingSuffixAndUnsatisfiable) {
+  Httpd httpd;
+  std::string small;
+  for (int i = 0; i < 1000; ++i) small.push_back(static_cast<char>('A' + i % 26));
+  std::string large;  // above the in-memory limit: sent from its descriptor
+  for (int i = 0; i < (1 << 20); ++i) large.push_back(static_cast<char>('a' + (i * 7) % 26));
+  write_whole_file(httpd.www() / "small.txt", small);
+  write_whole_file(httpd.www() / "large.bin", large);
+  for (const auto& [name, content] : {std::pair{"/small.txt", small}, std::pair{"/large.bin", large}}) {
+    SCOPED_TRACE(name);
+    const std::string size = std::to_string(content.size());
+    auto single = httpd.request(get_with(name, "Range: bytes=10-19\r\n"));
+    ASSERT_TRUE(single);
+    EXPECT_EQ(single->status, 206);
+    EXPECT_EQ(single->header("content-range"), "bytes 10-19/" + size);
+    EXPECT_EQ(single->body, content.substr(10, 10));
+    auto suffix = httpd.request(get_with(name, "Range: bytes=-5\r\n"));
+    ASSERT_TRUE(suffix);
+    EXPECT_EQ(suffix->body, content.substr(content.size() - 5));
+    auto overlapping = httpd.request(get_with(name, "Range: bytes=0-9,5-14\r\n"));
+    ASSERT_TRUE(overlapping);
+    EXPECT_EQ(overlapping->status, 206);
+    EXPECT_EQ(overlapping->header("content-range"), "bytes 0-14/" + size);
+    EXPECT_EQ(overlapping->body, content.substr(0, 15));
+    auto several = httpd.request(get_with(name, "Range: bytes=100-109, 0-4, -3\r\n"));
+    ASSERT_TRUE(several);
+    EXPECT_EQ(several->status, 206);
+    EXPECT_EQ(several->header("content-type").rfind("multipart/byteranges; boundary=", 0), 0u);
+    const auto parts = multipart_parts(*several);
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[0], (std::pair<std::string, std::string>{"bytes 0-4/" + size, content.substr(0, 5)}));
+    EXPECT_EQ(parts[1], (std::pair<std::string, std::string>{"bytes 100-109/" + size, content.substr(100, 10)}));
+    const std::uint64_t tail = content.size() - 3;
+    EXPECT_EQ(parts[2], (std::pair<std::string, std::string>{
+                            "bytes " + std::to_string(tail) + "-" + std::to_string(tail + 2) + "/" + size,
+                            content.substr(tail)}));
+    auto unsatisfiable = httpd.request(get_with(name, "Range: bytes=" + size + "-\r\n"));
+    ASSERT_TRUE(unsatisfiable);
+    EXPECT_EQ(unsatisfiable->status, 416);
+    EXPECT_EQ(unsatisfiable->header("content-range"), "bytes */" + size);
+    const std::string etag = httpd.get(name).value().header("etag");
+    auto still = httpd.request(get_with(name, "Range: bytes=0-0\r\nIf-Range: " + etag + "\r\n"));
+    ASSERT_TRUE(still);
+    EXPECT_EQ(still->status, 206);
+    auto stale = httpd.request(get_with(name, "Range: bytes=0-0\r\nIf-Range: \"old\"\r\n"));
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, 200);
+    EXPECT_EQ(stale->body.size(), content.size());
+    auto ignored = httpd.request(get_with(name, "Range: lines=1-2\r\n"));
+    ASSERT_TRUE(ignored);
+    EXPECT_EQ(ignored->status, 200);
+  }
+}
+
 TEST(TinyHttpd, ServesDirectoriesAndRedirectsTheirBareNames) {
   Httpd httpd;
   write_whole_file(httpd.www() / "site" / "index.html", "site index");

@@ -4,9 +4,11 @@
 
 #include <utility>
 
-namespace tiny_coro::detail {
+namespace tiny_coro {
 
-// Owns one file descriptor; closes it on destruction.
+// Owns one file descriptor and closes it on destruction, so no error path can leak one:
+//   UniqueFd file(::open(path, O_RDONLY | O_CLOEXEC));
+//   if (!file.valid()) return errno;
 class UniqueFd {
  public:
   UniqueFd() noexcept = default;
@@ -32,4 +34,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace tiny_coro::detail
+}  // namespace tiny_coro
