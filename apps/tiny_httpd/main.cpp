@@ -30,8 +30,8 @@
 
 #include "access_log.h"
 #include "options.h"
+#include "file_cache.h"
 #include "site.h"
-#include "static_file.h"
 
 namespace {
 
@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<tiny_httpd::Site> site;
   try {
-    site = std::make_unique<tiny_httpd::Site>(options.root, tiny_httpd::kDefaultInMemoryLimit);
+    tiny_httpd::FileCache::Limits cache;
+    cache.max_bytes = options.cache_size;
+    site = std::make_unique<tiny_httpd::Site>(options.root, cache);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tiny_httpd: %s\n", e.what());
     return 1;

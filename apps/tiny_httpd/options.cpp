@@ -24,7 +24,7 @@ const char* usage() noexcept {
   return "usage: tiny_httpd [--root DIR] [--host IP] [--port N] [--threads N]\n"
          "                  [--max-body BYTES] [--header-timeout SECONDS]\n"
          "                  [--idle-timeout SECONDS] [--shutdown-timeout SECONDS]\n"
-         "                  [--quiet] [--help]\n"
+         "                  [--cache-size BYTES] [--quiet] [--help]\n"
          "\n"
          "Serves the files under DIR over HTTP/1.1, and stores PUT and POST /upload bodies.\n"
          "\n"
@@ -37,6 +37,9 @@ const char* usage() noexcept {
          "  --idle-timeout SECONDS     idle time allowed between requests (default 60)\n"
          "  --shutdown-timeout SECONDS on SIGINT/SIGTERM, time given to requests in\n"
          "                             flight (default 10)\n"
+         "  --cache-size BYTES         memory for small files kept between requests;\n"
+         "                             never stale (changes are watched); 0: off\n"
+         "                             (default 32 MiB)\n"
          "  --quiet                    no access log\n"
          "  --help                     this text\n"
          "\n"
@@ -86,6 +89,8 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       ok = parse_integer(value, options.threads, 1, 1024);
     } else if (flag == "--max-body") {
       ok = parse_integer<std::uint64_t>(value, options.max_body, 0, UINT64_MAX);
+    } else if (flag == "--cache-size") {
+      ok = parse_integer<std::uint64_t>(value, options.cache_size, 0, UINT64_MAX);
     } else if (flag == "--header-timeout") {
       ok = parse_integer<std::int64_t>(value, seconds, 1, 86400);
       options.header_timeout = std::chrono::seconds(seconds);

@@ -17,6 +17,7 @@ struct Options {
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_timeout{10};
+  std::uint64_t cache_size = 32 << 20;  // bytes of small files kept in memory; 0: none
   bool quiet = false;
   bool help = false;
 };

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "directories_in_use.h"
+#include "file_response.h"
 #include "preconditions.h"
 #include "safe_path.h"
 #include "static_file.h"
@@ -89,13 +90,17 @@ Precondition put_precondition(int parent, const std::string& name,
   return evaluate_preconditions(request, &current, /*safe=*/false);
 }
 
+// The root is opened before the cache starts watching beneath it.
+UniqueFd open_root(const std::string& root) {
+  UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) throw std::system_error(errno, std::system_category(), "--root " + root);
+  return fd;
+}
+
 }  // namespace
 
-Site::Site(const std::string& root, std::uint64_t in_memory_limit)
-    : root_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
-      in_memory_limit_(in_memory_limit) {
-  if (!root_.valid()) throw std::system_error(errno, std::system_category(), "--root " + root);
-}
+Site::Site(const std::string& root, FileCache::Limits cache)
+    : root_(open_root(root)), in_memory_limit_(cache.max_file), cache_(root_.get(), cache) {}
 
 Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
   const std::string_view method = exchange.request().method;
@@ -108,9 +113,14 @@ Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
 }
 
 HttpResponse Site::get(HttpExchange& exchange) const {
+  if (const StaticFilePtr cached = cache_.find(exchange.path()))
+    return respond_with_file(cached, exchange.request());
   const RequestPath path = parse_request_path(exchange.path());
   if (path.error_status != 0) return status_response(path.error_status);
-  return serve_path(root_.get(), path, exchange, in_memory_limit_);
+  StaticFilePtr loaded;
+  HttpResponse response = serve_path(root_.get(), path, exchange, in_memory_limit_, &loaded);
+  if (loaded && loaded->in_memory) cache_.admit(exchange.path(), path);
+  return response;
 }
 
 Task<HttpResponse> Site::put(HttpExchange& exchange) const {
@@ -142,6 +152,7 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
     lease.remove_created(root_.get(), created);
     co_return status_response(status_for_save_error(saved.error));
   }
+  cache_.catch_up();  // the next request, on any connection, sees this file
   co_return saved.replaced ? HttpResponse::text(204, "") : status_response(201);
 }
 
@@ -150,6 +161,7 @@ Task<HttpResponse> Site::upload(HttpExchange& exchange) const {
   const HttpExchange::SavedBody saved =
       co_await exchange.save_body_in(root_.get(), "uploaded_file.bin");
   if (saved.error) co_return status_response(status_for_save_error(saved.error));
+  cache_.catch_up();
   co_return HttpResponse::text(200, "Upload Success!", "text/plain");
 }
 

@@ -10,14 +10,15 @@
 #include <tiny_coro/unique_fd.h>
 
 #include "directories_in_use.h"
+#include "file_cache.h"
 
 namespace tiny_httpd {
 
 class Site {
  public:
   // Opens `root` (which must be a directory); throws std::system_error if it cannot.
-  // Files up to `in_memory_limit` bytes are read whole and sent from memory.
-  Site(const std::string& root, std::uint64_t in_memory_limit);
+  // Files up to cache.max_file bytes are read whole, sent from memory and cached.
+  Site(const std::string& root, FileCache::Limits cache);
   Site(const Site&) = delete;
   Site& operator=(const Site&) = delete;
 
@@ -29,6 +30,7 @@ class Site {
   tiny_coro::Task<tiny_coro::HttpResponse> upload(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::UniqueFd root_;
   std::uint64_t in_memory_limit_;
+  mutable FileCache cache_;  // handle() is const; the cache is safe to share
   mutable DirectoriesInUse directories_in_use_;  // handle() is const; PUTs share this
 };
 

@@ -1,12 +1,18 @@
 // tiny_httpd's request logic on its own: Range parsing and conditional requests.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <tiny_coro/http_parser.h>
 
 #include "byte_ranges.h"
+#include "file_cache.h"
 #include "preconditions.h"
 
 namespace tiny_httpd {
@@ -123,6 +129,81 @@ TEST(Preconditions, IfRangeHoldsOnlyForTheExactState) {
                              kCurrent));
   EXPECT_FALSE(if_range_holds(Request(std::string("If-Range: ") + kBefore + "\r\n").request,
                               kCurrent));
+}
+
+namespace fs = std::filesystem;
+
+// A scratch root with a cache over it. catch_up() applies what the kernel queued, so these
+// tests need no wait: what they check is exactly which events drop which entries.
+struct CacheFixture {
+  CacheFixture(std::uint64_t max_bytes = 1 << 20)
+      : dir(fs::temp_directory_path() / ("file_cache_test_" + std::to_string(::getpid()))),
+        root((fs::create_directories(dir / "www" / "sub"), ::open((dir / "www").c_str(),
+                                                                  O_PATH | O_DIRECTORY))),
+        cache(root.get(), FileCache::Limits{max_bytes, 1024}) {}
+  ~CacheFixture() { fs::remove_all(dir); }
+  void write(const std::string& relative, const std::string& bytes) {
+    std::ofstream(dir / "www" / relative, std::ios::binary) << bytes;
+  }
+  // Admits the file at `target` and gives what a lookup then finds.
+  std::string admit(const std::string& target) {
+    cache.admit(target, parse_request_path(target));
+    return cached(target);
+  }
+  std::string cached(const std::string& target) {
+    cache.catch_up();
+    const StaticFilePtr file = cache.find(target);
+    return file ? file->bytes : "(miss)";
+  }
+  fs::path dir;
+  tiny_coro::UniqueFd root;
+  FileCache cache;
+};
+
+TEST(FileCache, KeepsAFileUntilItChangesThenLetsGoOfItsWatches) {
+  CacheFixture f;
+  ASSERT_TRUE(f.cache.enabled());
+  f.write("sub/a.txt", "aaaa");
+  f.write("sub/b.txt", "bbbb");
+  EXPECT_EQ(f.admit("/sub/a.txt"), "aaaa");
+  EXPECT_EQ(f.admit("/sub/b.txt"), "bbbb");
+  EXPECT_EQ(f.admit("/sub/missing.txt"), "(miss)");
+  // A sibling created, or another file rewritten, leaves a.txt cached.
+  f.write("sub/c.txt", "cccc");
+  f.write("sub/b.txt", "BBBB");
+  EXPECT_EQ(f.cached("/sub/a.txt"), "aaaa");
+  EXPECT_EQ(f.cached("/sub/b.txt"), "(miss)");
+  // In place, same size: the inode's watch sees it.
+  const int fd = ::open((f.dir / "www" / "sub" / "a.txt").c_str(), O_WRONLY);
+  ASSERT_EQ(::pwrite(fd, "AA", 2, 0), 2);
+  ::close(fd);
+  EXPECT_EQ(f.cached("/sub/a.txt"), "(miss)");
+  EXPECT_EQ(f.admit("/sub/a.txt"), "AAaa");
+  // The directory on the path renamed away.
+  fs::rename(f.dir / "www" / "sub", f.dir / "www" / "gone");
+  EXPECT_EQ(f.cached("/sub/a.txt"), "(miss)");
+  EXPECT_EQ(f.cache.entries(), 0u);
+  EXPECT_EQ(f.cache.watches(), 0u);
+}
+
+TEST(FileCache, StaysWithinItsByteBudgetOldestOut) {
+  CacheFixture f(3 * (1000 + 300));
+  for (int i = 0; i < 6; ++i) f.write("f" + std::to_string(i), std::string(1000, 'x'));
+  for (int i = 0; i < 6; ++i) EXPECT_NE(f.admit("/f" + std::to_string(i)), "(miss)");
+  EXPECT_LE(f.cache.entries(), 3u);
+  EXPECT_EQ(f.cached("/f0"), "(miss)");
+  EXPECT_NE(f.cached("/f5"), "(miss)");
+}
+
+TEST(FileCache, SameFileUnderTwoSpellingsIsDroppedUnderBoth) {
+  CacheFixture f;
+  f.write("sub/x y.txt", "xy");
+  EXPECT_EQ(f.admit("/sub/x%20y.txt"), "xy");
+  EXPECT_EQ(f.admit("/sub/./x%20y.txt"), "xy");
+  fs::remove(f.dir / "www" / "sub" / "x y.txt");
+  EXPECT_EQ(f.cached("/sub/x%20y.txt"), "(miss)");
+  EXPECT_EQ(f.cached("/sub/./x%20y.txt"), "(miss)");
+  EXPECT_EQ(f.cache.watches(), 0u);
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,6 +29,12 @@ inline std::string read_whole_file(const std::filesystem::path& path) {
 inline void write_whole_file(const std::filesystem::path& path, const std::string& bytes) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// SPEC.md §3: a change on disk is served to every request that arrives this long after it
+// (the one wait these tests make that is not on an event: the bound is the contract).
+inline void wait_past_freshness_bound() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 class Httpd {

@@ -1,9 +1,11 @@
 // tiny_httpd end to end (SPEC.md §3): the binary on a free port, real clients — raw sockets
 // from the test and curl.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -167,6 +169,7 @@ TEST(TinyHttpd, AnswersConditionalRequestsWithStrongEtags) {
 
   // Same size, new content: a new strong tag, however close in time.
   write_whole_file(httpd.www() / "page.html", "<p>two</p>");
+  wait_past_freshness_bound();
   auto changed = httpd.request(get_with("/page.html", "If-None-Match: " + etag + "\r\n"));
   ASSERT_TRUE(changed);
   EXPECT_EQ(changed->status, 200);
@@ -256,6 +259,82 @@ TEST(TinyHttpd, ServesRangesSingleMultipleOverlappingSuffixAndUnsatisfiable) {
     auto ignored = httpd.request(get_with(name, "Range: lines=1-2\r\n"));
     ASSERT_TRUE(ignored);
     EXPECT_EQ(ignored->status, 200);
+  }
+}
+
+// The cache is warm for every file below (each was served twice); each change must be
+// served to the first request made the freshness bound after it.
+TEST(TinyHttpd, NeverServesAChangedFileStale) {
+  Httpd httpd;
+  const fs::path page = httpd.www() / "docs" / "page.txt";
+  write_whole_file(page, "version-00");
+  auto warm = [&](const std::string& target) {
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(httpd.get(target).value().status, 200);
+  };
+  // Rewritten in place: same size, same second, same inode.
+  for (int round = 1; round <= 20; ++round) {
+    warm("/docs/page.txt");
+    char version[16];
+    std::snprintf(version, sizeof(version), "version-%02d", round);
+    const int fd = ::open(page.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, version, 10, 0), 10);
+    ::close(fd);
+    wait_past_freshness_bound();
+    ASSERT_EQ(httpd.get("/docs/page.txt").value().body, version) << "round " << round;
+  }
+  // Renamed over.
+  warm("/docs/page.txt");
+  write_whole_file(httpd.www() / "docs" / "next.txt", "renamed over");
+  fs::rename(httpd.www() / "docs" / "next.txt", page);
+  wait_past_freshness_bound();
+  EXPECT_EQ(httpd.get("/docs/page.txt").value().body, "renamed over");
+  // Written through a hard link outside the root: only the inode knows.
+  warm("/docs/page.txt");
+  fs::create_hard_link(page, httpd.outside() / "link.txt");
+  {
+    std::ofstream out(httpd.outside() / "link.txt", std::ios::binary | std::ios::in);
+    out << "RENAMED OVER";
+  }
+  wait_past_freshness_bound();
+  EXPECT_EQ(httpd.get("/docs/page.txt").value().body, "RENAMED OVER");
+  // Deleted.
+  warm("/docs/page.txt");
+  fs::remove(page);
+  wait_past_freshness_bound();
+  EXPECT_EQ(httpd.get("/docs/page.txt").value().status, 404);
+  // A directory's index.html removed: the listing takes its place.
+  write_whole_file(httpd.www() / "site" / "index.html", "index");
+  warm("/site/");
+  fs::remove(httpd.www() / "site" / "index.html");
+  wait_past_freshness_bound();
+  const auto listing = httpd.get("/site/").value();
+  EXPECT_EQ(listing.status, 200);
+  EXPECT_NE(listing.body, "index");
+}
+
+TEST(TinyHttpd, ADirectorySwappedForASymlinkOutOfTheRootIsNeverFollowed) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "dir" / "file.txt", "inside");
+  write_whole_file(httpd.outside() / "elsewhere" / "file.txt", "SECRET");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(httpd.get("/dir/file.txt").value().body, "inside");
+  fs::rename(httpd.www() / "dir", httpd.www() / ".moved");
+  fs::create_directory_symlink(httpd.outside() / "elsewhere", httpd.www() / "dir");
+  wait_past_freshness_bound();
+  const auto response = httpd.get("/dir/file.txt").value();
+  EXPECT_NE(response.body, "SECRET");
+  EXPECT_NE(response.body, "inside");
+  EXPECT_TRUE(response.status == 403 || response.status == 404) << response.status;
+}
+
+TEST(TinyHttpd, APutIsServedByTheVeryNextRequest) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "note.txt", "old");
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(httpd.get("/note.txt").value().status, 200);
+    const std::string body = "new " + std::to_string(round);
+    ASSERT_EQ(httpd.request(put_request("/note.txt", body)).value().status, 204);
+    ASSERT_EQ(httpd.get("/note.txt").value().body, body);  // no wait: the PUT caught up
   }
 }
 
