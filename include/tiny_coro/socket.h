@@ -181,6 +181,19 @@ class AsyncSocket {
               r.file_count = count;
             }};
   }
+  // The bytes of `head` (an array of `head_count` entries), then `count` bytes of the file: as
+  // one operation whose head is sent with MSG_MORE, so it leaves in one packet with the
+  // file's first bytes (an HTTP response head and its body). ssize_t: every byte of both.
+  AsyncIoAwaiter sendfile(const iovec* head, int head_count, int file_fd, off_t offset,
+                          std::size_t count, Deadline deadline = {}) noexcept {
+    return {detail::IoRequest::Kind::kSendfile, io_.ref(), deadline,
+            [&](detail::IoRequest& r) {
+              detail::prepare_writev(r, head, head_count);
+              r.file_fd = file_fd;
+              r.file_offset = offset;
+              r.file_count = count;
+            }};
+  }
   // Resumes once a read may find data or the end of stream: 0, or < 0 an error. Holds no
   // buffer while it waits, so an idle connection costs no buffer memory. It may resume with
   // nothing to read; try_read() then says -EAGAIN.

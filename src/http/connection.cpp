@@ -324,16 +324,18 @@ Task<bool> HttpConnection::write_response(const HttpResponse& response, bool kee
     }
     co_return co_await write_batch_and(in_memory);
   }
-  const bool flushed = co_await flush();
-  if (!flushed) co_return false;
+  // The batch (this head, and any pipelined answers before it) leaves with the first piece
+  // of the file, in one packet.
   for (std::uint64_t done = 0; done < length;) {
     const auto piece =
         static_cast<std::size_t>(std::min<std::uint64_t>(kWritePiece, length - done));
-    const ssize_t sent =
-        co_await socket_.sendfile(response.file.fd(),
-                                  response.file.offset() + static_cast<off_t>(done), piece,
-                                  options_.idle_timeout);
-    if (sent != static_cast<ssize_t>(piece)) co_return false;
+    const iovec head{ws.out.data(), ws.out.size()};
+    const std::size_t expected = ws.out.size() + piece;
+    const ssize_t sent = co_await socket_.sendfile(
+        &head, ws.out.empty() ? 0 : 1, response.file.fd(),
+        response.file.offset() + static_cast<off_t>(done), piece, options_.idle_timeout);
+    ws.out.clear();
+    if (sent != static_cast<ssize_t>(expected)) co_return false;
     done += piece;
   }
   co_return true;

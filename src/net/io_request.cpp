@@ -87,15 +87,16 @@ bool known_empty(IoRequest& r) noexcept {
 }
 
 // Writes until every byte is out or the socket pushes back. MSG_NOSIGNAL: a reset peer is an
-// EPIPE return, not a SIGPIPE that kills the process.
-ssize_t write_some(IoRequest& r) noexcept {
+// EPIPE return, not a SIGPIPE that kills the process. `flags` adds to it (MSG_MORE).
+ssize_t write_some(IoRequest& r, int flags = 0) noexcept {
+  flags |= MSG_NOSIGNAL;
   constexpr int kBatch = 64;
   while (r.iov_done < r.iov_count) {
     ssize_t n = 0;
     const iovec& first = r.iov[r.iov_done];
     if (r.iov_count - r.iov_done == 1) {
       n = ::send(r.io.fd, static_cast<const char*>(first.iov_base) + r.iov_offset,
-                 first.iov_len - r.iov_offset, MSG_NOSIGNAL);
+                 first.iov_len - r.iov_offset, flags);
     } else {
       std::array<iovec, kBatch> batch;
       const int count = std::min(kBatch, r.iov_count - r.iov_done);
@@ -105,7 +106,7 @@ ssize_t write_some(IoRequest& r) noexcept {
       msghdr message{};
       message.msg_iov = batch.data();
       message.msg_iovlen = static_cast<std::size_t>(count);
-      n = ::sendmsg(r.io.fd, &message, MSG_NOSIGNAL);
+      n = ::sendmsg(r.io.fd, &message, flags);
     }
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -130,6 +131,11 @@ ssize_t write_some(IoRequest& r) noexcept {
 
 // The kernel copies file pages straight to the socket; `file_offset` advances as they go.
 ssize_t sendfile_some(IoRequest& r) noexcept {
+  // A head first, held back (MSG_MORE) to leave in one packet with the file's first bytes.
+  if (r.iov_done < r.iov_count) {
+    const ssize_t n = write_some(r, MSG_MORE);
+    if (n < 0) return n;
+  }
   while (r.file_count > 0) {
     const ssize_t n = ::sendfile(r.io.fd, r.file_fd, &r.file_offset, r.file_count);
     if (n < 0) {

@@ -204,6 +204,48 @@ TEST(Socket, APeerResetIsAnErrorReturnNotASignal) {
   EXPECT_TRUE(result == -ECONNRESET || result == -EPIPE) << result;
 }
 
+// A head and a file region as one operation: every byte of both, in order, even when the
+// region is far larger than the socket's buffer.
+Task<ssize_t> send_head_and_file(Scheduler& sched, int port, int file_fd, std::size_t size) {
+  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  if (!socket) co_return -1;
+  const std::string first = "HEAD-1|";
+  const std::string second = "HEAD-2|";
+  const iovec head[2] = {{const_cast<char*>(first.data()), first.size()},
+                         {const_cast<char*>(second.data()), second.size()}};
+  co_return co_await socket.sendfile(head, 2, file_fd, 3, size - 3);
+}
+
+Task<std::string> read_all(TcpListener& listener) {
+  AsyncSocket peer = co_await listener.accept();
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = co_await peer.read(buf, sizeof(buf));
+    if (n <= 0) co_return got;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+TEST(Socket, SendfileWithAHeadSendsTheHeadThenTheRegion) {
+  Scheduler sched(2);
+  TcpListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
+  std::string content;
+  for (int i = 0; i < (4 << 20); ++i) content.push_back(static_cast<char>('a' + i % 23));
+  FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(std::fwrite(content.data(), 1, content.size(), file), content.size());
+  ASSERT_EQ(std::fflush(file), 0);
+  auto reader = sched.spawn(read_all(listener));
+  const ssize_t sent =
+      sched.block_on(send_head_and_file(sched, listener.port(), ::fileno(file), content.size()));
+  EXPECT_EQ(sent, static_cast<ssize_t>(14 + content.size() - 3));
+  const std::string got = sched.block_on(join(std::move(reader)));
+  std::fclose(file);
+  EXPECT_TRUE(got == "HEAD-1|HEAD-2|" + content.substr(3)) << got.size();
+}
+
 // sendfile(2) has no MSG_NOSIGNAL: to a reset peer it raises SIGPIPE in the calling thread,
 // which kills the process unless the worker keeps that signal blocked.
 Task<ssize_t> sendfile_until_error(Scheduler& sched, int port) {

@@ -34,7 +34,8 @@ struct IoRequest {
     kWrite,     // every byte of iov[0..iov_count) or an error
     kAccept,    // a new connection's fd, or an error
     kConnect,   // finish a non-blocking connect: 0 or an error
-    kSendfile,  // every byte of file_count from file_fd at file_offset, or an error
+    kSendfile,  // every byte of iov (a head, if any) then of file_count from file_fd at
+                //   file_offset, or an error
   };
 
   Kind kind = Kind::kRead;

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# tiny_httpd serving files against nginx serving the same files (issue: tiny_httpd vs nginx),
+# in alternating rounds on one machine. nginx is tuned as its users tune it for static files:
+# sendfile, tcp_nopush, open_file_cache (max=1000, valid 60 s), access log off (tiny_httpd
+# --quiet). Cases, each ROUNDS (default 5) rounds of 10 s per server, medians:
+#   i    /hello.txt (13 B), each server one worker on core 0, wrk on core 1, 64 connections;
+#   ii   the same unpinned, 2 workers, wrk 2 threads, 256 connections;
+#   iii  as (i) with 16 requests pipelined per connection;
+#   mix  200 files of 1 KiB-1 MiB, Zipf-like popularity, 10% conditional (make_site.py),
+#        2 workers, 64 connections;
+#   1m   a 1 MiB file, 2 workers, 16 connections;   1g  a 1 GiB file, 2 workers, 4 connections.
+# Server CPU per request is user+sys from /proc over each round. Then freshness_check.py
+# against both: is either ever stale 10 ms after a change?
+# Writes build/bench-results/static.txt; report_static.py turns it into docs/BENCHMARKS.md's
+# "tiny_httpd serving files" section and docs/img/static_vs_nginx.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --bench
+cmake --preset release >/dev/null
+cmake --build --preset release --target tiny_httpd
+
+rounds=${ROUNDS:-5}
+out=build/bench-results
+mkdir -p "$out"
+bin=build/release
+site="$out/static-site"  # kept between runs: the 1 GiB file takes a while to write
+scratch="$(mktemp -d)"
+trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$scratch"' EXIT
+results="$out/static.txt"
+: >"$results"
+python3 bench/make_site.py "$site" "$scratch/mix_requests.txt"
+root="$(cd "$site" && pwd)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+nginx_conf() {
+  cat >"$scratch/nginx.conf" <<CONF
+worker_processes $1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $scratch/nginx.pid;
+error_log $scratch/nginx_error.log;
+events { worker_connections 16000; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 60s;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:$2;
+    root $root;
+  }
+}
+CONF
+}
+
+server_pid=""
+server_port=""
+start_server() {  # NAME WORKERS PINNED
+  local name=$1 workers=$2 pinned=$3
+  local pin=()
+  [[ $pinned == yes ]] && pin=(taskset -c 0)
+  if [[ $name == tiny_httpd ]]; then
+    "${pin[@]}" "$bin/apps/tiny_httpd/tiny_httpd" --root "$root" --host 127.0.0.1 --port 0 \
+      --threads "$workers" --quiet >"$scratch/server.log" &
+    server_pid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$scratch/server.log" && break; sleep 0.05; done
+    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/server.log")
+  else
+    server_port=$(free_port)
+    nginx_conf "$workers" "$server_port"
+    "${pin[@]}" nginx -c "$scratch/nginx.conf" &
+    server_pid=$!
+    for _ in $(seq 100); do curl -s "http://127.0.0.1:$server_port/hello.txt" >/dev/null && break; sleep 0.05; done
+  fi
+}
+server_pids() { echo "$server_pid" $(pgrep -P "$server_pid" || true); }
+cpu_ticks() { local t=0; for p in $(server_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+
+run_case() {  # CASE NAME
+  local case=$1 name=$2
+  local workers=2 pinned=no wrk_pin=() wrk_args=(-t2 -c256) path=/hello.txt script=()
+  case $case in
+    i) workers=1 pinned=yes wrk_pin=(taskset -c 1) wrk_args=(-t1 -c64) ;;
+    iii) workers=1 pinned=yes wrk_pin=(taskset -c 1) wrk_args=(-t1 -c64)
+         script=(-s bench/wrk_pipeline.lua) ;;
+    mix) wrk_args=(-t2 -c64) path=/ script=(-s bench/wrk_site_mix.lua) ;;
+    1m) wrk_args=(-t2 -c16) path=/1m.bin ;;
+    1g) wrk_args=(-t2 -c4 --timeout 60s) path=/1g.bin ;;
+  esac
+  local tail_args=()
+  [[ $case == iii ]] && tail_args=(-- "$path")
+  [[ $case == mix ]] && tail_args=(-- "$scratch/mix_requests.txt")
+  start_server "$name" "$workers" "$pinned"
+  "${wrk_pin[@]}" wrk "${wrk_args[@]}" -d2s "${script[@]}" "http://127.0.0.1:$server_port$path" \
+    "${tail_args[@]}" >/dev/null
+  local before after
+  before=$(cpu_ticks)
+  "${wrk_pin[@]}" wrk "${wrk_args[@]}" -d10s --latency "${script[@]}" \
+    "http://127.0.0.1:$server_port$path" "${tail_args[@]}" >"$scratch/wrk.txt"
+  after=$(cpu_ticks)
+  stop_server
+  python3 - "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results" <<'PY'
+import re, sys
+case, name, ticks, path = sys.argv[1:5]
+text = open(path).read()
+units = {"us": 1, "ms": 1e3, "s": 1e6}
+sizes = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+requests = re.search(r"(\d+) requests in", text).group(1)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
+transfer = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", text)
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+socket_errors = re.search(r"Socket errors: (.*)", text)
+print(f"case {case} server {name} rps {rps} p99_us {float(p99.group(1)) * units[p99.group(2)]:.1f} "
+      f"requests {requests} cpu_ticks {ticks} "
+      f"bytes_per_s {float(transfer.group(1)) * sizes[transfer.group(2)]:.0f} "
+      f"bad {errors.group(1) if errors else 0} socket_errors {'yes' if socket_errors else 'no'}")
+PY
+}
+
+for case in i ii iii mix 1m 1g; do
+  for _ in $(seq "$rounds"); do
+    run_case "$case" tiny_httpd
+    run_case "$case" nginx
+  done
+done
+
+for name in tiny_httpd nginx; do
+  start_server "$name" 2 no
+  python3 bench/freshness_check.py "$server_port" "$root" | sed "s/^/fresh server $name /" >>"$results"
+  stop_server
+done
+rm -f "$root"/fresh_*
+
+python3 bench/report_static.py "$out" docs/BENCHMARKS.md "bench/run_static.sh"
