@@ -30,6 +30,10 @@ constexpr std::uint64_t kEntryOverhead = 256;
 
 std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+std::uint64_t bytes_held(const StaticFile& file, std::string_view key) {
+  return (file.in_memory ? file.size : 0) + key.size() + kEntryOverhead;
+}
+
 }  // namespace
 
 FileCache::FileCache(int root_fd, Limits limits) : root_fd_(root_fd), limits_(limits) {
@@ -87,7 +91,8 @@ void FileCache::drop(Entry* entry) {
       found->second.entries.erase(entry);
     release(wd);
   }
-  bytes_ -= entry->file->size + entry->key.size() + kEntryOverhead;
+  bytes_ -= bytes_held(*entry->file, entry->key);
+  if (!entry->file->in_memory) --descriptors_;
   oldest_first_.erase(entry->age);
   entries_.erase(entry->key);  // destroys *entry
 }
@@ -122,10 +127,7 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   if (depends_on.size() != segments.size()) return give_up();  // a watch failed (no room)
   UniqueFd fd(open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
   struct stat info {};
-  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
-      static_cast<std::uint64_t>(info.st_size) > limits_.max_file) {
-    return give_up();
-  }
+  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return give_up();
   {
     std::lock_guard lock(mutex_);
     const int wd = watch(fd.get(), kFileEvents);
@@ -133,17 +135,22 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   }
   if (depends_on.size() != segments.size() + 1) return give_up();
   // The bytes, after the inode's watch: a write still in flight ends in an event.
-  StaticFilePtr file = load_static_file(std::move(fd), info, segments.back(), limits_.max_file);
-  if (!file || !file->in_memory) return give_up();
-  const std::uint64_t cost = file->size + request_path.size() + kEntryOverhead;
+  StaticFilePtr file = load_static_file(std::move(fd), info, segments.back());
+  if (!file) return give_up();
+  const std::uint64_t cost = bytes_held(*file, request_path);
+  const std::size_t descriptors = file->in_memory ? 0 : 1;
 
   std::lock_guard lock(mutex_);
   if (changes_seen_ != changes_before || cost > limits_.max_bytes ||
-      entries_.find(request_path) != entries_.end()) {
+      descriptors > limits_.max_descriptors || entries_.find(request_path) != entries_.end()) {
     for (const auto& [wd, name] : depends_on) release(wd);
     return;
   }
-  while (bytes_ + cost > limits_.max_bytes && !oldest_first_.empty()) drop(oldest_first_.front());
+  while ((bytes_ + cost > limits_.max_bytes ||
+          descriptors_ + descriptors > limits_.max_descriptors) &&
+         !oldest_first_.empty()) {
+    drop(oldest_first_.front());
+  }
   auto entry = std::make_unique<Entry>();
   entry->key = std::string(request_path);
   entry->file = std::move(file);
@@ -151,6 +158,7 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   entry->age = oldest_first_.insert(oldest_first_.end(), entry.get());
   for (const auto& [wd, name] : entry->depends_on) watches_[wd].entries.insert(entry.get());
   bytes_ += cost;
+  descriptors_ += descriptors;
   const std::string_view key = entry->key;
   entries_.emplace(std::string(key), std::move(entry));
 }

@@ -1,4 +1,5 @@
-// Small files kept in memory between requests, never stale (SPEC.md §3).
+// Files kept between requests, never stale (SPEC.md §3): a small file's bytes, a larger
+// one's open descriptor (sent with sendfile), with their validators and response fields.
 //
 // A hit costs a hash lookup under a mutex: no open, stat, read or close. Freshness comes from
 // inotify, which the kernel feeds from the very syscall that changes a file, not from a
@@ -37,8 +38,10 @@ namespace tiny_httpd {
 class FileCache {
  public:
   struct Limits {
-    std::uint64_t max_bytes = 32 << 20;  // file bytes held; 0 turns the cache off
-    std::uint64_t max_file = kDefaultInMemoryLimit;
+    // Bytes of small files held in memory; 0 turns the cache off.
+    std::uint64_t max_bytes = 32 << 20;
+    // Larger files are held as open descriptors, as many as this.
+    std::size_t max_descriptors = 1000;
   };
   // Watches beneath `root_fd` (which must outlive the cache). If inotify is unavailable the
   // cache stays empty and every request is served from disk.
@@ -99,6 +102,7 @@ class FileCache {
   std::unordered_map<int, Watch> watches_;
   std::list<Entry*> oldest_first_;
   std::uint64_t bytes_ = 0;
+  std::size_t descriptors_ = 0;
   // Counts handled events; an admission that saw it move while reading refuses its file.
   std::uint64_t changes_seen_ = 0;
 

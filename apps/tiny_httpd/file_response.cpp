@@ -61,10 +61,7 @@ HttpResponse whole(const StaticFilePtr& file) {
   if (file->in_memory) {
     response.shared.body = file->bytes;
   } else {
-    const int fd = file->descriptor.get();
-    response.file = HttpFileBody(::dup(fd), 0, file->size);
-    // No descriptor to spare: a 503 beats a 200 with no body.
-    if (!response.file.has_file()) return status_response(503);
+    response.file = HttpFileBody::borrow(file->descriptor.get(), 0, file->size);
   }
   return response;
 }
@@ -78,9 +75,8 @@ HttpResponse single_range(const StaticFilePtr& file, const ByteRange& range) {
   if (file->in_memory) {
     response.shared.body = std::string_view(file->bytes).substr(range.first, range.length);
   } else {
-    response.file = HttpFileBody(::dup(file->descriptor.get()),
-                                 static_cast<off_t>(range.first), range.length);
-    if (!response.file.has_file()) return status_response(503);
+    response.file = HttpFileBody::borrow(file->descriptor.get(), static_cast<off_t>(range.first),
+                                         range.length);
   }
   return response;
 }

@@ -8,8 +8,7 @@
 
 namespace tiny_httpd {
 
-// A file in memory is sent from its bytes (shared, not copied, for a whole-file 200); a
-// file on a descriptor moves that descriptor into the response.
+// The response shares the file (its bytes or its descriptor) and keeps it alive until sent.
 tiny_coro::HttpResponse respond_with_file(const StaticFilePtr& file,
                                           const tiny_coro::HttpRequest& request);
 

@@ -74,8 +74,7 @@ int open_parent(int root_fd, const RequestPath& path, std::vector<std::string>& 
 // A PUT's conditions (If-Match: "the version I edited", If-None-Match: * "only if new", ...)
 // checked against what is at `name` in `parent` now.
 Precondition put_precondition(int parent, const std::string& name,
-                              const tiny_coro::HttpRequest& request,
-                              std::uint64_t in_memory_limit) {
+                              const tiny_coro::HttpRequest& request) {
   if (request.get_header("If-Match").empty() && request.get_header("If-None-Match").empty() &&
       request.get_header("If-Unmodified-Since").empty()) {
     return Precondition::kProceed;
@@ -85,7 +84,7 @@ Precondition put_precondition(int parent, const std::string& name,
   struct stat info {};
   if (!existing.valid() || ::fstat(existing.get(), &info) != 0 || !S_ISREG(info.st_mode))
     return evaluate_preconditions(request, nullptr, /*safe=*/false);
-  const std::string etag = etag_of(existing.get(), info, in_memory_limit);
+  const std::string etag = etag_of(existing.get(), info);
   const Validators current{etag, info.st_mtim.tv_sec};
   return evaluate_preconditions(request, &current, /*safe=*/false);
 }
@@ -100,7 +99,7 @@ UniqueFd open_root(const std::string& root) {
 }  // namespace
 
 Site::Site(const std::string& root, FileCache::Limits cache)
-    : root_(open_root(root)), in_memory_limit_(cache.max_file), cache_(root_.get(), cache) {}
+    : root_(open_root(root)), cache_(root_.get(), cache) {}
 
 Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
   const std::string_view method = exchange.request().method;
@@ -118,8 +117,8 @@ HttpResponse Site::get(HttpExchange& exchange) const {
   const RequestPath path = parse_request_path(exchange.path());
   if (path.error_status != 0) return status_response(path.error_status);
   StaticFilePtr loaded;
-  HttpResponse response = serve_path(root_.get(), path, exchange, in_memory_limit_, &loaded);
-  if (loaded && loaded->in_memory) cache_.admit(exchange.path(), path);
+  HttpResponse response = serve_path(root_.get(), path, exchange, &loaded);
+  if (loaded) cache_.admit(exchange.path(), path);
   return response;
 }
 
@@ -142,7 +141,7 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
       S_ISDIR(existing.st_mode)) {
     co_return status_response(409);
   }
-  if (put_precondition(parent.get(), name, exchange.request(), in_memory_limit_) !=
+  if (put_precondition(parent.get(), name, exchange.request()) !=
       Precondition::kProceed) {
     lease.remove_created(root_.get(), created);
     co_return status_response(412);

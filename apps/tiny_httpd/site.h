@@ -17,7 +17,7 @@ namespace tiny_httpd {
 class Site {
  public:
   // Opens `root` (which must be a directory); throws std::system_error if it cannot.
-  // Files up to cache.max_file bytes are read whole, sent from memory and cached.
+  // Files served are kept in a FileCache with `cache`'s limits.
   Site(const std::string& root, FileCache::Limits cache);
   Site(const Site&) = delete;
   Site& operator=(const Site&) = delete;
@@ -29,7 +29,6 @@ class Site {
   tiny_coro::Task<tiny_coro::HttpResponse> put(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::Task<tiny_coro::HttpResponse> upload(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::UniqueFd root_;
-  std::uint64_t in_memory_limit_;
   mutable FileCache cache_;  // handle() is const; the cache is safe to share
   mutable DirectoriesInUse directories_in_use_;  // handle() is const; PUTs share this
 };

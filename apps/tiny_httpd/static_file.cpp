@@ -91,17 +91,21 @@ bool read_whole(int fd, std::uint64_t size, std::string& out) {
 }  // namespace
 
 StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
-                               std::string_view name, std::uint64_t in_memory_limit) {
+                               std::string_view name) {
   auto file = std::make_shared<StaticFile>();
   file->size = static_cast<std::uint64_t>(info.st_size);
   file->mtime = info.st_mtim.tv_sec;
   file->content_type = std::string(content_type_for(name));
-  if (file->size <= in_memory_limit) {
+  if (file->size <= kHashedFileLimit) {
     if (!read_whole(fd.get(), file->size, file->bytes)) return nullptr;
-    file->in_memory = true;
     file->etag = content_etag(file->bytes);
   } else {
     file->etag = descriptor_etag(info);
+  }
+  if (file->size <= kInMemoryFileLimit) {
+    file->in_memory = true;
+  } else {
+    file->bytes = std::string();  // read for the hash only
     file->descriptor = std::move(fd);
   }
   file->fields = "Content-Type: " + file->content_type + "\r\nAccept-Ranges: bytes\r\n";
@@ -111,8 +115,8 @@ StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
   return file;
 }
 
-std::string etag_of(int fd, const struct stat& info, std::uint64_t in_memory_limit) {
-  if (static_cast<std::uint64_t>(info.st_size) > in_memory_limit) return descriptor_etag(info);
+std::string etag_of(int fd, const struct stat& info) {
+  if (static_cast<std::uint64_t>(info.st_size) > kHashedFileLimit) return descriptor_etag(info);
   std::string bytes;
   if (!read_whole(fd, static_cast<std::uint64_t>(info.st_size), bytes)) return {};
   return content_etag(bytes);

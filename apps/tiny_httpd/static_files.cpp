@@ -95,9 +95,8 @@ HttpResponse listing(int dir_fd, std::string_view shown_path) {
 }
 
 HttpResponse serve_file(UniqueFd fd, const struct stat& info, std::string_view name,
-                        HttpExchange& exchange, std::uint64_t in_memory_limit,
-                        StaticFilePtr* loaded) {
-  StaticFilePtr file = load_static_file(std::move(fd), info, name, in_memory_limit);
+                        HttpExchange& exchange, StaticFilePtr* loaded) {
+  StaticFilePtr file = load_static_file(std::move(fd), info, name);
   if (!file) return status_response(500);
   HttpResponse response = respond_with_file(file, exchange.request());
   if (loaded != nullptr) *loaded = std::move(file);
@@ -107,7 +106,7 @@ HttpResponse serve_file(UniqueFd fd, const struct stat& info, std::string_view n
 }  // namespace
 
 HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exchange,
-                        std::uint64_t in_memory_limit, StaticFilePtr* loaded) {
+                        StaticFilePtr* loaded) {
   const std::string relative = path.relative();
   // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below anyway.
   UniqueFd fd(open_beneath(root_fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
@@ -117,7 +116,7 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
   if (S_ISREG(info.st_mode)) {
     if (path.trailing_slash) return status_response(404);
     return serve_file(std::move(fd), info, path.segments.empty() ? "" : path.segments.back(),
-                      exchange, in_memory_limit, loaded);
+                      exchange, loaded);
   }
   if (!S_ISDIR(info.st_mode)) return status_response(403);
   const std::string_view shown = exchange.path();
@@ -137,8 +136,7 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
       open_beneath(root_fd, relative + "/index.html", O_RDONLY | O_NONBLOCK | O_NOCTTY));
   struct stat index_info {};
   if (index.valid() && ::fstat(index.get(), &index_info) == 0 && S_ISREG(index_info.st_mode)) {
-    return serve_file(std::move(index), index_info, "index.html", exchange, in_memory_limit,
-                      loaded);
+    return serve_file(std::move(index), index_info, "index.html", exchange, loaded);
   }
   return listing(fd.get(), shown);
 }

@@ -13,6 +13,6 @@ namespace tiny_httpd {
 // `loaded`, if given, receives the file that was served (when one was), for a cache.
 tiny_coro::HttpResponse serve_path(int root_fd, const RequestPath& path,
                                    tiny_coro::HttpExchange& exchange,
-                                   std::uint64_t in_memory_limit, StaticFilePtr* loaded = nullptr);
+                                   StaticFilePtr* loaded = nullptr);
 
 }  // namespace tiny_httpd

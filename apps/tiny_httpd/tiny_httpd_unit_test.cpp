@@ -136,11 +136,11 @@ namespace fs = std::filesystem;
 // A scratch root with a cache over it. catch_up() applies what the kernel queued, so these
 // tests need no wait: what they check is exactly which events drop which entries.
 struct CacheFixture {
-  CacheFixture(std::uint64_t max_bytes = 1 << 20)
+  explicit CacheFixture(std::uint64_t max_bytes = 1 << 20, std::size_t max_descriptors = 1024)
       : dir(fs::temp_directory_path() / ("file_cache_test_" + std::to_string(::getpid()))),
         root((fs::create_directories(dir / "www" / "sub"), ::open((dir / "www").c_str(),
                                                                   O_PATH | O_DIRECTORY))),
-        cache(root.get(), FileCache::Limits{max_bytes, 1024}) {}
+        cache(root.get(), FileCache::Limits{max_bytes, max_descriptors}) {}
   ~CacheFixture() { fs::remove_all(dir); }
   void write(const std::string& relative, const std::string& bytes) {
     std::ofstream(dir / "www" / relative, std::ios::binary) << bytes;
@@ -153,7 +153,13 @@ struct CacheFixture {
   std::string cached(const std::string& target) {
     cache.catch_up();
     const StaticFilePtr file = cache.find(target);
-    return file ? file->bytes : "(miss)";
+    if (!file) return "(miss)";
+    if (file->in_memory) return file->bytes;
+    std::string bytes(file->size, '\0');
+    return ::pread(file->descriptor.get(), bytes.data(), bytes.size(), 0) ==
+                   static_cast<ssize_t>(bytes.size())
+               ? bytes
+               : "(short)";
   }
   fs::path dir;
   tiny_coro::UniqueFd root;
@@ -193,6 +199,25 @@ TEST(FileCache, StaysWithinItsByteBudgetOldestOut) {
   EXPECT_LE(f.cache.entries(), 3u);
   EXPECT_EQ(f.cached("/f0"), "(miss)");
   EXPECT_NE(f.cached("/f5"), "(miss)");
+}
+
+TEST(FileCache, KeepsLargerFilesAsDescriptorsWithinTheirBudget) {
+  CacheFixture f(1 << 20, 2);
+  const std::string big(100 * 1024, 'b');
+  for (int i = 0; i < 3; ++i) f.write("big" + std::to_string(i), big);
+  EXPECT_EQ(f.admit("/big0"), big);
+  EXPECT_FALSE(f.cache.find("/big0")->in_memory);
+  EXPECT_EQ(f.admit("/big1"), big);
+  EXPECT_EQ(f.admit("/big2"), big);
+  EXPECT_EQ(f.cache.entries(), 2u);  // the oldest gave its descriptor back
+  EXPECT_EQ(f.cached("/big0"), "(miss)");
+  // Rewritten in place: the descriptor would read the new bytes, but its ETag and length
+  // are the old file's, so the entry goes.
+  const int fd = ::open((f.dir / "www" / "big1").c_str(), O_WRONLY);
+  ASSERT_EQ(::pwrite(fd, "B", 1, 0), 1);
+  ::close(fd);
+  EXPECT_EQ(f.cached("/big1"), "(miss)");
+  EXPECT_EQ(f.cached("/big2"), big);
 }
 
 TEST(FileCache, SameFileUnderTwoSpellingsIsDroppedUnderBoth) {

@@ -50,14 +50,25 @@ class HttpConnection;
 }
 class HttpDrain;
 
-// A file region sent as a response body with sendfile(2). Owns the descriptor.
+// A file region sent as a response body with sendfile(2). Owns the descriptor, unless made
+// by borrow().
 class HttpFileBody {
  public:
   HttpFileBody() noexcept = default;
   HttpFileBody(int fd, off_t offset, std::uint64_t length) noexcept
       : fd_(fd), offset_(offset), length_(length) {}
+  // A region of a descriptor someone else keeps open (a file cache's) until the response is
+  // written: put its owner in HttpResponse::shared.owner. Never closed here.
+  static HttpFileBody borrow(int fd, off_t offset, std::uint64_t length) noexcept {
+    HttpFileBody body(fd, offset, length);
+    body.owned_ = false;
+    return body;
+  }
   HttpFileBody(HttpFileBody&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_), length_(other.length_) {}
+      : fd_(std::exchange(other.fd_, -1)),
+        offset_(other.offset_),
+        length_(other.length_),
+        owned_(other.owned_) {}
   HttpFileBody& operator=(HttpFileBody&& other) noexcept;
   HttpFileBody(const HttpFileBody&) = delete;
   HttpFileBody& operator=(const HttpFileBody&) = delete;
@@ -72,6 +83,7 @@ class HttpFileBody {
   int fd_ = -1;
   off_t offset_ = 0;
   std::uint64_t length_ = 0;
+  bool owned_ = true;
 };
 
 // Bytes made once and sent by many responses without a copy into each (a file cache's):

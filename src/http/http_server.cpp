@@ -33,16 +33,17 @@ std::error_code errno_code(ssize_t negative_errno) {
 
 HttpFileBody& HttpFileBody::operator=(HttpFileBody&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0 && owned_) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     offset_ = other.offset_;
     length_ = other.length_;
+    owned_ = other.owned_;
   }
   return *this;
 }
 
 HttpFileBody::~HttpFileBody() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && owned_) ::close(fd_);
 }
 
 HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
