@@ -6,25 +6,36 @@
 // read (pipelined requests share the send); for echo, the bytes just read. No parsing beyond
 // finding the blank line that ends a head, no routing, no timeouts.
 //
-// It is not a server anyone should deploy. bench/run_http.sh and bench/run_net.sh run it
-// beside tiny_coro and the peer (nginx, Boost.Asio) to show how much of each target's
-// ratio is reachable at all: a server cannot use less CPU per request than this one.
+// For files, every regular file under ROOT is opened once at start with its response head
+// made; a request is one recv, its path looked up, then the head (MSG_MORE) and one sendfile;
+// a head that carries If-Modified-Since gets a canned 304. No freshness at all: files
+// changed after start are served as they were (the descriptor's pages, the old head).
 //
-//   floor_server http PORT THREADS   prints "listening on http://127.0.0.1:PORT"
-//   floor_server echo PORT THREADS   prints "listening on 127.0.0.1:PORT"
+// It is not a server anyone should deploy. bench/run_http.sh, bench/run_static.sh and
+// bench/run_net.sh run it beside tiny_coro and the peer (nginx, Boost.Asio) to show how much
+// of each target's ratio is reachable at all: a server cannot use less CPU per request than
+// this one.
+//
+//   floor_server http PORT THREADS        prints "listening on http://127.0.0.1:PORT"
+//   floor_server echo PORT THREADS        prints "listening on 127.0.0.1:PORT"
+//   floor_server files PORT THREADS ROOT  prints "listening on http://127.0.0.1:PORT"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,7 +44,7 @@
 
 namespace {
 
-enum class Mode { kHttp, kEcho };
+enum class Mode { kHttp, kEcho, kFiles };
 
 constexpr std::size_t kReadBytes = 64 * 1024;
 constexpr int kEventsPerWait = 512;
@@ -42,11 +53,38 @@ constexpr int kEventsPerWait = 512;
 struct Connection {
   int matched = 0;
   std::string unsent;
+  int file = -1;  // files: the body still to send, from `file_offset`
+  off_t file_offset = 0;
+  std::size_t file_left = 0;
 };
+
 
 [[noreturn]] void die(const char* what) {
   std::perror(what);
   std::exit(1);
+}
+
+// files: what every request for one path gets.
+struct ServedFile {
+  int fd = -1;
+  std::size_t size = 0;
+  std::string head;
+};
+using Site = std::unordered_map<std::string, ServedFile>;
+
+Site open_site(const std::string& root) {
+  Site site;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    ServedFile file;
+    file.fd = open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (file.fd < 0) die("open");
+    file.size = entry.file_size();
+    file.head = "HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Length: " + std::to_string(file.size) + "\r\n\r\n";
+    site["/" + std::filesystem::relative(entry.path(), root).string()] = std::move(file);
+  }
+  return site;
 }
 
 int open_listener(int port) {
@@ -113,8 +151,8 @@ int complete_heads(std::string_view bytes, int& matched) {
 
 class Loop {
  public:
-  Loop(Mode mode, int listener)
-      : mode_(mode), listener_(listener), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+  Loop(Mode mode, int listener, const Site* site = nullptr)
+      : mode_(mode), site_(site), listener_(listener), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll_ < 0) die("epoll_create1");
     watch(listener_, EPOLLIN, EPOLL_CTL_ADD);
   }
@@ -128,7 +166,11 @@ class Loop {
         if (fd == listener_) {
           accept_all();
         } else if ((events[static_cast<std::size_t>(i)].events & EPOLLOUT) != 0) {
-          flush(fd);
+          if (mode_ == Mode::kFiles) {
+            send_file_rest(fd, connections_[fd]);
+          } else {
+            flush(fd);
+          }
         } else {
           serve(fd);
         }
@@ -173,6 +215,10 @@ class Loop {
       send_all(fd, connection, bytes);
       return;
     }
+    if (mode_ == Mode::kFiles) {
+      serve_file(fd, connection, bytes);
+      return;
+    }
     const int heads = complete_heads(bytes, connection.matched);
     if (heads == 0) return;
     const std::string_view response = canned_.get();
@@ -210,7 +256,49 @@ class Loop {
     if (connection.unsent.empty()) watch(fd, EPOLLIN, EPOLL_CTL_MOD);
   }
 
+  // One request per read (wrk's site mix does not pipeline).
+  void serve_file(int fd, Connection& connection, std::string_view bytes) {
+    if (complete_heads(bytes, connection.matched) == 0 || !bytes.starts_with("GET ")) return;
+    const std::string_view path = bytes.substr(4, bytes.find(' ', 4) - 4);
+    if (bytes.find("If-Modified-Since:") != std::string_view::npos) {
+      send_all(fd, connection, "HTTP/1.1 304 Not Modified\r\nServer: floor\r\n\r\n");
+      return;
+    }
+    const auto found = site_->find(std::string(path));
+    if (found == site_->end()) {
+      send_all(fd, connection, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    const ServedFile& file = found->second;
+    if (send(fd, file.head.data(), file.head.size(), MSG_NOSIGNAL | MSG_MORE) !=
+        static_cast<ssize_t>(file.head.size())) {
+      close_connection(fd);  // a head that does not fit an empty buffer: not in this bench
+      return;
+    }
+    connection.file = file.fd;
+    connection.file_offset = 0;
+    connection.file_left = file.size;
+    send_file_rest(fd, connection);
+  }
+
+  void send_file_rest(int fd, Connection& connection) {
+    while (connection.file_left > 0) {
+      const ssize_t sent =
+          sendfile(fd, connection.file, &connection.file_offset, connection.file_left);
+      if (sent <= 0) {
+        if (sent < 0 && errno == EAGAIN) {
+          watch(fd, EPOLLIN | EPOLLOUT | EPOLLET, EPOLL_CTL_MOD);
+          return;
+        }
+        close_connection(fd);
+        return;
+      }
+      connection.file_left -= static_cast<std::size_t>(sent);
+    }
+  }
+
   Mode mode_;
+  const Site* site_;
   int listener_;
   int epoll_;
   std::unordered_map<int, Connection> connections_;
@@ -222,21 +310,26 @@ class Loop {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s http|echo PORT THREADS\n", argv[0]);
+  const std::string_view mode_name = argc > 1 ? argv[1] : "";
+  if (argc != (mode_name == "files" ? 5 : 4)) {
+    std::fprintf(stderr, "usage: %s http|echo PORT THREADS | files PORT THREADS ROOT\n", argv[0]);
     return 2;
   }
-  const Mode mode = std::string_view(argv[1]) == "echo" ? Mode::kEcho : Mode::kHttp;
+  const Mode mode = mode_name == "echo"    ? Mode::kEcho
+                    : mode_name == "files" ? Mode::kFiles
+                                           : Mode::kHttp;
+  const Site site = mode == Mode::kFiles ? open_site(argv[4]) : Site();
+  std::signal(SIGPIPE, SIG_IGN);  // sendfile to a client that left: EPIPE, not death
   const int threads = std::atoi(argv[3]);
   std::vector<int> listeners{open_listener(std::atoi(argv[2]))};
   const int port = bound_port(listeners.front());
   while (static_cast<int>(listeners.size()) < threads) listeners.push_back(open_listener(port));
-  std::printf("listening on %s127.0.0.1:%d\n", mode == Mode::kHttp ? "http://" : "", port);
+  std::printf("listening on %s127.0.0.1:%d\n", mode == Mode::kEcho ? "" : "http://", port);
   std::fflush(stdout);
 
   std::vector<std::thread> others;
   for (std::size_t i = 1; i < listeners.size(); ++i) {
-    others.emplace_back([mode, fd = listeners[i]] { Loop(mode, fd).run(); });
+    others.emplace_back([mode, fd = listeners[i], &site] { Loop(mode, fd, &site).run(); });
   }
-  Loop(mode, listeners.front()).run();
+  Loop(mode, listeners.front(), &site).run();
 }

@@ -77,19 +77,20 @@ def write_section(doc, begin, end, lines, heading):
     doc_path.write_text(text[:start] + "\n".join(lines) + text[stop:])
 
 
-def bar_chart(rows, data_file, png, title, ylabel, key, peer="Boost.Asio 1.81", log_scale=True):
+def bar_chart(rows, data_file, png, title, ylabel, key, peer="Boost.Asio 1.81", log_scale=True,
+              ours="tiny_coro"):
     """A clustered bar chart of (name, tiny_coro, peer) rows, drawn by gnuplot."""
-    bar_chart_peers(rows, data_file, png, title, ylabel, key, [peer], log_scale)
+    bar_chart_peers(rows, data_file, png, title, ylabel, key, [peer], log_scale, ours)
 
 
-def bar_chart_peers(rows, data_file, png, title, ylabel, key, peers, log_scale=True):
+def bar_chart_peers(rows, data_file, png, title, ylabel, key, peers, log_scale=True, ours="tiny_coro"):
     """A clustered bar chart of (name, tiny_coro, peer...) rows, one bar per program."""
     width = 900 if len(peers) == 1 else 1100  # room under each cluster for its label
     pathlib.Path(data_file).write_text(
         "".join(f"{row[0]} " + " ".join(f"{v:.3f}" for v in row[1:]) + "\n" for row in rows))
     pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
     colours = ["#c0504d", "#9bbb59", "#8064a2"]
-    series = [f"plot '{data_file}' using 2:xtic(1) title 'tiny_coro' lc rgb '#2a7ab0'"]
+    series = [f"plot '{data_file}' using 2:xtic(1) title '{ours}' lc rgb '#2a7ab0'"]
     series += [f"'' using {3 + i} title '{peer}' lc rgb '{colours[i % len(colours)]}'"
                for i, peer in enumerate(peers)]
     script = f"""

@@ -9,8 +9,12 @@
 #   mix  200 files of 1 KiB-1 MiB, Zipf-like popularity, 10% conditional (make_site.py),
 #        2 workers, 64 connections;
 #   1m   a 1 MiB file, 2 workers, 16 connections;   1g  a 1 GiB file, 2 workers, 4 connections.
-# Server CPU per request is user+sys from /proc over each round. Then freshness_check.py
-# against both: is either ever stale 10 ms after a change?
+# Server CPU per request is user+sys from /proc over each round. bench/floor_server runs in
+# the same rounds as the floor (files mode: every file opened at start, one recv, head and
+# sendfile per request, no freshness; for the 13-byte cases its canned 13-byte answer): no
+# server can use less CPU per request, so a ratio it cannot reach is below the floor.
+# Then freshness_check.py against tiny_httpd and nginx: is either ever stale 10 ms after a
+# change?
 # Writes build/bench-results/static.txt; report_static.py turns it into docs/BENCHMARKS.md's
 # "tiny_httpd serving files" section and docs/img/static_vs_nginx.png.
 set -euo pipefail
@@ -18,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
-cmake --build --preset release --target tiny_httpd
+cmake --build --preset release --target tiny_httpd floor_server
 
 rounds=${ROUNDS:-5}
 out=build/bench-results
@@ -61,13 +65,19 @@ CONF
 
 server_pid=""
 server_port=""
-start_server() {  # NAME WORKERS PINNED
-  local name=$1 workers=$2 pinned=$3
+start_server() {  # NAME WORKERS PINNED CASE
+  local name=$1 workers=$2 pinned=$3 case=${4:-}
   local pin=()
   [[ $pinned == yes ]] && pin=(taskset -c 0)
-  if [[ $name == tiny_httpd ]]; then
-    "${pin[@]}" "$bin/apps/tiny_httpd/tiny_httpd" --root "$root" --host 127.0.0.1 --port 0 \
-      --threads "$workers" --quiet >"$scratch/server.log" &
+  if [[ $name == tiny_httpd || $name == floor ]]; then
+    if [[ $name == tiny_httpd ]]; then
+      "${pin[@]}" "$bin/apps/tiny_httpd/tiny_httpd" --root "$root" --host 127.0.0.1 --port 0 \
+        --threads "$workers" --quiet >"$scratch/server.log" &
+    elif [[ $case == i || $case == ii || $case == iii ]]; then
+      "${pin[@]}" "$bin/bench/floor_server" http 0 "$workers" >"$scratch/server.log" &
+    else
+      "${pin[@]}" "$bin/bench/floor_server" files 0 "$workers" "$root" >"$scratch/server.log" &
+    fi
     server_pid=$!
     for _ in $(seq 100); do grep -q "listening on" "$scratch/server.log" && break; sleep 0.05; done
     server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/server.log")
@@ -100,7 +110,7 @@ run_case() {  # CASE NAME
   local tail_args=()
   [[ $case == iii ]] && tail_args=(-- "$path")
   [[ $case == mix ]] && tail_args=(-- "$scratch/mix_requests.txt")
-  start_server "$name" "$workers" "$pinned"
+  start_server "$name" "$workers" "$pinned" "$case"
   "${wrk_pin[@]}" wrk "${wrk_args[@]}" -d2s "${script[@]}" "http://127.0.0.1:$server_port$path" \
     "${tail_args[@]}" >/dev/null
   local before after
@@ -132,6 +142,7 @@ for case in i ii iii mix 1m 1g; do
   for _ in $(seq "$rounds"); do
     run_case "$case" tiny_httpd
     run_case "$case" nginx
+    run_case "$case" floor
   done
 done
 

@@ -43,6 +43,7 @@ struct HttpRequest {
   BodyFraming framing = BodyFraming::kNone;
   std::uint64_t content_length = 0;  // with kContentLength
   int host_count = 0;                // Host fields seen (HTTP/1.1 requires exactly one)
+  std::string_view host;             // the first Host field's value
   bool connection_close = false;     // Connection: close
   bool connection_keep_alive = false;
   bool expect_continue = false;  // Expect: 100-continue
@@ -93,6 +94,10 @@ class HttpParser {
   static int parse_response(const char* buf, std::size_t len, HttpResponseHead& resp);
   // Which scanner runs: "avx2", "sse2" or "scalar".
   static const char* scanner_name() noexcept;
+  // Whether a Host field's value is `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2):
+  // a registered name, an IPv4 address or a bracketed IPv6 / IPvFuture literal, then an
+  // optional all-digit port. Empty is valid (a target without an authority).
+  static bool valid_host(std::string_view value) noexcept;
 };
 
 // Decodes a chunked body (RFC 9112 §7.1) as it arrives, in place: each call takes the next

@@ -17,8 +17,8 @@
 // pipelined requests in order and batches their responses into one write, adds Date, Server
 // and Content-Length, keeps HTTP/1.1 connections open unless told to close (HTTP/1.0 the
 // other way round), sends 100 Continue when a handler first reads a body it was asked about,
-// decodes chunked bodies, and answers on its own: 400 (malformed, or HTTP/1.1 without exactly
-// one Host), 408 (head not complete within header_timeout), 413 (body over max_body), 431
+// decodes chunked bodies, and answers on its own: 400 (malformed, HTTP/1.1 without exactly
+// one Host, or a Host that is not uri-host[:port]), 408 (head not complete within header_timeout), 413 (body over max_body), 431
 // (head over max_head_bytes), 501 (unknown method), 500 (the handler threw).
 //
 // A handler is a coroutine taking the HttpExchange; the request's views stay valid until it

@@ -200,6 +200,7 @@ Task<HttpConnection::HeadOutcome> HttpConnection::read_head(TimePoint deadline) 
 int HttpConnection::server_verdict() const noexcept {
   const HttpRequest& req = workspace_->request;
   if (req.minor_version >= 1 && req.host_count != 1) return 400;  // RFC 9112 §3.2
+  if (req.host_count > 0 && !HttpParser::valid_host(req.host)) return 400;
   if (!known_method(req.method)) return 501;
   if (req.framing == BodyFraming::kContentLength && req.content_length > options_.max_body) {
     return 413;

@@ -51,7 +51,7 @@ class FramingCheck {
   bool field(const Header& h) noexcept {
     switch (h.name.size()) {
       case 4:
-        if (detail::iequals(h.name, "host")) ++req_.host_count;
+        if (detail::iequals(h.name, "host") && req_.host_count++ == 0) req_.host = h.value;
         return true;
       case 6:
         if (detail::iequals(h.name, "expect") && detail::iequals(h.value, "100-continue")) {
@@ -146,6 +146,7 @@ void HttpRequest::clear() noexcept {
   framing = BodyFraming::kNone;
   content_length = 0;
   host_count = 0;
+  host = {};
   connection_close = false;
   connection_keep_alive = false;
   expect_continue = false;

@@ -544,6 +544,8 @@ TEST(TinyHttpd, AnswersEveryBadInputAndKeepsServing) {
   const std::vector<std::pair<std::string, int>> cases = {
       {"GET / HTTP/1.1\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: evil.example/x\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
       {"GET /\x7f HTTP/1.1\r\nHost: t\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n", 400},
