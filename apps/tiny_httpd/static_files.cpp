@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "escape.h"
 #include "file_response.h"
+#include "listing.h"
 #include "statuses.h"
 
 namespace tiny_httpd {
@@ -20,79 +22,6 @@ using tiny_coro::HttpResponse;
 using tiny_coro::UniqueFd;
 
 namespace {
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string percent_encode_segment(std::string_view name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : name) {
-    const auto b = static_cast<unsigned char>(c);
-    const bool plain = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 15]);
-    }
-  }
-  return out;
-}
-
-HttpResponse listing(int dir_fd, std::string_view shown_path) {
-  UniqueFd copy(::dup(dir_fd));
-  DIR* dir = copy.valid() ? ::fdopendir(copy.get()) : nullptr;
-  if (dir == nullptr) return status_response(403);
-  copy.release();  // closedir closes it
-  std::vector<std::pair<std::string, bool>> entries;  // name, is a directory
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name.starts_with('.')) continue;  // ., .., hidden files and uploads in progress
-    struct stat info {};
-    const bool is_dir =
-        ::fstatat(::dirfd(dir), entry->d_name, &info, 0) == 0 && S_ISDIR(info.st_mode);
-    entries.emplace_back(std::string(name), is_dir);
-  }
-  ::closedir(dir);
-  std::sort(entries.begin(), entries.end());
-  const std::string title = "Index of " + html_escape(shown_path);
-  std::string body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
-                     "</title></head>\n<body><h1>" + title + "</h1>\n<ul>\n";
-  if (shown_path != "/") body += "<li><a href=\"../\">../</a></li>\n";
-  for (const auto& [name, is_dir] : entries) {
-    const std::string suffix = is_dir ? "/" : "";
-    body += "<li><a href=\"" + percent_encode_segment(name) + suffix + "\">" + html_escape(name) +
-            suffix + "</a></li>\n";
-  }
-  body += "</ul></body></html>\n";
-  return HttpResponse::text(200, std::move(body), "text/html; charset=utf-8");
-}
 
 HttpResponse serve_file(UniqueFd fd, const struct stat& info, std::string_view name,
                         HttpExchange& exchange, StaticFilePtr* loaded) {
@@ -138,7 +67,7 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
   if (index.valid() && ::fstat(index.get(), &index_info) == 0 && S_ISREG(index_info.st_mode)) {
     return serve_file(std::move(index), index_info, "index.html", exchange, loaded);
   }
-  return listing(fd.get(), shown);
+  return listing(fd.get(), shown, exchange.request());
 }
 
 }  // namespace tiny_httpd

@@ -363,6 +363,62 @@ TEST(TinyHttpd, ServesDirectoriesAndRedirectsTheirBareNames) {
   EXPECT_EQ(offsite->header("location"), "/evil.example/");
 }
 
+// What python's json module makes of `text`: its entries as "type name size" lines, or
+// "invalid" — a real parser, so escaping mistakes show.
+std::string parsed_json_listing(const std::string& text) {
+  const fs::path file = fs::temp_directory_path() / ("listing_" + std::to_string(::getpid()));
+  write_whole_file(file, text);
+  const std::string command =
+      "python3 -c 'import json,sys\n"
+      "try:\n d=json.load(open(sys.argv[1],encoding=\"utf-8\"))\n"
+      "except Exception: print(\"invalid\"); sys.exit()\n"
+      "for e in d: print(e[\"type\"], e[\"name\"], e.get(\"size\",\"-\"), len(e[\"mtime\"]))' " +
+      file.string();
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    while (const std::size_t n = std::fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
+    ::pclose(pipe);
+  }
+  fs::remove(file);
+  return out;
+}
+
+TEST(TinyHttpd, ListsDirectoriesLikeAutoindexAsHtmlOrJson) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "d" / "b.txt", "12345");
+  write_whole_file(httpd.www() / "d" / "a \"<q>\".txt", "1");
+  write_whole_file(httpd.www() / "d" / std::string("bad\xff.bin"), "xyz");
+  write_whole_file(httpd.www() / "d" / ".hidden", "h");
+  write_whole_file(httpd.www() / "d" / "zsub" / "inner.txt", "i");
+  auto html = httpd.get("/d/");
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 200);
+  EXPECT_EQ(html->header("vary"), "Accept");
+  const std::string& page = html->body;
+  EXPECT_NE(page.find("<a href=\"../\">../</a>"), std::string::npos);
+  const std::size_t sub = page.find("href=\"zsub/\"");
+  const std::size_t quoted = page.find("a &quot;&lt;q&gt;&quot;.txt");
+  const std::size_t plain = page.find("href=\"b.txt\"");
+  ASSERT_NE(sub, std::string::npos);
+  ASSERT_NE(quoted, std::string::npos);
+  ASSERT_NE(plain, std::string::npos);
+  EXPECT_LT(sub, quoted);  // directories first, then names in order
+  EXPECT_LT(quoted, plain);
+  EXPECT_NE(page.find("<td class=\"size\">5</td>"), std::string::npos);
+  EXPECT_EQ(page.find(".hidden"), std::string::npos);
+  EXPECT_EQ(page.find("<q>"), std::string::npos);
+
+  auto json = httpd.request(get_with("/d/", "Accept: application/json\r\n"));
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->header("content-type"), "application/json");
+  EXPECT_EQ(parsed_json_listing(json->body),
+            "directory zsub - 29\n"
+            "file a \"<q>\".txt 1 29\n"
+            "file b.txt 5 29\n"
+            "file bad\xef\xbf\xbd.bin 3 29\n");  // U+FFFD for the byte that is not UTF-8
+}
+
 TEST(TinyHttpd, NeverReadsOutsideTheRoot) {
   Httpd httpd;
   write_whole_file(httpd.outside() / "secret.txt", "SECRET");
