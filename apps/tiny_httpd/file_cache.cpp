@@ -30,8 +30,23 @@ constexpr std::uint64_t kEntryOverhead = 256;
 
 std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-std::uint64_t bytes_held(const StaticFile& file, std::string_view key) {
-  return (file.in_memory ? file.size : 0) + key.size() + kEntryOverhead;
+template <class F>
+void for_each_form(const StaticResource& resource, F&& f) {
+  for (const StaticFilePtr& form : {resource.identity, resource.gzip, resource.brotli}) {
+    if (form) f(*form);
+  }
+}
+
+std::uint64_t bytes_held(const StaticResource& resource, std::string_view key) {
+  std::uint64_t bytes = key.size() + kEntryOverhead;
+  for_each_form(resource, [&](const StaticFile& form) { bytes += form.in_memory ? form.size : 0; });
+  return bytes;
+}
+
+std::size_t descriptors_held(const StaticResource& resource) {
+  std::size_t descriptors = 0;
+  for_each_form(resource, [&](const StaticFile& form) { descriptors += form.in_memory ? 0 : 1; });
+  return descriptors;
 }
 
 }  // namespace
@@ -55,10 +70,10 @@ FileCache::~FileCache() {
   }
 }
 
-StaticFilePtr FileCache::find(std::string_view request_path) const {
+StaticResourcePtr FileCache::find(std::string_view request_path) const {
   std::lock_guard lock(mutex_);
   const auto found = entries_.find(request_path);
-  return found == entries_.end() ? nullptr : found->second->file;
+  return found == entries_.end() ? nullptr : found->second->resource;
 }
 
 std::size_t FileCache::entries() const {
@@ -91,8 +106,8 @@ void FileCache::drop(Entry* entry) {
       found->second.entries.erase(entry);
     release(wd);
   }
-  bytes_ -= bytes_held(*entry->file, entry->key);
-  if (!entry->file->in_memory) --descriptors_;
+  bytes_ -= bytes_held(*entry->resource, entry->key);
+  descriptors_ -= descriptors_held(*entry->resource);
   oldest_first_.erase(entry->age);
   entries_.erase(entry->key);  // destroys *entry
 }
@@ -125,20 +140,32 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
     relative = relative == "." ? segments[i] : relative + "/" + segments[i];
   }
   if (depends_on.size() != segments.size()) return give_up();  // a watch failed (no room)
+  // Sidecars appearing or going beside the file change what the resource is.
+  const int parent_watch = depends_on.back().first;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string_view suffix : kSidecarSuffixes) {
+      ++watches_[parent_watch].uses;
+      depends_on.emplace_back(parent_watch, segments.back() + std::string(suffix));
+    }
+  }
   UniqueFd fd(open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
   struct stat info {};
   if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return give_up();
-  {
+  // Each inode is watched before it is read: a write still in flight ends in an event.
+  auto watch_inode = [&](int opened) {
     std::lock_guard lock(mutex_);
-    const int wd = watch(fd.get(), kFileEvents);
-    if (wd >= 0) depends_on.emplace_back(wd, std::string());
-  }
-  if (depends_on.size() != segments.size() + 1) return give_up();
-  // The bytes, after the inode's watch: a write still in flight ends in an event.
-  StaticFilePtr file = load_static_file(std::move(fd), info, segments.back());
-  if (!file) return give_up();
-  const std::uint64_t cost = bytes_held(*file, request_path);
-  const std::size_t descriptors = file->in_memory ? 0 : 1;
+    const int wd = watch(opened, kFileEvents);
+    if (wd < 0) return false;
+    depends_on.emplace_back(wd, std::string());
+    return true;
+  };
+  if (!watch_inode(fd.get())) return give_up();
+  StaticResourcePtr resource = load_static_resource(std::move(fd), info, root_fd_, relative,
+                                                    segments.back(), watch_inode);
+  if (!resource) return give_up();
+  const std::uint64_t cost = bytes_held(*resource, request_path);
+  const std::size_t descriptors = descriptors_held(*resource);
 
   std::lock_guard lock(mutex_);
   if (changes_seen_ != changes_before || cost > limits_.max_bytes ||
@@ -153,7 +180,7 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   }
   auto entry = std::make_unique<Entry>();
   entry->key = std::string(request_path);
-  entry->file = std::move(file);
+  entry->resource = std::move(resource);
   entry->depends_on = std::move(depends_on);
   entry->age = oldest_first_.insert(oldest_first_.end(), entry.get());
   for (const auto& [wd, name] : entry->depends_on) watches_[wd].entries.insert(entry.get());

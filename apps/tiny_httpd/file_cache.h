@@ -53,7 +53,7 @@ class FileCache {
   bool enabled() const noexcept { return notify_.valid(); }
 
   // The file cached for a request path exactly as sent (before any '?'), or nullptr.
-  StaticFilePtr find(std::string_view request_path) const;
+  StaticResourcePtr find(std::string_view request_path) const;
 
   // Reads the file that `path` names (its index.html for a directory path) into the cache
   // under `request_path`, watched first. Quietly does nothing if it cannot be kept exactly.
@@ -68,9 +68,10 @@ class FileCache {
  private:
   struct Entry {
     std::string key;
-    StaticFilePtr file;
+    StaticResourcePtr resource;
     // What makes this entry stale: an event on the watch with that name (a directory's child
-    // on the path), or any event on the watch for "" (the file's own inode).
+    // on the path, or a sidecar's name beside the file), or any event on the watch for ""
+    // (the inode of the file or of a sidecar).
     std::vector<std::pair<int, std::string>> depends_on;
     std::list<Entry*>::iterator age;
   };

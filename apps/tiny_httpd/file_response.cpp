@@ -8,6 +8,7 @@
 #include <string>
 
 #include "byte_ranges.h"
+#include "content_coding.h"
 #include "preconditions.h"
 #include "statuses.h"
 
@@ -96,13 +97,26 @@ HttpResponse multipart(const StaticFilePtr& file, const std::vector<ByteRange>& 
   body += "--" + boundary + "--\r\n";
   HttpResponse response =
       HttpResponse::text(206, std::move(body), "multipart/byteranges; boundary=" + boundary);
-  response.headers.emplace_back("Accept-Ranges", "bytes");
-  response.headers.emplace_back("Last-Modified", tiny_coro::http_date(file->mtime));
-  response.headers.emplace_back("ETag", file->etag);
+  response.shared = HttpSharedBytes{file, file->fields_but_content_type(), {}};
   return response;
 }
 
 }  // namespace
+
+HttpResponse respond_with_resource(const StaticResource& resource,
+                                   const tiny_coro::HttpRequest& request) {
+  if (!resource.gzip && !resource.brotli) return respond_with_file(resource.identity, request);
+  switch (choose_coding(request.get_header("Accept-Encoding"), resource.gzip != nullptr,
+                        resource.brotli != nullptr)) {
+    case Coding::kBrotli:
+      return respond_with_file(resource.brotli, request);
+    case Coding::kGzip:
+      return respond_with_file(resource.gzip, request);
+    case Coding::kIdentity:
+      break;
+  }
+  return respond_with_file(resource.identity, request);
+}
 
 HttpResponse respond_with_file(const StaticFilePtr& file, const tiny_coro::HttpRequest& request) {
   const Validators current = file->validators();

@@ -12,4 +12,8 @@ namespace tiny_httpd {
 tiny_coro::HttpResponse respond_with_file(const StaticFilePtr& file,
                                           const tiny_coro::HttpRequest& request);
 
+// The same for the form of `resource` the request's Accept-Encoding prefers.
+tiny_coro::HttpResponse respond_with_resource(const StaticResource& resource,
+                                              const tiny_coro::HttpRequest& request);
+
 }  // namespace tiny_httpd

@@ -112,11 +112,11 @@ Task<HttpResponse> Site::handle(HttpExchange& exchange) const {
 }
 
 HttpResponse Site::get(HttpExchange& exchange) const {
-  if (const StaticFilePtr cached = cache_.find(exchange.path()))
-    return respond_with_file(cached, exchange.request());
+  if (const StaticResourcePtr cached = cache_.find(exchange.path()))
+    return respond_with_resource(*cached, exchange.request());
   const RequestPath path = parse_request_path(exchange.path());
   if (path.error_status != 0) return status_response(path.error_status);
-  StaticFilePtr loaded;
+  StaticResourcePtr loaded;
   HttpResponse response = serve_path(root_.get(), path, exchange, &loaded);
   if (loaded) cache_.admit(exchange.path(), path);
   return response;

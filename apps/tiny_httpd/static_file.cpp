@@ -1,14 +1,17 @@
 #include "static_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
 #include <tiny_coro/http_server.h>
 
 #include "mime_types.h"
+#include "safe_path.h"
 
 namespace tiny_httpd {
 namespace {
@@ -91,7 +94,8 @@ bool read_whole(int fd, std::uint64_t size, std::string& out) {
 }  // namespace
 
 StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
-                               std::string_view name) {
+                               std::string_view name, std::string_view coding,
+                               bool has_sidecars) {
   auto file = std::make_shared<StaticFile>();
   file->size = static_cast<std::uint64_t>(info.st_size);
   file->mtime = info.st_mtim.tv_sec;
@@ -108,11 +112,51 @@ StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
     file->bytes = std::string();  // read for the hash only
     file->descriptor = std::move(fd);
   }
-  file->fields = "Content-Type: " + file->content_type + "\r\nAccept-Ranges: bytes\r\n";
+  file->fields = "Content-Type: " + file->content_type + "\r\n";
+  file->after_content_type = file->fields.size();
+  file->fields += "Accept-Ranges: bytes\r\n";
+  if (!coding.empty()) file->fields += "Content-Encoding: " + std::string(coding) + "\r\n";
   file->validator_fields_at = file->fields.size();
+  if (has_sidecars) file->fields += "Vary: Accept-Encoding\r\n";
   file->fields += "Last-Modified: " + tiny_coro::http_date(file->mtime) + "\r\nETag: " +
                   file->etag + "\r\n";
   return file;
+}
+
+StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info,
+                                       int root_fd, const std::string& relative,
+                                       std::string_view name,
+                                       const std::function<bool(int)>& opened) {
+  struct Sidecar {
+    tiny_coro::UniqueFd fd;
+    struct stat info {};
+  };
+  Sidecar sidecars[std::size(kSidecarSuffixes)];
+  bool any = false;
+  for (std::size_t i = 0; i < std::size(kSidecarSuffixes); ++i) {
+    Sidecar& sidecar = sidecars[i];
+    sidecar.fd.reset(open_beneath(root_fd, relative + std::string(kSidecarSuffixes[i]),
+                                  O_RDONLY | O_NONBLOCK | O_NOCTTY));
+    if (!sidecar.fd.valid()) continue;
+    if (::fstat(sidecar.fd.get(), &sidecar.info) != 0 || !S_ISREG(sidecar.info.st_mode)) {
+      sidecar.fd.reset();
+      continue;
+    }
+    if (opened && !opened(sidecar.fd.get())) return nullptr;
+    any = true;
+  }
+  auto resource = std::make_shared<StaticResource>();
+  resource->identity = load_static_file(std::move(fd), info, name, {}, any);
+  if (!resource->identity) return nullptr;
+  if (sidecars[0].fd.valid()) {
+    resource->gzip = load_static_file(std::move(sidecars[0].fd), sidecars[0].info, name, "gzip", true);
+    if (!resource->gzip) return nullptr;
+  }
+  if (sidecars[1].fd.valid()) {
+    resource->brotli = load_static_file(std::move(sidecars[1].fd), sidecars[1].info, name, "br", true);
+    if (!resource->brotli) return nullptr;
+  }
+  return resource;
 }
 
 std::string etag_of(int fd, const struct stat& info) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,9 +28,10 @@ struct StaticFile {
   std::int64_t mtime = 0;  // seconds
   std::string content_type;
   std::string etag;  // strong, quoted
-  // Content-Type and Accept-Ranges lines, then the validator lines (Last-Modified, ETag),
-  // which a 304 sends alone.
+  // Content-Type, Accept-Ranges, Content-Encoding (a sidecar's), then what a 304 repeats:
+  // Vary (when sidecars exist), Last-Modified, ETag.
   std::string fields;
+  std::size_t after_content_type = 0;
   std::size_t validator_fields_at = 0;
   bool in_memory = false;
   std::string bytes;               // the whole file, when in_memory
@@ -39,13 +41,38 @@ struct StaticFile {
   std::string_view validator_fields() const noexcept {
     return std::string_view(fields).substr(validator_fields_at);
   }
+  std::string_view fields_but_content_type() const noexcept {
+    return std::string_view(fields).substr(after_content_type);
+  }
 };
 using StaticFilePtr = std::shared_ptr<StaticFile>;
 
+// A file and the precompressed forms stored beside it (FILE.gz, FILE.br; nginx's gzip_static).
+struct StaticResource {
+  StaticFilePtr identity;
+  StaticFilePtr gzip;    // or nullptr
+  StaticFilePtr brotli;  // or nullptr
+};
+using StaticResourcePtr = std::shared_ptr<const StaticResource>;
+
+// The sidecars' suffixes, which a cache must watch for beside the file.
+inline constexpr std::string_view kSidecarSuffixes[] = {".gz", ".br"};
+
 // Loads the regular file open as `fd` (taking ownership of it), whose fstat is `info`, named
-// `name` for its type. nullptr if reading it failed (errno says why).
+// `name` for its type; `coding`: "" for the file itself, else its sidecar's ("gzip", "br").
+// nullptr if reading it failed (errno says why).
 StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
-                               std::string_view name);
+                               std::string_view name, std::string_view coding = {},
+                               bool has_sidecars = false);
+
+// Loads the file open as `fd` at `relative` beneath `root_fd` with whichever sidecars exist
+// (regular files, opened beneath the root too). `opened`, if set, sees each sidecar's
+// descriptor before it is read (a cache watches it there) and may refuse it, which fails the
+// load. nullptr on failure.
+StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info,
+                                       int root_fd, const std::string& relative,
+                                       std::string_view name,
+                                       const std::function<bool(int)>& opened = {});
 
 // The ETag load_static_file would give the regular file open as `fd`, without keeping it:
 // what a PUT's preconditions are checked against.

@@ -23,19 +23,20 @@ using tiny_coro::UniqueFd;
 
 namespace {
 
-HttpResponse serve_file(UniqueFd fd, const struct stat& info, std::string_view name,
-                        HttpExchange& exchange, StaticFilePtr* loaded) {
-  StaticFilePtr file = load_static_file(std::move(fd), info, name);
-  if (!file) return status_response(500);
-  HttpResponse response = respond_with_file(file, exchange.request());
-  if (loaded != nullptr) *loaded = std::move(file);
+HttpResponse serve_file(UniqueFd fd, const struct stat& info, int root_fd,
+                        const std::string& relative, std::string_view name,
+                        HttpExchange& exchange, StaticResourcePtr* loaded) {
+  StaticResourcePtr resource = load_static_resource(std::move(fd), info, root_fd, relative, name);
+  if (!resource) return status_response(500);
+  HttpResponse response = respond_with_resource(*resource, exchange.request());
+  if (loaded != nullptr) *loaded = std::move(resource);
   return response;
 }
 
 }  // namespace
 
 HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exchange,
-                        StaticFilePtr* loaded) {
+                        StaticResourcePtr* loaded) {
   const std::string relative = path.relative();
   // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below anyway.
   UniqueFd fd(open_beneath(root_fd, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
@@ -44,8 +45,8 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
   if (::fstat(fd.get(), &info) != 0) return status_response(500);
   if (S_ISREG(info.st_mode)) {
     if (path.trailing_slash) return status_response(404);
-    return serve_file(std::move(fd), info, path.segments.empty() ? "" : path.segments.back(),
-                      exchange, loaded);
+    return serve_file(std::move(fd), info, root_fd, relative,
+                      path.segments.empty() ? "" : path.segments.back(), exchange, loaded);
   }
   if (!S_ISDIR(info.st_mode)) return status_response(403);
   const std::string_view shown = exchange.path();
@@ -65,7 +66,8 @@ HttpResponse serve_path(int root_fd, const RequestPath& path, HttpExchange& exch
       open_beneath(root_fd, relative + "/index.html", O_RDONLY | O_NONBLOCK | O_NOCTTY));
   struct stat index_info {};
   if (index.valid() && ::fstat(index.get(), &index_info) == 0 && S_ISREG(index_info.st_mode)) {
-    return serve_file(std::move(index), index_info, "index.html", exchange, loaded);
+    return serve_file(std::move(index), index_info, root_fd, relative + "/index.html",
+                      "index.html", exchange, loaded);
   }
   return listing(fd.get(), shown, exchange.request());
 }

@@ -11,8 +11,9 @@
 namespace tiny_httpd {
 
 // `loaded`, if given, receives the file that was served (when one was), for a cache.
+// A file with precompressed sidecars beside it is sent in the form Accept-Encoding prefers.
 tiny_coro::HttpResponse serve_path(int root_fd, const RequestPath& path,
                                    tiny_coro::HttpExchange& exchange,
-                                   StaticFilePtr* loaded = nullptr);
+                                   StaticResourcePtr* loaded = nullptr);
 
 }  // namespace tiny_httpd

@@ -12,6 +12,7 @@
 #include <tiny_coro/http_parser.h>
 
 #include "byte_ranges.h"
+#include "content_coding.h"
 #include "file_cache.h"
 #include "preconditions.h"
 
@@ -131,6 +132,27 @@ TEST(Preconditions, IfRangeHoldsOnlyForTheExactState) {
                               kCurrent));
 }
 
+TEST(ContentCoding, PicksTheBestAcceptableSidecarByWeight) {
+  EXPECT_EQ(choose_coding("", true, true), Coding::kIdentity);
+  EXPECT_EQ(choose_coding("gzip, deflate, br", true, true), Coding::kBrotli);
+  EXPECT_EQ(choose_coding("gzip, deflate, br", true, false), Coding::kGzip);
+  EXPECT_EQ(choose_coding("gzip, deflate, br", false, false), Coding::kIdentity);
+  EXPECT_EQ(choose_coding("br;q=0.5, gzip;q=0.8", true, true), Coding::kGzip);
+  EXPECT_EQ(choose_coding("br;q=0, gzip", true, true), Coding::kGzip);
+  EXPECT_EQ(choose_coding("GZIP;Q=1.000", true, false), Coding::kGzip);
+  EXPECT_EQ(choose_coding("x-gzip", true, false), Coding::kGzip);
+  EXPECT_EQ(choose_coding("*", true, true), Coding::kBrotli);
+  EXPECT_EQ(choose_coding("*;q=0.2, identity", true, true), Coding::kIdentity);
+  EXPECT_EQ(choose_coding("gzip;q=0.5, identity;q=0.9", true, false), Coding::kIdentity);
+  // identity;q=0 excludes the file itself: a sidecar if any is acceptable, else the file.
+  EXPECT_EQ(choose_coding("gzip;q=0.1, identity;q=0", true, false), Coding::kGzip);
+  EXPECT_EQ(choose_coding("br, identity;q=0", true, false), Coding::kIdentity);
+  EXPECT_EQ(choose_coding("*;q=0", true, true), Coding::kIdentity);
+  // Malformed weights drop their element only.
+  EXPECT_EQ(choose_coding("br;q=2, gzip", true, true), Coding::kGzip);
+  EXPECT_EQ(choose_coding("br;q=abc", true, true), Coding::kIdentity);
+}
+
 namespace fs = std::filesystem;
 
 // A scratch root with a cache over it. catch_up() applies what the kernel queued, so these
@@ -152,8 +174,9 @@ struct CacheFixture {
   }
   std::string cached(const std::string& target) {
     cache.catch_up();
-    const StaticFilePtr file = cache.find(target);
-    if (!file) return "(miss)";
+    const StaticResourcePtr resource = cache.find(target);
+    if (!resource) return "(miss)";
+    const StaticFilePtr& file = resource->identity;
     if (file->in_memory) return file->bytes;
     std::string bytes(file->size, '\0');
     return ::pread(file->descriptor.get(), bytes.data(), bytes.size(), 0) ==
@@ -206,7 +229,7 @@ TEST(FileCache, KeepsLargerFilesAsDescriptorsWithinTheirBudget) {
   const std::string big(100 * 1024, 'b');
   for (int i = 0; i < 3; ++i) f.write("big" + std::to_string(i), big);
   EXPECT_EQ(f.admit("/big0"), big);
-  EXPECT_FALSE(f.cache.find("/big0")->in_memory);
+  EXPECT_FALSE(f.cache.find("/big0")->identity->in_memory);
   EXPECT_EQ(f.admit("/big1"), big);
   EXPECT_EQ(f.admit("/big2"), big);
   EXPECT_EQ(f.cache.entries(), 2u);  // the oldest gave its descriptor back

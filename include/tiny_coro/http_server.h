@@ -88,7 +88,7 @@ class HttpFileBody {
 
 // Bytes made once and sent by many responses without a copy into each (a file cache's):
 // `head_fields`, whole "Name: value\r\n" lines, go out after the response's other fields;
-// `body`, when `owner` is set, is the body. `owner` keeps both alive until they are written.
+// `body`, unless it is a null view, is the body. `owner` keeps both alive until written.
 struct HttpSharedBytes {
   std::shared_ptr<const void> owner;
   std::string_view head_fields;
@@ -98,7 +98,7 @@ struct HttpSharedBytes {
 struct HttpResponse {
   int status = 200;
   std::string content_type;  // empty: no Content-Type field
-  std::string body;          // ignored when `file` or `shared` has one
+  std::string body;          // ignored when `file` or `shared` has a body
   HttpFileBody file;
   HttpSharedBytes shared;
   std::vector<std::pair<std::string, std::string>> headers;  // further fields, sent as given
@@ -106,9 +106,9 @@ struct HttpResponse {
 
   static HttpResponse text(int status, std::string body,
                            std::string content_type = "text/plain; charset=utf-8");
-  // The body in memory: `shared`'s when it has an owner, else `body` (not `file`'s).
+  // The body in memory: `shared`'s unless that is a null view, else `body` (not `file`'s).
   std::string_view body_bytes() const noexcept {
-    return shared.owner ? shared.body : std::string_view(body);
+    return shared.body.data() != nullptr ? shared.body : std::string_view(body);
   }
 };
 

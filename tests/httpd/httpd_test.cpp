@@ -338,6 +338,55 @@ TEST(TinyHttpd, APutIsServedByTheVeryNextRequest) {
   }
 }
 
+TEST(TinyHttpd, SendsPrecompressedSidecarsTheClientAccepts) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "app.js", "plain javascript");
+  write_whole_file(httpd.www() / "app.js.gz", "GZIP BYTES");
+  write_whole_file(httpd.www() / "app.js.br", "BROTLI BYTES");
+  write_whole_file(httpd.www() / "alone.txt", "no sidecars");
+  auto with = [&](const std::string& accept) {
+    return httpd.request(get_with("/app.js", "Accept-Encoding: " + accept + "\r\n")).value();
+  };
+  const auto plain = httpd.get("/app.js").value();
+  EXPECT_EQ(plain.body, "plain javascript");
+  EXPECT_EQ(plain.header("content-encoding"), "");
+  EXPECT_EQ(plain.header("vary"), "Accept-Encoding");
+  for (int pass = 0; pass < 2; ++pass) {  // from disk, then from the cache
+    const auto brotli = with("gzip, deflate, br");
+    EXPECT_EQ(brotli.body, "BROTLI BYTES");
+    EXPECT_EQ(brotli.header("content-encoding"), "br");
+    EXPECT_EQ(brotli.header("content-type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(brotli.header("vary"), "Accept-Encoding");
+    EXPECT_EQ(with("gzip").body, "GZIP BYTES");
+    EXPECT_EQ(with("br;q=0.1, gzip;q=0.9").body, "GZIP BYTES");
+    EXPECT_EQ(with("gzip;q=0, br;q=0, identity").body, "plain javascript");
+    EXPECT_EQ(with("identity;q=0, gzip").body, "GZIP BYTES");
+    EXPECT_EQ(with("compress").body, "plain javascript");
+  }
+  // Each form has its own validator; a range is of the encoded bytes.
+  const auto gzip = with("gzip");
+  EXPECT_NE(gzip.header("etag"), plain.header("etag"));
+  const auto revalidated = httpd.request(get_with(
+      "/app.js", "Accept-Encoding: gzip\r\nIf-None-Match: " + gzip.header("etag") + "\r\n"));
+  EXPECT_EQ(revalidated.value().status, 304);
+  EXPECT_EQ(revalidated.value().header("vary"), "Accept-Encoding");
+  const auto part =
+      httpd.request(get_with("/app.js", "Accept-Encoding: gzip\r\nRange: bytes=0-3\r\n")).value();
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "GZIP");
+  EXPECT_EQ(part.header("content-encoding"), "gzip");
+  EXPECT_EQ(httpd.get("/alone.txt").value().header("vary"), "");
+  // Sidecars that come and go are seen like any other change.
+  fs::remove(httpd.www() / "app.js.br");
+  wait_past_freshness_bound();
+  EXPECT_EQ(with("br, gzip").body, "GZIP BYTES");
+  write_whole_file(httpd.www() / "alone.txt.br", "NOW COMPRESSED");
+  wait_past_freshness_bound();
+  const auto now = httpd.request(get_with("/alone.txt", "Accept-Encoding: br\r\n")).value();
+  EXPECT_EQ(now.body, "NOW COMPRESSED");
+  EXPECT_EQ(now.header("vary"), "Accept-Encoding");
+}
+
 TEST(TinyHttpd, ServesDirectoriesAndRedirectsTheirBareNames) {
   Httpd httpd;
   write_whole_file(httpd.www() / "site" / "index.html", "site index");
