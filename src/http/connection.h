@@ -1,5 +1,7 @@
-// HttpConnection: HttpServer::serve's keep-alive loop and the request body stream behind
-// HttpExchange::read_body.
+// HttpConnection: HttpServer::serve's keep-alive loop. It reads through a RequestReader
+// (heads and the body stream behind HttpExchange::read_body; request_reader.h) and answers
+// through a ResponseWriter (the batch, large bodies and files; response_writer.h), both views
+// of the workspace it holds while a burst runs.
 //
 // The loop (http_server.cpp's connection_loop), per request:
 //   1. Idle (nothing buffered): wait for readability holding no buffer (idle_timeout; the
@@ -14,10 +16,6 @@
 //      responses leave in one write. Else flush, give the workspace back, go to 1.
 // A malformed head, a timeout, an error or a response that closes ends the loop after
 // flushing what was batched, so earlier pipelined responses are never lost.
-//
-// Buffer layout: unconsumed input is buf[begin, end). Each request's head is moved to the
-// front first (compaction between requests, when no views are alive), so a chunked body,
-// decoded in place after its head, always has at least half the buffer to work in.
 #pragma once
 
 #include <sys/types.h>
@@ -25,12 +23,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 
 #include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/reactor.h>
 
+#include "http/request_reader.h"
+#include "http/response_writer.h"
 #include "http/workspace.h"
 
 namespace tiny_coro::detail {
@@ -64,34 +63,25 @@ class HttpConnection {
   Task<ssize_t> read_body(void* buf, std::size_t size);
 
  private:
+  RequestReader reader() noexcept { return RequestReader(socket_, options_, *workspace_); }
   // The scheduler's clock, which deadlines are on (a test may hand it a manual one). Needed
   // for the deadlines that span several operations (a head read in pieces, the linger);
   // per-operation ones are passed as durations and cost no clock read unless they wait.
   TimePoint now() const noexcept { return socket_.reactor()->now(); }
-  enum class HeadOutcome : std::uint8_t { kComplete, kClosed, kTimedOut, kTooLarge, kMalformed };
 
   RequestState& state() noexcept { return workspace_->state; }
+  ResponseWriter writer() noexcept { return ResponseWriter(socket_, options_, *workspace_); }
   Task<Burst> answer_burst(const HttpHandler& handler, TimePoint first_head_deadline);
   Task<void> linger_close();
-  // `deadline`: TimePoint::min() for header_timeout from the first wait.
-  Task<HeadOutcome> read_head(TimePoint deadline);
   Task<bool> answer(const HttpHandler& handler);
   Task<HttpResponse> run_handler(const HttpHandler& handler);
   Task<HttpResponse> run_handler_bounded(const HttpHandler& handler, HttpExchange& exchange);
   static HttpResponse closing_error(int status, std::string body);
   int server_verdict() const noexcept;
-  Task<bool> finish_body();
-  Task<bool> write_response(const HttpResponse& response, bool keep_alive);
-  Task<bool> write_batch_and(std::string_view body);
   Task<void> answer_error(int status);
   Task<bool> flush();
-  Task<bool> send_continue();
-  ssize_t fail_body(ssize_t error) noexcept;
-  ssize_t take_buffered_length_body(void* buf, std::size_t size) noexcept;
-  Task<ssize_t> read_chunked_body(void* buf, std::size_t size);
   bool begin_request() noexcept;
   bool end_request() noexcept;
-  void log(int status, std::uint64_t body_bytes);
 
   // Kept small: an idle connection is this, its socket and the wait (http_server.cpp).
   AsyncSocket& socket_;

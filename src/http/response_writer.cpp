@@ -1,0 +1,146 @@
+#include "http/response_writer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <string>
+
+#include "http/response_head.h"
+
+namespace tiny_coro::detail {
+namespace {
+
+// Bodies at least this large go out after the batch instead of being copied into it.
+constexpr std::size_t kCopyBodyLimit = 16 * 1024;
+// Large bodies go out in pieces, each under its own write timeout: a slow reader of a big
+// file is cut off only when it stalls, not for being slow.
+constexpr std::size_t kWritePiece = 4 << 20;
+
+std::string peer_address(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  char text[INET6_ADDRSTRLEN] = "-";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    if (address.ss_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof(text));
+    } else if (address.ss_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text,
+                  sizeof(text));
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+Task<bool> ResponseWriter::write(const HttpResponse& response, bool keep_alive) {
+  const bool head_only = ws_.request.method == "HEAD";
+  const bool has_body = status_allows_body(response.status);
+  const bool from_file = response.file.has_file();
+  const std::string_view in_memory = response.body_bytes();
+  const std::uint64_t length = from_file ? response.file.length() : in_memory.size();
+  ResponseHeadFields fields;
+  fields.status = response.status;
+  if (has_body) {
+    fields.content_type = response.content_type;
+    fields.content_length = length;
+  }
+  fields.extra = &response.headers;
+  fields.raw_fields = response.shared.head_fields;
+  fields.close = !keep_alive;
+  fields.keep_alive = keep_alive && ws_.request.minor_version == 0;  // 1.0 must be told
+  append_response_head(ws_.out, fields);
+  log(response.status, has_body && !head_only ? length : 0);
+  if (!has_body || head_only || length == 0) co_return true;
+  if (from_file) co_return co_await write_batch_and_file(response.file);
+  if (in_memory.size() < kCopyBodyLimit) {
+    ws_.out.append(in_memory);
+    co_return true;
+  }
+  co_return co_await write_batch_and(in_memory);
+}
+
+Task<bool> ResponseWriter::write_batch_and(std::string_view body) {
+  for (std::size_t done = 0; done < body.size();) {
+    const std::size_t piece = std::min(kWritePiece, body.size() - done);
+    iovec parts[2] = {{ws_.out.data(), ws_.out.size()},
+                      {const_cast<char*>(body.data() + done), piece}};
+    const std::size_t expected = ws_.out.size() + piece;
+    const ssize_t sent = co_await socket_.writev(parts, 2, options_.idle_timeout);
+    ws_.out.clear();
+    if (sent != static_cast<ssize_t>(expected)) co_return false;
+    done += piece;
+  }
+  co_return true;
+}
+
+Task<bool> ResponseWriter::write_batch_and_file(const HttpFileBody& file) {
+  for (std::uint64_t done = 0; done < file.length();) {
+    const auto piece =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kWritePiece, file.length() - done));
+    const iovec head{ws_.out.data(), ws_.out.size()};
+    const std::size_t expected = ws_.out.size() + piece;
+    const ssize_t sent =
+        co_await socket_.sendfile(&head, ws_.out.empty() ? 0 : 1, file.fd(),
+                                  file.offset() + static_cast<off_t>(done), piece,
+                                  options_.idle_timeout);
+    ws_.out.clear();
+    if (sent != static_cast<ssize_t>(expected)) co_return false;
+    done += piece;
+  }
+  co_return true;
+}
+
+Task<void> ResponseWriter::write_error(int status) {
+  const std::string_view reason = http_reason_phrase(status);
+  ResponseHeadFields fields;
+  fields.status = status;
+  fields.content_type = "text/plain; charset=utf-8";
+  fields.content_length = reason.size() + 1;
+  fields.close = true;
+  append_response_head(ws_.out, fields);
+  // A response to HEAD has no body (RFC 9110 §9.3.2), whoever decided it.
+  const bool head_only = ws_.state.head_parsed && ws_.request.method == "HEAD";
+  if (!head_only) {
+    ws_.out.append(reason);
+    ws_.out.push_back('\n');
+  }
+  log(status, head_only ? 0 : reason.size() + 1);
+  co_await flush();
+}
+
+Task<bool> ResponseWriter::flush() {
+  if (ws_.out.empty()) co_return true;
+  const ssize_t n = co_await socket_.write(ws_.out, options_.idle_timeout);
+  const bool ok = n == static_cast<ssize_t>(ws_.out.size());
+  ws_.out.clear();
+  co_return ok;
+}
+
+Task<bool> ResponseWriter::send_continue() {
+  const HttpRequest& req = ws_.request;
+  if (ws_.state.continue_sent || !req.expect_continue || req.minor_version < 1) co_return true;
+  ws_.state.continue_sent = true;
+  ws_.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+  co_return co_await flush();
+}
+
+void ResponseWriter::log(int status, std::uint64_t body_bytes) {
+  if (!options_.on_response) return;
+  if (ws_.peer.empty()) ws_.peer = peer_address(socket_.fd());
+  HttpAccessRecord record;
+  record.peer = ws_.peer;
+  if (ws_.state.head_parsed) {
+    record.method = ws_.request.method;
+    record.target = ws_.request.path;
+    record.minor_version = ws_.request.minor_version;
+  }
+  record.status = status;
+  record.body_bytes = body_bytes;
+  options_.on_response(record);
+}
+
+}  // namespace tiny_coro::detail
