@@ -3,8 +3,9 @@
 # tiny_coro needs. Idempotent: installs only what is missing. Run as root (or with sudo).
 set -euo pipefail
 
+# chromium: tiny_httpd's browser test (tests/httpd/browser_test.cpp).
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
-          libbenchmark-dev python3 curl)
+          libbenchmark-dev python3 curl chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   # librust-tokio-dev: the Tokio peer (bench/tokio), built offline from Debian's crates;
   # Debian's cargo only where no other cargo is on the PATH.
