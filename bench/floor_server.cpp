@@ -56,6 +56,7 @@ struct Connection {
   int file = -1;  // files: the body still to send, from `file_offset`
   off_t file_offset = 0;
   std::size_t file_left = 0;
+  bool waiting_for_room = false;  // registered for EPOLLOUT instead of EPOLLIN
 };
 
 
@@ -287,7 +288,9 @@ class Loop {
           sendfile(fd, connection.file, &connection.file_offset, connection.file_left);
       if (sent <= 0) {
         if (sent < 0 && errno == EAGAIN) {
-          watch(fd, EPOLLIN | EPOLLOUT | EPOLLET, EPOLL_CTL_MOD);
+          // Until the file is out, wait for room only: the next request waits its turn.
+          if (!connection.waiting_for_room) watch(fd, EPOLLOUT, EPOLL_CTL_MOD);
+          connection.waiting_for_room = true;
           return;
         }
         close_connection(fd);
@@ -295,6 +298,8 @@ class Loop {
       }
       connection.file_left -= static_cast<std::size_t>(sent);
     }
+    if (connection.waiting_for_room) watch(fd, EPOLLIN, EPOLL_CTL_MOD);
+    connection.waiting_for_room = false;
   }
 
   Mode mode_;

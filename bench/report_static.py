@@ -126,7 +126,7 @@ def main():
     section += ["", "![tiny_httpd / nginx, each case](img/static_vs_nginx.png)", END]
     if chart:
         bar_chart(chart, out / "static_chart.dat", pathlib.Path(doc).parent / "img" / "static_vs_nginx.png",
-                  "Serving files: requests/s (or GB/s) as a multiple of nginx's (higher is better)",
+                  "Serving files: requests/s (or GB/s) as a multiple of nginx (higher is better)",
                   "multiple of nginx", "top right", peer="floor_server", log_scale=True,
                   ours="tiny_httpd")
     write_section(doc, BEGIN, END, section, "## tiny_httpd serving files (issue: tiny_httpd vs nginx)")

@@ -9,6 +9,7 @@
 #   mix  200 files of 1 KiB-1 MiB, Zipf-like popularity, 10% conditional (make_site.py),
 #        2 workers, 64 connections;
 #   1m   a 1 MiB file, 2 workers, 16 connections;   1g  a 1 GiB file, 2 workers, 4 connections.
+# ROUNDS and CASES (a subset, e.g. CASES="i mix") shorten a run made to try a change.
 # Server CPU per request is user+sys from /proc over each round. bench/floor_server runs in
 # the same rounds as the floor (files mode: every file opened at start, one recv, head and
 # sendfile per request, no freshness; for the 13-byte cases its canned 13-byte answer): no
@@ -25,6 +26,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target tiny_httpd floor_server
 
 rounds=${ROUNDS:-5}
+cases=${CASES:-i ii iii mix 1m 1g}  # a subset to try a change: CASES="i mix"
 out=build/bench-results
 mkdir -p "$out"
 bin=build/release
@@ -138,7 +140,7 @@ print(f"case {case} server {name} rps {rps} p99_us {float(p99.group(1)) * units[
 PY
 }
 
-for case in i ii iii mix 1m 1g; do
+for case in $cases; do
   for _ in $(seq "$rounds"); do
     run_case "$case" tiny_httpd
     run_case "$case" nginx

@@ -44,7 +44,9 @@ TimePoint HttpConnection::open() noexcept {
 }
 
 TimePoint HttpConnection::idle_deadline() const noexcept {
-  return deadline_after(now(), options_.idle_timeout);
+  // The coarse clock: an idle timeout a few milliseconds late costs nothing, and every
+  // request would otherwise pay for an exact clock read.
+  return deadline_after(socket_.reactor()->coarse_upper_bound(), options_.idle_timeout);
 }
 
 Task<HttpConnection::Burst> HttpConnection::serve_burst(const HttpHandler& handler,
@@ -80,7 +82,13 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     // co_await in an if or switch condition (docs/ARCHITECTURE.md, "Cancellation").
     using HeadOutcome = RequestReader::HeadOutcome;
     RequestReader in = reader();
-    const HeadOutcome head = co_await in.read_head(head_deadline);
+    HeadOutcome head = HeadOutcome::kComplete;
+    if (const std::optional<HeadOutcome> whole = in.parse_head()) {
+      head = *whole;  // most heads arrive whole: no coroutine for them
+    } else {
+      const HeadOutcome read = co_await in.read_head(head_deadline);
+      head = read;
+    }
     switch (head) {
       case HeadOutcome::kComplete:
         break;
@@ -165,7 +173,8 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
   // Unread input (a body left behind, pipelined requests after a close) means lingering.
   if (!keep_alive && (!body_finished || state().body_pos < workspace_->end)) linger_ = true;
   ResponseWriter out = writer();
-  const bool written = co_await out.write(response, keep_alive);
+  if (out.append(response, keep_alive)) co_return keep_alive;
+  const bool written = co_await out.write_body(response);
   co_return written && keep_alive;
 }
 
@@ -224,9 +233,9 @@ Task<void> HttpConnection::answer_error(int status) {
 }
 
 Task<bool> HttpConnection::flush() {
-  if (!workspace_) co_return true;
-  ResponseWriter out = writer();
-  co_return co_await out.flush();
+  static std::string nothing;  // no workspace: nothing batched
+  return ResponseWriter::flush_batch(socket_, workspace_ ? workspace_->out : nothing,
+                                     options_.idle_timeout);
 }
 
 // acq_rel on both CASes: acquire sees a drain() that set kDraining first; release publishes

@@ -15,27 +15,32 @@ constexpr std::uint64_t kMaxDrainedBody = 1 << 20;
 
 }  // namespace
 
-Task<RequestReader::HeadOutcome> RequestReader::read_head(TimePoint deadline) {
+std::optional<RequestReader::HeadOutcome> RequestReader::parse_head() {
   if (ws_.begin > 0) {  // no views are alive between requests: move the next one to the front
     std::memmove(ws_.buf, ws_.buf + ws_.begin, ws_.end - ws_.begin);
     ws_.end -= ws_.begin;
     ws_.begin = 0;
   }
   const std::size_t max_head = std::min(options_.max_head_bytes, Workspace::kCapacity / 2);
+  const ParseResult result = HttpParser::parse(ws_.buf, ws_.end, ws_.request, max_head);
+  switch (result.status) {
+    case ParseStatus::kComplete:
+      state().head_end = result.head_length;
+      state().head_parsed = true;
+      return HeadOutcome::kComplete;
+    case ParseStatus::kTooLarge:
+      return HeadOutcome::kTooLarge;
+    case ParseStatus::kMalformed:
+      return HeadOutcome::kMalformed;
+    case ParseStatus::kIncomplete:
+      break;
+  }
+  return std::nullopt;
+}
+
+Task<RequestReader::HeadOutcome> RequestReader::read_head(TimePoint deadline) {
   for (;;) {
-    const ParseResult result = HttpParser::parse(ws_.buf, ws_.end, ws_.request, max_head);
-    switch (result.status) {
-      case ParseStatus::kComplete:
-        state().head_end = result.head_length;
-        state().head_parsed = true;
-        co_return HeadOutcome::kComplete;
-      case ParseStatus::kTooLarge:
-        co_return HeadOutcome::kTooLarge;
-      case ParseStatus::kMalformed:
-        co_return HeadOutcome::kMalformed;
-      case ParseStatus::kIncomplete:
-        break;
-    }
+    if (const std::optional<HeadOutcome> whole = parse_head()) co_return *whole;
     // Earlier pipelined answers go out before waiting on the peer.
     ResponseWriter out = writer();
     const bool flushed = co_await out.flush();

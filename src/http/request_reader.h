@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include <tiny_coro/http_server.h>
 #include <tiny_coro/reactor.h>
@@ -29,6 +30,8 @@ class RequestReader {
       : socket_(socket), options_(options), ws_(ws) {}
 
   enum class HeadOutcome : std::uint8_t { kComplete, kClosed, kTimedOut, kTooLarge, kMalformed };
+  // Parses the next head from what is buffered; nullopt if it is not complete yet.
+  std::optional<HeadOutcome> parse_head();
   // Parses the next head, reading more (after flushing the answers batched so far) until it
   // is complete. `deadline`: TimePoint::min() for header_timeout from the first wait.
   Task<HeadOutcome> read_head(TimePoint deadline);

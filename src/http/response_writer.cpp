@@ -36,7 +36,7 @@ std::string peer_address(int fd) {
 
 }  // namespace
 
-Task<bool> ResponseWriter::write(const HttpResponse& response, bool keep_alive) {
+bool ResponseWriter::append(const HttpResponse& response, bool keep_alive) {
   const bool head_only = ws_.request.method == "HEAD";
   const bool has_body = status_allows_body(response.status);
   const bool from_file = response.file.has_file();
@@ -54,13 +54,15 @@ Task<bool> ResponseWriter::write(const HttpResponse& response, bool keep_alive) 
   fields.keep_alive = keep_alive && ws_.request.minor_version == 0;  // 1.0 must be told
   append_response_head(ws_.out, fields);
   log(response.status, has_body && !head_only ? length : 0);
-  if (!has_body || head_only || length == 0) co_return true;
-  if (from_file) co_return co_await write_batch_and_file(response.file);
-  if (in_memory.size() < kCopyBodyLimit) {
-    ws_.out.append(in_memory);
-    co_return true;
-  }
-  co_return co_await write_batch_and(in_memory);
+  if (!has_body || head_only || length == 0) return true;
+  if (from_file || in_memory.size() >= kCopyBodyLimit) return false;
+  ws_.out.append(in_memory);
+  return true;
+}
+
+Task<bool> ResponseWriter::write_body(const HttpResponse& response) {
+  if (response.file.has_file()) co_return co_await write_batch_and_file(response.file);
+  co_return co_await write_batch_and(response.body_bytes());
 }
 
 Task<bool> ResponseWriter::write_batch_and(std::string_view body) {
@@ -112,11 +114,12 @@ Task<void> ResponseWriter::write_error(int status) {
   co_await flush();
 }
 
-Task<bool> ResponseWriter::flush() {
-  if (ws_.out.empty()) co_return true;
-  const ssize_t n = co_await socket_.write(ws_.out, options_.idle_timeout);
-  const bool ok = n == static_cast<ssize_t>(ws_.out.size());
-  ws_.out.clear();
+Task<bool> ResponseWriter::flush_batch(AsyncSocket& socket, std::string& out,
+                                       std::chrono::nanoseconds timeout) {
+  if (out.empty()) co_return true;
+  const ssize_t n = co_await socket.write(out, timeout);
+  const bool ok = n == static_cast<ssize_t>(out.size());
+  out.clear();
   co_return ok;
 }
 

@@ -63,7 +63,7 @@ TEST(TinyHttpd, HelpListsEveryFlagAndBadFlagsFail) {
   while (auto line = help.read_line()) text += *line + "\n";
   for (const char* flag :
        {"--root", "--host", "--port", "--threads", "--max-body", "--header-timeout",
-        "--idle-timeout", "--shutdown-timeout", "--quiet", "--help"}) {
+        "--idle-timeout", "--shutdown-timeout", "--cache-size", "--quiet", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(help.stop(0), 0);
@@ -311,6 +311,16 @@ TEST(TinyHttpd, NeverServesAChangedFileStale) {
   const auto listing = httpd.get("/site/").value();
   EXPECT_EQ(listing.status, 200);
   EXPECT_NE(listing.body, "index");
+}
+
+TEST(TinyHttpd, ServesTheSameWithTheCacheOff) {
+  Httpd httpd({"--cache-size", "0"});
+  write_whole_file(httpd.www() / "a.txt", "first");
+  write_whole_file(httpd.www() / "a.txt.gz", "GZ");
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(httpd.get("/a.txt").value().body, "first");
+  EXPECT_EQ(httpd.request(get_with("/a.txt", "Accept-Encoding: gzip\r\n")).value().body, "GZ");
+  write_whole_file(httpd.www() / "a.txt", "second");
+  EXPECT_EQ(httpd.get("/a.txt").value().body, "second");  // no cache: no bound to wait for
 }
 
 TEST(TinyHttpd, ADirectorySwappedForASymlinkOutOfTheRootIsNeverFollowed) {
