@@ -1,15 +1,31 @@
 #include "byte_ranges.h"
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
 
 namespace tiny_httpd {
 namespace {
 
+// Digits only; a number too large for 64 bits saturates (it lies past any representation).
 bool whole_number(std::string_view digits, std::uint64_t& value) {
   if (digits.empty()) return false;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  return error == std::errc() && end == digits.data() + digits.size();
+  value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    value = value > (UINT64_MAX - digit) / 10 ? UINT64_MAX : value * 10 + digit;
+  }
+  return true;
+}
+
+bool starts_with_bytes_unit(std::string_view header) {
+  static constexpr std::string_view kUnit = "bytes=";
+  if (header.size() < kUnit.size()) return false;
+  for (std::size_t i = 0; i < kUnit.size(); ++i) {
+    const char c = header[i] >= 'A' && header[i] <= 'Z' ? static_cast<char>(header[i] + 32) : header[i];
+    if (c != kUnit[i]) return false;  // the unit is case-insensitive (RFC 9110 §14.1)
+  }
+  return true;
 }
 
 std::string_view trim(std::string_view text) {
@@ -70,7 +86,7 @@ void coalesce(std::vector<ByteRange>& ranges) {
 RangeRequest parse_range(std::string_view header, std::uint64_t size) {
   RangeRequest request;
   header = trim(header);
-  if (header.size() < 6 || header.substr(0, 6) != "bytes=") return request;
+  if (!starts_with_bytes_unit(header)) return request;
   header.remove_prefix(6);
   std::vector<ByteRange> satisfiable;
   std::size_t specs = 0;

@@ -17,10 +17,12 @@ using tiny_coro::UniqueFd;
 namespace {
 
 // A directory on a cached file's path: any change to its entries (a child created, removed,
-// renamed, its mode changed) or to the directory itself.
+// renamed, its mode changed) or to the directory itself. Not writes to children: the inode
+// watch of each cached file sees those, and an upload into the directory would otherwise
+// make an event of every write.
 constexpr std::uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                           IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE |
-                                           IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+                                           IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
+                                           IN_ONLYDIR;
 // The cached file's inode, whatever path or hard link it is written through.
 constexpr std::uint32_t kFileEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
@@ -72,6 +74,7 @@ FileCache::~FileCache() {
 
 StaticResourcePtr FileCache::find(std::string_view request_path) const {
   std::lock_guard lock(mutex_);
+  if (blind_) return nullptr;
   const auto found = entries_.find(request_path);
   return found == entries_.end() ? nullptr : found->second->resource;
 }
@@ -102,8 +105,13 @@ void FileCache::release(int wd) {
 
 void FileCache::drop(Entry* entry) {
   for (const auto& [wd, name] : entry->depends_on) {
-    if (const auto found = watches_.find(wd); found != watches_.end())
-      found->second.entries.erase(entry);
+    if (const auto found = watches_.find(wd); found != watches_.end()) {
+      const auto named = found->second.by_name.find(name);
+      if (named != found->second.by_name.end()) {
+        named->second.erase(entry);
+        if (named->second.empty()) found->second.by_name.erase(named);
+      }
+    }
     release(wd);
   }
   bytes_ -= bytes_held(*entry->resource, entry->key);
@@ -113,7 +121,7 @@ void FileCache::drop(Entry* entry) {
 }
 
 void FileCache::admit(std::string_view request_path, const RequestPath& path) {
-  if (!enabled()) return;
+  if (!enabled() || !is_canonical_spelling(request_path, path)) return;
   std::vector<std::string> segments = path.segments;
   if (path.trailing_slash) segments.emplace_back("index.html");
   if (segments.empty()) return;
@@ -128,7 +136,8 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   };
   std::string relative = ".";
   for (std::size_t i = 0; i < segments.size(); ++i) {
-    const UniqueFd directory(open_beneath(root_fd_, relative, O_PATH | O_DIRECTORY));
+    const UniqueFd directory(
+        open_beneath(root_fd_, relative, O_PATH | O_DIRECTORY, /*follow_symlinks=*/false));
     if (!directory.valid()) return give_up();
     {
       std::lock_guard lock(mutex_);
@@ -149,10 +158,11 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
       depends_on.emplace_back(parent_watch, segments.back() + std::string(suffix));
     }
   }
-  UniqueFd fd(open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
-  struct stat info {};
-  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return give_up();
-  // Each inode is watched before it is read: a write still in flight ends in an event.
+  UniqueFd fd(
+      open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, /*follow_symlinks=*/false));
+  if (!fd.valid()) return give_up();
+  // Each inode is watched before it is examined or read: a change after the watch is an
+  // event, so what fstat and the read see is current or about to be dropped.
   auto watch_inode = [&](int opened) {
     std::lock_guard lock(mutex_);
     const int wd = watch(opened, kFileEvents);
@@ -161,6 +171,8 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
     return true;
   };
   if (!watch_inode(fd.get())) return give_up();
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return give_up();
   StaticResourcePtr resource = load_static_resource(std::move(fd), info, root_fd_, relative,
                                                     segments.back(), watch_inode);
   if (!resource) return give_up();
@@ -168,7 +180,7 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   const std::size_t descriptors = descriptors_held(*resource);
 
   std::lock_guard lock(mutex_);
-  if (changes_seen_ != changes_before || cost > limits_.max_bytes ||
+  if (blind_ || changes_seen_ != changes_before || cost > limits_.max_bytes ||
       descriptors > limits_.max_descriptors || entries_.find(request_path) != entries_.end()) {
     for (const auto& [wd, name] : depends_on) release(wd);
     return;
@@ -183,7 +195,7 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   entry->resource = std::move(resource);
   entry->depends_on = std::move(depends_on);
   entry->age = oldest_first_.insert(oldest_first_.end(), entry.get());
-  for (const auto& [wd, name] : entry->depends_on) watches_[wd].entries.insert(entry.get());
+  for (const auto& [wd, name] : entry->depends_on) watches_[wd].by_name[name].insert(entry.get());
   bytes_ += cost;
   descriptors_ += descriptors;
   const std::string_view key = entry->key;
@@ -197,13 +209,18 @@ void FileCache::on_event(int wd, std::uint32_t mask, std::string_view name) {
   }
   const auto found = watches_.find(wd);
   if (found == watches_.end()) return;
-  std::vector<Entry*> stale;
-  for (Entry* entry : found->second.entries) {
-    for (const auto& [dependency, child] : entry->depends_on) {
-      if (dependency == wd && (child.empty() || name.empty() || child == name)) {
-        stale.push_back(entry);
-        break;
-      }
+  // A named event concerns the entries that depend on that child (and any on the inode
+  // itself); an event on the watched object itself concerns them all.
+  std::unordered_set<Entry*> stale;
+  const auto add = [&](const std::unordered_set<Entry*>& entries) {
+    stale.insert(entries.begin(), entries.end());
+  };
+  if (name.empty()) {
+    for (const auto& [child, entries] : found->second.by_name) add(entries);
+  } else {
+    for (const std::string_view key : {name, std::string_view()}) {
+      const auto named = found->second.by_name.find(std::string(key));
+      if (named != found->second.by_name.end()) add(named->second);
     }
   }
   for (Entry* entry : stale) drop(entry);
@@ -235,7 +252,14 @@ void FileCache::catch_up() {
 void FileCache::watch_for_changes() {
   pollfd waits[2] = {{notify_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
   for (;;) {
-    if (::poll(waits, 2, -1) < 0 && errno != EINTR) return;
+    if (::poll(waits, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      // Unable to watch: stop serving from the cache rather than serve what may be stale.
+      std::lock_guard lock(mutex_);
+      blind_ = true;
+      while (!oldest_first_.empty()) drop(oldest_first_.front());
+      return;
+    }
     if (waits[1].revents != 0) return;
     if (waits[0].revents != 0) catch_up();
   }

@@ -11,6 +11,9 @@
 // while it was being read. A PUT through this server applies pending events itself before
 // answering (catch_up), so its own change is seen by the very next request.
 //
+// Only paths without symlinks are cached (a link's target lies on a path nobody watches), and
+// only under their one canonical spelling (so one file is one entry).
+//
 // What inotify cannot see, and so the cache cannot either: writes through a shared mmap of the
 // file, and a mount placed over a directory on the path.
 #pragma once
@@ -77,7 +80,9 @@ class FileCache {
   };
   struct Watch {
     std::size_t uses = 0;
-    std::unordered_set<Entry*> entries;
+    // The entries depending on it, by the name they depend on ("" for the watched inode
+    // itself), so an event visits only the entries it concerns.
+    std::unordered_map<std::string, std::unordered_set<Entry*>> by_name;
   };
   struct KeyHash {
     using is_transparent = void;
@@ -106,6 +111,8 @@ class FileCache {
   std::size_t descriptors_ = 0;
   // Counts handled events; an admission that saw it move while reading refuses its file.
   std::uint64_t changes_seen_ = 0;
+  // The watcher could not go on (poll failed): nothing cached can be trusted any more.
+  bool blind_ = false;
 
   std::thread watcher_;
 };

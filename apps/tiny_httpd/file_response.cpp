@@ -86,6 +86,10 @@ HttpResponse multipart(const StaticFilePtr& file, const std::vector<ByteRange>& 
   std::uint64_t total = 0;
   for (const ByteRange& range : ranges) total += range.length;
   if (!file->in_memory && total > kMaxMultipartRead) return whole(file);
+  // A precompressed form: Content-Encoding would apply to the multipart body as a whole,
+  // which is not what its parts are; RFC 9110 §14.2 lets the server send the whole instead.
+  if (file->fields_but_content_type().find("Content-Encoding:") != std::string_view::npos)
+    return whole(file);
   const std::string boundary = multipart_boundary();
   std::string body;
   for (const ByteRange& range : ranges) {

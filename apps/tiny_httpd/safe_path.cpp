@@ -71,10 +71,11 @@ int open_without_symlinks(int root_fd, const std::string& relative, int flags) {
 
 }  // namespace
 
-int open_beneath(int root_fd, const std::string& relative, int flags) {
+int open_beneath(int root_fd, const std::string& relative, int flags, bool follow_symlinks) {
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  if (!follow_symlinks) how.resolve |= RESOLVE_NO_SYMLINKS;
   for (int attempt = 0;; ++attempt) {
     const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof(how));
     if (fd >= 0) return static_cast<int>(fd);
@@ -83,6 +84,27 @@ int open_beneath(int root_fd, const std::string& relative, int flags) {
     if (errno == ENOSYS) return open_without_symlinks(root_fd, relative, flags | O_CLOEXEC);
     return -1;
   }
+}
+
+bool is_canonical_spelling(std::string_view encoded, const RequestPath& path) {
+  std::size_t expected = 1;  // the leading '/'
+  for (const std::string& segment : path.segments) expected += segment.size() + 1;
+  if (!path.trailing_slash && !path.segments.empty()) --expected;
+  std::size_t decoded_length = 0;
+  for (std::size_t i = 0; i < encoded.size(); ++i, ++decoded_length) {
+    if (encoded[i] != '%' || i + 2 >= encoded.size()) continue;
+    const auto hex = [](char c) {
+      return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    };
+    const char c = static_cast<char>(hex(encoded[i + 1]) * 16 + hex(encoded[i + 2]));
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || c == '/') return false;  // "%2F" would be a second spelling of a '/'
+
+    i += 2;
+  }
+  // Same length once decoded as the segments joined: nothing was dropped ("//", "/./").
+  return decoded_length == expected;
 }
 
 }  // namespace tiny_httpd

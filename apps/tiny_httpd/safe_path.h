@@ -24,7 +24,13 @@ struct RequestPath {
 RequestPath parse_request_path(std::string_view encoded);
 
 // Opens `relative` beneath `root_fd`; -1 with errno set on failure (EXDEV or ELOOP: it would
-// leave the root).
-int open_beneath(int root_fd, const std::string& relative, int flags);
+// leave the root). `follow_symlinks` false: any symlink on the way fails it with ELOOP (the
+// file cache's opens, which watch the path as written and so cannot see through a link).
+int open_beneath(int root_fd, const std::string& relative, int flags,
+                 bool follow_symlinks = true);
+
+// Whether `encoded` is the one spelling of `path` a cache keys it by: no empty or "." segment
+// and no percent-escape of a character that needs none, so one file has one key.
+bool is_canonical_spelling(std::string_view encoded, const RequestPath& path);
 
 }  // namespace tiny_httpd

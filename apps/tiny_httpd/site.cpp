@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <system_error>
 
 #include "directories_in_use.h"
@@ -21,6 +22,7 @@ namespace tiny_httpd {
 using tiny_coro::HttpExchange;
 using tiny_coro::HttpResponse;
 using tiny_coro::Task;
+using tiny_coro::HttpRequest;
 using tiny_coro::UniqueFd;
 
 namespace {
@@ -73,12 +75,14 @@ int open_parent(int root_fd, const RequestPath& path, std::vector<std::string>& 
 
 // A PUT's conditions (If-Match: "the version I edited", If-None-Match: * "only if new", ...)
 // checked against what is at `name` in `parent` now.
+bool has_preconditions(const tiny_coro::HttpRequest& request) {
+  return !request.get_header("If-Match").empty() || !request.get_header("If-None-Match").empty() ||
+         !request.get_header("If-Unmodified-Since").empty();
+}
+
 Precondition put_precondition(int parent, const std::string& name,
                               const tiny_coro::HttpRequest& request) {
-  if (request.get_header("If-Match").empty() && request.get_header("If-None-Match").empty() &&
-      request.get_header("If-Unmodified-Since").empty()) {
-    return Precondition::kProceed;
-  }
+  if (!has_preconditions(request)) return Precondition::kProceed;
   const UniqueFd existing(::openat(parent, name.c_str(),
                                    O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC));
   struct stat info {};
@@ -141,14 +145,31 @@ Task<HttpResponse> Site::put(HttpExchange& exchange) const {
       S_ISDIR(existing.st_mode)) {
     co_return status_response(409);
   }
-  if (put_precondition(parent.get(), name, exchange.request()) !=
-      Precondition::kProceed) {
+  // Checked once before the body is read (a client waiting on 100 Continue hears 412 at
+  // once), and again at the rename, under the name's lock, against what it replaces then.
+  const HttpRequest& request = exchange.request();
+  if (put_precondition(parent.get(), name, request) != Precondition::kProceed) {
     lease.remove_created(root_.get(), created);
     co_return status_response(412);
   }
-  const HttpExchange::SavedBody saved = co_await exchange.save_body_in(parent.get(), name);
+  std::unique_lock<std::mutex> commit_lock;
+  bool refused_at_commit = false;
+  std::function<bool()> may_commit;
+  if (has_preconditions(request)) {
+    std::mutex& stripe =
+        commit_locks_[std::hash<std::string>{}(path.relative()) % commit_locks_.size()];
+    may_commit = [&, parent_fd = parent.get()] {
+      commit_lock = std::unique_lock(stripe);
+      refused_at_commit = put_precondition(parent_fd, name, request) != Precondition::kProceed;
+      return !refused_at_commit;
+    };
+  }
+  const HttpExchange::SavedBody saved =
+      co_await exchange.save_body_in(parent.get(), name, std::move(may_commit));
+  commit_lock = {};
   if (saved.error) {
     lease.remove_created(root_.get(), created);
+    if (refused_at_commit) co_return status_response(412);
     co_return status_response(status_for_save_error(saved.error));
   }
   cache_.catch_up();  // the next request, on any connection, sees this file

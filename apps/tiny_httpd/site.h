@@ -2,7 +2,9 @@
 // PUT of files, POST /upload. Everything else about HTTP is the library's HttpServer.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include <tiny_coro/http_server.h>
@@ -30,6 +32,9 @@ class Site {
   tiny_coro::Task<tiny_coro::HttpResponse> upload(tiny_coro::HttpExchange& exchange) const;
   tiny_coro::UniqueFd root_;
   mutable FileCache cache_;  // handle() is const; the cache is safe to share
+  // A conditional PUT checks its preconditions and renames its file under one of these
+  // (by the path's hash), so two such PUTs to one name cannot both pass their check.
+  mutable std::array<std::mutex, 64> commit_locks_;
   mutable DirectoriesInUse directories_in_use_;  // handle() is const; PUTs share this
 };
 

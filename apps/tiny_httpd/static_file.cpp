@@ -136,13 +136,19 @@ StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat
   for (std::size_t i = 0; i < std::size(kSidecarSuffixes); ++i) {
     Sidecar& sidecar = sidecars[i];
     sidecar.fd.reset(open_beneath(root_fd, relative + std::string(kSidecarSuffixes[i]),
-                                  O_RDONLY | O_NONBLOCK | O_NOCTTY));
-    if (!sidecar.fd.valid()) continue;
+                                  O_RDONLY | O_NONBLOCK | O_NOCTTY,
+                                  /*follow_symlinks=*/!opened));
+    if (!sidecar.fd.valid()) {
+      // For a cache, a sidecar it cannot open as written (a symlink: ELOOP) is not "none":
+      // the load fails rather than keep a resource that a read from disk would not give.
+      if (opened && errno != ENOENT) return nullptr;
+      continue;
+    }
+    if (opened && !opened(sidecar.fd.get())) return nullptr;  // before fstat: see file_cache
     if (::fstat(sidecar.fd.get(), &sidecar.info) != 0 || !S_ISREG(sidecar.info.st_mode)) {
       sidecar.fd.reset();
       continue;
     }
-    if (opened && !opened(sidecar.fd.get())) return nullptr;
     any = true;
   }
   auto resource = std::make_shared<StaticResource>();

@@ -67,8 +67,9 @@ StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
 
 // Loads the file open as `fd` at `relative` beneath `root_fd` with whichever sidecars exist
 // (regular files, opened beneath the root too). `opened`, if set, sees each sidecar's
-// descriptor before it is read (a cache watches it there) and may refuse it, which fails the
-// load. nullptr on failure.
+// descriptor before it is examined or read (a cache watches it there) and may refuse it,
+// which fails the load; it also means symlinks are not followed to a sidecar. nullptr on
+// failure.
 StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info,
                                        int root_fd, const std::string& relative,
                                        std::string_view name,

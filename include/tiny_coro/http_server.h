@@ -117,8 +117,8 @@ std::string_view http_reason_phrase(int status) noexcept;
 
 // A time as an HTTP date (RFC 9110 §5.6.7 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT").
 std::string http_date(std::int64_t unix_seconds);
-// An HTTP date back to seconds; nullopt unless it is an IMF-fixdate (the obsolete forms may
-// be ignored, RFC 9110 §5.6.7).
+// An HTTP date back to seconds, in any of its three forms (RFC 9110 §5.6.7: IMF-fixdate, and
+// the obsolete RFC 850 and asctime ones); nullopt for anything else.
 std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
 
 // What a server's access log needs of one response.
@@ -202,8 +202,13 @@ class HttpExchange {
     bool replaced = false;  // a file was at `path` before
   };
   Task<SavedBody> save_body(std::string path);
-  // The same into `name` (one path component) inside the open directory `dir_fd`.
-  Task<SavedBody> save_body_in(int dir_fd, std::string name);
+  // The same into `name` (one path component) inside the open directory `dir_fd`. With
+  // `may_commit`, it is asked once the whole body is stored, just before the rename: false
+  // stores nothing and reports std::errc::operation_canceled. Nothing suspends from the
+  // question until this co_await returns, so a lock it takes, released by the caller after
+  // the co_await, covers the rename (a PUT's If-Match checked against the file it replaces).
+  Task<SavedBody> save_body_in(int dir_fd, std::string name,
+                               std::function<bool()> may_commit = {});
   // The Content-Length, when the body is framed by one.
   std::optional<std::uint64_t> content_length() const noexcept;
   AsyncSocket& socket() noexcept;

@@ -1,6 +1,8 @@
-// HTTP dates (RFC 9110 §5.6.7): the public formatter and parser. Parsing takes IMF-fixdate
-// only, by hand: strptime depends on the locale and wants a NUL-terminated copy.
+// HTTP dates (RFC 9110 §5.6.7): the public formatter and parser. A recipient must read all
+// three forms (IMF-fixdate, RFC 850, asctime); parsed by hand, since strptime depends on the
+// locale and wants a NUL-terminated copy.
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,24 +49,19 @@ std::string http_date(std::int64_t unix_seconds) {
   return std::string(detail::format_http_date(unix_seconds, text));
 }
 
-std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept {
-  static constexpr std::string_view kDays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::string_view kMonths[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  // "Sun, 06 Nov 1994 08:49:37 GMT"
-  //  0123456789012345678901234567 8
-  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
-      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
-    return std::nullopt;
-  }
-  if (index_of(text.substr(0, 3), kDays) < 0) return std::nullopt;
-  const int month = index_of(text.substr(8, 3), kMonths);
-  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  if (month < 0 || !digits(text, 5, 2, day) || !digits(text, 12, 4, year) ||
-      !digits(text, 17, 2, hour) || !digits(text, 20, 2, minute) || !digits(text, 23, 2, second)) {
-    return std::nullopt;
-  }
+namespace {
+
+constexpr std::string_view kDays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::string_view kLongDays[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                           "Thursday", "Friday", "Saturday"};
+constexpr std::string_view kMonths[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// Seconds since the epoch for a checked calendar date and time of day.
+std::optional<std::int64_t> to_seconds(unsigned year, int month, unsigned day, unsigned hour,
+                                       unsigned minute, unsigned second) noexcept {
   static constexpr unsigned kMonthDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 0) return std::nullopt;
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   const unsigned month_days =
       month == 1 && !leap ? 28 : kMonthDays[static_cast<std::size_t>(month)];
@@ -72,6 +69,76 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept {
   if (day < 1 || day > month_days || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month + 1), day);
   return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+// "08:49:37" at `at`.
+bool time_of_day(std::string_view text, std::size_t at, unsigned& hour, unsigned& minute,
+                 unsigned& second) noexcept {
+  return text[at + 2] == ':' && text[at + 5] == ':' && digits(text, at, 2, hour) &&
+         digits(text, at + 3, 2, minute) && digits(text, at + 6, 2, second);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT"
+std::optional<std::int64_t> parse_imf_fixdate(std::string_view text) noexcept {
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text.substr(25) != " GMT" || index_of(text.substr(0, 3), kDays) < 0) {
+    return std::nullopt;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(text, 5, 2, day) || !digits(text, 12, 4, year) ||
+      !time_of_day(text, 17, hour, minute, second)) {
+    return std::nullopt;
+  }
+  return to_seconds(year, index_of(text.substr(8, 3), kMonths), day, hour, minute, second);
+}
+
+// "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year more than 50 years ahead of now is the
+// most recent past year ending in those digits (RFC 9110 §5.6.7).
+std::optional<std::int64_t> parse_rfc850_date(std::string_view text) noexcept {
+  const std::size_t comma = text.find(", ");
+  if (comma == std::string_view::npos || index_of(text.substr(0, comma), kLongDays) < 0)
+    return std::nullopt;
+  text.remove_prefix(comma + 2);
+  // "06-Nov-94 08:49:37 GMT"
+  if (text.size() != 22 || text[2] != '-' || text[6] != '-' || text[9] != ' ' ||
+      text.substr(18) != " GMT") {
+    return std::nullopt;
+  }
+  unsigned day = 0, two_digit_year = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(text, 0, 2, day) || !digits(text, 7, 2, two_digit_year) ||
+      !time_of_day(text, 10, hour, minute, second)) {
+    return std::nullopt;
+  }
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  const unsigned this_year = static_cast<unsigned>(utc.tm_year) + 1900;
+  unsigned year = this_year / 100 * 100 + two_digit_year;
+  if (year > this_year + 50) year -= 100;
+  return to_seconds(year, index_of(text.substr(3, 3), kMonths), day, hour, minute, second);
+}
+
+// "Sun Nov  6 08:49:37 1994" (C's asctime; the day padded with a space).
+std::optional<std::int64_t> parse_asctime_date(std::string_view text) noexcept {
+  if (text.size() != 24 || text[3] != ' ' || text[7] != ' ' || text[10] != ' ' ||
+      text[19] != ' ' || index_of(text.substr(0, 3), kDays) < 0) {
+    return std::nullopt;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  const bool one_digit_day = text[8] == ' ';
+  if (!(one_digit_day ? digits(text, 9, 1, day) : digits(text, 8, 2, day)) ||
+      !digits(text, 20, 4, year) || !time_of_day(text, 11, hour, minute, second)) {
+    return std::nullopt;
+  }
+  return to_seconds(year, index_of(text.substr(4, 3), kMonths), day, hour, minute, second);
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept {
+  if (auto imf = parse_imf_fixdate(text)) return imf;
+  if (auto rfc850 = parse_rfc850_date(text)) return rfc850;
+  return parse_asctime_date(text);
 }
 
 }  // namespace tiny_coro

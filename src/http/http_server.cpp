@@ -214,7 +214,8 @@ std::string_view HttpExchange::query() const noexcept {
 namespace {
 
 Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileReceiver& file,
-                                          std::error_code opened) {
+                                          std::error_code opened,
+                                          const std::function<bool()>& may_commit = {}) {
   HttpExchange::SavedBody saved;
   if ((saved.error = opened)) co_return saved;
   std::vector<char> buffer(kSaveBuffer);
@@ -228,6 +229,11 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
     if ((saved.error = file.write(buffer.data(), static_cast<std::size_t>(n)))) co_return saved;
     saved.bytes += static_cast<std::uint64_t>(n);
   }
+  // No suspension between the question and the rename: the answer holds for the commit.
+  if (may_commit && !may_commit()) {
+    saved.error = std::make_error_code(std::errc::operation_canceled);
+    co_return saved;
+  }
   saved.error = file.commit(&saved.replaced);
   co_return saved;
 }
@@ -240,10 +246,11 @@ Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
   co_return co_await stream_body(*this, file, opened);
 }
 
-Task<HttpExchange::SavedBody> HttpExchange::save_body_in(int dir_fd, std::string name) {
+Task<HttpExchange::SavedBody> HttpExchange::save_body_in(int dir_fd, std::string name,
+                                                         std::function<bool()> may_commit) {
   detail::FileReceiver file;
   const std::error_code opened = file.open_in(dir_fd, name);
-  co_return co_await stream_body(*this, file, opened);
+  co_return co_await stream_body(*this, file, opened, may_commit);
 }
 
 // --- percent-decoding ---

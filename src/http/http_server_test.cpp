@@ -200,14 +200,20 @@ TEST(HttpServer, SendsSharedBytesWithTheirFieldsSmallLargeAndPipelined) {
   EXPECT_TRUE(head->body.empty());
 }
 
-TEST(HttpDate, FormatsAndParsesImfFixdatesOnly) {
+TEST(HttpDate, FormatsImfFixdatesAndParsesAllThreeForms) {
   EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
   EXPECT_EQ(parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT"), 1709251199);
   EXPECT_EQ(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), 0);
   for (std::int64_t t : {0LL, 951782400LL, 1700000000LL, 4102444799LL})
     EXPECT_EQ(parse_http_date(http_date(t)), t);
-  for (const char* bad : {"Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+  // The obsolete forms a recipient must still read.
+  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), 784111777);
+  EXPECT_EQ(parse_http_date("Wed Nov 16 08:49:37 1994"), 784111777 + 10 * 86400);
+  EXPECT_EQ(parse_http_date("Thursday, 01-Jan-26 00:00:00 GMT"), 1767225600);  // 2026, not 1926
+  for (const char* bad : {"Sun, 06-Nov-94 08:49:37 GMT", "Sunday, 06-Nov-1994 08:49:37 GMT",
+                          "Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49:37 94",
                           "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT",
                           "Sun, 29 Feb 2023 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
                           "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ", ""})

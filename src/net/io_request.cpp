@@ -131,9 +131,10 @@ ssize_t write_some(IoRequest& r, int flags = 0) noexcept {
 
 // The kernel copies file pages straight to the socket; `file_offset` advances as they go.
 ssize_t sendfile_some(IoRequest& r) noexcept {
-  // A head first, held back (MSG_MORE) to leave in one packet with the file's first bytes.
+  // A head first, held back (MSG_MORE) to leave in one packet with the file's first bytes
+  // (not when there are none: it would then wait for the kernel's cork timer).
   if (r.iov_done < r.iov_count) {
-    const ssize_t n = write_some(r, MSG_MORE);
+    const ssize_t n = write_some(r, r.file_count > 0 ? MSG_MORE : 0);
     if (n < 0) return n;
   }
   while (r.file_count > 0) {

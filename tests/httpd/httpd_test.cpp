@@ -208,6 +208,25 @@ TEST(TinyHttpd, PutHonoursItsPreconditions) {
   EXPECT_TRUE(httpd.healthy());
 }
 
+// Two "create only" PUTs of one name, the first still sending its body when the second
+// completes: the first passed its check when it began, but must fail at its commit.
+TEST(TinyHttpd, ConditionalPutsAreCheckedAgainWhenTheyCommit) {
+  Httpd httpd;
+  BlockingClient slow(httpd.port());
+  ASSERT_TRUE(slow.send("PUT /race.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\n"
+                        "Content-Length: 10\r\n\r\nslow-"));
+  ASSERT_TRUE(httpd.healthy());  // a round trip: the server has read the slow head by now
+  auto fast = httpd.request(
+      "PUT /race.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\nContent-Length: 4\r\n\r\nfast");
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->status, 201);
+  ASSERT_TRUE(slow.send("body!"));
+  auto late = slow.read_response();
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 412);
+  EXPECT_EQ(read_whole_file(httpd.www() / "race.txt"), "fast");
+}
+
 TEST(TinyHttpd, ServesRangesSingleMultipleOverlappingSuffixAndUnsatisfiable) {
   Httpd httpd;
   std::string small;
@@ -335,6 +354,19 @@ TEST(TinyHttpd, ADirectorySwappedForASymlinkOutOfTheRootIsNeverFollowed) {
   EXPECT_NE(response.body, "SECRET");
   EXPECT_NE(response.body, "inside");
   EXPECT_TRUE(response.status == 403 || response.status == 404) << response.status;
+}
+
+// A deploy that swaps what a symlink inside the root points through: nothing on the path
+// as requested changes, so a cache that watched only that path would serve the old release.
+TEST(TinyHttpd, AReleaseSwappedBehindASymlinkIsServedNew) {
+  Httpd httpd;
+  write_whole_file(httpd.www() / "releases" / "v1" / "app.js", "release one");
+  fs::create_directory_symlink("releases/v1", httpd.www() / "current");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(httpd.get("/current/app.js").value().body, "release one");
+  fs::rename(httpd.www() / "releases", httpd.www() / "releases.old");
+  write_whole_file(httpd.www() / "releases" / "v1" / "app.js", "release two");
+  wait_past_freshness_bound();
+  EXPECT_EQ(httpd.get("/current/app.js").value().body, "release two");
 }
 
 TEST(TinyHttpd, APutIsServedByTheVeryNextRequest) {
