@@ -32,28 +32,10 @@ ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections need as many descriptors
 "$bin/bench/http_parser_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_format=json >"$out/http_parser.json"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/server_helpers.sh
 
-# nginx's config for N workers on PORT.
-nginx_conf() {
-  cat >"$scratch/nginx.conf" <<CONF
-worker_processes $1;
-worker_rlimit_nofile 20000;
-daemon off;
-pid $scratch/nginx.pid;
-error_log $scratch/nginx_error.log;
-events { worker_connections 16000; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
-  server {
-    listen 127.0.0.1:$2;
-    location / { return 200 "Hello, World!"; }
-  }
-}
-CONF
-}
+# nginx's config for N workers on PORT: `return 200`, as plaintext benchmarks use.
+nginx_conf() { write_nginx_conf "$1" "$2" "" 'location / { return 200 "Hello, World!"; }'; }
 
 server_pid=""
 server_port=""
@@ -67,25 +49,10 @@ start_server() {
     [[ $name == floor ]] && program=("$bin/bench/floor_server" http)
     "${pin[@]}" "${program[@]}" 0 "$workers" >"$scratch/server.log" &
     server_pid=$!
-    for _ in $(seq 100); do grep -q "listening on" "$scratch/server.log" && break; sleep 0.05; done
-    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/server.log")
+    await_listening_line "$scratch/server.log"
   else
-    server_port=$(free_port)
-    nginx_conf "$workers" "$server_port"
-    "${pin[@]}" nginx -c "$scratch/nginx.conf" &
-    server_pid=$!
-    for _ in $(seq 100); do curl -s "http://127.0.0.1:$server_port/" >/dev/null && break; sleep 0.05; done
+    start_nginx "$workers" / "${pin[@]}"
   fi
-}
-
-# The server's processes: the one started, and its children (nginx's workers).
-server_pids() { echo "$server_pid" $(pgrep -P "$server_pid" || true); }
-cpu_ticks() { local t=0; for p in $(server_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
-rss_kib() { local t=0; for p in $(server_pids); do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
-
-stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
 }
 
 # run_case CASE NAME: one wrk round against a fresh server.
@@ -103,18 +70,7 @@ run_case() {
     >"$scratch/wrk.txt"
   after=$(cpu_ticks)
   stop_server
-  python3 - "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results" <<'PY'
-import re, sys
-case, name, ticks, path = sys.argv[1:5]
-text = open(path).read()
-units = {"us": 1, "ms": 1e3, "s": 1e6}
-p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
-requests = re.search(r"(\d+) requests in", text).group(1)
-rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"case {case} server {name} rps {rps} p99_us {float(p99.group(1)) * units[p99.group(2)]:.1f} "
-      f"requests {requests} cpu_ticks {ticks} bad {errors.group(1) if errors else 0}")
-PY
+  python3 bench/parse_wrk.py "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results"
 }
 
 for case in i ii iii; do
@@ -148,17 +104,15 @@ for _ in 1 2 3 4 5; do
   rm -rf "$upload_dir" && mkdir -p "$upload_dir" && sync
   "$bin/bench/upload_bench" sink 0 "$upload_dir" >"$scratch/sink.log" &
   sink_pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$scratch/sink.log" && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/sink.log")
-  echo "upload limit $("$bin/bench/upload_bench" put "$port" /sink.bin 1073741824)" >>"$results"
+  await_listening_line "$scratch/sink.log"
+  echo "upload limit $("$bin/bench/upload_bench" put "$server_port" /sink.bin 1073741824)" >>"$results"
   wait "$sink_pid" || true
   rm -rf "$upload_dir" && mkdir -p "$upload_dir" && sync
   "$bin/apps/tiny_httpd/tiny_httpd" --root "$upload_dir" --port 0 --host 127.0.0.1 --threads 2 \
     --quiet >"$scratch/httpd.log" &
   httpd_pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$scratch/httpd.log" && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/httpd.log")
-  rate=$("$bin/bench/upload_bench" put "$port" /big.bin 1073741824)
+  await_listening_line "$scratch/httpd.log"
+  rate=$("$bin/bench/upload_bench" put "$server_port" /big.bin 1073741824)
   echo "upload tiny_httpd $rate peak_rss_kib $(awk '/^VmHWM/ {print $2}' "/proc/$httpd_pid/status")" >>"$results"
   kill -TERM "$httpd_pid"
   wait "$httpd_pid" || true

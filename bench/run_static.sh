@@ -38,31 +38,12 @@ results="$out/static.txt"
 python3 bench/make_site.py "$site" "$scratch/mix_requests.txt"
 root="$(cd "$site" && pwd)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/server_helpers.sh
 
+# nginx as its users tune it for static files (the issue's configuration).
 nginx_conf() {
-  cat >"$scratch/nginx.conf" <<CONF
-worker_processes $1;
-worker_rlimit_nofile 20000;
-daemon off;
-pid $scratch/nginx.pid;
-error_log $scratch/nginx_error.log;
-events { worker_connections 16000; }
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  open_file_cache max=1000 inactive=60s;
-  open_file_cache_valid 60s;
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
-  server {
-    listen 127.0.0.1:$2;
-    root $root;
-  }
-}
-CONF
+  write_nginx_conf "$1" "$2" "include /etc/nginx/mime.types; sendfile on; tcp_nopush on;
+  open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;" "root $root;"
 }
 
 server_pid=""
@@ -81,21 +62,10 @@ start_server() {  # NAME WORKERS PINNED CASE
       "${pin[@]}" "$bin/bench/floor_server" files 0 "$workers" "$root" >"$scratch/server.log" &
     fi
     server_pid=$!
-    for _ in $(seq 100); do grep -q "listening on" "$scratch/server.log" && break; sleep 0.05; done
-    server_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$scratch/server.log")
+    await_listening_line "$scratch/server.log"
   else
-    server_port=$(free_port)
-    nginx_conf "$workers" "$server_port"
-    "${pin[@]}" nginx -c "$scratch/nginx.conf" &
-    server_pid=$!
-    for _ in $(seq 100); do curl -s "http://127.0.0.1:$server_port/hello.txt" >/dev/null && break; sleep 0.05; done
+    start_nginx "$workers" /hello.txt "${pin[@]}"
   fi
-}
-server_pids() { echo "$server_pid" $(pgrep -P "$server_pid" || true); }
-cpu_ticks() { local t=0; for p in $(server_pids); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
-stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
 }
 
 run_case() {  # CASE NAME
@@ -121,23 +91,7 @@ run_case() {  # CASE NAME
     "http://127.0.0.1:$server_port$path" "${tail_args[@]}" >"$scratch/wrk.txt"
   after=$(cpu_ticks)
   stop_server
-  python3 - "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results" <<'PY'
-import re, sys
-case, name, ticks, path = sys.argv[1:5]
-text = open(path).read()
-units = {"us": 1, "ms": 1e3, "s": 1e6}
-sizes = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
-p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
-requests = re.search(r"(\d+) requests in", text).group(1)
-rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
-transfer = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", text)
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-socket_errors = re.search(r"Socket errors: (.*)", text)
-print(f"case {case} server {name} rps {rps} p99_us {float(p99.group(1)) * units[p99.group(2)]:.1f} "
-      f"requests {requests} cpu_ticks {ticks} "
-      f"bytes_per_s {float(transfer.group(1)) * sizes[transfer.group(2)]:.0f} "
-      f"bad {errors.group(1) if errors else 0} socket_errors {'yes' if socket_errors else 'no'}")
-PY
+  python3 bench/parse_wrk.py "$case" "$name" "$((after - before))" "$scratch/wrk.txt" >>"$results"
 }
 
 for case in $cases; do
