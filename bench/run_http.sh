@@ -10,7 +10,9 @@
 #     any server can get below nginx on this machine's kernel;
 #   - memory per idle keep-alive connection: RSS growth over 10,000 idle connections;
 #   - upload: a 1 GiB PUT to tiny_httpd against the loopback+disk limit (a blocking
-#     recv/write sink), both driven by bench/upload_bench, 5 alternating rounds.
+#     recv/write sink), both driven by bench/upload_bench, 5 alternating rounds;
+#   - then bench/run_static.sh: tiny_httpd serving files against nginx serving the same
+#     root (its own section; it can also run alone).
 # Rewrites the "http" section of docs/BENCHMARKS.md and docs/img/http_vs_nginx.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -120,3 +122,5 @@ done
 rm -rf "$upload_dir"
 
 python3 bench/report_http.py "$out" docs/BENCHMARKS.md "bench/run_http.sh"
+
+bench/run_static.sh
