@@ -22,7 +22,8 @@ bool starts_with_bytes_unit(std::string_view header) {
   static constexpr std::string_view kUnit = "bytes=";
   if (header.size() < kUnit.size()) return false;
   for (std::size_t i = 0; i < kUnit.size(); ++i) {
-    const char c = header[i] >= 'A' && header[i] <= 'Z' ? static_cast<char>(header[i] + 32) : header[i];
+    const char c =
+        header[i] >= 'A' && header[i] <= 'Z' ? static_cast<char>(header[i] + 32) : header[i];
     if (c != kUnit[i]) return false;  // the unit is case-insensitive (RFC 9110 §14.1)
   }
   return true;

@@ -35,7 +35,8 @@ std::optional<int> parse_weight(std::string_view params) {
     params = end == std::string_view::npos ? std::string_view() : params.substr(end);
     if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') continue;
     const std::string_view value = trim(param.substr(2));
-    if (value.empty() || value.size() > 5 || (value[0] != '0' && value[0] != '1')) return std::nullopt;
+    if (value.empty() || value.size() > 5 || (value[0] != '0' && value[0] != '1'))
+      return std::nullopt;
     int thousandths = (value[0] - '0') * 1000;
     if (value.size() > 1) {
       if (value[1] != '.') return std::nullopt;

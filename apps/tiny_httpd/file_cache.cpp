@@ -21,8 +21,7 @@ namespace {
 // watch of each cached file sees those, and an upload into the directory would otherwise
 // make an event of every write.
 constexpr std::uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                           IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                                           IN_ONLYDIR;
+                                           IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 // The cached file's inode, whatever path or hard link it is written through.
 constexpr std::uint32_t kFileEvents =
     IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
@@ -158,8 +157,8 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
       depends_on.emplace_back(parent_watch, segments.back() + std::string(suffix));
     }
   }
-  UniqueFd fd(
-      open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY, /*follow_symlinks=*/false));
+  UniqueFd fd(open_beneath(root_fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+                           /*follow_symlinks=*/false));
   if (!fd.valid()) return give_up();
   // Each inode is watched before it is examined or read: a change after the watch is an
   // event, so what fstat and the read see is current or about to be dropped.
@@ -173,8 +172,8 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
   if (!watch_inode(fd.get())) return give_up();
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return give_up();
-  StaticResourcePtr resource = load_static_resource(std::move(fd), info, root_fd_, relative,
-                                                    segments.back(), watch_inode);
+  StaticResourcePtr resource =
+      load_static_resource(std::move(fd), info, root_fd_, relative, segments.back(), watch_inode);
   if (!resource) return give_up();
   const std::uint64_t cost = bytes_held(*resource, request_path);
   const std::size_t descriptors = descriptors_held(*resource);
@@ -185,9 +184,9 @@ void FileCache::admit(std::string_view request_path, const RequestPath& path) {
     for (const auto& [wd, name] : depends_on) release(wd);
     return;
   }
-  while ((bytes_ + cost > limits_.max_bytes ||
-          descriptors_ + descriptors > limits_.max_descriptors) &&
-         !oldest_first_.empty()) {
+  while (
+      (bytes_ + cost > limits_.max_bytes || descriptors_ + descriptors > limits_.max_descriptors) &&
+      !oldest_first_.empty()) {
     drop(oldest_first_.front());
   }
   auto entry = std::make_unique<Entry>();

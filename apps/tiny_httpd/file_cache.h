@@ -96,7 +96,7 @@ class FileCache {
   void drop(Entry* entry);                // under mutex_
   void apply_pending_events();            // under mutex_
   void on_event(int wd, std::uint32_t mask, std::string_view name);  // under mutex_
-  void watch_for_changes();  // the watcher thread
+  void watch_for_changes();                                          // the watcher thread
 
   const int root_fd_;
   const Limits limits_;

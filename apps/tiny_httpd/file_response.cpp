@@ -46,8 +46,8 @@ bool read_range(const StaticFile& file, const ByteRange& range, std::string& out
   const std::size_t start = out.size();
   out.resize(start + range.length);
   for (std::uint64_t done = 0; done < range.length;) {
-    const ssize_t n = ::pread(file.descriptor.get(), out.data() + start + done,
-                              range.length - done, static_cast<off_t>(range.first + done));
+    const ssize_t n = ::pread(file.descriptor.get(), out.data() + start + done, range.length - done,
+                              static_cast<off_t>(range.first + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<std::uint64_t>(n);
@@ -76,8 +76,8 @@ HttpResponse single_range(const StaticFilePtr& file, const ByteRange& range) {
   if (file->in_memory) {
     response.shared.body = std::string_view(file->bytes).substr(range.first, range.length);
   } else {
-    response.file = HttpFileBody::borrow(file->descriptor.get(), static_cast<off_t>(range.first),
-                                         range.length);
+    response.file =
+        HttpFileBody::borrow(file->descriptor.get(), static_cast<off_t>(range.first), range.length);
   }
   return response;
 }
@@ -145,8 +145,7 @@ HttpResponse respond_with_file(const StaticFilePtr& file, const tiny_coro::HttpR
       return whole(file);
     case RangeRequest::Verdict::kUnsatisfiable: {
       HttpResponse unsatisfiable = status_response(416);
-      unsatisfiable.headers.emplace_back("Content-Range",
-                                         "bytes */" + std::to_string(file->size));
+      unsatisfiable.headers.emplace_back("Content-Range", "bytes */" + std::to_string(file->size));
       return unsatisfiable;
     }
     case RangeRequest::Verdict::kPartial:

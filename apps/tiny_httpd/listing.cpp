@@ -70,18 +70,18 @@ std::string as_json(const std::vector<Entry>& entries) {
 
 std::string as_html(const std::vector<Entry>& entries, std::string_view shown_path) {
   const std::string title = "Index of " + html_escape(shown_path);
-  std::string body =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
-      "</title>\n<style>body{font-family:sans-serif}td{padding:0 1.5em 0 0}"
-      "td.size{text-align:right}</style></head>\n<body><h1>" + title +
-      "</h1>\n<table>\n<tr><th>Name</th><th>Last modified</th><th>Size</th></tr>\n";
+  std::string body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
+                     "</title>\n<style>body{font-family:sans-serif}td{padding:0 1.5em 0 0}"
+                     "td.size{text-align:right}</style></head>\n<body><h1>" +
+                     title +
+                     "</h1>\n<table>\n<tr><th>Name</th><th>Last modified</th><th>Size</th></tr>\n";
   if (shown_path != "/") body += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
   for (const Entry& entry : entries) {
     const std::string suffix = entry.is_directory ? "/" : "";
     body += "<tr><td><a href=\"" + percent_encode_segment(entry.name) + suffix + "\">" +
-            html_escape(entry.name) + suffix + "</a></td><td>" +
-            tiny_coro::http_date(entry.mtime) + "</td><td class=\"size\">" +
-            (entry.is_directory ? "-" : std::to_string(entry.size)) + "</td></tr>\n";
+            html_escape(entry.name) + suffix + "</a></td><td>" + tiny_coro::http_date(entry.mtime) +
+            "</td><td class=\"size\">" + (entry.is_directory ? "-" : std::to_string(entry.size)) +
+            "</td></tr>\n";
   }
   body += "</table>\n</body></html>\n";
   return body;
@@ -93,11 +93,12 @@ tiny_coro::HttpResponse listing(int dir_fd, std::string_view shown_path,
                                 const tiny_coro::HttpRequest& request) {
   std::vector<Entry> entries;
   if (!read_entries(dir_fd, entries)) return status_response(403);
-  const std::string decoded = tiny_coro::percent_decode_path(shown_path).value_or(std::string(shown_path));
+  const std::string decoded =
+      tiny_coro::percent_decode_path(shown_path).value_or(std::string(shown_path));
   tiny_coro::HttpResponse response =
-      wants_json(request)
-          ? tiny_coro::HttpResponse::text(200, as_json(entries), "application/json")
-          : tiny_coro::HttpResponse::text(200, as_html(entries, decoded), "text/html; charset=utf-8");
+      wants_json(request) ? tiny_coro::HttpResponse::text(200, as_json(entries), "application/json")
+                          : tiny_coro::HttpResponse::text(200, as_html(entries, decoded),
+                                                          "text/html; charset=utf-8");
   response.headers.emplace_back("Vary", "Accept");
   return response;
 }

@@ -11,7 +11,7 @@ namespace tiny_httpd {
 
 // What identifies a representation's current state.
 struct Validators {
-  std::string_view etag;  // strong, quoted: "\"...\""
+  std::string_view etag;   // strong, quoted: "\"...\""
   std::int64_t mtime = 0;  // Last-Modified, in seconds
 };
 

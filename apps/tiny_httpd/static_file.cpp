@@ -94,8 +94,7 @@ bool read_whole(int fd, std::uint64_t size, std::string& out) {
 }  // namespace
 
 StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
-                               std::string_view name, std::string_view coding,
-                               bool has_sidecars) {
+                               std::string_view name, std::string_view coding, bool has_sidecars) {
   auto file = std::make_shared<StaticFile>();
   file->size = static_cast<std::uint64_t>(info.st_size);
   file->mtime = info.st_mtim.tv_sec;
@@ -118,14 +117,13 @@ StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
   if (!coding.empty()) file->fields += "Content-Encoding: " + std::string(coding) + "\r\n";
   file->validator_fields_at = file->fields.size();
   if (has_sidecars) file->fields += "Vary: Accept-Encoding\r\n";
-  file->fields += "Last-Modified: " + tiny_coro::http_date(file->mtime) + "\r\nETag: " +
-                  file->etag + "\r\n";
+  file->fields +=
+      "Last-Modified: " + tiny_coro::http_date(file->mtime) + "\r\nETag: " + file->etag + "\r\n";
   return file;
 }
 
-StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info,
-                                       int root_fd, const std::string& relative,
-                                       std::string_view name,
+StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info, int root_fd,
+                                       const std::string& relative, std::string_view name,
                                        const std::function<bool(int)>& opened) {
   struct Sidecar {
     tiny_coro::UniqueFd fd;
@@ -155,11 +153,13 @@ StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat
   resource->identity = load_static_file(std::move(fd), info, name, {}, any);
   if (!resource->identity) return nullptr;
   if (sidecars[0].fd.valid()) {
-    resource->gzip = load_static_file(std::move(sidecars[0].fd), sidecars[0].info, name, "gzip", true);
+    resource->gzip =
+        load_static_file(std::move(sidecars[0].fd), sidecars[0].info, name, "gzip", true);
     if (!resource->gzip) return nullptr;
   }
   if (sidecars[1].fd.valid()) {
-    resource->brotli = load_static_file(std::move(sidecars[1].fd), sidecars[1].info, name, "br", true);
+    resource->brotli =
+        load_static_file(std::move(sidecars[1].fd), sidecars[1].info, name, "br", true);
     if (!resource->brotli) return nullptr;
   }
   return resource;

@@ -70,9 +70,8 @@ StaticFilePtr load_static_file(tiny_coro::UniqueFd fd, const struct stat& info,
 // descriptor before it is examined or read (a cache watches it there) and may refuse it,
 // which fails the load; it also means symlinks are not followed to a sidecar. nullptr on
 // failure.
-StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info,
-                                       int root_fd, const std::string& relative,
-                                       std::string_view name,
+StaticResourcePtr load_static_resource(tiny_coro::UniqueFd fd, const struct stat& info, int root_fd,
+                                       const std::string& relative, std::string_view name,
                                        const std::function<bool(int)>& opened = {});
 
 // The ETag load_static_file would give the regular file open as `fd`, without keeping it:

@@ -1,14 +1,10 @@
 #include "static_files.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <string>
-#include <vector>
 
 #include "escape.h"
 #include "file_response.h"

@@ -63,7 +63,8 @@ TEST(ByteRanges, MalformedOtherUnitsAndTooManyAreIgnored) {
     EXPECT_EQ(parse_range(ignored, 100).verdict, Verdict::kWhole) << ignored;
   }
   std::string many = "bytes=0-0";
-  for (std::size_t i = 1; i <= kMaxRanges; ++i) many += "," + std::to_string(i * 2) + "-" + std::to_string(i * 2);
+  for (std::size_t i = 1; i <= kMaxRanges; ++i)
+    many += "," + std::to_string(i * 2) + "-" + std::to_string(i * 2);
   EXPECT_EQ(parse_range(many, 1000).verdict, Verdict::kWhole);
 }
 
@@ -99,9 +100,9 @@ TEST(Preconditions, IfNoneMatchAndIfModifiedSinceGive304) {
   EXPECT_EQ(evaluate(std::string("If-Modified-Since: ") + kBefore + "\r\n"),
             Precondition::kProceed);
   // If-None-Match wins over If-Modified-Since (RFC 9110 §13.1.3).
-  EXPECT_EQ(evaluate(std::string("If-None-Match: \"other\"\r\nIf-Modified-Since: ") + kAtMtime +
-                     "\r\n"),
-            Precondition::kProceed);
+  EXPECT_EQ(
+      evaluate(std::string("If-None-Match: \"other\"\r\nIf-Modified-Since: ") + kAtMtime + "\r\n"),
+      Precondition::kProceed);
   // An unsafe method gets 412 where a GET gets 304.
   EXPECT_EQ(evaluate("If-None-Match: *\r\n", true, false), Precondition::kFailed);
   EXPECT_EQ(evaluate("If-None-Match: *\r\n", false, false), Precondition::kProceed);
@@ -120,9 +121,9 @@ TEST(Preconditions, IfMatchAndIfUnmodifiedSinceGive412) {
   EXPECT_EQ(evaluate(std::string("If-Unmodified-Since: ") + kAtMtime + "\r\n"),
             Precondition::kProceed);
   // If-Match, when present, decides instead of If-Unmodified-Since.
-  EXPECT_EQ(evaluate(std::string("If-Match: \"abc-1\"\r\nIf-Unmodified-Since: ") + kBefore +
-                     "\r\n"),
-            Precondition::kProceed);
+  EXPECT_EQ(
+      evaluate(std::string("If-Match: \"abc-1\"\r\nIf-Unmodified-Since: ") + kBefore + "\r\n"),
+      Precondition::kProceed);
 }
 
 TEST(Preconditions, IfRangeHoldsOnlyForTheExactState) {
@@ -130,10 +131,10 @@ TEST(Preconditions, IfRangeHoldsOnlyForTheExactState) {
   EXPECT_TRUE(if_range_holds(Request("If-Range: \"abc-1\"\r\n").request, kCurrent));
   EXPECT_FALSE(if_range_holds(Request("If-Range: W/\"abc-1\"\r\n").request, kCurrent));
   EXPECT_FALSE(if_range_holds(Request("If-Range: \"old\"\r\n").request, kCurrent));
-  EXPECT_TRUE(if_range_holds(Request(std::string("If-Range: ") + kAtMtime + "\r\n").request,
-                             kCurrent));
-  EXPECT_FALSE(if_range_holds(Request(std::string("If-Range: ") + kBefore + "\r\n").request,
-                              kCurrent));
+  EXPECT_TRUE(
+      if_range_holds(Request(std::string("If-Range: ") + kAtMtime + "\r\n").request, kCurrent));
+  EXPECT_FALSE(
+      if_range_holds(Request(std::string("If-Range: ") + kBefore + "\r\n").request, kCurrent));
 }
 
 TEST(ContentCoding, PicksTheBestAcceptableSidecarByWeight) {
@@ -164,8 +165,8 @@ namespace fs = std::filesystem;
 struct CacheFixture {
   explicit CacheFixture(std::uint64_t max_bytes = 1 << 20, std::size_t max_descriptors = 1024)
       : dir(fs::temp_directory_path() / ("file_cache_test_" + std::to_string(::getpid()))),
-        root((fs::create_directories(dir / "www" / "sub"), ::open((dir / "www").c_str(),
-                                                                  O_PATH | O_DIRECTORY))),
+        root((fs::create_directories(dir / "www" / "sub"),
+              ::open((dir / "www").c_str(), O_PATH | O_DIRECTORY))),
         cache(root.get(), FileCache::Limits{max_bytes, max_descriptors}) {}
   ~CacheFixture() { fs::remove_all(dir); }
   void write(const std::string& relative, const std::string& bytes) {

@@ -120,8 +120,8 @@ std::optional<std::int64_t> parse_rfc850_date(std::string_view text) noexcept {
 
 // "Sun Nov  6 08:49:37 1994" (C's asctime; the day padded with a space).
 std::optional<std::int64_t> parse_asctime_date(std::string_view text) noexcept {
-  if (text.size() != 24 || text[3] != ' ' || text[7] != ' ' || text[10] != ' ' ||
-      text[19] != ' ' || index_of(text.substr(0, 3), kDays) < 0) {
+  if (text.size() != 24 || text[3] != ' ' || text[7] != ' ' || text[10] != ' ' || text[19] != ' ' ||
+      index_of(text.substr(0, 3), kDays) < 0) {
     return std::nullopt;
   }
   unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;

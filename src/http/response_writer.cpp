@@ -85,10 +85,9 @@ Task<bool> ResponseWriter::write_batch_and_file(const HttpFileBody& file) {
         static_cast<std::size_t>(std::min<std::uint64_t>(kWritePiece, file.length() - done));
     const iovec head{ws_.out.data(), ws_.out.size()};
     const std::size_t expected = ws_.out.size() + piece;
-    const ssize_t sent =
-        co_await socket_.sendfile(&head, ws_.out.empty() ? 0 : 1, file.fd(),
-                                  file.offset() + static_cast<off_t>(done), piece,
-                                  options_.idle_timeout);
+    const ssize_t sent = co_await socket_.sendfile(&head, ws_.out.empty() ? 0 : 1, file.fd(),
+                                                   file.offset() + static_cast<off_t>(done), piece,
+                                                   options_.idle_timeout);
     ws_.out.clear();
     if (sent != static_cast<ssize_t>(expected)) co_return false;
     done += piece;

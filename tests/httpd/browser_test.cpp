@@ -36,9 +36,9 @@ std::string chromium(const fs::path& profile, const std::string& what, const std
   // --no-sandbox: CI runs as root, where Chromium's sandbox will not start.
   return run(std::string(kChromium) +
              " --headless --no-sandbox --disable-gpu --hide-scrollbars --mute-audio"
-             " --no-first-run --user-data-dir=" + profile.string() +
-             " --window-size=400,300 --virtual-time-budget=5000 " + what + " " + url +
-             " 2>/dev/null");
+             " --no-first-run --user-data-dir=" +
+             profile.string() + " --window-size=400,300 --virtual-time-budget=5000 " + what + " " +
+             url + " 2>/dev/null");
 }
 
 std::string pixel(const fs::path& png, int x, int y) {
