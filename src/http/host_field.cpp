@@ -16,22 +16,7 @@ bool is_unreserved(char c) noexcept {
   return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 bool is_sub_delim(char c) noexcept {
-  switch (c) {
-    case '!':
-    case '$':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case ';':
-    case '=':
-      return true;
-    default:
-      return false;
-  }
+  return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos;
 }
 
 bool valid_port(std::string_view port) noexcept {
