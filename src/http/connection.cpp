@@ -119,9 +119,11 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     }
     const bool idle = ws.begin == ws.end;
     if (idle) workspace_.reset();  // hold no buffer while waiting
-    if (!end_request()) {          // a drain began meanwhile
-      co_await flush();
-      if (!idle) linger_ = true;  // pipelined requests stay unread
+    if (!end_request()) {  // a drain began meanwhile
+      if (!idle) {         // an idle burst was flushed above and holds no workspace
+        co_await flush();
+        linger_ = true;  // pipelined requests stay unread
+      }
       co_return Burst::kClose;
     }
     if (idle) co_return Burst::kIdle;
@@ -232,10 +234,9 @@ Task<void> HttpConnection::answer_error(int status) {
   co_await out.write_error(status);
 }
 
+// Only while a burst holds the workspace. Not a coroutine: the caller's frame is the only one.
 Task<bool> HttpConnection::flush() {
-  static std::string nothing;  // no workspace: nothing batched
-  return ResponseWriter::flush_batch(socket_, workspace_ ? workspace_->out : nothing,
-                                     options_.idle_timeout);
+  return ResponseWriter::flush_batch(socket_, workspace_->out, options_.idle_timeout);
 }
 
 // acq_rel on both CASes: acquire sees a drain() that set kDraining first; release publishes
