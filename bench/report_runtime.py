@@ -46,7 +46,7 @@ def rss(path, key):
     return int(match.group(1)) if match else None
 
 
-def machine_line(context):
+def machine_line(context, peer="Boost 1.81"):
     cpu = "unknown CPU"
     try:
         for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
@@ -63,7 +63,7 @@ def machine_line(context):
         pass
     gxx = subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     return (f"{context.get('num_cpus', '?')} × {cpu}, {mem_gib} GiB, Linux {platform.release()}, "
-            f"{gxx}, Boost 1.81, {context.get('date', '')}")
+            f"{gxx}, {peer}, {context.get('date', '')}")
 
 
 def write_section(doc, begin, end, lines, heading):

@@ -10,6 +10,8 @@ if [[ "${1:-}" == "--bench" ]]; then
   # librust-tokio-dev: the Tokio peer (bench/tokio), built offline from Debian's crates;
   # Debian's cargo only where no other cargo is on the PATH.
   packages+=(libboost1.81-dev gnuplot-nox nginx-light wrk librust-tokio-dev)
+  # libhwloc15, libtcmalloc-minimal4: what the prebuilt fork-join peers link (run_forkjoin.sh).
+  packages+=(libhwloc15 libtcmalloc-minimal4)
   command -v cargo >/dev/null || packages+=(cargo)
 fi
 

@@ -1,0 +1,184 @@
+// The fork-join workloads of the public tzcnt/runtime-benchmarks suite, written against
+// tiny_coro's public API, so that bench/run_forkjoin.sh can run them beside the suite's own
+// builds of libfork, TooManyCooks and citor (../shared/bench-peers/cpp-runtimes):
+//   forkjoin_bench skynet THREADS      10-ary tree of depth 8: 10^8 leaves, each its own task
+//   forkjoin_bench fib N THREADS       spawn fib(n-1), await fib(n-2) inline, join
+//   forkjoin_bench nqueens THREADS     N = 14: one task per legal placement, joined per row
+//   forkjoin_bench nqueens-serial      the same tree as plain recursion on one thread: the
+//                                      floor set by the compiler's code for the board check
+// Same sizes and result checks as the suite; like its programs, each runs the workload once
+// untimed (warm-up), then once timed, and prints the same YAML lines ("duration: N us",
+// "max_rss: N KiB") so that one parser reads every program of the comparison.
+#include <tiny_coro/scheduler.h>
+
+#include <sys/resource.h>
+
+#include <array>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace {
+
+using tiny_coro::JoinHandle;
+using tiny_coro::Scheduler;
+using tiny_coro::Task;
+
+// --- skynet: every node forks its 10 children, then joins them in order ---
+constexpr std::uint64_t kSkynetDepth = 8;
+constexpr std::uint64_t kSkynetSum = 4'999'999'950'000'000;  // sum of 0 .. 10^8 - 1
+
+Task<std::uint64_t> skynet(Scheduler& sched, std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::array<JoinHandle<std::uint64_t>, 10> children;
+  for (std::uint64_t i = 0; i < children.size(); ++i) {
+    children[i] = sched.spawn(skynet(sched, base + stride * i, depth + 1));
+  }
+  std::uint64_t sum = 0;
+  for (auto& child : children) sum += co_await std::move(child);
+  co_return sum;
+}
+
+// --- fib: the suite's shape (one fork, one inline call, one join) ---
+Task<std::uint64_t> fib(Scheduler& sched, int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto first = sched.spawn(fib(sched, n - 1));
+  const std::uint64_t second = co_await fib(sched, n - 2);
+  co_return co_await std::move(first) + second;
+}
+
+std::uint64_t fib_reference(int n) {
+  std::uint64_t a = 0;
+  std::uint64_t b = 1;
+  for (int i = 0; i < n; ++i) b = std::exchange(a, b) + b;
+  return a;
+}
+
+// --- nqueens: a task per column that keeps the first row+1 queens apart ---
+constexpr int kQueens = 14;
+constexpr int kQueensSolutions = 365'596;
+using Board = std::array<char, kQueens>;
+
+bool queens_ok(int placed, const Board& board) {
+  for (int i = 0; i < placed; ++i) {
+    for (int j = i + 1; j < placed; ++j) {
+      const int distance = j - i;
+      if (board[j] == board[i] || board[j] == board[i] - distance ||
+          board[j] == board[i] + distance) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+Task<int> nqueens(Scheduler& sched, int row, Board board) {
+  if (row == kQueens) co_return 1;
+  std::array<JoinHandle<int>, kQueens> parts;
+  for (int column = 0; column < kQueens; ++column) {
+    Board next = board;
+    next[row] = static_cast<char>(column);
+    if (queens_ok(row + 1, next)) parts[column] = sched.spawn(nqueens(sched, row + 1, next));
+  }
+  int solutions = 0;
+  for (auto& part : parts) {
+    if (part.valid()) solutions += co_await std::move(part);
+  }
+  co_return solutions;
+}
+
+int nqueens_serial(int row, const Board& board) {
+  if (row == kQueens) return 1;
+  int solutions = 0;
+  for (int column = 0; column < kQueens; ++column) {
+    Board next = board;
+    next[row] = static_cast<char>(column);
+    if (queens_ok(row + 1, next)) solutions += nqueens_serial(row + 1, next);
+  }
+  return solutions;
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+[[noreturn]] void usage_error() {
+  std::fprintf(stderr, "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS | "
+               "nqueens-serial\n");
+  std::exit(2);
+}
+
+// Runs `workload` once to warm up and once timed; checks both results.
+template <class Workload>
+int run_timed(std::uint64_t expected, Workload workload) {
+  if (workload() != expected) {
+    std::fprintf(stderr, "wrong result in the warm-up run\n");
+    return 1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t result = workload();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  std::printf("output: %" PRIu64 "\n", result);
+  if (result != expected) {
+    std::fprintf(stderr, "wrong result: %" PRIu64 ", expected %" PRIu64 "\n", result, expected);
+    return 1;
+  }
+  std::printf("runs:\n  - iteration_count: 1\n    duration: %lld us\n    max_rss: %ld KiB\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
+              peak_rss_kib());
+  return 0;
+}
+
+// The same, on a scheduler of `threads` workers.
+template <class Workload>
+int run(std::size_t threads, std::uint64_t expected, Workload workload) {
+  Scheduler sched(threads);
+  std::printf("threads: %zu\n", threads);
+  return run_timed(expected, [&] { return workload(sched); });
+}
+
+std::size_t parse_count(const char* text) {
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (end == text || *end != '\0' || value == 0 || value > 1024) usage_error();
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) usage_error();
+  const std::string workload = argv[1];
+  if (workload == "skynet" && argc == 3) {
+    return run(parse_count(argv[2]), kSkynetSum,
+               [](Scheduler& sched) { return sched.block_on(skynet(sched, 0, 0)); });
+  }
+  if (workload == "fib" && argc == 4) {
+    const int n = static_cast<int>(parse_count(argv[2]));
+    if (n > 90) usage_error();
+    return run(parse_count(argv[3]), fib_reference(n),
+               [n](Scheduler& sched) { return sched.block_on(fib(sched, n)); });
+  }
+  if (workload == "nqueens" && argc == 3) {
+    return run(parse_count(argv[2]), kQueensSolutions, [](Scheduler& sched) {
+      return static_cast<std::uint64_t>(sched.block_on(nqueens(sched, 0, Board{})));
+    });
+  }
+  if (workload == "nqueens-serial" && argc == 2) {
+    std::printf("threads: 1\n");
+    return run_timed(kQueensSolutions, [] {
+      return static_cast<std::uint64_t>(nqueens_serial(0, Board{}));
+    });
+  }
+  usage_error();
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The fork-join workloads of tzcnt/runtime-benchmarks — skynet (10^8 leaves), fib(39),
+# nqueens(14) — run by bench/forkjoin_bench (tiny_coro's public API) and by the suite's own
+# builds of libfork, TooManyCooks and citor (../shared/bench-peers/cpp-runtimes), all on 2
+# threads, in ROUNDS (default 5) alternating rounds: within a round every program runs every
+# workload once, so slow phases of the machine hit all of them alike. Each program runs a
+# workload once untimed and once timed and prints "duration" and its peak RSS ("max_rss").
+# Beside them, nqueens-serial: the same nqueens tree as plain recursion on one thread, compiled
+# as tiny_coro's benchmarks are. nqueens spends nearly all its time in the board check, so
+# half of that time is the floor for any two-worker run of this build.
+# Writes build/bench-results/forkjoin.txt; report_forkjoin.py turns it into docs/BENCHMARKS.md's
+# "fork-join" section and docs/img/forkjoin.png.
+#   bench/run_forkjoin.sh             ROUNDS=1 WORKLOADS="fib" to try a change
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --bench
+cmake --preset release >/dev/null
+cmake --build --preset release --target forkjoin_bench
+
+rounds=${ROUNDS:-5}
+workloads=${WORKLOADS:-skynet fib nqueens}
+threads=2
+peers_dir=${PEERS_DIR:-../shared/bench-peers/cpp-runtimes}
+out=build/bench-results
+mkdir -p "$out"
+results="$out/forkjoin.txt"
+: >"$results"
+
+# The arguments each workload takes after its program.
+args_of() {
+  case "$1" in
+    fib) echo "39 $threads" ;;
+    *) echo "$threads" ;;
+  esac
+}
+
+# Runs one program on one workload and appends "WORKLOAD PROGRAM DURATION_US MAX_RSS_KIB".
+measure() {  # WORKLOAD PROGRAM COMMAND...
+  local workload=$1 program=$2
+  shift 2
+  local output
+  if ! output=$("$@" 2>&1); then
+    echo "$program $workload failed: $output" >&2
+    return 1
+  fi
+  local duration rss
+  duration=$(sed -n 's/^ *duration: \([0-9]*\) us$/\1/p' <<<"$output" | tail -1)
+  rss=$(sed -n 's/^ *max_rss: \([0-9]*\) KiB$/\1/p' <<<"$output" | tail -1)
+  echo "$workload $program $duration ${rss:--}" | tee -a "$results"
+}
+
+peers=()
+for peer in libfork TooManyCooks citor; do
+  if [[ -x "$peers_dir/$peer/fib" ]]; then peers+=("$peer"); else echo "no $peer in $peers_dir" >&2; fi
+done
+
+for round in $(seq "$rounds"); do
+  echo "round $round" >&2
+  for workload in $workloads; do
+    # shellcheck disable=SC2046  # the arguments are words
+    measure "$workload" tiny_coro build/release/bench/forkjoin_bench "$workload" $(args_of "$workload")
+    for peer in "${peers[@]}"; do
+      measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")
+    done
+    if [[ $workload == nqueens ]]; then
+      measure nqueens serial build/release/bench/forkjoin_bench nqueens-serial
+    fi
+  done
+done
+
+python3 bench/report_forkjoin.py "$results" docs/BENCHMARKS.md docs/img/forkjoin.png \
+  "bench/run_forkjoin.sh"
