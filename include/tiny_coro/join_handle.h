@@ -29,9 +29,10 @@ struct alignas(8) ThreadJoinWaiter {
   std::binary_semaphore done{0};
 };
 
-// The suspension of a coroutine awaiting a JoinHandle, as a cancellation point. The join word
-// (promise_base.h) holds frame|kJoinArmingTag while the awaiter arms its canceller, so that
-// neither the completer nor a cancel can act on a half-registered waiter.
+// The suspension of a coroutine awaiting a JoinHandle, as a cancellation point. The awaiter
+// arms its canceller first and then publishes its frame in the join word (promise_base.h);
+// a cancel that comes in between finds the word still Empty and leaves kJoinWaitCancelled
+// there, which the publishing CAS then meets instead of Empty.
 class JoinWait final : public CancelPoint {
  public:
   explicit JoinWait(std::atomic<std::uintptr_t>& word) noexcept
@@ -40,29 +41,23 @@ class JoinWait final : public CancelPoint {
   // False: do not suspend (the task finished, or the awaiter is cancelled: see cancelled()).
   bool suspend(std::coroutine_handle<> awaiting, CancelState* state) noexcept {
     waiting_ = awaiting;
-    const auto frame = reinterpret_cast<std::uintptr_t>(awaiting.address());
+    if (!arm(state)) {
+      cancelled_ = true;
+      return false;
+    }
     auto expected = kJoinEmpty;
     // acq_rel: release publishes our frame to complete_root()'s exchange; acquire on failure
     // pairs with that exchange: the task completed and its result is visible.
-    if (!word_.compare_exchange_strong(expected, frame | kJoinArmingTag, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-      return false;
-    }
-    if (!arm(state)) {
-      expected = frame | kJoinArmingTag;
-      // acq_rel: as above; failure means Completed, which wins over the cancellation.
-      cancelled_ = word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acq_rel,
-                                                 std::memory_order_acquire);
-      return false;
-    }
-    expected = frame | kJoinArmingTag;
-    // acq_rel: as above. Failure: the task completed (Completed: take the result) or a cancel
-    // took the registration back (Empty: throw) while we armed.
-    if (word_.compare_exchange_strong(expected, frame, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
+    if (word_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(awaiting.address()),
+                                      std::memory_order_acq_rel, std::memory_order_acquire)) {
       return true;
     }
-    cancelled_ = expected == kJoinEmpty;
+    if (expected == kJoinWaitCancelled) {
+      cancelled_ = true;
+      // relaxed: the word carries nothing for anyone here; failure means Completed, which a
+      // later acquire load of the handle sees.
+      (void)word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_relaxed);
+    }
     return false;
   }
 
@@ -77,16 +72,23 @@ class JoinWait final : public CancelPoint {
   std::coroutine_handle<> cancel() noexcept {
     const auto frame = reinterpret_cast<std::uintptr_t>(waiting_.address());
     std::uintptr_t expected = frame;
-    // acquire: pairs with suspend()'s release of the frame. Taking the waiter back first
-    // keeps the completer from resuming it; a frame|arming word is taken back too, and the
-    // awaiter notices when its last CAS fails.
+    // acquire: pairs with suspend()'s release of the frame. Taking the waiter back keeps the
+    // completer from resuming it.
     if (word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire)) {
       cancelled_ = true;
       return waiting_;
     }
-    expected = frame | kJoinArmingTag;
-    // acquire: as above; the awaiter, not we, reports it (cancelled_ is its to write then).
-    (void)word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire);
+    // Not published yet: leave the mark that suspend()'s CAS meets (it reports the cancel).
+    // relaxed: the awaiter's own disarm() orders everything else; failure means it published
+    // meanwhile (take the frame back after all) or the task completed (nothing to do).
+    while (expected == kJoinEmpty &&
+           !word_.compare_exchange_strong(expected, kJoinWaitCancelled, std::memory_order_relaxed)) {
+      if (expected == frame &&
+          word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire)) {
+        cancelled_ = true;
+        return waiting_;
+      }
+    }
     return {};
   }
 
@@ -137,10 +139,14 @@ class JoinHandle {
   void detach() noexcept {
     if (!handle_) return;
     auto& promise = handle_.promise();
-    // acq_rel, both halves pairing with complete_root()'s exchange: acquire the result if the
-    // task is done (to report its exception); release our use of the frame to the completer.
-    const auto previous =
-        promise.join_state_.exchange(detail::kJoinDetached, std::memory_order_acq_rel);
+    // acquire: pairs with the completer's exchange. A finished task's word changes no more,
+    // so the exchange below is needed only while it runs.
+    auto previous = promise.join_state_.load(std::memory_order_acquire);
+    if (previous != detail::kJoinCompleted && previous != detail::kJoinCancelled) {
+      // acq_rel, both halves pairing with complete_root()'s exchange: acquire the result if
+      // the task is done (to report its exception); release our use of the frame.
+      previous = promise.join_state_.exchange(detail::kJoinDetached, std::memory_order_acq_rel);
+    }
     if (previous == detail::kJoinCompleted && !observed_ && promise.exception_) {
       detail::report_unobserved_exception(promise.exception_);
     }

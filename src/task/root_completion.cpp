@@ -30,23 +30,25 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
   // CAS); acquire sees a joiner's frame or a detacher's last use before we act on them.
   const std::uintptr_t joiner =
       promise.join_state_.exchange(kJoinCompleted, std::memory_order_acq_rel);
-  if (joiner == kJoinDetached && promise.exception_) {
-    report_unobserved_exception(promise.exception_);
-  }
-  // An observer is told while the scheduler's reference still keeps the frame alive (it may
-  // drop its own reference in the call).
-  std::coroutine_handle<> next;
-  if (joiner >= kJoinSentinelLimit && (joiner & kJoinObserverTag) != 0) {
-    next = reinterpret_cast<ChildObserver*>(joiner & ~kJoinTags)->child_finished(promise);
-  }
-  // The joiner's handle still holds its reference, so releasing ours cannot free the frame
-  // while the joiner is about to read the result.
-  release_scheduler_reference(promise, self);
-  if (next) return next;
-  // An awaiter still arming its cancellation sees Completed and does not suspend.
-  if (joiner < kJoinSentinelLimit || (joiner & (kJoinObserverTag | kJoinArmingTag)) != 0) {
+  if (joiner < kJoinSentinelLimit) {  // nobody waits (or the handle is gone)
+    if (joiner == kJoinDetached && promise.exception_) {
+      report_unobserved_exception(promise.exception_);
+    }
+    release_scheduler_reference(promise, self);
     return std::noop_coroutine();
   }
+  if ((joiner & kJoinObserverTag) != 0) {
+    // Told while the scheduler's reference still keeps the frame alive (the observer may
+    // drop its own reference in the call).
+    const auto next = reinterpret_cast<ChildObserver*>(joiner & ~kJoinTags)->child_finished(promise);
+    release_scheduler_reference(promise, self);
+    return next ? next : std::noop_coroutine();
+  }
+  // A coroutine or a thread waits, holding the JoinHandle, and does nothing with it until we
+  // let it go below: the handle's is the only reference left, and no atomic read-modify-
+  // write is needed to say so. relaxed: the resumption (same thread) or the semaphore's
+  // release orders it before the joiner's release of the handle.
+  promise.ref_count_.store(1, std::memory_order_relaxed);
   if ((joiner & kJoinThreadTag) != 0) {
     reinterpret_cast<ThreadJoinWaiter*>(joiner & ~kJoinThreadTag)->done.release();
     return std::noop_coroutine();

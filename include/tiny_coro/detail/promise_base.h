@@ -19,25 +19,25 @@ class PromiseBase;
 //   kJoinDetached    the JoinHandle was dropped before completion
 //   kJoinCompleted   finished; the result (value or exception) is in the promise
 //   kJoinCancelled   destroyed unfinished by Scheduler::shutdown()
+//   kJoinWaitCancelled  a coroutine about to wait for the task was cancelled before it
+//                    published its frame: it sees this value instead of Empty and does not
+//                    suspend (it puts Empty back); to the completer it means nobody waits
 //   a frame address  a coroutine awaits the JoinHandle (low 4 bits clear; frames are 16-aligned)
-//   frame | 4        ... and is still arming its cancellation: the completer must not resume
-//                    it (the awaiter sees Completed and does not suspend), and a cancel
-//                    takes it back by storing Empty (the awaiter sees that and throws)
 //   address | 1      a thread blocks in block_on() on this ThreadJoinWaiter
 //   address | 2      a ChildObserver (a combinator or TaskGroup) is told of completion
-// Transitions: Empty -> {Detached, Completed, Cancelled, waiter, observer}; frame|4 ->
-// {frame, Empty, Completed}; frame -> Empty (the awaiter was cancelled); waiter and
-// observer -> {Completed, Cancelled}. Completed, Cancelled and Detached are final for the word
-// (Detached may still be followed by Completed when the task finishes — that is the completer's
-// exchange).
+// Transitions: Empty -> {Detached, Completed, Cancelled, WaitCancelled, frame, waiter,
+// observer}; WaitCancelled -> {Empty, Completed, Cancelled}; frame -> {Empty (the awaiter was
+// cancelled), Completed, Cancelled}; waiter and observer -> {Completed, Cancelled}; observer
+// -> Detached (a ChildSet let go). Completed and Cancelled are final; Detached may still be
+// followed by Completed or Cancelled (the completer's exchange).
 inline constexpr std::uintptr_t kJoinEmpty = 0;
+inline constexpr std::uintptr_t kJoinWaitCancelled = 1;
 inline constexpr std::uintptr_t kJoinDetached = 2;
 inline constexpr std::uintptr_t kJoinCompleted = 4;
 inline constexpr std::uintptr_t kJoinCancelled = 6;
 inline constexpr std::uintptr_t kJoinSentinelLimit = 8;
 inline constexpr std::uintptr_t kJoinThreadTag = 1;
 inline constexpr std::uintptr_t kJoinObserverTag = 2;
-inline constexpr std::uintptr_t kJoinArmingTag = 4;
 inline constexpr std::uintptr_t kJoinTags = 7;
 
 // Told, on the completing thread, that a spawned child finished (its result is in its
