@@ -13,43 +13,23 @@ namespace tiny_coro::detail {
 
 #ifdef TINY_CORO_ASAN
 
-void* allocate_frame(std::size_t size) { return ::operator new(size); }
-void free_frame(void* frame, std::size_t) noexcept { ::operator delete(frame); }
+void* allocate_frame_slow(std::size_t size) { return ::operator new(size); }
+void free_frame_slow(void* frame, std::size_t) noexcept { ::operator delete(frame); }
 std::size_t frame_bytes_released() noexcept { return 0; }  // nothing cached: nothing to give
 void release_cached_frames() noexcept {}
 
 #else
 
+namespace frame_cache {
+constinit thread_local Cache tl_cache;
+}  // namespace frame_cache
+
 namespace {
 
-// Size classes of 16 bytes (malloc's own granule) up to 1 KiB cover the frames the runtime's
-// own tasks and typical handlers produce; bigger frames go straight to operator new. Finer
-// classes waste less of frames that live long: an idle HTTP connection is one frame, and 64-
-// byte classes cost it up to 63 bytes more (docs/BENCHMARKS.md, memory per connection).
-constexpr std::size_t kGranule = 16;
-constexpr std::size_t kClasses = 64;
-constexpr std::size_t kMaxCachedSize = kGranule * kClasses;
-// A thread keeps up to two batches per class. Beyond that a batch moves to the shared depot;
-// an empty thread takes a batch back from it. One lock per batch lets frames flow from the
-// threads that free them (thieves) back to the threads that make them (spawners) — without
-// it, a producer/consumer pair of workers pays malloc plus a cross-thread free per task.
-constexpr std::uint32_t kBatch = 256;
-constexpr std::uint32_t kMaxBlocksPerClass = 2 * kBatch;
+using namespace frame_cache;
+
 // The depot's bound per class; past it blocks go back to the system.
 constexpr std::size_t kMaxDepotBatches = 64;
-
-struct FreeBlock {
-  FreeBlock* next;
-};
-
-// Trivially destructible on purpose: frames freed during thread exit, after the cleaner below
-// has run, still find valid storage and are sent to operator delete.
-struct FrameCache {
-  std::array<FreeBlock*, kClasses> heads{};
-  std::array<std::uint32_t, kClasses> counts{};
-  bool closed = false;
-};
-thread_local FrameCache tl_cache;
 
 // Counts only what overflowed the caches (a batch at a time), not every large frame.
 std::atomic<std::size_t> released_bytes{0};
@@ -116,7 +96,7 @@ Depot& depot() noexcept {
 
 struct FrameCacheCleaner {
   ~FrameCacheCleaner() {
-    tl_cache.closed = true;
+    tl_cache.closed = true;  // after this, every free goes to operator delete
     for (std::size_t c = 0; c < kClasses; ++c) {
       delete_list(tl_cache.heads[c]);
       tl_cache.heads[c] = nullptr;
@@ -126,11 +106,9 @@ struct FrameCacheCleaner {
 };
 thread_local FrameCacheCleaner tl_cleaner;
 
-constexpr std::size_t size_class(std::size_t size) noexcept { return (size - 1) / kGranule; }
-
 }  // namespace
 
-void* allocate_frame(std::size_t size) {
+void* allocate_frame_slow(std::size_t size) {
   if (size > kMaxCachedSize) return ::operator new(size);
   const std::size_t c = size_class(size);
   if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
@@ -161,7 +139,7 @@ void release_cached_frames() noexcept {
   }
 }
 
-void free_frame(void* frame, std::size_t size) noexcept {
+void free_frame_slow(void* frame, std::size_t size) noexcept {
   if (size > kMaxCachedSize || tl_cache.closed) {
     ::operator delete(frame);
     return;

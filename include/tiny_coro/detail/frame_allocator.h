@@ -1,24 +1,100 @@
 // Coroutine frames come from a per-thread cache of size classes instead of operator new on
 // every call (Asio's recycling allocator does the same): spawn-heavy workloads allocate and
 // free a frame per task, and the general-purpose allocator's locking and bookkeeping would
-// dominate. A frame may be freed on another thread than the one that made it; it then joins
+// dominate. The hit path is inline here: a frame's size is a constant of its coroutine, so
+// taking one is a thread-local list pop (as cheap as bumping a pointer) and freeing one a
+// push. A frame may be freed on another thread than the one that made it; it then joins
 // that thread's cache, and a cache that overflows passes a batch to a shared depot, from
 // which a thread whose cache ran dry takes a batch back (so frames flow from the workers
 // that finish tasks to the ones that spawn them). ASan builds bypass all of this so that
 // use-after-free on a frame is still caught.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+
+#include <tiny_coro/detail/atomic.h>
 
 namespace tiny_coro::detail {
 
-void* allocate_frame(std::size_t size);
-void free_frame(void* frame, std::size_t size) noexcept;
+// The misses (and every frame in ASan builds): task/frame_allocator.cpp.
+void* allocate_frame_slow(std::size_t size);
+void free_frame_slow(void* frame, std::size_t size) noexcept;
 
 // Bytes of frames handed back to operator delete so far (the caches were full): how a
 // scheduler tells that a burst of tasks has ended and memory is worth giving back.
 std::size_t frame_bytes_released() noexcept;
 // Frees the shared depot's cached frames and the calling thread's own (after a burst).
 void release_cached_frames() noexcept;
+
+namespace frame_cache {
+// Size classes of 16 bytes (malloc's own granule) up to 1 KiB cover the frames the runtime's
+// own tasks and typical handlers produce; bigger frames go straight to operator new. Finer
+// classes waste less of frames that live long: an idle HTTP connection is one frame, and 64-
+// byte classes cost it up to 63 bytes more (docs/BENCHMARKS.md, memory per connection).
+inline constexpr std::size_t kGranule = 16;
+inline constexpr std::size_t kClasses = 64;
+inline constexpr std::size_t kMaxCachedSize = kGranule * kClasses;
+// A thread keeps up to two batches per class. Beyond that a batch moves to the shared depot;
+// an empty thread takes a batch back from it. One lock per batch lets frames flow from the
+// threads that free them (thieves) back to the threads that make them (spawners) — without
+// it, a producer/consumer pair of workers pays malloc plus a cross-thread free per task.
+inline constexpr std::uint32_t kBatch = 256;
+inline constexpr std::uint32_t kMaxBlocksPerClass = 2 * kBatch;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+// Trivially constructible and destructible on purpose: constinit, so that the inline paths
+// reach it without a TLS wrapper call, and frames freed during thread exit, after the
+// thread's cleaner has emptied it, still find valid storage (the slow path then sends them
+// to operator delete).
+struct Cache {
+  std::array<FreeBlock*, kClasses> heads{};
+  std::array<std::uint32_t, kClasses> counts{};
+  bool closed = false;
+};
+extern constinit thread_local Cache tl_cache;
+
+constexpr std::size_t size_class(std::size_t size) noexcept { return (size - 1) / kGranule; }
+}  // namespace frame_cache
+
+inline void* allocate_frame(std::size_t size) {
+#ifndef TINY_CORO_ASAN
+  if (size <= frame_cache::kMaxCachedSize) {
+    frame_cache::Cache& cache = frame_cache::tl_cache;
+    const std::size_t c = frame_cache::size_class(size);
+    // Empty (also: a closed cache, emptied for good) goes the slow way.
+    if (frame_cache::FreeBlock* block = cache.heads[c]) {
+      cache.heads[c] = block->next;
+      --cache.counts[c];
+      return block;
+    }
+  }
+#endif
+  return allocate_frame_slow(size);
+}
+
+inline void free_frame(void* frame, std::size_t size) noexcept {
+#ifndef TINY_CORO_ASAN
+  if (size <= frame_cache::kMaxCachedSize) {
+    frame_cache::Cache& cache = frame_cache::tl_cache;
+    const std::size_t c = frame_cache::size_class(size);
+    // An empty class may be a thread's first free (it must register its cleaner) or a
+    // closed cache; a full one hands a batch to the depot: both the slow way.
+    const std::uint32_t count = cache.counts[c];
+    if (count != 0 && count + 1 < frame_cache::kMaxBlocksPerClass) {
+      auto* block = static_cast<frame_cache::FreeBlock*>(frame);
+      block->next = cache.heads[c];
+      cache.heads[c] = block;
+      cache.counts[c] = count + 1;
+      return;
+    }
+  }
+#endif
+  free_frame_slow(frame, size);
+}
 
 }  // namespace tiny_coro::detail
