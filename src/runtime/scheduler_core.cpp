@@ -30,11 +30,6 @@ SchedulerCore::SchedulerCore(std::size_t workers, NowFunction clock)
 
 SchedulerCore::~SchedulerCore() { shutdown(); }
 
-Worker* SchedulerCore::current_worker() const noexcept {
-  Worker* worker = Worker::current();
-  return worker != nullptr && &worker->core() == this ? worker : nullptr;
-}
-
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
   promise.frame_ = handle.address();
   // A spawned task obeys its own cancellation word, whose cancelled operations come back here.

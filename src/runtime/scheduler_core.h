@@ -18,11 +18,10 @@
 #include <tiny_coro/reactor.h>
 
 #include "runtime/idle.h"
+#include "runtime/worker.h"
 #include "task/task_slots.h"
 
 namespace tiny_coro::detail {
-
-class Worker;
 
 class SchedulerCore final : public Executor {
  public:
@@ -49,7 +48,10 @@ class SchedulerCore final : public Executor {
   Reactor& reactor() noexcept { return reactor_; }
 
   // The worker running on the calling thread if it belongs to this scheduler, else nullptr.
-  Worker* current_worker() const noexcept;
+  Worker* current_worker() const noexcept {
+    Worker* worker = Worker::current();
+    return worker != nullptr && &worker->core() == this ? worker : nullptr;
+  }
 
   // Memory given back after a burst (src/runtime/memory_release.cpp). A worker about to go
   // idle asks whether a release is due (`idle`: every worker is asleep); if so it sleeps at

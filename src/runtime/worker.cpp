@@ -61,8 +61,6 @@
 namespace tiny_coro::detail {
 namespace {
 
-thread_local Worker* tl_current_worker = nullptr;
-
 // Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
 constexpr std::uint32_t kFairnessInterval = 61;
 // Local queue length at which its oldest half spills to the global queue (Tokio: a 256-slot
@@ -92,7 +90,7 @@ std::coroutine_handle<> as_handle(void* address) noexcept {
 Worker::Worker(SchedulerCore& core, std::size_t index)
     : core_(core), index_(index), rng_(static_cast<std::uint32_t>(index * 2654435761u + 1)) {}
 
-Worker* Worker::current() noexcept { return tl_current_worker; }
+constinit thread_local Worker* Worker::current_ = nullptr;
 
 void Worker::schedule_local(std::coroutine_handle<> ready) noexcept {
   void* displaced = std::exchange(lifo_slot_, ready.address());
@@ -121,7 +119,7 @@ void Worker::defer(std::coroutine_handle<> yielded) noexcept {
 }
 
 void Worker::run() {
-  tl_current_worker = this;
+  current_ = this;
   block_sigpipe_in_this_thread();
   EbrManager::get().register_thread();
   while (!core_.stopping()) {
@@ -140,7 +138,7 @@ void Worker::run() {
       park();
     }
   }
-  tl_current_worker = nullptr;
+  current_ = nullptr;
 }
 
 std::coroutine_handle<> Worker::next_local() {

@@ -40,7 +40,8 @@ class Worker {
   // tasks in the TaskSlots tables, which shutdown destroys).
   void discard_queued() noexcept;
 
-  static Worker* current() noexcept;
+  // The worker running on the calling thread, of whichever scheduler; null off the workers.
+  static Worker* current() noexcept { return current_; }
 
  private:
   std::coroutine_handle<> next_local();
@@ -61,6 +62,9 @@ class Worker {
   // Queues what the reactor handed us; returns how many.
   std::size_t take_polled() noexcept;
   void spill_oldest() noexcept;
+
+  // constinit (worker.cpp): read inline on every spawn and wake, without a TLS wrapper call.
+  static constinit thread_local Worker* current_;
 
   SchedulerCore& core_;
   const std::size_t index_;

@@ -20,16 +20,6 @@ void TaskSlots::refill() {
   }
 }
 
-void TaskSlots::add(PromiseBase& task) {
-  if (free_.empty()) refill();
-  Slot* slot = free_.back();
-  free_.pop_back();
-  // relaxed: pairs with nothing. take_all() reads it after joining the workers (or under the
-  // table's lock), and the queue push that follows publishes it to the task that clears it.
-  slot->store(&task, std::memory_order_relaxed);
-  task.registry_slot_ = slot;
-}
-
 void TaskSlots::trim() noexcept {
   std::vector<Slot*>().swap(free_);  // no slot handed out below is in it any more
   auto holds_no_task = [](const Slot* chunk) {

@@ -24,8 +24,17 @@ namespace tiny_coro::detail {
 
 class TaskSlots {
  public:
-  // Owner only: records `task` and sets its registry_slot_.
-  void add(PromiseBase& task);
+  // Owner only: records `task` and sets its registry_slot_. Inline: once per spawn.
+  void add(PromiseBase& task) {
+    if (free_.empty()) refill();
+    Slot* slot = free_.back();
+    free_.pop_back();
+    // relaxed: pairs with nothing. take_all() reads it after joining the workers (or under
+    // the table's lock), and the queue push that follows publishes it to the task that
+    // clears it.
+    slot->store(&task, std::memory_order_relaxed);
+    task.registry_slot_ = slot;
+  }
   // Any thread, once: the task finished.
   static void remove(PromiseBase& task) noexcept {
     // release: pairs with the acquire load of the owner's sweep, which then reuses the slot.
