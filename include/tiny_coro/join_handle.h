@@ -104,7 +104,7 @@ class JoinHandle {
   using Handle = std::coroutine_handle<detail::Promise<T>>;
 
   JoinHandle() noexcept = default;
-  // Adopts one reference to a spawned frame (the scheduler made it).
+  // Adopts the caller's share of a spawned frame (the scheduler made it).
   explicit JoinHandle(Handle handle) noexcept : handle_(handle) {}
   JoinHandle(JoinHandle&& other) noexcept
       : handle_(std::exchange(other.handle_, {})), observed_(other.observed_) {}
@@ -121,7 +121,7 @@ class JoinHandle {
   ~JoinHandle() { detach(); }
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
-  // The task's frame, for the runtime's combinators; the handle keeps its reference.
+  // The task's frame, for the runtime's combinators; the handle keeps its share.
   Handle handle() const noexcept { return handle_; }
 
   // True once the task has finished (or was cancelled by shutdown).
@@ -135,7 +135,8 @@ class JoinHandle {
   // exception. Cheaper than take_result() in a try block when nobody will look (no rethrow).
   void ignore_result() noexcept { observed_ = true; }
 
-  // Lets the task run on unobserved; releases this handle's reference to its frame.
+  // Lets the task run on unobserved; the frame is destroyed here if the task has finished,
+  // else by the task's end.
   void detach() noexcept {
     if (!handle_) return;
     auto& promise = handle_.promise();
@@ -143,14 +144,17 @@ class JoinHandle {
     // so the exchange below is needed only while it runs.
     auto previous = promise.join_state_.load(std::memory_order_acquire);
     if (previous != detail::kJoinCompleted && previous != detail::kJoinCancelled) {
-      // acq_rel, both halves pairing with complete_root()'s exchange: acquire the result if
-      // the task is done (to report its exception); release our use of the frame.
+      // acq_rel, both halves pairing with complete_root()'s exchange: acquire the result and
+      // the frame if the task is done meanwhile; release our use of the frame to the
+      // completer, which destroys it from now on.
       previous = promise.join_state_.exchange(detail::kJoinDetached, std::memory_order_acq_rel);
     }
+    const Handle handle = std::exchange(handle_, {});
+    if (previous != detail::kJoinCompleted && previous != detail::kJoinCancelled) return;
     if (previous == detail::kJoinCompleted && !observed_ && promise.exception_) {
       detail::report_unobserved_exception(promise.exception_);
     }
-    detail::PromiseBase::release(std::exchange(handle_, {}));
+    handle.destroy();
   }
 
   // Asks the task to stop (cancel.h). A task that has not started never runs; one suspended

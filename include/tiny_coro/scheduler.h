@@ -56,15 +56,10 @@ class Scheduler {
   JoinHandle<T> spawn(Task<T> task) {
     auto handle = task.handle();
     if (!handle) throw std::invalid_argument("tiny_coro: spawn of an empty Task");
-    // One reference for the scheduler (taken over from `task`) and one for the JoinHandle.
-    // relaxed: the task is published to a worker by the queue push in submit().
-    handle.promise().ref_count_.store(2, std::memory_order_relaxed);
-    try {
-      submit(handle.promise(), handle);
-    } catch (...) {
-      handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
-      throw;
-    }
+    // Throws before anything was submitted: then `task` still owns and frees the frame.
+    // Else the frame belongs to the task's run and its JoinHandle, and the join word decides
+    // which of them destroys it (promise_base.h).
+    submit(handle.promise(), handle);
     (void)task.detach();
     return JoinHandle<T>(handle);
   }

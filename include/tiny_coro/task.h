@@ -7,9 +7,10 @@
 //   stack (given a compiler that emits the transfer as a tail call: clang at any level,
 //   g++ at -O2 without sanitizers).
 // * The result — a value, or the exception that escaped the body — is delivered by co_await.
-// * Ownership: a Task owns one reference to its frame (ref_count in the promise); destroying
-//   an unstarted or suspended Task destroys the frame. detach() turns that reference into a
-//   raw pointer for lock-free queues; from_address() turns it back into a Task.
+// * Ownership: a Task owns its frame; destroying an unstarted or suspended Task destroys the
+//   frame. detach() turns that ownership into a raw pointer for lock-free queues;
+//   from_address() turns it back into a Task. Once spawned, the frame belongs to the task's
+//   run and its JoinHandle (join_handle.h).
 #pragma once
 
 #include <coroutine>
@@ -86,13 +87,13 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return static_cast<bool>(handle_); }
   bool done() const noexcept { return handle_ && handle_.done(); }
 
-  // Gives up this Task's reference as a raw frame address; the caller now owns it and must
-  // eventually hand it to from_address().
+  // Gives up this Task's frame as a raw address; the caller now owns it and must eventually
+  // hand it to from_address().
   [[nodiscard]] void* detach() noexcept { return std::exchange(handle_, {}).address(); }
-  // Adopts the reference that detach() gave away.
+  // Adopts the frame that detach() gave away.
   static Task from_address(void* address) noexcept { return Task(Handle::from_address(address)); }
 
-  // The typed handle, for the scheduler; the Task keeps its reference.
+  // The typed handle, for the scheduler; the Task keeps the frame.
   Handle handle() const noexcept { return handle_; }
 
   struct Awaiter {
@@ -117,7 +118,7 @@ class [[nodiscard]] Task {
 
  private:
   void reset() noexcept {
-    if (handle_) detail::PromiseBase::release(std::exchange(handle_, {}));
+    if (handle_) std::exchange(handle_, {}).destroy();
   }
 
   Handle handle_;

@@ -5,10 +5,9 @@
 //   3. The reactor is stopped (a no-op: idle workers drove it, and they are joined): no
 //      timer or fd event can schedule anything any more.
 //   4. Every task still in a TaskSlots table (spawned, unfinished) is cancelled: its JoinHandle
-//      will report TaskCancelled and the scheduler's reference is dropped, destroying the
-//      frame — and with it the frames it was awaiting — unless a JoinHandle still holds it
-//      (then the handle's owner destroys it; if that owner is itself a suspended frame, it is
-//      destroyed in this same step).
+//      will report TaskCancelled, and its frame — with the frames it was awaiting — is
+//      destroyed now if its handle was dropped, else by the handle's owner (if that owner is
+//      itself a suspended frame, it is destroyed in this same step).
 //   5. Queued handles are forgotten; they pointed into frames destroyed in step 4.
 #include "runtime/scheduler_core.h"
 

@@ -15,10 +15,11 @@ ChildSet::~ChildSet() {
   for (Link* link = head_.load(std::memory_order_acquire); link != nullptr; link = link->next_) {
     auto expected =
         reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(link)) | kJoinObserverTag;
-    // acq_rel: as a JoinHandle's detach(). Success: the child will never call us back.
-    // Cancelled: shutdown destroyed it unfinished, which tells no observer. Either way it
-    // is ours to count; Completed means its completer counts it (or is about to).
-    if (link->child_.join_state_.compare_exchange_strong(expected, kJoinDetached,
+    // acq_rel: as a JoinHandle's detach(). Success: the child will never call us back; its
+    // JoinHandle, which outlives us, still decides who destroys the frame (so Empty, not
+    // Detached). Cancelled: shutdown ended it unfinished, which tells no observer. Either
+    // way it is ours to count; Completed means its completer counts it (or is about to).
+    if (link->child_.join_state_.compare_exchange_strong(expected, kJoinEmpty,
                                                          std::memory_order_acq_rel) ||
         expected == kJoinCancelled) {
       // relaxed: our own bookkeeping; the wait below only needs the completers' releases.

@@ -38,15 +38,8 @@ template <class T>
 JoinHandle<T> spawn_on(Executor& executor, Task<T> task) {
   auto handle = task.handle();
   if (!handle) throw std::invalid_argument("tiny_coro: an empty Task given to a combinator");
-  // relaxed: published to a worker by the queue push in submit(). One reference for the
-  // scheduler, one for the JoinHandle.
-  handle.promise().ref_count_.store(2, std::memory_order_relaxed);
-  try {
-    executor.submit(handle.promise(), handle);
-  } catch (...) {
-    handle.promise().ref_count_.store(1, std::memory_order_relaxed);  // `task` frees it
-    throw;
-  }
+  // As Scheduler::spawn: a throwing submit leaves the frame to `task`.
+  executor.submit(handle.promise(), handle);
   (void)task.detach();
   return JoinHandle<T>(handle);
 }

@@ -102,29 +102,12 @@ class PromiseBase {
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
-  // Drops one reference; the frame is destroyed with the last one. Returns true if it was.
-  template <class Promise>
-  static bool release(std::coroutine_handle<Promise> handle) noexcept {
-    auto& count = handle.promise().ref_count_;
-    // acquire on the fast path: a sole owner's load must see every write of a former co-owner
-    // (pairs with the acq_rel fetch_sub below, performed by that co-owner).
-    if (count.load(std::memory_order_acquire) == 1 ||
-        // acq_rel: release our use of the frame, acquire the other owners' before destroying.
-        count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      handle.destroy();
-      return true;
-    }
-    return false;
-  }
-
   // --- state shared with Task, JoinHandle and the scheduler ---
   std::coroutine_handle<> continuation_;  // the coroutine awaiting this one, if any
   std::exception_ptr exception_;
-  // Owners of the frame: a Task or a raw pointer from detach(); for a spawned task the
-  // scheduler (until completion or shutdown) plus the JoinHandle.
-  std::atomic<std::uint32_t> ref_count_{1};
-  // A spawned task's join word (above); for a nested task run by a scope, how its end
-  // meets the scope's awaiter (finish_unawaited).
+  // A spawned task's join word (above), which also decides whether its run or its
+  // JoinHandle destroys the frame; for a nested task run by a scope, how its end meets the
+  // scope's awaiter (finish_unawaited). A nested task's frame belongs to its Task.
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
