@@ -2,34 +2,62 @@
 
 namespace tiny_coro::detail {
 
-void TaskSlots::refill() {
-  for (auto& chunk : chunks_) {
-    for (std::size_t i = 0; i < kChunkSlots; ++i) {
-      // acquire: pairs with remove()'s release store; the finished task no longer touches it.
-      if (chunk[i].load(std::memory_order_acquire) == nullptr) free_.push_back(&chunk[i]);
+void TaskSlots::start_chunk(std::size_t chunk) noexcept {
+  chunk_ = chunk;
+  cursor_ = chunks_[chunk].get();
+  chunk_end_ = cursor_ + kChunkSlots;
+}
+
+void TaskSlots::advance() {
+  for (;;) {
+    if (chunks_.empty()) {
+      chunks_.push_back(std::make_unique<Slot[]>(kChunkSlots));
+      start_chunk(0);
+      lap_busy_ = 0;
     }
-  }
-  // Mostly full: grow, so that the next sweep is at least as far away as this one was long.
-  if (free_.size() * 2 < chunks_.size() * kChunkSlots || chunks_.empty()) {
-    const std::size_t grow = chunks_.empty() ? 1 : chunks_.size();
-    for (std::size_t c = 0; c < grow; ++c) {
-      auto chunk = std::make_unique<Slot[]>(kChunkSlots);
-      for (std::size_t i = 0; i < kChunkSlots; ++i) free_.push_back(&chunk[i]);
-      chunks_.push_back(std::move(chunk));
+    while (cursor_ != chunk_end_) {
+      // acquire: as add()'s.
+      if (cursor_->load(std::memory_order_acquire) == nullptr) return;
+      ++lap_busy_;
+      ++cursor_;
     }
+    if (chunk_ + 1 < chunks_.size()) {
+      start_chunk(chunk_ + 1);
+      continue;
+    }
+    // A lap is over. Mostly full (the cursor stepped over more busy slots than half the
+    // table): double it, so that the next lap is at least as far away as this one was long;
+    // the cursor goes on in the first new chunk.
+    const std::size_t slots = chunks_.size() * kChunkSlots;
+    if (lap_busy_ * 2 > slots) {
+      const std::size_t first_new = chunks_.size();
+      for (std::size_t c = 0; c < first_new; ++c) {
+        chunks_.push_back(std::make_unique<Slot[]>(kChunkSlots));
+      }
+      start_chunk(first_new);
+    } else {
+      start_chunk(0);
+    }
+    lap_busy_ = 0;
   }
 }
 
 void TaskSlots::trim() noexcept {
-  std::vector<Slot*>().swap(free_);  // no slot handed out below is in it any more
   auto holds_no_task = [](const Slot* chunk) {
     for (std::size_t i = 0; i < kChunkSlots; ++i) {
-      // acquire: as refill's; a cleared slot's task no longer touches it, so its chunk may go.
+      // acquire: as add()'s; a cleared slot's task no longer touches it, so its chunk may go.
       if (chunk[i].load(std::memory_order_acquire) != nullptr) return false;
     }
     return true;
   };
   while (!chunks_.empty() && holds_no_task(chunks_.back().get())) chunks_.pop_back();
+  // The cursor may have pointed into a freed chunk: start the next lap afresh.
+  if (chunks_.empty()) {
+    cursor_ = chunk_end_ = nullptr;
+  } else {
+    start_chunk(0);
+  }
+  lap_busy_ = 0;
 }
 
 std::vector<PromiseBase*> TaskSlots::take_all() {
@@ -42,7 +70,6 @@ std::vector<PromiseBase*> TaskSlots::take_all() {
       }
     }
   }
-  free_.clear();
   return tasks;
 }
 

@@ -4,13 +4,16 @@
 // Design: a table of slots in fixed chunks that never move. Spawning takes a free slot and
 // stores the task there; the task remembers its slot and, when it finishes — on whatever
 // thread — clears it with one atomic store. Only the table's owner (a worker, or whoever
-// holds the lock of the table for outside threads) hands out slots; it finds the cleared ones
-// by sweeping the table when its free list runs dry, and doubles the table when fewer than
-// half the slots were free, so a spawn costs O(1) amortised and no lock.
+// holds the lock of the table for outside threads) hands out slots: a cursor walks the table
+// in order and takes the next cleared slot, so a spawn is a load and two stores while the
+// tasks finish about as fast as they start (the cursor finds its next slot free). A lap of
+// the table that finds fewer than half its slots free doubles it, so the walk stays O(1)
+// amortised when many tasks stay alive.
 //
 // Rejected: an intrusive doubly-linked list under sharded spin locks. Every completion on a
 // thief then locked the spawner's shard and wrote two neighbouring frames, which cost a
-// quarter of spawn_many's time in cache-line transfers.
+// quarter of spawn_many's time in cache-line transfers. A free list of slot addresses,
+// refilled by sweeping the table, cost a vector write per slot per sweep besides.
 #pragma once
 
 #include <atomic>
@@ -26,9 +29,9 @@ class TaskSlots {
  public:
   // Owner only: records `task` and sets its registry_slot_. Inline: once per spawn.
   void add(PromiseBase& task) {
-    if (free_.empty()) refill();
-    Slot* slot = free_.back();
-    free_.pop_back();
+    // acquire: pairs with remove()'s release store; the finished task no longer touches it.
+    if (cursor_ == chunk_end_ || cursor_->load(std::memory_order_acquire) != nullptr) advance();
+    Slot* slot = cursor_++;
     // relaxed: pairs with nothing. take_all() reads it after joining the workers (or under
     // the table's lock), and the queue push that follows publishes it to the task that
     // clears it.
@@ -40,8 +43,8 @@ class TaskSlots {
     // release: pairs with the acquire load of the owner's sweep, which then reuses the slot.
     task.registry_slot_->store(nullptr, std::memory_order_release);
   }
-  // Owner only: frees the chunks at the end of the table that hold no task, and the free
-  // list (rebuilt by the next add), after a burst of tasks has finished.
+  // Owner only: frees the chunks at the end of the table that hold no task, after a burst
+  // of tasks has finished.
   void trim() noexcept;
   // Owner, with no other thread using the table any more: every task still recorded.
   std::vector<PromiseBase*> take_all();
@@ -50,10 +53,16 @@ class TaskSlots {
   static constexpr std::size_t kChunkSlots = 1024;
   using Slot = std::atomic<PromiseBase*>;
 
-  void refill();
+  // Moves the cursor to the next free slot, growing the table if a lap found it too full.
+  void advance();
+  void start_chunk(std::size_t chunk) noexcept;
 
   std::vector<std::unique_ptr<Slot[]>> chunks_;
-  std::vector<Slot*> free_;
+  std::size_t chunk_ = 0;          // the chunk the cursor is in
+  Slot* cursor_ = nullptr;         // the next slot to try
+  Slot* chunk_end_ = nullptr;      // the end of the cursor's chunk
+  std::size_t lap_busy_ = 0;       // busy slots stepped over since the lap began
+
 };
 
 }  // namespace tiny_coro::detail

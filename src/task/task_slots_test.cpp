@@ -54,5 +54,27 @@ TEST(TaskSlots, TrimOfATableWhoseTasksAllFinishedLeavesItEmptyAndUsable) {
   EXPECT_EQ(slots.take_all(), std::vector<PromiseBase*>{&again});
 }
 
+// The cursor hands out the slots that finished tasks cleared, in among the busy ones, and the
+// table grows when too few are free: every task is recorded exactly once either way.
+TEST(TaskSlots, ReusesClearedSlotsAmongBusyOnesAndRecordsEveryTaskOnce) {
+  std::vector<RecordedTask> first(3000);
+  std::vector<RecordedTask> second(5000);
+  TaskSlots slots;
+  std::vector<PromiseBase*> running;
+  for (auto& task : first) slots.add(task);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    if (i % 2 == 1) {
+      TaskSlots::remove(first[i]);
+    } else {
+      running.push_back(&first[i]);
+    }
+  }
+  for (auto& task : second) {
+    slots.add(task);
+    running.push_back(&task);
+  }
+  EXPECT_EQ(sorted(slots.take_all()), sorted(running));
+}
+
 }  // namespace
 }  // namespace tiny_coro::detail
