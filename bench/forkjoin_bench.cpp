@@ -114,7 +114,8 @@ long peak_rss_kib() {
 }
 
 [[noreturn]] void usage_error() {
-  std::fprintf(stderr, "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS | "
+  std::fprintf(stderr,
+               "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS | "
                "nqueens-serial\n");
   std::exit(2);
 }
@@ -178,9 +179,8 @@ int main(int argc, char** argv) {
   }
   if (workload == "nqueens-serial" && argc == 2) {
     std::printf("threads: 1\n");
-    return run_timed(kQueensSolutions, [] {
-      return static_cast<std::uint64_t>(nqueens_serial(0, Board{}));
-    });
+    return run_timed(kQueensSolutions,
+                     [] { return static_cast<std::uint64_t>(nqueens_serial(0, Board{})); });
   }
   usage_error();
 }

@@ -48,7 +48,8 @@ class JoinWait final : public CancelPoint {
     auto expected = kJoinEmpty;
     // acq_rel: release publishes our frame to complete_root()'s exchange; acquire on failure
     // pairs with that exchange: the task completed and its result is visible.
-    if (word_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(awaiting.address()),
+    if (word_.compare_exchange_strong(expected,
+                                      reinterpret_cast<std::uintptr_t>(awaiting.address()),
                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
       return true;
     }
@@ -81,8 +82,8 @@ class JoinWait final : public CancelPoint {
     // Not published yet: leave the mark that suspend()'s CAS meets (it reports the cancel).
     // relaxed: the awaiter's own disarm() orders everything else; failure means it published
     // meanwhile (take the frame back after all) or the task completed (nothing to do).
-    while (expected == kJoinEmpty &&
-           !word_.compare_exchange_strong(expected, kJoinWaitCancelled, std::memory_order_relaxed)) {
+    while (expected == kJoinEmpty && !word_.compare_exchange_strong(expected, kJoinWaitCancelled,
+                                                                    std::memory_order_relaxed)) {
       if (expected == frame &&
           word_.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acquire)) {
         cancelled_ = true;

@@ -295,10 +295,11 @@ bool Worker::park_driving_reactor(bool release_due) {
   for (;;) {
     std::chrono::nanoseconds max_wait(-1);
     if (release_due) {
-      max_wait = std::max(std::chrono::nanoseconds(0), release_at - std::chrono::steady_clock::now());
+      max_wait =
+          std::max(std::chrono::nanoseconds(0), release_at - std::chrono::steady_clock::now());
     }
-    const bool unparked = parker_.park_driving(
-        [&] { reactor.poll(max_wait, polled_); }, &interrupt_poll, &reactor);
+    const bool unparked =
+        parker_.park_driving([&] { reactor.poll(max_wait, polled_); }, &interrupt_poll, &reactor);
     // A round that produced nothing (a doorbell for an earlier timer, a stale event): keep
     // sleeping in the reactor.
     if (unparked || !polled_.empty() || core_.stopping()) return unparked;

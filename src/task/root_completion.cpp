@@ -31,7 +31,8 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
   if ((joiner & kJoinObserverTag) != 0) {
     // The observer reads the outcome before it counts this child done; only after that may
     // its parent drop the JoinHandle and destroy the frame.
-    const auto next = reinterpret_cast<ChildObserver*>(joiner & ~kJoinTags)->child_finished(promise);
+    const auto next =
+        reinterpret_cast<ChildObserver*>(joiner & ~kJoinTags)->child_finished(promise);
     return next ? next : std::noop_coroutine();
   }
   if ((joiner & kJoinThreadTag) != 0) {

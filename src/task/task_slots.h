@@ -58,11 +58,10 @@ class TaskSlots {
   void start_chunk(std::size_t chunk) noexcept;
 
   std::vector<std::unique_ptr<Slot[]>> chunks_;
-  std::size_t chunk_ = 0;          // the chunk the cursor is in
-  Slot* cursor_ = nullptr;         // the next slot to try
-  Slot* chunk_end_ = nullptr;      // the end of the cursor's chunk
-  std::size_t lap_busy_ = 0;       // busy slots stepped over since the lap began
-
+  std::size_t chunk_ = 0;      // the chunk the cursor is in
+  Slot* cursor_ = nullptr;     // the next slot to try
+  Slot* chunk_end_ = nullptr;  // the end of the cursor's chunk
+  std::size_t lap_busy_ = 0;   // busy slots stepped over since the lap began
 };
 
 }  // namespace tiny_coro::detail

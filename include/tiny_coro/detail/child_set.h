@@ -183,5 +183,4 @@ struct [[nodiscard]] CurrentExecutor {
 };
 inline CurrentExecutor current_executor() noexcept { return {}; }
 
-
 }  // namespace tiny_coro::detail
