@@ -4,8 +4,11 @@
 //   forkjoin_bench skynet THREADS      10-ary tree of depth 8: 10^8 leaves, each its own task
 //   forkjoin_bench fib N THREADS       spawn fib(n-1), await fib(n-2) inline, join
 //   forkjoin_bench nqueens THREADS     N = 14: one task per legal placement, joined per row
-//   forkjoin_bench nqueens-serial      the same tree as plain recursion on one thread: the
-//                                      floor set by the compiler's code for the board check
+//   forkjoin_bench WORKLOAD-serial [N]  the same tree on one worker with every child a Task
+//                                      awaited in place (no spawn, no join, no stealing):
+//                                      what g++'s coroutine frames and the nodes' own work
+//                                      cost, so half of it bounds any two-worker run of a
+//                                      runtime with a frame per task built by this compiler
 // Same sizes and result checks as the suite; like its programs, each runs the workload once
 // untimed (warm-up), then once timed, and prints the same YAML lines ("duration: N us",
 // "max_rss: N KiB") so that one parser reads every program of the comparison.
@@ -46,12 +49,28 @@ Task<std::uint64_t> skynet(Scheduler& sched, std::uint64_t base, std::uint64_t d
   co_return sum;
 }
 
+Task<std::uint64_t> skynet_serial(std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < 10; ++i)
+    sum += co_await skynet_serial(base + stride * i, depth + 1);
+  co_return sum;
+}
+
 // --- fib: the suite's shape (one fork, one inline call, one join) ---
 Task<std::uint64_t> fib(Scheduler& sched, int n) {
   if (n < 2) co_return static_cast<std::uint64_t>(n);
   auto first = sched.spawn(fib(sched, n - 1));
   const std::uint64_t second = co_await fib(sched, n - 2);
   co_return co_await std::move(first) + second;
+}
+
+Task<std::uint64_t> fib_serial(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  const std::uint64_t first = co_await fib_serial(n - 1);
+  co_return first + co_await fib_serial(n - 2);
 }
 
 std::uint64_t fib_reference(int n) {
@@ -96,15 +115,15 @@ Task<int> nqueens(Scheduler& sched, int row, Board board) {
   co_return solutions;
 }
 
-int nqueens_serial(int row, const Board& board) {
-  if (row == kQueens) return 1;
+Task<int> nqueens_serial(int row, Board board) {
+  if (row == kQueens) co_return 1;
   int solutions = 0;
   for (int column = 0; column < kQueens; ++column) {
     Board next = board;
     next[row] = static_cast<char>(column);
-    if (queens_ok(row + 1, next)) solutions += nqueens_serial(row + 1, next);
+    if (queens_ok(row + 1, next)) solutions += co_await nqueens_serial(row + 1, next);
   }
-  return solutions;
+  co_return solutions;
 }
 
 long peak_rss_kib() {
@@ -115,8 +134,8 @@ long peak_rss_kib() {
 
 [[noreturn]] void usage_error() {
   std::fprintf(stderr,
-               "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS | "
-               "nqueens-serial\n");
+               "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
+               "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial\n");
   std::exit(2);
 }
 
@@ -177,10 +196,20 @@ int main(int argc, char** argv) {
       return static_cast<std::uint64_t>(sched.block_on(nqueens(sched, 0, Board{})));
     });
   }
+  // The serial trees: one worker, every child awaited in place.
+  if (workload == "skynet-serial" && argc == 2) {
+    return run(1, kSkynetSum, [](Scheduler& sched) { return sched.block_on(skynet_serial(0, 0)); });
+  }
+  if (workload == "fib-serial" && argc == 3) {
+    const int n = static_cast<int>(parse_count(argv[2]));
+    if (n > 90) usage_error();
+    return run(1, fib_reference(n),
+               [n](Scheduler& sched) { return sched.block_on(fib_serial(n)); });
+  }
   if (workload == "nqueens-serial" && argc == 2) {
-    std::printf("threads: 1\n");
-    return run_timed(kQueensSolutions,
-                     [] { return static_cast<std::uint64_t>(nqueens_serial(0, Board{})); });
+    return run(1, kQueensSolutions, [](Scheduler& sched) {
+      return static_cast<std::uint64_t>(sched.block_on(nqueens_serial(0, Board{})));
+    });
   }
   usage_error();
 }

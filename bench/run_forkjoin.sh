@@ -5,9 +5,10 @@
 # threads, in ROUNDS (default 5) alternating rounds: within a round every program runs every
 # workload once, so slow phases of the machine hit all of them alike. Each program runs a
 # workload once untimed and once timed and prints "duration" and its peak RSS ("max_rss").
-# Beside them, nqueens-serial: the same nqueens tree as plain recursion on one thread, compiled
-# as tiny_coro's benchmarks are. nqueens spends nearly all its time in the board check, so
-# half of that time is the floor for any two-worker run of this build.
+# Beside them, WORKLOAD-serial: the same tree on one worker with every child a tiny_coro Task
+# awaited in place (no spawn, no join, no stealing), built as tiny_coro's benchmarks are. It
+# is what g++'s coroutine frames and the nodes' own work cost (for nqueens nearly all of it is
+# the board check), so half of it is the floor for any two-worker run of this build.
 # Writes build/bench-results/forkjoin.txt; report_forkjoin.py turns it into docs/BENCHMARKS.md's
 # "fork-join" section and docs/img/forkjoin.png.
 #   bench/run_forkjoin.sh             ROUNDS=1 WORKLOADS="fib" to try a change
@@ -63,9 +64,9 @@ for round in $(seq "$rounds"); do
     for peer in "${peers[@]}"; do
       measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")
     done
-    if [[ $workload == nqueens ]]; then
-      measure nqueens serial build/release/bench/forkjoin_bench nqueens-serial
-    fi
+    # shellcheck disable=SC2046  # fib-serial takes N, the others nothing
+    measure "$workload" serial build/release/bench/forkjoin_bench "$workload-serial" \
+      $([[ $workload == fib ]] && echo 39)
   done
 done
 
