@@ -44,6 +44,11 @@
 //    letting a producer spill batches to the global queue (spill_oldest).
 //  * Capping LIFO-slot runs at 3 as Tokio does: its queue is FIFO, ours pops LIFO anyway;
 //    the fairness tick bounds what a busy LIFO slot can delay.
+//  * Bounding how long our queue's oldest task waits (run it on the fairness tick once it has
+//    been the oldest for 10 ms). Each such detour into a big subtree left the path it came
+//    from pending; after a few the queue passed 256 and spilled its oldest subtrees to the
+//    global queue, which the fairness tick serves every 61 ticks: skynet was breadth first
+//    again (957 MB).
 #include "runtime/worker.h"
 
 #include <algorithm>
