@@ -9,6 +9,8 @@
 //                                      what g++'s coroutine frames and the nodes' own work
 //                                      cost, so half of it bounds any two-worker run of a
 //                                      runtime with a frame per task built by this compiler
+//   forkjoin_bench fib-bare N          fib-serial's tree with a bare coroutine type (below):
+//                                      what g++'s coroutines cost without tiny_coro's Task
 // Same sizes and result checks as the suite; like its programs, each runs the workload once
 // untimed (warm-up), then once timed, and prints the same YAML lines ("duration: N us",
 // "max_rss: N KiB") so that one parser reads every program of the comparison.
@@ -19,10 +21,13 @@
 #include <array>
 #include <chrono>
 #include <cinttypes>
+#include <coroutine>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -71,6 +76,76 @@ Task<std::uint64_t> fib_serial(int n) {
   if (n < 2) co_return static_cast<std::uint64_t>(n);
   const std::uint64_t first = co_await fib_serial(n - 1);
   co_return first + co_await fib_serial(n - 2);
+}
+
+// The least a g++ coroutine costs: a task type with nothing but a continuation and a value,
+// frames from a thread-local free list, no scheduler. `fib-bare N` runs fib-serial's tree
+// with it, to show how much of the floor is the compiler's and how much tiny_coro's Task.
+template <class T>
+class BareTask {
+ public:
+  struct promise_type {
+    static void* operator new(std::size_t size) {
+      if (void* frame = free_frames) {
+        free_frames = *static_cast<void**>(frame);
+        return frame;
+      }
+      return ::operator new(size);
+    }
+    static void operator delete(void* frame, std::size_t) noexcept {
+      *static_cast<void**>(frame) = free_frames;
+      free_frames = frame;
+    }
+    static inline thread_local void* free_frames = nullptr;  // one frame size in this program
+
+    BareTask get_return_object() noexcept {
+      return BareTask(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    struct FinalAwaiter {
+      bool await_ready() const noexcept { return false; }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> self) noexcept {
+        return self.promise().continuation;
+      }
+      void await_resume() const noexcept {}
+    };
+    FinalAwaiter final_suspend() const noexcept { return {}; }
+    void return_value(T result) noexcept { value = result; }
+    [[noreturn]] void unhandled_exception() const noexcept { std::terminate(); }
+
+    std::coroutine_handle<> continuation = std::noop_coroutine();
+    T value{};
+  };
+
+  explicit BareTask(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
+  BareTask(BareTask&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  BareTask(const BareTask&) = delete;
+  BareTask& operator=(const BareTask&) = delete;
+  BareTask& operator=(BareTask&&) = delete;
+  ~BareTask() {
+    if (handle_) handle_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+    handle_.promise().continuation = awaiting;
+    return handle_;
+  }
+  T await_resume() const noexcept { return handle_.promise().value; }
+  // Runs the task on this thread to its end (it never suspends on anything but its callees).
+  T run() {
+    handle_.resume();
+    return handle_.promise().value;
+  }
+
+ private:
+  std::coroutine_handle<promise_type> handle_;
+};
+
+BareTask<std::uint64_t> fib_bare(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  const std::uint64_t first = co_await fib_bare(n - 1);
+  co_return first + co_await fib_bare(n - 2);
 }
 
 std::uint64_t fib_reference(int n) {
@@ -133,9 +208,10 @@ long peak_rss_kib() {
 }
 
 [[noreturn]] void usage_error() {
-  std::fprintf(stderr,
-               "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
-               "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial\n");
+  std::fprintf(
+      stderr,
+      "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
+      "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial | fib-bare N\n");
   std::exit(2);
 }
 
@@ -205,6 +281,12 @@ int main(int argc, char** argv) {
     if (n > 90) usage_error();
     return run(1, fib_reference(n),
                [n](Scheduler& sched) { return sched.block_on(fib_serial(n)); });
+  }
+  if (workload == "fib-bare" && argc == 3) {
+    const int n = static_cast<int>(parse_count(argv[2]));
+    if (n > 90) usage_error();
+    std::printf("threads: 1\n");
+    return run_timed(fib_reference(n), [n] { return fib_bare(n).run(); });
   }
   if (workload == "nqueens-serial" && argc == 2) {
     return run(1, kQueensSolutions, [](Scheduler& sched) {

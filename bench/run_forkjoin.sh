@@ -67,6 +67,10 @@ for round in $(seq "$rounds"); do
     # shellcheck disable=SC2046  # fib-serial takes N, the others nothing
     measure "$workload" serial build/release/bench/forkjoin_bench "$workload-serial" \
       $([[ $workload == fib ]] && echo 39)
+    # fib's tree once more with a bare coroutine type: the compiler's part of the floor.
+    if [[ $workload == fib ]]; then
+      measure fib bare build/release/bench/forkjoin_bench fib-bare 39
+    fi
   done
 done
 
