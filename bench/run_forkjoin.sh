@@ -7,8 +7,8 @@
 # workload once untimed and once timed and prints "duration" and its peak RSS ("max_rss").
 # Beside them, WORKLOAD-serial: the same tree on one worker with every child a tiny_coro Task
 # awaited in place (no spawn, no join, no stealing), built as tiny_coro's benchmarks are. It
-# is what g++'s coroutine frames and the nodes' own work cost (for nqueens nearly all of it is
-# the board check), so half of it is the floor for any two-worker run of this build.
+# is what tiny_coro's Task frames and the nodes' own work cost, so half of it is the floor for
+# a two-worker run with this Task type; fib-bare is the same tree with a bare coroutine type.
 # Writes build/bench-results/forkjoin.txt; report_forkjoin.py turns it into docs/BENCHMARKS.md's
 # "fork-join" section and docs/img/forkjoin.png.
 #   bench/run_forkjoin.sh             ROUNDS=1 WORKLOADS="fib" to try a change

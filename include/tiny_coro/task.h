@@ -11,6 +11,11 @@
 //   frame. detach() turns that ownership into a raw pointer for lock-free queues;
 //   from_address() turns it back into a Task. Once spawned, the frame belongs to the task's
 //   run and its JoinHandle (join_handle.h).
+// * Threads: a spawned task may resume on another worker after any co_await. Do not carry a
+//   thread's identity across one: g++ may even reuse the answer of one pthread_self() (so
+//   std::this_thread::get_id()) or one thread_local's address for a later use in the same
+//   body, since it assumes a function stays on its thread. Read it through a call the compiler
+//   cannot see into (a noinline function holding an empty `asm volatile` with a memory clobber).
 #pragma once
 
 #include <coroutine>
