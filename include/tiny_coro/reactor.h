@@ -121,6 +121,8 @@ class Reactor {
   detail::Executor& executor() noexcept;
 
   std::size_t pending_timers() const;
+  // File descriptors watched now: attached I/O sources and fds with a one-shot registration.
+  std::size_t io_sources() const;
   // Gives back memory a burst of timers left reserved (the scheduler calls it when idle).
   void release_spare_memory() noexcept;
   // The earliest armed deadline, or TimePoint::max() when no timer is armed.

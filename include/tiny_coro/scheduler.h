@@ -24,6 +24,7 @@
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/join_handle.h>
+#include <tiny_coro/metrics.h>
 #include <tiny_coro/reactor.h>
 #include <tiny_coro/task.h>
 #include <tiny_coro/timer.h>
@@ -78,6 +79,9 @@ class Scheduler {
 
   Reactor* reactor() noexcept;
   std::size_t worker_count() const noexcept;
+  // What the scheduler has done so far (metrics.h). Any thread, any time, also after
+  // shutdown(); it reads each worker's counters without stopping anyone.
+  RuntimeMetrics metrics() const;
 
   // Stops workers and reactor, then destroys unfinished tasks. Idempotent. Call it from a
   // thread that is not a worker (the destructor does, from wherever the Scheduler dies).

@@ -94,7 +94,8 @@ class Reactor::Impl {
     // relaxed: the thread is created after this store, which orders it.
     stopping_.store(false, std::memory_order_relaxed);
     thread_ = std::thread([this] {
-      detail::block_sigpipe_in_this_thread();  // an executor may resume tasks here, and they sendfile
+      detail::block_sigpipe_in_this_thread();  // an executor may resume tasks here, and they
+                                               // sendfile
       run();
     });
   }
@@ -170,6 +171,13 @@ class Reactor::Impl {
     return timers_.size();
   }
 
+  std::size_t io_sources() {
+    // relaxed: a statistic.
+    const long attached = sources_attached_.load(std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    return fds_.size() + static_cast<std::size_t>(attached > 0 ? attached : 0);
+  }
+
   void release_spare_memory() {
     std::lock_guard lock(mutex_);
     timers_.shrink();
@@ -227,7 +235,8 @@ class Reactor::Impl {
       sources_.release(source);
       throw std::system_error(err, std::system_category(), "epoll_ctl(ADD)");
     }
-    interest_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint
+    interest_.fetch_add(1, std::memory_order_relaxed);          // relaxed: a hint
+    sources_attached_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     return source;
   }
 
@@ -279,7 +288,8 @@ class Reactor::Impl {
   void release(detail::IoSource& source, int fd) noexcept {
     if (fd >= 0) ::close(fd);
     sources_.release(source);
-    interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
+    interest_.fetch_sub(1, std::memory_order_relaxed);          // relaxed: a hint
+    sources_attached_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
   }
 
  public:
@@ -430,6 +440,7 @@ class Reactor::Impl {
   std::atomic<bool> driver_{false};         // driven mode: somebody is in poll()
   std::atomic<bool> driver_wanted_{false};  // somebody found driver_ taken and slept
   std::atomic<long> interest_{0};           // armed timers + registrations (has_interest)
+  std::atomic<long> sources_attached_{0};   // attached and not yet released (io_sources)
 };
 
 Reactor::Reactor(detail::Executor& executor, NowFunction clock)
@@ -499,6 +510,7 @@ TimePoint Reactor::coarse_upper_bound() const noexcept {
 }
 
 std::size_t Reactor::pending_timers() const { return impl_->pending_timers(); }
+std::size_t Reactor::io_sources() const { return impl_->io_sources(); }
 void Reactor::release_spare_memory() noexcept {
   try {
     impl_->release_spare_memory();

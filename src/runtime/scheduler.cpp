@@ -14,6 +14,7 @@ Scheduler::~Scheduler() = default;
 
 Reactor* Scheduler::reactor() noexcept { return &core_->reactor(); }
 std::size_t Scheduler::worker_count() const noexcept { return core_->worker_count(); }
+RuntimeMetrics Scheduler::metrics() const { return core_->metrics(); }
 void Scheduler::shutdown() noexcept { core_->shutdown(); }
 bool Scheduler::on_worker_thread() const noexcept { return core_->current_worker() != nullptr; }
 

@@ -36,13 +36,15 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
   promise.cancel_ = &promise.own_cancel_;
   if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
     worker->spawned_tasks().add(promise);   // may throw; then nothing was submitted
-    worker->schedule_local(handle);         // no-throw (out of memory here terminates)
+    worker->note_spawned();
+    worker->schedule_local(handle);  // no-throw (out of memory here terminates)
     return;
   }
   {
     // Checked under the table's lock, which shutdown also takes to empty the table: a task
     // is either recorded before shutdown looks, or sees the flag.
     std::lock_guard lock(outside_tasks_mutex_);
+    spawned_outside_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     if (!stopping_->load(std::memory_order_acquire)) {
       outside_tasks_.add(promise);
     } else {
@@ -54,9 +56,59 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
     global_.push(handle.address());
   } catch (...) {
     TaskSlots::remove(promise);  // not submitted after all: the caller still owns the frame
+    spawned_outside_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
     throw;
   }
   notify_parked();
+}
+
+RuntimeMetrics SchedulerCore::metrics() const {
+  RuntimeMetrics metrics;
+  // Each worker's busy time, then whether it sleeps: a spell that ends between the two loads
+  // is missed by this read, never counted twice; and a sleeping worker's counts, read after
+  // the acquire, are complete.
+  std::vector<std::uint64_t> busy_before(workers_.size());
+  std::vector<std::int64_t> awake_since(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    busy_before[i] = workers_[i]->counters().busy_ns.read();
+    // acquire: pairs with Worker::end_busy_spell()'s release store of -1 (asleep).
+    awake_since[i] = workers_[i]->counters().awake_since_ns.load(std::memory_order_acquire);
+  }
+  std::uint64_t spawned = spawned_outside_.load(std::memory_order_relaxed);
+  const std::int64_t now = steady_ns();
+  metrics.workers.reserve(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Worker* worker = workers_[i].get();
+    const WorkerCounters& counters = worker->counters();
+    WorkerMetrics& figures = metrics.workers.emplace_back();
+    figures.tasks_run = counters.tasks_run.read();
+    figures.lifo_slot_hits = counters.lifo_slot_hits.read();
+    figures.tasks_spawned = counters.tasks_spawned.read();
+    figures.steals = counters.steals.read();
+    figures.steal_attempts = counters.steal_attempts.read();
+    figures.global_batches = counters.global_batches.read();
+    figures.spills = counters.spills.read();
+    figures.parks = counters.parks.read();
+    figures.unparks = counters.unparks.read();
+    figures.parked = awake_since[i] < 0;
+    std::uint64_t busy = figures.parked ? counters.busy_ns.read() : busy_before[i];
+    if (!figures.parked && now > awake_since[i]) {
+      busy += static_cast<std::uint64_t>(now - awake_since[i]);
+    }
+    figures.busy_time = std::chrono::nanoseconds(busy);
+    figures.local_queue_depth = worker->approx_queue_depth();
+    spawned += figures.tasks_spawned;
+  }
+  metrics.tasks_spawned = spawned;
+  // Alive: what the task tables hold (a scan; the hot path counts no ends).
+  std::uint64_t alive = outside_tasks_.count_recorded();
+  for (const auto& worker : workers_) alive += worker->spawned_tasks().count_recorded();
+  metrics.tasks_alive = alive;
+  metrics.global_queue_depth = global_.approx_size();
+  metrics.timers_armed = reactor_.pending_timers();
+  metrics.io_sources = reactor_.io_sources();
+  metrics.uptime = std::chrono::steady_clock::now() - started_;
+  return metrics;
 }
 
 void SchedulerCore::schedule(std::coroutine_handle<> ready) noexcept {

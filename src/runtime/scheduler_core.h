@@ -15,6 +15,7 @@
 #include <tiny_coro/detail/cache_padded.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/global_queue.h>
+#include <tiny_coro/metrics.h>
 #include <tiny_coro/reactor.h>
 
 #include "runtime/idle.h"
@@ -33,6 +34,8 @@ class SchedulerCore final : public Executor {
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;
   void driver_wanted() noexcept override { notify_parked(); }
+  // Any thread: the counters summed, the gauges read now (include/tiny_coro/metrics.h).
+  RuntimeMetrics metrics() const;
   void shutdown() noexcept;
 
   // Wakes one parked worker if work is waiting and nobody is searching for it.
@@ -81,6 +84,9 @@ class SchedulerCore final : public Executor {
   // times it was (each worker trims its own task table when it sees a new count).
   std::atomic<std::size_t> released_at_last_trim_{0};
   std::atomic<std::uint32_t> memory_releases_{0};
+  // Spawns from threads that are not workers (relaxed: a statistic; metrics()).
+  std::atomic<std::uint64_t> spawned_outside_{0};
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace tiny_coro::detail

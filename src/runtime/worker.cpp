@@ -115,6 +115,7 @@ void Worker::spill_oldest() noexcept {
   // takes a batch per visit instead of paying a steal per task (Tokio's push_overflow).
   std::array<void*, kSpillBatch> batch;
   if (queue_.take_oldest(std::span<void*>(batch), 0) == 0) return;  // thieves got there first
+  counters_.spills.bump();
   core_.global_queue().push_batch(std::span<void*>(batch));
   core_.notify_parked();
 }
@@ -127,14 +128,17 @@ void Worker::run() {
   current_ = this;
   block_sigpipe_in_this_thread();
   EbrManager::get().register_thread();
+  counters_.awake_since_ns.store(steady_ns(), std::memory_order_relaxed);  // relaxed: a statistic
   while (!core_.stopping()) {
     std::coroutine_handle<> task = next_local();
     if (task && searching_) {
       end_search();  // woken as a searcher, but found work before searching: stop counting
     } else if (!task) {
+      ++tallies_.empty_ticks;
       task = poll_ready_io();
       if (task && searching_) end_search();  // woken as a searcher: found work, stop counting
       if (!task) task = search();
+      if (task) ++tallies_.found_elsewhere;
     }
     if (task) {
       reset_coop_budget();
@@ -143,11 +147,13 @@ void Worker::run() {
       park();
     }
   }
+  publish_counters();
   current_ = nullptr;
 }
 
 std::coroutine_handle<> Worker::next_local() {
   if (++tick_ % kFairnessInterval == 0) {
+    publish_counters();
     // Busy workers must still see I/O and timers now and then (Tokio's event interval).
     poll_reactor_now();
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
@@ -159,7 +165,10 @@ std::coroutine_handle<> Worker::next_local() {
     // The LIFO slot waits one turn, so the queue gets one even if the slot keeps refilling.
     if (auto mine = queue_.pop()) return as_handle(*mine);
   }
-  if (lifo_slot_ != nullptr) return as_handle(std::exchange(lifo_slot_, nullptr));
+  if (lifo_slot_ != nullptr) {
+    ++tallies_.lifo_slot_hits;
+    return as_handle(std::exchange(lifo_slot_, nullptr));
+  }
   if (auto mine = queue_.pop()) return as_handle(*mine);
   if (!deferred_.empty()) {
     // Pushed newest first, so that our LIFO pops hand them back oldest first.
@@ -204,13 +213,15 @@ std::coroutine_handle<> Worker::take_from_global() {
   if (global.approx_empty()) return {};
   const std::size_t share = global.approx_size() / core_.worker_count() + 1;
   void* first = nullptr;
-  global.pop_batch(share < kMaxGlobalBatch ? share : kMaxGlobalBatch, [&](void* item) {
-    if (first == nullptr) {
-      first = item;
-    } else {
-      queue_.push(item);
-    }
-  });
+  const std::size_t taken =
+      global.pop_batch(share < kMaxGlobalBatch ? share : kMaxGlobalBatch, [&](void* item) {
+        if (first == nullptr) {
+          first = item;
+        } else {
+          queue_.push(item);
+        }
+      });
+  if (taken > 0) counters_.global_batches.bump();
   return first != nullptr ? as_handle(first) : std::coroutine_handle<>{};
 }
 
@@ -222,8 +233,12 @@ std::coroutine_handle<> Worker::steal_from_others() {
     const std::size_t victim = (start + i) % count;
     if (victim == index_) continue;
     for (int attempt = 0; attempt < kStealRetries; ++attempt) {
+      counters_.steal_attempts.bump();
       Stolen<void*> stolen = core_.worker(victim).steal();
-      if (stolen.status == StealStatus::kSuccess) return as_handle(stolen.value);
+      if (stolen.status == StealStatus::kSuccess) {
+        counters_.steals.bump();
+        return as_handle(stolen.value);
+      }
       if (stolen.status == StealStatus::kEmpty) break;
     }
   }
@@ -231,6 +246,31 @@ std::coroutine_handle<> Worker::steal_from_others() {
 }
 
 void Worker::park() {
+  end_busy_spell();
+  park_without_accounting();
+  // relaxed: a statistic (worker_counters.h).
+  counters_.awake_since_ns.store(steady_ns(), std::memory_order_relaxed);
+}
+
+void Worker::publish_counters() noexcept {
+  tallies_.ticks += tick_ - tallies_.ticks_published;  // unsigned: right across a wrap
+  tallies_.ticks_published = tick_;
+  counters_.tasks_run.set(tallies_.ticks - tallies_.empty_ticks + tallies_.found_elsewhere);
+  counters_.lifo_slot_hits.set(tallies_.lifo_slot_hits);
+  counters_.tasks_spawned.set(tallies_.tasks_spawned);
+}
+
+void Worker::end_busy_spell() noexcept {
+  publish_counters();
+  counters_.parks.bump();
+  // relaxed: our own store.
+  const std::int64_t since = counters_.awake_since_ns.load(std::memory_order_relaxed);
+  if (since >= 0) counters_.busy_ns.bump(static_cast<std::uint64_t>(steady_ns() - since));
+  // release: pairs with metrics()' acquire load; whoever sees us asleep sees every count.
+  counters_.awake_since_ns.store(-1, std::memory_order_release);
+}
+
+void Worker::park_without_accounting() {
   const bool last_searcher = core_.idle().transition_to_parked(index_, searching_);
   searching_ = false;
   // The last searcher re-checks after its decrement, so work published by a waker that saw
@@ -260,6 +300,7 @@ void Worker::park() {
       core_.release_memory_if_idle(*this);  // nobody woke us for a second
       parker_.park();
     }
+    counters_.unparks.bump();  // every way out above is a waker's unpark()
   }
   // A waker took us off the sleepers and counted us as searching.
   searching_ = !core_.stopping();
@@ -283,6 +324,7 @@ void Worker::drive_while_parked(bool release_due) {
       parker_.park();
     }
   }
+  if (counted_searching) counters_.unparks.bump();  // a waker's unpark() ended the sleep
   searching_ = counted_searching && !core_.stopping();
   // We stop watching the reactor to run what it gave us: if others sleep, one takes over
   // (more than one task: take_polled() woke a helper already).

@@ -9,6 +9,7 @@
 #include <tiny_coro/parker.h>
 #include <tiny_coro/steal_queue.h>
 
+#include "runtime/worker_counters.h"
 #include "task/task_slots.h"
 
 namespace tiny_coro::detail {
@@ -30,9 +31,15 @@ class Worker {
   Stolen<void*> steal() noexcept { return queue_.steal(); }
   bool approx_has_work() const noexcept { return !queue_.approx_empty(); }
   void unpark() noexcept { parker_.unpark(); }
+  // Any thread: this worker's statistics, and how many tasks wait in its stealable queue.
+  const WorkerCounters& counters() const noexcept { return counters_; }
+  std::size_t approx_queue_depth() const noexcept { return queue_.approx_size(); }
+  // This thread: a task was spawned here (counted for RuntimeMetrics).
+  void note_spawned() noexcept { ++tallies_.tasks_spawned; }
   SchedulerCore& core() const noexcept { return core_; }
   // Tasks spawned on this worker's thread (owner-only table, see task/task_slots.h).
   TaskSlots& spawned_tasks() noexcept { return spawned_tasks_; }
+  const TaskSlots& spawned_tasks() const noexcept { return spawned_tasks_; }
   // This thread: trims the task table if the core gave memory back since it last did.
   void trim_after_release(std::uint32_t releases) noexcept;
 
@@ -50,6 +57,9 @@ class Worker {
   std::coroutine_handle<> steal_from_others();
   void end_search() noexcept;
   void park();
+  void park_without_accounting();
+  void publish_counters() noexcept;
+  void end_busy_spell() noexcept;
   // Parks inside the reactor's poll (this worker holds the driver). False if the reactor
   // woke us with work or on its own; true if a waker unparked us.
   bool park_driving_reactor(bool release_due);
@@ -71,6 +81,18 @@ class Worker {
   StealQueue<void*> queue_;
   Parker parker_;
   TaskSlots spawned_tasks_;
+  WorkerCounters counters_;
+  // Owner-only per-task counts, published to counters_ by publish_counters().
+  struct HotTallies {
+    std::uint64_t lifo_slot_hits = 0;
+    std::uint64_t tasks_spawned = 0;
+    // Tasks run = loop turns (tick_) that found a task locally, plus those found by the
+    // slow paths: counted from tick_ so that the hot loop pays nothing for it.
+    std::uint64_t ticks = 0;            // tick_, widened at each publish
+    std::uint32_t ticks_published = 0;  // tick_ at the last publish
+    std::uint64_t empty_ticks = 0;      // turns whose next_local() found nothing
+    std::uint64_t found_elsewhere = 0;  // tasks from ready I/O, the global queue or a steal
+  } tallies_;
   // Owner-only state.
   void* lifo_slot_ = nullptr;   // the task woken or spawned last: runs next, not stealable
   std::deque<void*> deferred_;  // yielded tasks, oldest first

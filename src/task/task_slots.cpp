@@ -11,7 +11,9 @@ void TaskSlots::start_chunk(std::size_t chunk) noexcept {
 void TaskSlots::advance() {
   for (;;) {
     if (chunks_.empty()) {
-      chunks_.push_back(std::make_unique<Slot[]>(kChunkSlots));
+      auto first = std::make_unique<Slot[]>(kChunkSlots);
+      const std::lock_guard layout(layout_mutex_);
+      chunks_.push_back(std::move(first));
       start_chunk(0);
       lap_busy_ = 0;
     }
@@ -31,8 +33,14 @@ void TaskSlots::advance() {
     const std::size_t slots = chunks_.size() * kChunkSlots;
     if (lap_busy_ * 2 > slots) {
       const std::size_t first_new = chunks_.size();
-      for (std::size_t c = 0; c < first_new; ++c) {
-        chunks_.push_back(std::make_unique<Slot[]>(kChunkSlots));
+      std::vector<std::unique_ptr<Slot[]>> added;
+      added.reserve(first_new);
+      for (std::size_t c = 0; c < first_new; ++c)
+        added.push_back(std::make_unique<Slot[]>(kChunkSlots));
+      {
+        const std::lock_guard layout(layout_mutex_);
+        chunks_.reserve(2 * first_new);
+        for (auto& chunk : added) chunks_.push_back(std::move(chunk));
       }
       start_chunk(first_new);
     } else {
@@ -50,7 +58,10 @@ void TaskSlots::trim() noexcept {
     }
     return true;
   };
-  while (!chunks_.empty() && holds_no_task(chunks_.back().get())) chunks_.pop_back();
+  {
+    const std::lock_guard layout(layout_mutex_);
+    while (!chunks_.empty() && holds_no_task(chunks_.back().get())) chunks_.pop_back();
+  }
   // The cursor may have pointed into a freed chunk: start the next lap afresh.
   if (chunks_.empty()) {
     cursor_ = chunk_end_ = nullptr;
@@ -58,6 +69,18 @@ void TaskSlots::trim() noexcept {
     start_chunk(0);
   }
   lap_busy_ = 0;
+}
+
+std::size_t TaskSlots::count_recorded() const {
+  const std::lock_guard layout(layout_mutex_);
+  std::size_t recorded = 0;
+  for (const auto& chunk : chunks_) {
+    for (std::size_t i = 0; i < kChunkSlots; ++i) {
+      // relaxed: a count; nothing is read through the pointer.
+      if (chunk[i].load(std::memory_order_relaxed) != nullptr) ++recorded;
+    }
+  }
+  return recorded;
 }
 
 std::vector<PromiseBase*> TaskSlots::take_all() {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <tiny_coro/detail/promise_base.h>
@@ -48,6 +49,9 @@ class TaskSlots {
   void trim() noexcept;
   // Owner, with no other thread using the table any more: every task still recorded.
   std::vector<PromiseBase*> take_all();
+  // Any thread: how many tasks are recorded now (RuntimeMetrics::tasks_alive). A scan of the
+  // table, so the hot path counts nothing; exact when no task starts or ends meanwhile.
+  std::size_t count_recorded() const;
 
  private:
   static constexpr std::size_t kChunkSlots = 1024;
@@ -57,6 +61,9 @@ class TaskSlots {
   void advance();
   void start_chunk(std::size_t chunk) noexcept;
 
+  // Changes of chunks_ (owner only) happen under this lock, so count_recorded() may walk the
+  // chunks from another thread; the owner reads chunks_ without it.
+  mutable std::mutex layout_mutex_;
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::size_t chunk_ = 0;      // the chunk the cursor is in
   Slot* cursor_ = nullptr;     // the next slot to try
