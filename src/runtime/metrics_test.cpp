@@ -64,6 +64,36 @@ TEST(Metrics, CountsEverySpawnAndAliveReturnsToZero) {
   EXPECT_GE(after.total(&WorkerMetrics::steal_attempts), after.total(&WorkerMetrics::steals));
 }
 
+// Read from another thread while tasks churn: counters never go back, and once the work is
+// done and the workers sleep, the figures are exact. (Under TSan: the reads race nothing.)
+TEST(Metrics, ReadWhileTasksChurnWithoutGoingBackwards) {
+  Scheduler sched(2);
+  std::atomic<bool> done{false};
+  std::uint64_t reads = 0;
+  std::thread reader([&] {
+    std::uint64_t last_spawned = 0;
+    std::uint64_t last_run = 0;
+    while (!done.load()) {
+      const RuntimeMetrics m = sched.metrics();
+      EXPECT_GE(m.tasks_spawned, last_spawned);
+      EXPECT_GE(m.total(&WorkerMetrics::tasks_run), last_run);
+      last_spawned = m.tasks_spawned;
+      last_run = m.total(&WorkerMetrics::tasks_run);
+      ++reads;
+    }
+  });
+  const int rounds = test::kSanitized ? 5 : 50;
+  for (int round = 0; round < rounds; ++round) {
+    EXPECT_EQ(sched.block_on(spawn_and_join(sched, 2'000)), 2'000);
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_GT(reads, 0u);
+  const RuntimeMetrics m = wait_until_quiet(sched);
+  EXPECT_EQ(m.tasks_spawned, static_cast<std::uint64_t>(rounds) * 2'001);
+  EXPECT_EQ(m.tasks_alive, 0u);
+}
+
 Task<void> sleep_an_hour(Scheduler& sched) { co_await sleep_for(sched, 1h); }
 
 TEST(Metrics, SeesArmedTimersAndSuspendedTasksUntilTheyAreCancelled) {

@@ -153,7 +153,7 @@ void Worker::run() {
 
 std::coroutine_handle<> Worker::next_local() {
   if (++tick_ % kFairnessInterval == 0) {
-    publish_counters();
+    publish_counters(/*ticks_in_progress=*/1);
     // Busy workers must still see I/O and timers now and then (Tokio's event interval).
     poll_reactor_now();
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
@@ -252,9 +252,11 @@ void Worker::park() {
   counters_.awake_since_ns.store(steady_ns(), std::memory_order_relaxed);
 }
 
-void Worker::publish_counters() noexcept {
-  tallies_.ticks += tick_ - tallies_.ticks_published;  // unsigned: right across a wrap
-  tallies_.ticks_published = tick_;
+void Worker::publish_counters(std::uint32_t ticks_in_progress) noexcept {
+  // Only finished turns: one still in progress may yet find nothing (an empty tick).
+  const std::uint32_t finished = tick_ - ticks_in_progress;
+  tallies_.ticks += finished - tallies_.ticks_published;  // unsigned: right across a wrap
+  tallies_.ticks_published = finished;
   counters_.tasks_run.set(tallies_.ticks - tallies_.empty_ticks + tallies_.found_elsewhere);
   counters_.lifo_slot_hits.set(tallies_.lifo_slot_hits);
   counters_.tasks_spawned.set(tallies_.tasks_spawned);

@@ -58,7 +58,9 @@ class Worker {
   void end_search() noexcept;
   void park();
   void park_without_accounting();
-  void publish_counters() noexcept;
+  // Copies the owner-only tallies into counters_; `ticks_in_progress`: loop turns begun (in
+  // tick_) whose outcome is not counted yet.
+  void publish_counters(std::uint32_t ticks_in_progress = 0) noexcept;
   void end_busy_spell() noexcept;
   // Parks inside the reactor's poll (this worker holds the driver). False if the reactor
   // woke us with work or on its own; true if a waker unparked us.
