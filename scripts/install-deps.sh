@@ -3,9 +3,10 @@
 # tiny_coro needs. Idempotent: installs only what is missing. Run as root (or with sudo).
 set -euo pipefail
 
-# chromium: tiny_httpd's browser test (tests/httpd/browser_test.cpp).
+# chromium: tiny_httpd's browser test (tests/httpd/browser_test.cpp); python3-prometheus-client:
+# the parser its metrics test reads the exposition with (tests/httpd/check_prometheus.py).
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
-          libbenchmark-dev python3 curl chromium)
+          libbenchmark-dev python3 python3-prometheus-client curl chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   # librust-tokio-dev: the Tokio peer (bench/tokio), built offline from Debian's crates;
   # Debian's cargo only where no other cargo is on the PATH.

@@ -31,8 +31,9 @@
 #include <tiny_coro/socket.h>
 
 #include "access_log.h"
-#include "options.h"
 #include "file_cache.h"
+#include "options.h"
+#include "server_metrics.h"
 #include "site.h"
 
 namespace {
@@ -43,8 +44,21 @@ using tiny_coro::HttpResponse;
 using tiny_coro::HttpServerOptions;
 using tiny_coro::Task;
 
+// A connection served with --metrics-path: counted closed however it ends (also when
+// shutdown destroys it).
+Task<void> serve_counted(AsyncSocket socket, const tiny_coro::HttpHandler& handler,
+                         const HttpServerOptions& options, tiny_httpd::ServerMetrics& metrics) {
+  struct CountClosed {
+    tiny_httpd::ServerMetrics& metrics;
+    ~CountClosed() { metrics.connection_closed(); }
+  } count_closed{metrics};
+  co_await tiny_coro::HttpServer::serve_connection(std::move(socket), handler, options);
+}
+
+// `metrics`: null unless --metrics-path is on.
 Task<void> accept_loop(tiny_coro::Scheduler& sched, tiny_coro::TcpListener& listener,
-                       const tiny_coro::HttpHandler& handler, const HttpServerOptions& options) {
+                       const tiny_coro::HttpHandler& handler, const HttpServerOptions& options,
+                       tiny_httpd::ServerMetrics* metrics) {
   for (;;) {
     AsyncSocket socket = co_await listener.accept();
     if (!socket) {
@@ -53,11 +67,32 @@ Task<void> accept_loop(tiny_coro::Scheduler& sched, tiny_coro::TcpListener& list
           socket.error() == std::errc::operation_canceled) {
         co_return;
       }
+      if (metrics != nullptr) metrics->accept_failed();
       continue;
     }
     socket.set_nodelay();
-    sched.spawn(tiny_coro::HttpServer::serve_connection(std::move(socket), handler, options));
+    if (metrics == nullptr) {
+      sched.spawn(tiny_coro::HttpServer::serve_connection(std::move(socket), handler, options));
+      continue;
+    }
+    metrics->connection_accepted();
+    sched.spawn(serve_counted(std::move(socket), handler, options, *metrics));
   }
+}
+
+// GET or HEAD on --metrics-path.
+Task<HttpResponse> serve_metrics(HttpExchange& exchange, const tiny_httpd::ServerMetrics& metrics,
+                                 const tiny_coro::Scheduler& sched) {
+  const std::string_view method = exchange.request().method;
+  if (method != "GET" && method != "HEAD") {
+    HttpResponse refused = HttpResponse::text(405, "method not allowed\n");
+    refused.headers.emplace_back("Allow", "GET, HEAD");
+    co_return refused;
+  }
+  HttpResponse response = HttpResponse::text(200, metrics.render(sched.metrics()),
+                                             "text/plain; version=0.0.4; charset=utf-8");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  co_return response;
 }
 
 Task<void> join(tiny_coro::JoinHandle<void> handle) { co_await std::move(handle); }
@@ -120,21 +155,33 @@ int main(int argc, char** argv) {
   server_options.header_timeout = options.header_timeout;
   server_options.idle_timeout = options.idle_timeout;
   server_options.drain = &drain;
-  if (log) {
-    server_options.on_response = [&log](const tiny_coro::HttpAccessRecord& r) { log->record(r); };
+  tiny_httpd::ServerMetrics server_metrics;
+  const bool metrics_on = !options.metrics_path.empty();
+  if (log || metrics_on) {
+    server_options.on_response = [&log, &server_metrics,
+                                  metrics_on](const tiny_coro::HttpAccessRecord& r) {
+      if (log) log->record(r);
+      if (metrics_on) server_metrics.record(r);
+    };
   }
-  const tiny_coro::HttpHandler handler = [&site](HttpExchange& exchange) {
-    return site->handle(exchange);
-  };
 
   tiny_coro::Scheduler sched(static_cast<std::size_t>(options.threads));
+  const tiny_coro::HttpHandler handler = [&](HttpExchange& exchange) {
+    if (metrics_on && exchange.path() == options.metrics_path) {
+      return serve_metrics(exchange, server_metrics, sched);
+    }
+    return site->handle(exchange);
+  };
   tiny_coro::TcpListener listener(sched.reactor());
-  if (listener.bind(options.host.c_str(), options.port) != 0) {
+  tiny_coro::ListenOptions listen_options;
+  listen_options.reuse_port = options.reuse_port;
+  if (listener.bind(options.host.c_str(), options.port, listen_options) != 0) {
     std::fprintf(stderr, "tiny_httpd: cannot listen on %s:%d: %s\n", options.host.c_str(),
                  options.port, std::strerror(errno));
     return 1;
   }
-  auto acceptor = sched.spawn(accept_loop(sched, listener, handler, server_options));
+  auto acceptor = sched.spawn(accept_loop(sched, listener, handler, server_options,
+                                          metrics_on ? &server_metrics : nullptr));
   std::printf("listening on http://%s:%d\n", url_host(options.host).c_str(), listener.port());
   std::fflush(stdout);
 
@@ -142,7 +189,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   ::shutdown(listener.fd(), SHUT_RDWR);  // 1. wakes the pending accept with an error
   sched.block_on(join(std::move(acceptor)));
-  drain.begin();                                    // 2.
+  drain.begin();                                           // 2.
   if (!drain.wait_until_idle(options.shutdown_timeout)) {  // 3.
     drain.cancel_all();                                    // 4.
     // Unwinding is prompt unless a handler computes without suspending; the scheduler's

@@ -24,7 +24,8 @@ const char* usage() noexcept {
   return "usage: tiny_httpd [--root DIR] [--host IP] [--port N] [--threads N]\n"
          "                  [--max-body BYTES] [--header-timeout SECONDS]\n"
          "                  [--idle-timeout SECONDS] [--shutdown-timeout SECONDS]\n"
-         "                  [--cache-size BYTES] [--quiet] [--help]\n"
+         "                  [--cache-size BYTES] [--metrics-path PATH] [--reuse-port]\n"
+         "                  [--quiet] [--help]\n"
          "\n"
          "Serves the files under DIR over HTTP/1.1, and stores PUT and POST /upload bodies.\n"
          "\n"
@@ -40,6 +41,10 @@ const char* usage() noexcept {
          "  --cache-size BYTES         memory for small files kept between requests;\n"
          "                             never stale (changes are watched); 0: off\n"
          "                             (default 32 MiB)\n"
+         "  --metrics-path PATH        answer GET PATH with the server's and the runtime's\n"
+         "                             metrics, Prometheus text format (default: off)\n"
+         "  --reuse-port               let other processes listen on the same port\n"
+         "                             (SO_REUSEPORT; the kernel spreads connections)\n"
          "  --quiet                    no access log\n"
          "  --help                     this text\n"
          "\n"
@@ -68,6 +73,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       options.quiet = true;
       continue;
     }
+    if (flag == "--reuse-port") {
+      options.reuse_port = true;
+      continue;
+    }
     if (!inline_value) {
       if (i + 1 >= argc) {
         error = std::string(flag) + " needs a value";
@@ -89,6 +98,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
       ok = parse_integer(value, options.threads, 1, 1024);
     } else if (flag == "--max-body") {
       ok = parse_integer<std::uint64_t>(value, options.max_body, 0, UINT64_MAX);
+    } else if (flag == "--metrics-path") {
+      options.metrics_path = value;
+      // An origin-form path, compared as it is with the request's path (before any '?').
+      ok = value.starts_with('/') && value.find_first_of("?# \t") == std::string_view::npos;
     } else if (flag == "--cache-size") {
       ok = parse_integer<std::uint64_t>(value, options.cache_size, 0, UINT64_MAX);
     } else if (flag == "--header-timeout") {

@@ -18,6 +18,8 @@ struct Options {
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds shutdown_timeout{10};
   std::uint64_t cache_size = 32 << 20;  // bytes of small files kept in memory; 0: none
+  std::string metrics_path;             // GET here answers with Prometheus metrics; empty: off
+  bool reuse_port = false;              // SO_REUSEPORT: several processes share the port
   bool quiet = false;
   bool help = false;
 };

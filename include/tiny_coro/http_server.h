@@ -18,8 +18,9 @@
 // and Content-Length, keeps HTTP/1.1 connections open unless told to close (HTTP/1.0 the
 // other way round), sends 100 Continue when a handler first reads a body it was asked about,
 // decodes chunked bodies, and answers on its own: 400 (malformed, HTTP/1.1 without exactly
-// one Host, or a Host that is not uri-host[:port]), 408 (head not complete within header_timeout), 413 (body over max_body), 431
-// (head over max_head_bytes), 501 (unknown method), 500 (the handler threw).
+// one Host, or a Host that is not uri-host[:port]), 408 (head not complete within header_timeout),
+// 413 (body over max_body), 431 (head over max_head_bytes), 501 (unknown method), 500 (the handler
+// threw).
 //
 // A handler is a coroutine taking the HttpExchange; the request's views stay valid until it
 // returns. A lambda handler's captures live in the router, which must outlive serve().
@@ -128,7 +129,9 @@ struct HttpAccessRecord {
   std::string_view target;
   int minor_version = 1;
   int status = 0;
-  std::uint64_t body_bytes = 0;  // as sent (0 for HEAD)
+  std::uint64_t body_bytes = 0;          // as sent (0 for HEAD)
+  std::uint64_t request_body_bytes = 0;  // as received (decoded, if chunked), read or drained
+  std::chrono::nanoseconds duration{0};  // from the complete head to the queued response
 };
 
 struct HttpServerOptions {
@@ -207,8 +210,7 @@ class HttpExchange {
   // stores nothing and reports std::errc::operation_canceled. Nothing suspends from the
   // question until this co_await returns, so a lock it takes, released by the caller after
   // the co_await, covers the rename (a PUT's If-Match checked against the file it replaces).
-  Task<SavedBody> save_body_in(int dir_fd, std::string name,
-                               std::function<bool()> may_commit = {});
+  Task<SavedBody> save_body_in(int dir_fd, std::string name, std::function<bool()> may_commit = {});
   // The Content-Length, when the body is framed by one.
   std::optional<std::uint64_t> content_length() const noexcept;
   AsyncSocket& socket() noexcept;

@@ -119,8 +119,8 @@ Task<HttpConnection::Burst> HttpConnection::answer_burst(const HttpHandler& hand
     }
     const bool idle = ws.begin == ws.end;
     if (idle) workspace_.reset();  // hold no buffer while waiting
-    if (!end_request()) {  // a drain began meanwhile
-      if (!idle) {         // an idle burst was flushed above and holds no workspace
+    if (!end_request()) {          // a drain began meanwhile
+      if (!idle) {                 // an idle burst was flushed above and holds no workspace
         co_await flush();
         linger_ = true;  // pipelined requests stay unread
       }
@@ -177,7 +177,7 @@ Task<bool> HttpConnection::answer(const HttpHandler& handler) {
   ResponseWriter out = writer();
   if (out.append(response, keep_alive)) co_return keep_alive;
   const bool written = co_await out.write_body(response);
-  co_return written && keep_alive;
+  co_return written&& keep_alive;
 }
 
 Task<HttpResponse> HttpConnection::run_handler(const HttpHandler& handler) {

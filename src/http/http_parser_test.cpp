@@ -266,14 +266,15 @@ TEST(HttpParser, ParsesResponseHeads) {
 }
 
 TEST(HttpParser, ValidHostIsUriHostAndAnOptionalPort) {
-  for (const char* good : {"", "example.com", "example.com:8080", "a", "127.0.0.1:80", "[::1]",
-                           "[::1]:8443", "[2001:db8::7]", "[::ffff:192.0.2.1]:80", "[v7.x:y]",
-                           "host:", "xn--bcher-kva.example", "a%2Db.example", "sub_delims!$&'()*+,;="}) {
+  for (const char* good :
+       {"", "example.com", "example.com:8080", "a", "127.0.0.1:80", "[::1]", "[::1]:8443",
+        "[2001:db8::7]", "[::ffff:192.0.2.1]:80", "[v7.x:y]", "host:", "xn--bcher-kva.example",
+        "a%2Db.example", "sub_delims!$&'()*+,;="}) {
     EXPECT_TRUE(HttpParser::valid_host(good)) << good;
   }
-  for (const char* bad : {"a b", "user@host", "host/path", "host?q", "host#f", "a:b:c", "a:80x",
-                          "[::1", "[]", "[::1]x", "[::1]:8x", "[g::1]", "[v.x]", "[v7.]", "%4",
-                          "%zz", "a\tb", "\xff"}) {
+  for (const char* bad :
+       {"a b", "user@host", "host/path", "host?q", "host#f", "a:b:c", "a:80x", "[::1", "[]",
+        "[::1]x", "[::1]:8x", "[g::1]", "[v.x]", "[v7.]", "%4", "%zz", "a\tb", "\xff"}) {
     EXPECT_FALSE(HttpParser::valid_host(bad)) << bad;
   }
 }

@@ -324,11 +324,11 @@ TEST(HttpServer, AnswersBadRequestsWithTheirStatusAndKeepsServingOthers) {
       {"GET /hello HTTP/1.1\r\n\r\n", 400},                        // no Host
       {"GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},  // two
       {"GET /hello HTTP/1.1\r\nHost : a\r\n\r\n", 400},            // space before colon
-      {"GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n", 400},            // not a uri-host
+      {"GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n", 400},           // not a uri-host
       {"GET /hello HTTP/1.1\r\nHost: user@a\r\n\r\n", 400},
       {"GET /hello HTTP/1.1\r\nHost: a:80x\r\n\r\n", 400},
-      {"GET /hello HTTP/1.0\r\nHost: a/b\r\n\r\n", 400},           // checked for 1.0 too
-      {"GET /hello\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400},         //
+      {"GET /hello HTTP/1.0\r\nHost: a/b\r\n\r\n", 400},    // checked for 1.0 too
+      {"GET /hello\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400},  //
       {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
        400},
       {"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},

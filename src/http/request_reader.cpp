@@ -27,6 +27,7 @@ std::optional<RequestReader::HeadOutcome> RequestReader::parse_head() {
     case ParseStatus::kComplete:
       state().head_end = result.head_length;
       state().head_parsed = true;
+      if (options_.on_response) state().head_done_at = std::chrono::steady_clock::now();
       return HeadOutcome::kComplete;
     case ParseStatus::kTooLarge:
       return HeadOutcome::kTooLarge;
@@ -66,6 +67,7 @@ void RequestReader::begin_body() noexcept {
   state().continue_sent = false;
   state().chunked = ChunkedDecoder();
   state().decoded_len = 0;
+  state().body_bytes_read = 0;
 }
 
 Task<bool> RequestReader::finish_body() {
@@ -100,6 +102,7 @@ ssize_t RequestReader::take_buffered_length_body(void* buf, std::size_t size) no
   std::memcpy(buf, ws_.buf + state().body_pos, n);
   state().body_pos += n;
   state().body_left -= n;
+  state().body_bytes_read += n;
   state().body_done = state().body_left == 0;
   return static_cast<ssize_t>(n);
 }
@@ -123,6 +126,7 @@ Task<ssize_t> RequestReader::read_body(void* buf, std::size_t size) {
   if (n < 0) co_return fail_body(n);
   state().body_left -= static_cast<std::uint64_t>(n);
   state().body_done = state().body_left == 0;
+  state().body_bytes_read += static_cast<std::uint64_t>(n);
   co_return n;
 }
 
@@ -133,6 +137,7 @@ Task<ssize_t> RequestReader::read_chunked_body(void* buf, std::size_t size) {
       std::memcpy(buf, ws_.buf + state().decoded_pos, n);
       state().decoded_pos += n;
       state().decoded_len -= n;
+      state().body_bytes_read += n;
       co_return static_cast<ssize_t>(n);
     }
     if (state().chunked.done()) {

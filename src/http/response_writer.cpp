@@ -139,6 +139,8 @@ void ResponseWriter::log(int status, std::uint64_t body_bytes) {
     record.method = ws_.request.method;
     record.target = ws_.request.path;
     record.minor_version = ws_.request.minor_version;
+    record.request_body_bytes = ws_.state.body_bytes_read;
+    record.duration = std::chrono::steady_clock::now() - ws_.state.head_done_at;
   }
   record.status = status;
   record.body_bytes = body_bytes;

@@ -4,6 +4,7 @@
 // a small per-thread cache, so taking one per request costs no malloc in steady state.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,10 @@ struct RequestState {
   bool body_touched = false;  // a body byte was asked for, or arrived with the head
   bool continue_sent = false;
   bool head_parsed = false;  // for the access log
+  // For HttpAccessRecord: body bytes handed out (or drained), and when the head was complete
+  // (read only if somebody takes the records).
+  std::uint64_t body_bytes_read = 0;
+  std::chrono::steady_clock::time_point head_done_at{};
 };
 
 struct Workspace {

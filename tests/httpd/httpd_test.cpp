@@ -61,9 +61,9 @@ TEST(TinyHttpd, HelpListsEveryFlagAndBadFlagsFail) {
   ChildProcess help({TINY_HTTPD_PATH, "--help"});
   std::string text;
   while (auto line = help.read_line()) text += *line + "\n";
-  for (const char* flag :
-       {"--root", "--host", "--port", "--threads", "--max-body", "--header-timeout",
-        "--idle-timeout", "--shutdown-timeout", "--cache-size", "--quiet", "--help"}) {
+  for (const char* flag : {"--root", "--host", "--port", "--threads", "--max-body",
+                           "--header-timeout", "--idle-timeout", "--shutdown-timeout",
+                           "--cache-size", "--metrics-path", "--reuse-port", "--quiet", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(help.stop(0), 0);
@@ -126,7 +126,8 @@ std::vector<std::pair<std::string, std::string>> multipart_parts(const ParsedRes
     const std::size_t head_end = response.body.find("\r\n\r\n", pos);
     const std::string head = response.body.substr(pos, head_end - pos);
     const std::size_t range_at = head.find("Content-Range: ");
-    const std::string range = head.substr(range_at + 15, head.find("\r\n", range_at) - range_at - 15);
+    const std::string range =
+        head.substr(range_at + 15, head.find("\r\n", range_at) - range_at - 15);
     const std::size_t next = response.body.find("\r\n" + delimiter, head_end);
     parts.emplace_back(range, response.body.substr(head_end + 4, next - head_end - 4));
     pos = next;
@@ -182,8 +183,8 @@ TEST(TinyHttpd, PutHonoursItsPreconditions) {
   write_whole_file(httpd.www() / "doc.txt", "version 1");
   const std::string etag = httpd.get("/doc.txt").value().header("etag");
   auto put_with = [&](const std::string& fields, const std::string& body) {
-    return httpd.request("PUT /doc.txt HTTP/1.1\r\nHost: t\r\n" + fields + "Content-Length: " +
-                         std::to_string(body.size()) + "\r\n\r\n" + body);
+    return httpd.request("PUT /doc.txt HTTP/1.1\r\nHost: t\r\n" + fields +
+                         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   };
   auto create_only = put_with("If-None-Match: *\r\n", "clobber");
   ASSERT_TRUE(create_only);
@@ -213,8 +214,9 @@ TEST(TinyHttpd, PutHonoursItsPreconditions) {
 TEST(TinyHttpd, ConditionalPutsAreCheckedAgainWhenTheyCommit) {
   Httpd httpd;
   BlockingClient slow(httpd.port());
-  ASSERT_TRUE(slow.send("PUT /race.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\n"
-                        "Content-Length: 10\r\n\r\nslow-"));
+  ASSERT_TRUE(
+      slow.send("PUT /race.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\n"
+                "Content-Length: 10\r\n\r\nslow-"));
   ASSERT_TRUE(httpd.healthy());  // a round trip: the server has read the slow head by now
   auto fast = httpd.request(
       "PUT /race.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: *\r\nContent-Length: 4\r\n\r\nfast");
@@ -235,7 +237,8 @@ TEST(TinyHttpd, ServesRangesSingleMultipleOverlappingSuffixAndUnsatisfiable) {
   for (int i = 0; i < (1 << 20); ++i) large.push_back(static_cast<char>('a' + (i * 7) % 26));
   write_whole_file(httpd.www() / "small.txt", small);
   write_whole_file(httpd.www() / "large.bin", large);
-  for (const auto& [name, content] : {std::pair{"/small.txt", small}, std::pair{"/large.bin", large}}) {
+  for (const auto& [name, content] :
+       {std::pair{"/small.txt", small}, std::pair{"/large.bin", large}}) {
     SCOPED_TRACE(name);
     const std::string size = std::to_string(content.size());
     auto single = httpd.request(get_with(name, "Range: bytes=10-19\r\n"));
@@ -257,12 +260,15 @@ TEST(TinyHttpd, ServesRangesSingleMultipleOverlappingSuffixAndUnsatisfiable) {
     EXPECT_EQ(several->header("content-type").rfind("multipart/byteranges; boundary=", 0), 0u);
     const auto parts = multipart_parts(*several);
     ASSERT_EQ(parts.size(), 3u);
-    EXPECT_EQ(parts[0], (std::pair<std::string, std::string>{"bytes 0-4/" + size, content.substr(0, 5)}));
-    EXPECT_EQ(parts[1], (std::pair<std::string, std::string>{"bytes 100-109/" + size, content.substr(100, 10)}));
+    EXPECT_EQ(parts[0],
+              (std::pair<std::string, std::string>{"bytes 0-4/" + size, content.substr(0, 5)}));
+    EXPECT_EQ(parts[1], (std::pair<std::string, std::string>{"bytes 100-109/" + size,
+                                                             content.substr(100, 10)}));
     const std::uint64_t tail = content.size() - 3;
-    EXPECT_EQ(parts[2], (std::pair<std::string, std::string>{
-                            "bytes " + std::to_string(tail) + "-" + std::to_string(tail + 2) + "/" + size,
-                            content.substr(tail)}));
+    EXPECT_EQ(parts[2],
+              (std::pair<std::string, std::string>{
+                  "bytes " + std::to_string(tail) + "-" + std::to_string(tail + 2) + "/" + size,
+                  content.substr(tail)}));
     auto unsatisfiable = httpd.request(get_with(name, "Range: bytes=" + size + "-\r\n"));
     ASSERT_TRUE(unsatisfiable);
     EXPECT_EQ(unsatisfiable->status, 416);
