@@ -51,6 +51,29 @@ std::string put_request(const std::string& target, const std::string& body) {
          body;
 }
 
+TEST(TinyHttpd, ReusePortLetsTwoProcessesShareOnePort) {
+  Httpd first({"--reuse-port"});
+  ASSERT_GT(first.port(), 0);
+  const std::string port = std::to_string(first.port());
+  Httpd second({"--reuse-port", "--port", port});
+  EXPECT_EQ(second.port(), first.port()) << second.first_line();
+  write_whole_file(second.www() / "which.txt", "second");
+  write_whole_file(first.www() / "which.txt", "first");
+  // The kernel spreads new connections over both listeners: keep asking until each answered.
+  bool first_answered = false;
+  bool second_answered = false;
+  for (int i = 0; i < 10'000 && !(first_answered && second_answered); ++i) {
+    const auto response = first.get("/which.txt");
+    ASSERT_TRUE(response);
+    first_answered |= response->body == "first";
+    second_answered |= response->body == "second";
+  }
+  EXPECT_TRUE(first_answered && second_answered);
+  // Without the option the port is taken.
+  Httpd refused({"--port", port});
+  EXPECT_EQ(refused.port(), -1);
+}
+
 TEST(TinyHttpd, PrintsTheListeningLineOnce) {
   Httpd httpd;
   ASSERT_GT(httpd.port(), 0) << httpd.first_line();
