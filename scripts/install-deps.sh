@@ -4,13 +4,14 @@
 set -euo pipefail
 
 # chromium: tiny_httpd's browser test (tests/httpd/browser_test.cpp); python3-prometheus-client:
-# the parser its metrics test reads the exposition with (tests/httpd/check_prometheus.py).
+# the parser its metrics test reads the exposition with (tests/httpd/check_prometheus.py);
+# nginx-light: the reverse proxy of docs/DEPLOY.md, run by tests/httpd/nginx_upstream_test.cpp.
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build libgtest-dev libgmock-dev
-          libbenchmark-dev python3 python3-prometheus-client curl chromium)
+          libbenchmark-dev python3 python3-prometheus-client curl chromium nginx-light)
 if [[ "${1:-}" == "--bench" ]]; then
   # librust-tokio-dev: the Tokio peer (bench/tokio), built offline from Debian's crates;
   # Debian's cargo only where no other cargo is on the PATH.
-  packages+=(libboost1.81-dev gnuplot-nox nginx-light wrk librust-tokio-dev)
+  packages+=(libboost1.81-dev gnuplot-nox wrk librust-tokio-dev)
   # libhwloc15, libtcmalloc-minimal4: what the prebuilt fork-join peers link (run_forkjoin.sh).
   packages+=(libhwloc15 libtcmalloc-minimal4)
   command -v cargo >/dev/null || packages+=(cargo)
