@@ -1,6 +1,7 @@
 // tiny_httpd: a static-file and upload server on tiny_coro (SPEC.md §3).
 //
-// Startup: parse flags, block SIGINT/SIGTERM in every thread (so they wait for sigwait),
+// Startup: parse flags, block SIGINT/SIGTERM/SIGUSR1 in every thread (so they wait for
+// sigwait; SIGUSR1 writes the runtime's task dump to stderr and changes nothing else),
 // open the root, bind, print "listening on http://HOST:PORT".
 // Shutdown, on either signal:
 //   1. stop accepting (the listener is shut, which ends the accept loop);
@@ -130,11 +131,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
 
   std::unique_ptr<tiny_httpd::Site> site;
   try {
@@ -186,7 +188,17 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&handled_signals, &signal_number) != 0 || signal_number == SIGUSR1) {
+    if (signal_number != SIGUSR1) continue;
+    // Go's SIGQUIT dump, without the exit: what every task waits for, and where.
+    const std::string dump = sched.dump_tasks();
+    for (std::size_t written = 0; written < dump.size();) {
+      const ssize_t n = ::write(STDERR_FILENO, dump.data() + written, dump.size() - written);
+      if (n <= 0) break;
+      written += static_cast<std::size_t>(n);
+    }
+    signal_number = 0;
+  }
   ::shutdown(listener.fd(), SHUT_RDWR);  // 1. wakes the pending accept with an error
   sched.block_on(join(std::move(acceptor)));
   drain.begin();                                           // 2.

@@ -33,11 +33,13 @@ class Gate {
   // a waiter already released by open() completes normally.
   class [[nodiscard]] Awaiter {
    public:
+    const char* await_kind() const noexcept { return "event"; }  // dump_tasks()
     explicit Awaiter(Gate& gate) noexcept : gate_(gate), wait_(gate.guard_, gate.waiters_) {}
     bool await_ready() const noexcept { return gate_.is_open(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
-      return wait_.suspend(waiting, cancel_state_of(waiting), [this]() noexcept { return gate_.open_; });
+      return wait_.suspend(waiting, cancel_state_of(waiting),
+                           [this]() noexcept { return gate_.open_; });
     }
     void await_resume() { wait_.finish(); }
 

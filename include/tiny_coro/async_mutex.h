@@ -62,6 +62,7 @@ class AsyncMutex {
 
   class [[nodiscard]] LockAwaiter {
    public:
+    const char* await_kind() const noexcept { return "lock"; }  // dump_tasks()
     explicit LockAwaiter(AsyncMutex& mutex) noexcept
         : mutex_(mutex), wait_(mutex.guard_, mutex.waiters_) {}
 

@@ -36,6 +36,7 @@ class Semaphore {
   // is ever lost.
   class [[nodiscard]] AcquireAwaiter {
    public:
+    const char* await_kind() const noexcept { return "acquire"; }  // dump_tasks()
     explicit AcquireAwaiter(Semaphore& semaphore) noexcept
         : semaphore_(semaphore), wait_(semaphore.guard_, semaphore.waiters_) {}
     bool await_ready() noexcept { return semaphore_.try_acquire(); }

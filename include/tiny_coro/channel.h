@@ -115,6 +115,7 @@ class Channel {
   // received is never lost.
   class [[nodiscard]] SendAwaiter final : private detail::CancelPoint {
    public:
+    const char* await_kind() const noexcept { return "send"; }  // dump_tasks()
     SendAwaiter(Channel& channel, T value)
         : CancelPoint(&CancelPoint::cancel_of<SendAwaiter>),
           channel_(channel),
@@ -132,9 +133,8 @@ class Channel {
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
       node_.waiter = waiting;
       node_.value = &value_;
-      return channel_.send_or_wait(node_, [this, state = detail::cancel_state_of(waiting)] {
-        return arm(state);
-      });
+      return channel_.send_or_wait(
+          node_, [this, state = detail::cancel_state_of(waiting)] { return arm(state); });
     }
     // True if the value was delivered or buffered; false if the channel was closed first.
     bool await_resume() {
@@ -156,6 +156,7 @@ class Channel {
 
   class [[nodiscard]] RecvAwaiter final : private detail::CancelPoint {
    public:
+    const char* await_kind() const noexcept { return "recv"; }  // dump_tasks()
     explicit RecvAwaiter(Channel& channel) noexcept
         : CancelPoint(&CancelPoint::cancel_of<RecvAwaiter>), channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
@@ -171,9 +172,8 @@ class Channel {
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
       node_.waiter = waiting;
       node_.slot = &result_;
-      return channel_.recv_or_wait(node_, [this, state = detail::cancel_state_of(waiting)] {
-        return arm(state);
-      });
+      return channel_.recv_or_wait(
+          node_, [this, state = detail::cancel_state_of(waiting)] { return arm(state); });
     }
     // A value, or std::nullopt once the channel is closed and drained.
     std::optional<T> await_resume() {

@@ -68,6 +68,13 @@ class GlobalQueue {
   std::size_t approx_size() const noexcept { return length_->load(std::memory_order_relaxed); }
   bool approx_empty() const noexcept { return approx_size() == 0; }
 
+  // Calls visit(item) for each queued item, under the queue's lock (the task dump).
+  template <class Visit>
+  void for_each_locked(Visit&& visit) {
+    auto lock = acquire();
+    for (const T& item : items_) visit(item);
+  }
+
   void clear() {
     auto lock = acquire();
     items_.clear();

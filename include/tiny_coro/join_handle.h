@@ -122,6 +122,7 @@ class JoinHandle {
   ~JoinHandle() { detach(); }
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
+  const char* await_kind() const noexcept { return "join"; }  // dump_tasks()
   // The task's frame, for the runtime's combinators; the handle keeps its share.
   Handle handle() const noexcept { return handle_; }
 

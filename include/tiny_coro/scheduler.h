@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -82,6 +83,14 @@ class Scheduler {
   // What the scheduler has done so far (metrics.h). Any thread, any time, also after
   // shutdown(); it reads each worker's counters without stopping anyone.
   RuntimeMetrics metrics() const;
+  // Every live (spawned, unfinished) task: its state (ready, running, suspended), its age,
+  // what it waits for (sleep, recv, lock, join, read, ...) and where — the function,
+  // file:line of each co_await on its await chain, innermost first — as text for a human,
+  // like Go's goroutine dump. Any thread, a worker too, any time. It pauses the workers
+  // between their tasks for at most about a millisecond at a time (many tasks: in several
+  // rounds, each task consistent in itself); a task that computes for a second without
+  // suspending makes it give up and say which worker it waited for.
+  std::string dump_tasks();
 
   // Stops workers and reactor, then destroys unfinished tasks. Idempotent. Call it from a
   // thread that is not a worker (the destructor does, from wherever the Scheduler dies).
@@ -101,6 +110,7 @@ class Scheduler {
 // and lets them run first. Outside a worker it does nothing. A cancellation point: a task
 // cancelled before or while it yields throws TaskCancelled when it runs again.
 struct [[nodiscard]] YieldAwaiter {
+  const char* await_kind() const noexcept { return "yield"; }  // dump_tasks()
   bool await_ready() const noexcept;
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> current) noexcept {

@@ -55,6 +55,10 @@ inline constexpr std::size_t kSelectCancelled = SelectState::kUndecided - 1;
 // One attempt: completes a case, or suspends until a peer claims one.
 template <class... Cases>
 class [[nodiscard]] SelectRound final : private CancelPoint {
+ public:
+  const char* await_kind() const noexcept { return "select"; }  // dump_tasks()
+
+ private:
   using Indices = std::index_sequence_for<Cases...>;
 
  public:

@@ -107,6 +107,7 @@ class [[nodiscard]] AsyncConnectAwaiter : public detail::IoAwaiterBase {
 // connection waits in this awaiter, which is most of what the connection costs.
 class [[nodiscard]] AsyncReadableAwaiter {
  public:
+  const char* await_kind() const noexcept { return "readable"; }  // dump_tasks()
   AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept;
   AsyncReadableAwaiter(const AsyncReadableAwaiter&) = delete;
   AsyncReadableAwaiter& operator=(const AsyncReadableAwaiter&) = delete;
@@ -154,8 +155,9 @@ class AsyncSocket {
   }
 
   AsyncIoAwaiter read(void* buf, std::size_t size, Deadline deadline = {}) noexcept {
-    return {detail::IoRequest::Kind::kRead, io_.ref(), deadline,
-            [&](detail::IoRequest& r) { r.single = iovec{buf, size}; }};
+    return {detail::IoRequest::Kind::kRead, io_.ref(), deadline, [&](detail::IoRequest& r) {
+              r.single = iovec{buf, size};
+            }};
   }
   AsyncIoAwaiter write(const void* buf, std::size_t len, Deadline deadline = {}) noexcept {
     return {detail::IoRequest::Kind::kWrite, io_.ref(), deadline,
@@ -174,8 +176,7 @@ class AsyncSocket {
   // space). ssize_t: count, or < 0 an error (-EIO if the file ended first).
   AsyncIoAwaiter sendfile(int file_fd, off_t offset, std::size_t count,
                           Deadline deadline = {}) noexcept {
-    return {detail::IoRequest::Kind::kSendfile, io_.ref(), deadline,
-            [&](detail::IoRequest& r) {
+    return {detail::IoRequest::Kind::kSendfile, io_.ref(), deadline, [&](detail::IoRequest& r) {
               r.file_fd = file_fd;
               r.file_offset = offset;
               r.file_count = count;
@@ -186,8 +187,7 @@ class AsyncSocket {
   // file's first bytes (an HTTP response head and its body). ssize_t: every byte of both.
   AsyncIoAwaiter sendfile(const iovec* head, int head_count, int file_fd, off_t offset,
                           std::size_t count, Deadline deadline = {}) noexcept {
-    return {detail::IoRequest::Kind::kSendfile, io_.ref(), deadline,
-            [&](detail::IoRequest& r) {
+    return {detail::IoRequest::Kind::kSendfile, io_.ref(), deadline, [&](detail::IoRequest& r) {
               detail::prepare_writev(r, head, head_count);
               r.file_fd = file_fd;
               r.file_offset = offset;

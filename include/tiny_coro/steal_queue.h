@@ -146,6 +146,16 @@ class StealQueue {
   }
   bool approx_empty() const noexcept { return approx_size() == 0; }
 
+  // Calls visit(item) for each queued item, oldest first. Only while no thread pushes, pops or
+  // steals (the scheduler's task dump, with every worker paused).
+  template <class Visit>
+  void for_each_while_quiescent(Visit&& visit) const {
+    // relaxed: the caller's pause handshake orders these after the last change.
+    const Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed);
+    for (std::int64_t i = top_->load(std::memory_order_relaxed); i < b; ++i) visit(buffer->get(i));
+  }
+
   // Owner or any thread once no one else uses the queue (tests, statistics).
   std::size_t capacity() const noexcept {
     return static_cast<std::size_t>(buffer_->load(std::memory_order_acquire)->capacity);

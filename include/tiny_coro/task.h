@@ -100,6 +100,11 @@ class [[nodiscard]] Task {
 
   // The typed handle, for the scheduler; the Task keeps the frame.
   Handle handle() const noexcept { return handle_; }
+  // For dump_tasks(): an awaiting coroutine notes the callee's promise (await_record.h).
+  detail::PromiseBase* awaited_promise() const noexcept {
+    return handle_ ? &handle_.promise() : nullptr;
+  }
+  const char* await_kind() const noexcept { return "call"; }
 
   struct Awaiter {
     Handle callee;
@@ -132,10 +137,14 @@ class [[nodiscard]] Task {
 namespace detail {
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
-  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+  const auto handle = std::coroutine_handle<Promise<T>>::from_promise(*this);
+  frame_ = handle.address();
+  return Task<T>(handle);
 }
 inline Task<void> Promise<void>::get_return_object() noexcept {
-  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+  const auto handle = std::coroutine_handle<Promise<void>>::from_promise(*this);
+  frame_ = handle.address();
+  return Task<void>(handle);
 }
 }  // namespace detail
 

@@ -30,8 +30,7 @@ namespace tiny_coro {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(Scheduler& scheduler) noexcept
-      : executor_(detail::executor_of(scheduler)) {}
+  explicit TaskGroup(Scheduler& scheduler) noexcept : executor_(detail::executor_of(scheduler)) {}
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
@@ -75,7 +74,7 @@ class TaskGroup {
 
  private:
   detail::Executor& executor_;
-  mutable std::mutex mutex_;  // spawn() against spawn() and join()
+  mutable std::mutex mutex_;              // spawn() against spawn() and join()
   std::deque<JoinHandle<void>> handles_;  // before the set: it must die first (child_set.h)
   detail::ChildSet set_{detail::ChildSet::Policy::kAll};
   bool joined_ = false;

@@ -29,6 +29,7 @@ Reactor& reactor_of(Scheduler& scheduler) noexcept;
 // TaskCancelled; a sleep whose timer already fired completes normally.
 class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
  public:
+  const char* await_kind() const noexcept { return "sleep"; }  // dump_tasks()
   AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept
       : CancelPoint(&CancelPoint::cancel_of<AsyncSleep>), reactor_(reactor) {
     node_.deadline = deadline;

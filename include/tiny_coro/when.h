@@ -84,7 +84,8 @@ std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
 
 template <class T>
 std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
-                                  std::vector<JoinHandle<T>>& handles, std::vector<Task<T>>& tasks) {
+                                  std::vector<JoinHandle<T>>& handles,
+                                  std::vector<Task<T>>& tasks) {
   try {
     handles.reserve(tasks.size());  // first: a push_back below must not throw
   } catch (...) {
@@ -114,9 +115,9 @@ template <class... Ts, std::size_t... I>
 std::variant<ChildValue<Ts>...> take_winner(std::tuple<JoinHandle<Ts>...>& handles,
                                             std::size_t winner, std::index_sequence<I...>) {
   std::optional<std::variant<ChildValue<Ts>...>> result;
-  (((I == winner) ? (result.emplace(std::in_place_index<I>, take_child(std::get<I>(handles))),
-                     void())
-                  : discard_child(std::get<I>(handles))),
+  (((I == winner)
+        ? (result.emplace(std::in_place_index<I>, take_child(std::get<I>(handles))), void())
+        : discard_child(std::get<I>(handles))),
    ...);
   return std::move(*result);
 }

@@ -15,6 +15,7 @@ Scheduler::~Scheduler() = default;
 Reactor* Scheduler::reactor() noexcept { return &core_->reactor(); }
 std::size_t Scheduler::worker_count() const noexcept { return core_->worker_count(); }
 RuntimeMetrics Scheduler::metrics() const { return core_->metrics(); }
+std::string Scheduler::dump_tasks() { return core_->dump_tasks(); }
 void Scheduler::shutdown() noexcept { core_->shutdown(); }
 bool Scheduler::on_worker_thread() const noexcept { return core_->current_worker() != nullptr; }
 

@@ -35,7 +35,8 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
   promise.own_cancel_.set_executor(this);
   promise.cancel_ = &promise.own_cancel_;
   if (Worker* worker = current_worker()) {  // workers run only before shutdown joins them
-    worker->spawned_tasks().add(promise);   // may throw; then nothing was submitted
+    promise.spawned_at_ns_ = worker->coarse_now_ns();
+    worker->spawned_tasks().add(promise);  // may throw; then nothing was submitted
     worker->note_spawned();
     worker->schedule_local(handle);  // no-throw (out of memory here terminates)
     return;
@@ -43,6 +44,7 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
   {
     // Checked under the table's lock, which shutdown also takes to empty the table: a task
     // is either recorded before shutdown looks, or sees the flag.
+    promise.spawned_at_ns_ = steady_ns();
     std::lock_guard lock(outside_tasks_mutex_);
     spawned_outside_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     if (!stopping_->load(std::memory_order_acquire)) {
@@ -153,6 +155,43 @@ bool SchedulerCore::approx_has_work() const noexcept {
   return false;
 }
 
+void SchedulerCore::wait_while_paused() {
+  std::unique_lock lock(pause_mutex_);
+  pause_ended_.wait(lock, [this] { return !pause_requested_now(); });
+}
+
+bool SchedulerCore::pause_workers(const Worker* self, std::chrono::milliseconds patience,
+                                  std::vector<std::size_t>& busy) {
+  {
+    const std::lock_guard lock(pause_mutex_);
+    pause_requested_->store(true, std::memory_order_seq_cst);
+  }
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& worker = *workers_[i];
+    if (&worker == self) continue;
+    // seq_cst (run_state): the other half of the Dekker pair in Worker::leave_parked.
+    while (worker.run_state() == Worker::RunState::kRunning) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        busy.push_back(i);
+        break;
+      }
+      std::this_thread::yield();
+    }
+  }
+  if (busy.empty()) return true;
+  resume_workers();
+  return false;
+}
+
+void SchedulerCore::resume_workers() {
+  {
+    const std::lock_guard lock(pause_mutex_);
+    pause_requested_->store(false, std::memory_order_seq_cst);
+  }
+  pause_ended_.notify_all();
+}
+
 void SchedulerCore::shutdown() noexcept {
   std::lock_guard lock(shutdown_mutex_);
   if (shut_down_) return;
@@ -161,6 +200,7 @@ void SchedulerCore::shutdown() noexcept {
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
   reactor_.stop();
+  const std::lock_guard dump(dump_mutex_);  // a dump in progress reads the frames we destroy
   std::vector<PromiseBase*> unfinished;
   {
     std::lock_guard outside_lock(outside_tasks_mutex_);

@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,6 +38,17 @@ class SchedulerCore final : public Executor {
   void driver_wanted() noexcept override { notify_parked(); }
   // Any thread: the counters summed, the gauges read now (include/tiny_coro/metrics.h).
   RuntimeMetrics metrics() const;
+  // Any thread, a worker too: every live task and where it waits (task_dump.cpp).
+  std::string dump_tasks();
+
+  // The dump's pause (Worker::safepoint). Workers check the request between tasks.
+  bool pause_requested() const noexcept {
+    return pause_requested_->load(std::memory_order_relaxed);  // relaxed: re-read seq_cst
+  }
+  bool pause_requested_now() const noexcept {
+    return pause_requested_->load(std::memory_order_seq_cst);
+  }
+  void wait_while_paused();
   void shutdown() noexcept;
 
   // Wakes one parked worker if work is waiting and nobody is searching for it.
@@ -84,6 +97,16 @@ class SchedulerCore final : public Executor {
   // times it was (each worker trims its own task table when it sees a new count).
   std::atomic<std::size_t> released_at_last_trim_{0};
   std::atomic<std::uint32_t> memory_releases_{0};
+  // Asks every worker but `self` to stop at its safe point (or stay asleep) and waits for
+  // them, at most `patience`; false, with nobody paused, if one keeps running a task.
+  bool pause_workers(const Worker* self, std::chrono::milliseconds patience,
+                     std::vector<std::size_t>& busy);
+  void resume_workers();
+
+  CachePadded<std::atomic<bool>> pause_requested_{false};
+  std::mutex pause_mutex_;
+  std::condition_variable pause_ended_;
+  std::mutex dump_mutex_;  // one dump at a time; shutdown destroys no frame during one
   // Spawns from threads that are not workers (relaxed: a statistic; metrics()).
   std::atomic<std::uint64_t> spawned_outside_{0};
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -128,8 +128,11 @@ void Worker::run() {
   current_ = this;
   block_sigpipe_in_this_thread();
   EbrManager::get().register_thread();
-  counters_.awake_since_ns.store(steady_ns(), std::memory_order_relaxed);  // relaxed: a statistic
+  coarse_now_ns_ = steady_ns();
+  counters_.awake_since_ns.store(coarse_now_ns_,
+                                 std::memory_order_relaxed);  // relaxed: a statistic
   while (!core_.stopping()) {
+    if (core_.pause_requested()) safepoint();  // a task dump wants every worker still
     std::coroutine_handle<> task = next_local();
     if (task && searching_) {
       end_search();  // woken as a searcher, but found work before searching: stop counting
@@ -142,13 +145,30 @@ void Worker::run() {
     }
     if (task) {
       reset_coop_budget();
+      running_frame_ = task.address();
       task.resume();
     } else {
       park();
     }
   }
   publish_counters();
+  run_state_.store(RunState::kExited, std::memory_order_seq_cst);
   current_ = nullptr;
+}
+
+void Worker::safepoint() {
+  while (core_.pause_requested_now()) {
+    run_state_.store(RunState::kPaused, std::memory_order_seq_cst);
+    core_.wait_while_paused();
+    run_state_.store(RunState::kRunning, std::memory_order_seq_cst);
+  }
+}
+
+void Worker::leave_parked() {
+  run_state_.store(RunState::kRunning, std::memory_order_seq_cst);
+  coarse_now_ns_ = steady_ns();
+  // seq_cst, after our store: a dump that saw us parked has its request seen here.
+  if (core_.pause_requested_now()) safepoint();
 }
 
 std::coroutine_handle<> Worker::next_local() {
@@ -247,12 +267,18 @@ std::coroutine_handle<> Worker::steal_from_others() {
 
 void Worker::park() {
   end_busy_spell();
+  // From here until leave_parked() this worker touches no task frame and no queue a dump
+  // reads, except what the reactor's callbacks queue (a dump does not read a parked
+  // worker's queues).
+  run_state_.store(RunState::kParked, std::memory_order_seq_cst);
   park_without_accounting();
+  if (run_state_.load(std::memory_order_relaxed) == RunState::kParked) leave_parked();
   // relaxed: a statistic (worker_counters.h).
-  counters_.awake_since_ns.store(steady_ns(), std::memory_order_relaxed);
+  counters_.awake_since_ns.store(coarse_now_ns_, std::memory_order_relaxed);
 }
 
 void Worker::publish_counters(std::uint32_t ticks_in_progress) noexcept {
+  coarse_now_ns_ = steady_ns();
   // Only finished turns: one still in progress may yet find nothing (an empty tick).
   const std::uint32_t finished = tick_ - ticks_in_progress;
   tallies_.ticks += finished - tallies_.ticks_published;  // unsigned: right across a wrap
@@ -312,6 +338,7 @@ void Worker::drive_while_parked(bool release_due) {
   Reactor& reactor = core_.reactor();
   const bool unparked = park_driving_reactor(release_due);
   reactor.unlock_driver();
+  leave_parked();                 // before queueing what the reactor gave us
   bool counted_searching = true;  // what a waker does when it unparks us
   // Woken by the reactor rather than by a waker: nobody took us off the sleepers, so we
   // do it ourselves — as a worker with work in hand, not a searcher, so that take_polled()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,29 @@ class Worker {
   std::size_t approx_queue_depth() const noexcept { return queue_.approx_size(); }
   // This thread: a task was spawned here (counted for RuntimeMetrics).
   void note_spawned() noexcept { ++tallies_.tasks_spawned; }
+  // This thread: the steady clock as of this worker's last fairness tick or wake-up (a
+  // spawned task's start, for its age in dumps; no clock read per spawn).
+  std::int64_t coarse_now_ns() const noexcept { return coarse_now_ns_; }
+
+  // The task dump's safe point (SchedulerCore::pause_workers): where a worker is between
+  // tasks, so that no frame it could touch changes. seq_cst transitions, paired with the
+  // pause request's seq_cst store and load (a Dekker pair: a worker that wakes either sees
+  // the request or is seen running).
+  enum class RunState : std::uint8_t { kRunning, kParked, kPaused, kExited };
+  RunState run_state() const noexcept { return run_state_.load(std::memory_order_seq_cst); }
+  // While this worker is paused, parked or exited: what it has queued (for "ready"), and the
+  // frame it last resumed.
+  template <class Visit>
+  void for_each_queued_while_paused(Visit&& visit) const {
+    if (lifo_slot_ != nullptr) visit(lifo_slot_);
+    queue_.for_each_while_quiescent(visit);
+    for (void* yielded : deferred_) visit(yielded);
+    for (auto handle : polled_) visit(handle.address());
+  }
+  const void* running_frame() const noexcept { return running_frame_; }
+  // This thread, inside a task: stops here while another thread's dump wants it still (a
+  // task that waits for the dump lock must not hold that dump up).
+  void pause_if_requested() { safepoint(); }
   SchedulerCore& core() const noexcept { return core_; }
   // Tasks spawned on this worker's thread (owner-only table, see task/task_slots.h).
   TaskSlots& spawned_tasks() noexcept { return spawned_tasks_; }
@@ -74,6 +98,8 @@ class Worker {
   // Queues what the reactor handed us; returns how many.
   std::size_t take_polled() noexcept;
   void spill_oldest() noexcept;
+  void safepoint();
+  void leave_parked();
 
   // constinit (worker.cpp): read inline on every spawn and wake, without a TLS wrapper call.
   static constinit thread_local Worker* current_;
@@ -100,6 +126,9 @@ class Worker {
   std::deque<void*> deferred_;  // yielded tasks, oldest first
   std::vector<std::coroutine_handle<>> polled_;  // what the reactor handed us, reused
   std::uint32_t tick_ = 0;
+  std::int64_t coarse_now_ns_ = 0;
+  const void* running_frame_ = nullptr;  // the handle the loop resumed last
+  std::atomic<RunState> run_state_{RunState::kRunning};
   std::uint32_t rng_;
   std::uint32_t memory_releases_seen_ = 0;  // the core's count when this table was last trimmed
   bool searching_ = false;

@@ -52,6 +52,25 @@ class TaskSlots {
   // Any thread: how many tasks are recorded now (RuntimeMetrics::tasks_alive). A scan of the
   // table, so the hot path counts nothing; exact when no task starts or ends meanwhile.
   std::size_t count_recorded() const;
+  // Any thread: calls visit(task) for the recorded tasks in slots [first, first + count) of
+  // the table, under its layout lock; returns the slot after the last one looked at, or
+  // npos once the table ends. The caller keeps the tasks from finishing meanwhile (the
+  // dump pauses the workers).
+  template <class Visit>
+  std::size_t visit_recorded(std::size_t first, std::size_t count, Visit&& visit) const {
+    const std::lock_guard layout(layout_mutex_);
+    const std::size_t end = chunks_.size() * kChunkSlots;
+    std::size_t slot = first;
+    for (; slot < end && slot < first + count; ++slot) {
+      // relaxed: the caller's pause (or lock) orders the owner's add() before this.
+      if (PromiseBase* task =
+              chunks_[slot / kChunkSlots][slot % kChunkSlots].load(std::memory_order_relaxed)) {
+        visit(*task);
+      }
+    }
+    return slot < end ? slot : npos;
+  }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
  private:
   static constexpr std::size_t kChunkSlots = 1024;

@@ -12,6 +12,7 @@
 #include "httpd/httpd_fixture.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/wait_for.h"
 
 namespace tiny_coro::test {
 namespace {
@@ -90,6 +91,45 @@ TEST(TinyHttpdMetrics, AnswersWithAnExpositionPrometheusParsesAndExactCounts) {
   EXPECT_EQ(httpd.request("POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")->status,
             405);
   EXPECT_EQ(httpd.request("HEAD /metrics HTTP/1.1\r\nHost: t\r\n\r\n", true)->status, 200);
+}
+
+// SIGUSR1 writes the task dump to stderr and the server goes on serving.
+TEST(TinyHttpdMetrics, Sigusr1WritesTheTaskDumpAndKeepsServing) {
+  const fs::path err =
+      fs::temp_directory_path() / ("tiny_httpd_stderr_" + std::to_string(::getpid()));
+  const fs::path www = fs::temp_directory_path() / ("tiny_httpd_www_" + std::to_string(::getpid()));
+  fs::create_directories(www);
+  write_whole_file(www / "a.txt", "A");
+  ChildProcess server({"/bin/sh", "-c",
+                       std::string("exec ") + TINY_HTTPD_PATH + " --root " + www.string() +
+                           " --host 127.0.0.1 --port 0 --threads 2 --quiet 2>" + err.string()});
+  const std::string line = server.read_line().value_or("");
+  const std::string prefix = "listening on http://127.0.0.1:";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
+  const int port = std::stoi(line.substr(prefix.size()));
+  // A keep-alive connection that stays idle: its task waits for the next request.
+  BlockingClient idle(port);
+  ASSERT_TRUE(idle.send("GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(idle.read_response());
+  ::kill(server.pid(), SIGUSR1);
+  std::string dump;
+  ASSERT_TRUE(wait_for([&] {
+    dump = read_whole_file(err);
+    return dump.find("\ntask ") != std::string::npos;
+  })) << dump;
+  EXPECT_EQ(dump.rfind("tiny_coro task dump: ", 0), 0u) << dump;
+  EXPECT_NE(dump.find("] readable\n"), std::string::npos) << dump;  // the idle connection
+  EXPECT_NE(dump.find("] accept\n"), std::string::npos) << dump;    // the accept loop
+  BlockingClient fresh(port);
+  ASSERT_TRUE(fresh.send("GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto response = fresh.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "A");
+  const auto status = server.stop(SIGTERM);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  fs::remove(err);
+  fs::remove_all(www);
 }
 
 TEST(TinyHttpdMetrics, IsOffUnlessAskedFor) {

@@ -98,6 +98,21 @@ class IoAwaiterBase {
   IoAwaiterBase& operator=(const IoAwaiterBase&) = delete;
 
   bool await_ready() noexcept;
+  const char* await_kind() const noexcept {  // dump_tasks()
+    switch (request_.kind) {
+      case IoRequest::Kind::kRead:
+        return "read";
+      case IoRequest::Kind::kWrite:
+        return "write";
+      case IoRequest::Kind::kAccept:
+        return "accept";
+      case IoRequest::Kind::kConnect:
+        return "connect";
+      case IoRequest::Kind::kSendfile:
+        break;
+    }
+    return "sendfile";
+  }
   // The slow path runs under the awaiting task's cancel state, so cancelling the task reaches
   // the readiness wait (or the accept backoff's sleep) it is parked in.
   template <class Promise>

@@ -10,10 +10,10 @@ namespace tiny_coro::detail {
 enum class IoDirection : std::uint8_t { kRead, kWrite };
 
 enum class WaitOutcome : std::uint8_t {
-  kReady,     // a readiness edge: retry the syscall
-  kTimedOut,  // the wait's deadline passed first
-  kClosed,    // the source was detached (the socket closed) while waiting
-  kCancelled, // the task was cancelled while waiting (cancel.h)
+  kReady,      // a readiness edge: retry the syscall
+  kTimedOut,   // the wait's deadline passed first
+  kClosed,     // the source was detached (the socket closed) while waiting
+  kCancelled,  // the task was cancelled while waiting (cancel.h)
 };
 
 struct IoWaiter : WaitNode {

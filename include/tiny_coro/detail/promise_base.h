@@ -7,6 +7,7 @@
 #include <exception>
 #include <type_traits>
 
+#include <tiny_coro/detail/await_record.h>
 #include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/frame_allocator.h>
 
@@ -102,6 +103,17 @@ class PromiseBase {
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
+#if TINY_CORO_TRACK_AWAITS
+  // Every co_await in the body comes here first: notes where it is and what it waits for
+  // (await_record.h), then awaits `awaitable` exactly as if this were not here.
+  template <class Awaitable>
+  auto await_transform(Awaitable&& awaitable, TINY_CORO_AWAIT_SITE_PARAMS) {
+    await_.note(TINY_CORO_AWAIT_SITE_ARGS, await_kind_of(awaitable), awaited_promise_of(awaitable));
+    using Awaiter = decltype(awaiter_of(static_cast<Awaitable&&>(awaitable)));
+    return PassedAwaiter<Awaiter>{awaiter_of(static_cast<Awaitable&&>(awaitable))};
+  }
+#endif
+
   // --- state shared with Task, JoinHandle and the scheduler ---
   std::coroutine_handle<> continuation_;  // the coroutine awaiting this one, if any
   std::exception_ptr exception_;
@@ -111,12 +123,14 @@ class PromiseBase {
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
-  void* frame_ = nullptr;  // a spawned task's own frame, for shutdown
+  void* frame_ = nullptr;  // this coroutine's frame (get_return_object sets it)
   // The cancellation word this frame's suspension points obey: its own for a spawned task,
   // the awaiter's for a nested one, a scope's under timeout()/shield(); null if none (a Task
   // driven by a coroutine that is not tiny_coro's, or resumed by hand).
   CancelState* cancel_ = nullptr;
-  CancelState own_cancel_;  // used when this frame is a spawned task or a scope's root
+  CancelState own_cancel_;      // used when this frame is a spawned task or a scope's root
+  AwaitRecord await_;           // where it last awaited (dump_tasks)
+  std::int64_t spawned_at_ns_;  // a spawned task's start (coarse steady clock); set by submit
 };
 
 // The cancellation state of the coroutine behind `handle`, or null if it has none (it is not

@@ -3,10 +3,10 @@
 // detached. Does not suspend at all if the edge already came.
 //
 // Deadline: a TimerNode whose on_expire callback (the poller, under the reactor's timer
-// lock) takes the waiter back if it is still queued — the same take_back() a cancel uses. Exactly one of the edge, the timer and
-// detach() pops the waiter, under the source's lock, and resumes it. On resumption the timer
-// is cancelled; cancel_timer() takes the timer lock, so it also waits out a callback that is
-// still running — after await_resume nothing refers to this awaiter any more.
+// lock) takes the waiter back if it is still queued — the same take_back() a cancel uses. Exactly
+// one of the edge, the timer and detach() pops the waiter, under the source's lock, and resumes it.
+// On resumption the timer is cancelled; cancel_timer() takes the timer lock, so it also waits out a
+// callback that is still running — after await_resume nothing refers to this awaiter any more.
 //
 // Cancellation (cancel_state.h): the wait arms itself in the task's cancel state under the
 // source's lock, just before it queues, so a cancel competes with the edge, the timer and

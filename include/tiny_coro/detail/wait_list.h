@@ -170,9 +170,7 @@ class ListWait final : public CancelPoint {
 
  private:
   friend class CancelPoint;  // calls cancel() through cancel_of
-  std::coroutine_handle<> cancel() noexcept {
-    return take_back_if_linked(lock_, list_, node_);
-  }
+  std::coroutine_handle<> cancel() noexcept { return take_back_if_linked(lock_, list_, node_); }
 
   Lock& lock_;
   WaitList& list_;

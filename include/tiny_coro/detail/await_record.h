@@ -1,0 +1,152 @@
+// Where a coroutine last awaited, for Scheduler::dump_tasks(): every co_await in a tiny_coro
+// coroutine passes its source position through the promise's await_transform (default
+// arguments, evaluated at the co_await), which notes it here with what the awaitable waits
+// for and, if it is a Task, the callee's promise, so that a dump can walk from a spawned
+// task down to the coroutine that is suspended.
+#pragma once
+
+#include <atomic>
+#include <concepts>
+#include <coroutine>
+#include <version>
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
+
+// Noting every co_await costs a few stores each (docs/BENCHMARKS.md, "Task dump"); a build
+// that wants none of it configures with -DTINY_CORO_TRACK_AWAITS=OFF (CMake), which defines
+// this as 0 for the library and everything that links it, so that all agree. Its dumps then
+// list tasks, states and ages without their await chains.
+#ifndef TINY_CORO_TRACK_AWAITS
+#define TINY_CORO_TRACK_AWAITS 1
+#endif
+
+namespace tiny_coro::detail {
+
+class PromiseBase;
+
+// What an awaitable waits for ("sleep", "recv", ...): its await_kind(), else "await".
+template <class Awaitable>
+const char* await_kind_of(const Awaitable& awaitable) noexcept {
+  if constexpr (requires {
+                  { awaitable.await_kind() } -> std::convertible_to<const char*>;
+                }) {
+    return awaitable.await_kind();
+  } else {
+    return "await";
+  }
+}
+
+// The promise of the Task an awaitable is, or null.
+template <class Awaitable>
+PromiseBase* awaited_promise_of(const Awaitable& awaitable) noexcept {
+  if constexpr (requires { awaitable.awaited_promise(); }) {
+    return awaitable.awaited_promise();
+  } else {
+    return nullptr;
+  }
+}
+
+// The awaiter `co_await awaitable` would use: its operator co_await's result (owned), or the
+// awaitable itself (borrowed: a temporary lives to the end of the co_await's expression).
+template <class Awaitable>
+decltype(auto) awaiter_of(Awaitable&& awaitable) {
+  if constexpr (requires { static_cast<Awaitable&&>(awaitable).operator co_await(); }) {
+    return static_cast<Awaitable&&>(awaitable).operator co_await();
+  } else if constexpr (requires { operator co_await(static_cast<Awaitable&&>(awaitable)); }) {
+    return operator co_await(static_cast<Awaitable&&>(awaitable));
+  } else {
+    return static_cast<Awaitable&&>(awaitable);
+  }
+}
+
+// What await_transform hands back: the same awaiter, passed through. (Handing back the
+// awaitable itself by reference made g++ 12 copy it into the frame, which an awaiter that
+// cannot be copied does not allow.)
+template <class Awaiter>
+struct PassedAwaiter {
+  Awaiter awaiter;  // a value, or a reference to the caller's temporary
+  bool await_ready() { return awaiter.await_ready(); }
+  template <class Promise>
+  decltype(auto) await_suspend(std::coroutine_handle<Promise> awaiting) {
+    return awaiter.await_suspend(awaiting);
+  }
+  decltype(auto) await_resume() { return awaiter.await_resume(); }
+};
+
+// g++ has std::source_location, one pointer to a per-site constant, so noting a co_await costs
+// three stores; clang 14 (the sanitizer builds) has only the builtins, which cost two more.
+#if defined(__cpp_lib_source_location)
+#define TINY_CORO_AWAIT_SITE_PARAMS std::source_location where = std::source_location::current()
+#define TINY_CORO_AWAIT_SITE_ARGS where
+#else
+#define TINY_CORO_AWAIT_SITE_PARAMS                                             \
+  const char *where_file = __builtin_FILE(), int where_line = __builtin_LINE(), \
+             const char *where_function = __builtin_FUNCTION()
+#define TINY_CORO_AWAIT_SITE_ARGS \
+  AwaitSite { where_file, where_function, where_line }
+#endif
+
+struct AwaitSite {
+  const char* file = nullptr;
+  const char* function = nullptr;
+  int line = 0;
+};
+
+// Plain fields read and written through std::atomic_ref (relaxed): written by the coroutine's
+// own thread at each co_await, read by dump_tasks() only while every worker that could run
+// the coroutine is paused, whose handshake orders the two. Only the site is initialised:
+// the rest is read only once a site is there.
+class AwaitRecord {
+ public:
+#if defined(__cpp_lib_source_location)
+  void note(std::source_location where, const char* what, PromiseBase* awaited) noexcept {
+    std::atomic_ref(where_).store(where, std::memory_order_relaxed);
+    store_rest(what, awaited);
+  }
+  // The site of the last co_await; a null file if there was none yet.
+  AwaitSite site() const noexcept {
+    const std::source_location where =
+        std::atomic_ref(const_cast<std::source_location&>(where_)).load(std::memory_order_relaxed);
+    if (where.file_name()[0] == '\0' && where.line() == 0) return {};
+    return {where.file_name(), where.function_name(), static_cast<int>(where.line())};
+  }
+#else
+  void note(AwaitSite where, const char* what, PromiseBase* awaited) noexcept {
+    std::atomic_ref(where_.file).store(where.file, std::memory_order_relaxed);
+    std::atomic_ref(where_.function).store(where.function, std::memory_order_relaxed);
+    std::atomic_ref(where_.line).store(where.line, std::memory_order_relaxed);
+    store_rest(what, awaited);
+  }
+  AwaitSite site() const noexcept {
+    auto& self = const_cast<AwaitSite&>(where_);
+    return {std::atomic_ref(self.file).load(std::memory_order_relaxed),
+            std::atomic_ref(self.function).load(std::memory_order_relaxed),
+            std::atomic_ref(self.line).load(std::memory_order_relaxed)};
+  }
+#endif
+  // What the last co_await waits for, and the Task it awaits (null if not a Task); only
+  // meaningful once site() has a file.
+  const char* kind() const noexcept {
+    return std::atomic_ref(const_cast<const char*&>(kind_)).load(std::memory_order_relaxed);
+  }
+  PromiseBase* callee() const noexcept {
+    return std::atomic_ref(const_cast<PromiseBase*&>(callee_)).load(std::memory_order_relaxed);
+  }
+
+ private:
+  void store_rest(const char* what, PromiseBase* awaited) noexcept {
+    std::atomic_ref(kind_).store(what, std::memory_order_relaxed);
+    std::atomic_ref(callee_).store(awaited, std::memory_order_relaxed);
+  }
+
+#if defined(__cpp_lib_source_location)
+  std::source_location where_{};
+#else
+  AwaitSite where_{};
+#endif
+  const char* kind_;     // NOLINT: written before it is read (see above)
+  PromiseBase* callee_;  // NOLINT
+};
+
+}  // namespace tiny_coro::detail
