@@ -155,8 +155,17 @@ bool SchedulerCore::approx_has_work() const noexcept {
   return false;
 }
 
+void SchedulerCore::worker_stopped_running() {
+  // seq_cst: the worker stored its new state first; either the dump's predicate sees that
+  // state, or we see its request here and wake it (under the lock: no lost wake-up).
+  if (!pause_requested_now()) return;
+  const std::lock_guard lock(pause_mutex_);
+  worker_paused_.notify_all();
+}
+
 void SchedulerCore::wait_while_paused() {
   std::unique_lock lock(pause_mutex_);
+  worker_paused_.notify_all();  // the dump may be waiting for us (our state is kPaused now)
   pause_ended_.wait(lock, [this] { return !pause_requested_now(); });
 }
 
@@ -171,12 +180,12 @@ bool SchedulerCore::pause_workers(const Worker* self, std::chrono::milliseconds 
     const Worker& worker = *workers_[i];
     if (&worker == self) continue;
     // seq_cst (run_state): the other half of the Dekker pair in Worker::leave_parked.
-    while (worker.run_state() == Worker::RunState::kRunning) {
-      if (std::chrono::steady_clock::now() > give_up) {
-        busy.push_back(i);
-        break;
-      }
-      std::this_thread::yield();
+    // Blocking, not spinning: on a machine with as many cores as workers a spinning dumper
+    // would take the CPU the worker needs to reach its safe point.
+    std::unique_lock lock(pause_mutex_);
+    if (!worker_paused_.wait_until(
+            lock, give_up, [&] { return worker.run_state() != Worker::RunState::kRunning; })) {
+      busy.push_back(i);
     }
   }
   if (busy.empty()) return true;

@@ -49,6 +49,8 @@ class SchedulerCore final : public Executor {
     return pause_requested_->load(std::memory_order_seq_cst);
   }
   void wait_while_paused();
+  // A worker went to sleep or exited: a dump waiting for it may go on.
+  void worker_stopped_running();
   void shutdown() noexcept;
 
   // Wakes one parked worker if work is waiting and nobody is searching for it.
@@ -106,6 +108,7 @@ class SchedulerCore final : public Executor {
   CachePadded<std::atomic<bool>> pause_requested_{false};
   std::mutex pause_mutex_;
   std::condition_variable pause_ended_;
+  std::condition_variable worker_paused_;  // a worker reached its safe point
   std::mutex dump_mutex_;  // one dump at a time; shutdown destroys no frame during one
   // Spawns from threads that are not workers (relaxed: a statistic; metrics()).
   std::atomic<std::uint64_t> spawned_outside_{0};

@@ -11,8 +11,10 @@
 // the spawned coroutine down through each Task it awaits (AwaitRecord::callee), the site of
 // each co_await and what the innermost one waits for. Formatting happens after the pause.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -30,6 +32,11 @@ namespace {
 // How long one pause may last, and how many slots are looked at between clock reads.
 constexpr std::chrono::microseconds kSliceBudget{500};
 constexpr std::size_t kSlotsPerCheck = 256;
+// The least time the workers run between two pauses.
+constexpr std::chrono::microseconds kRunBetweenPauses{100};
+// At most this many tasks per pause: the snapshot's vectors are grown for them before the
+// pause, so that no pause pays for a reallocation.
+constexpr std::size_t kTasksPerPause = 1024;
 // A worker that runs one task this long without suspending makes the dump give up.
 constexpr std::chrono::milliseconds kPatience{1000};
 // Deeper await chains are cut (a cycle would be a bug; this keeps the dump finite anyway).
@@ -51,6 +58,8 @@ struct TaskEntry {
 struct Snapshot {
   std::vector<TaskEntry> tasks;
   std::vector<AwaitSite> sites;
+  std::size_t pauses = 0;
+  std::chrono::nanoseconds longest_pause{0};
 };
 
 class SliceReader {
@@ -100,6 +109,18 @@ std::string_view short_function_name(std::string_view name) {
   return name;
 }
 
+template <class T>
+void grow_for(std::vector<T>& items, std::size_t more) {
+  if (items.capacity() - items.size() >= more) return;
+  items.reserve(std::max(items.size() + more, 2 * items.capacity()));
+}
+
+void append_number(std::string& out, std::uint64_t value, int base) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value, base).ptr;
+  out.append(digits, end);
+}
+
 const char* state_name(TaskState state) {
   switch (state) {
     case TaskState::kReady:
@@ -113,6 +134,10 @@ const char* state_name(TaskState state) {
 }
 
 std::string format(const Snapshot& snapshot, std::size_t workers) {
+  char footer[160];
+  std::snprintf(footer, sizeof(footer),
+                "\n(read in %zu pauses of the workers, the longest %.3f ms)\n", snapshot.pauses,
+                std::chrono::duration<double, std::milli>(snapshot.longest_pause).count());
   std::string out;
   out.reserve(snapshot.tasks.size() * 160 + 128);
   char line[256];
@@ -122,11 +147,22 @@ std::string format(const Snapshot& snapshot, std::size_t workers) {
   if (!TINY_CORO_TRACK_AWAITS) out += "(await chains off: built with TINY_CORO_TRACK_AWAITS=0)\n";
   const std::int64_t now = steady_ns();
   for (const TaskEntry& task : snapshot.tasks) {
-    const double age =
-        static_cast<double>(std::max<std::int64_t>(0, now - task.spawned_at_ns)) / 1e9;
-    std::snprintf(line, sizeof(line), "\ntask %p [%s, %.3fs] %s\n", task.id, state_name(task.state),
-                  age, task.waits_for != nullptr ? task.waits_for : "not started");
-    out += line;
+    // By hand rather than snprintf: a million tasks make this loop the dump's main cost.
+    const std::int64_t age_ms = std::max<std::int64_t>(0, now - task.spawned_at_ns) / 1'000'000;
+    out += "\ntask 0x";
+    append_number(out, reinterpret_cast<std::uintptr_t>(task.id), 16);
+    out += " [";
+    out += state_name(task.state);
+    out += ", ";
+    append_number(out, static_cast<std::uint64_t>(age_ms / 1000), 10);
+    out += '.';
+    const auto millis = static_cast<std::uint64_t>(age_ms % 1000);
+    if (millis < 100) out += '0';
+    if (millis < 10) out += '0';
+    append_number(out, millis, 10);
+    out += "s] ";
+    out += task.waits_for != nullptr ? task.waits_for : "not started";
+    out += '\n';
     for (std::size_t i = task.site_count; i-- > 0;) {
       const AwaitSite& site = snapshot.sites[task.first_site + i];
       out += "    ";
@@ -134,10 +170,11 @@ std::string format(const Snapshot& snapshot, std::size_t workers) {
       out += "  ";
       out += site.file;
       out += ':';
-      out += std::to_string(site.line);
+      append_number(out, static_cast<std::uint64_t>(site.line), 10);
       out += '\n';
     }
   }
+  out += footer;
   return out;
 }
 
@@ -171,7 +208,13 @@ std::string SchedulerCore::dump_tasks() {
       out += " kept running one task for over a second without suspending\n";
       return out + format(snapshot, workers_.size());  // what was read before
     }
-    const auto slice_end = std::chrono::steady_clock::now() + kSliceBudget;
+    // Room for this pause's tasks, made while the workers still run (doubling, so that the
+    // copies add up to O(n)).
+    grow_for(snapshot.tasks, kTasksPerPause);
+    grow_for(snapshot.sites, kTasksPerPause * 4 + kSlotsPerCheck * kMaxChain);
+    const std::size_t tasks_before = snapshot.tasks.size();
+    const auto slice_begin = std::chrono::steady_clock::now();
+    const auto slice_end = slice_begin + kSliceBudget;
     // What is queued, in this pause: paused workers' queues (a sleeping one's may change
     // under its reactor's callbacks, so it is not read), ours, and the global queue.
     ready.clear();
@@ -191,7 +234,9 @@ std::string SchedulerCore::dump_tasks() {
       // Tasks spawned from other threads are recorded under this lock, not by a worker.
       std::unique_lock outside(outside_tasks_mutex_, std::defer_lock);
       if (tables[table] == &outside_tasks_) outside.lock();
-      while (table < tables.size() && std::chrono::steady_clock::now() < slice_end) {
+      while (table < tables.size() && std::chrono::steady_clock::now() < slice_end &&
+             snapshot.tasks.size() - tasks_before + kSlotsPerCheck <= kTasksPerPause &&
+             snapshot.sites.capacity() - snapshot.sites.size() >= kSlotsPerCheck * kMaxChain) {
         slot = tables[table]->visit_recorded(slot, kSlotsPerCheck, read);
         if (slot == TaskSlots::npos) {
           ++table;
@@ -201,6 +246,17 @@ std::string SchedulerCore::dump_tasks() {
       }
     }
     resume_workers();
+    const auto pause = std::chrono::steady_clock::now() - slice_begin;
+    ++snapshot.pauses;
+    snapshot.longest_pause = std::max(snapshot.longest_pause,
+                                      std::chrono::duration_cast<std::chrono::nanoseconds>(pause));
+    if (table < tables.size()) {
+      // Let the workers run between two pauses, as long as the pause lasted and at least
+      // kRunBetweenPauses: back to back, a woken worker would find the next pause already
+      // requested and never run a task, and the dump would stop them for its whole length.
+      std::this_thread::sleep_for(
+          std::max<std::chrono::steady_clock::duration>(pause, kRunBetweenPauses));
+    }
   }
   return format(snapshot, workers_.size());
 }

@@ -153,6 +153,7 @@ void Worker::run() {
   }
   publish_counters();
   run_state_.store(RunState::kExited, std::memory_order_seq_cst);
+  core_.worker_stopped_running();
   current_ = nullptr;
 }
 
@@ -271,6 +272,7 @@ void Worker::park() {
   // reads, except what the reactor's callbacks queue (a dump does not read a parked
   // worker's queues).
   run_state_.store(RunState::kParked, std::memory_order_seq_cst);
+  core_.worker_stopped_running();
   park_without_accounting();
   if (run_state_.load(std::memory_order_relaxed) == RunState::kParked) leave_parked();
   // relaxed: a statistic (worker_counters.h).
