@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,6 +30,24 @@ inline std::string read_whole_file(const std::filesystem::path& path) {
 inline void write_whole_file(const std::filesystem::path& path, const std::string& bytes) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Writes `text` to a scratch file, runs `command` with the file's path appended, and returns
+// what it printed (how these tests hand a response to a real parser: Python's json, the
+// Prometheus client's).
+inline std::string output_for_file(const std::string& text, const std::string& command,
+                                   const std::string& tag) {
+  const auto file = std::filesystem::temp_directory_path() / (tag + std::to_string(::getpid()));
+  write_whole_file(file, text);
+  const std::string full = command + " " + file.string();
+  std::string out;
+  if (FILE* pipe = ::popen(full.c_str(), "r")) {
+    char buf[4096];
+    while (const std::size_t n = std::fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
+    ::pclose(pipe);
+  }
+  std::filesystem::remove(file);
+  return out;
 }
 
 // SPEC.md §3: a change on disk is served to every request that arrives this long after it

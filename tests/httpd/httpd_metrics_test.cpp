@@ -21,18 +21,8 @@ namespace fs = std::filesystem;
 
 // The samples of `text` as the parser sees them, one "name{labels} value" per line.
 std::string parsed_exposition(const std::string& text) {
-  const fs::path file = fs::temp_directory_path() / ("metrics_" + std::to_string(::getpid()));
-  write_whole_file(file, text);
   // Debian's python3, which python3-prometheus-client is installed into.
-  const std::string command = "/usr/bin/python3 " CHECK_PROMETHEUS_PY " " + file.string();
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    while (const std::size_t n = std::fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-    ::pclose(pipe);
-  }
-  fs::remove(file);
-  return out;
+  return output_for_file(text, "/usr/bin/python3 " CHECK_PROMETHEUS_PY, "metrics_");
 }
 
 bool has_line(const std::string& lines, const std::string& line) {

@@ -486,22 +486,13 @@ TEST(TinyHttpd, ServesDirectoriesAndRedirectsTheirBareNames) {
 // What python's json module makes of `text`: its entries as "type name size" lines, or
 // "invalid" — a real parser, so escaping mistakes show.
 std::string parsed_json_listing(const std::string& text) {
-  const fs::path file = fs::temp_directory_path() / ("listing_" + std::to_string(::getpid()));
-  write_whole_file(file, text);
-  const std::string command =
+  return output_for_file(
+      text,
       "python3 -c 'import json,sys\n"
       "try:\n d=json.load(open(sys.argv[1],encoding=\"utf-8\"))\n"
       "except Exception: print(\"invalid\"); sys.exit()\n"
-      "for e in d: print(e[\"type\"], e[\"name\"], e.get(\"size\",\"-\"), len(e[\"mtime\"]))' " +
-      file.string();
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    while (const std::size_t n = std::fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-    ::pclose(pipe);
-  }
-  fs::remove(file);
-  return out;
+      "for e in d: print(e[\"type\"], e[\"name\"], e.get(\"size\",\"-\"), len(e[\"mtime\"]))'",
+      "listing_");
 }
 
 TEST(TinyHttpd, ListsDirectoriesLikeAutoindexAsHtmlOrJson) {
