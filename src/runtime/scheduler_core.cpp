@@ -30,7 +30,6 @@ SchedulerCore::SchedulerCore(std::size_t workers, NowFunction clock)
 SchedulerCore::~SchedulerCore() { shutdown(); }
 
 void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle) {
-  promise.frame_ = handle.address();
   // A spawned task obeys its own cancellation word, whose cancelled operations come back here.
   promise.own_cancel_.set_executor(this);
   promise.cancel_ = &promise.own_cancel_;
@@ -42,9 +41,9 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
     return;
   }
   {
+    promise.spawned_at_ns_ = steady_ns();
     // Checked under the table's lock, which shutdown also takes to empty the table: a task
     // is either recorded before shutdown looks, or sees the flag.
-    promise.spawned_at_ns_ = steady_ns();
     std::lock_guard lock(outside_tasks_mutex_);
     spawned_outside_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     if (!stopping_->load(std::memory_order_acquire)) {

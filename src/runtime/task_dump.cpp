@@ -2,8 +2,9 @@
 //
 // Reading another task's frames is safe only while nothing runs them, so the dump pauses the
 // workers at their safe point between tasks (Worker::safepoint; a sleeping worker stays
-// asleep), copies what it needs from a slice of the task tables, lets the workers go on, and
-// repeats until the tables are done: a pause lasts about kSliceBudget. Frames of tasks in the
+// asleep), copies what it needs from a slice of the task tables (at most kTasksPerPause tasks
+// or kSliceBudget), lets the workers run at least as long as the pause lasted, and repeats
+// until the tables are done. Frames of tasks in the
 // tables are destroyed only by code that runs on the workers (a task finishing leaves its
 // table first) or by shutdown, which waits for a dump in progress (dump_mutex_).
 //

@@ -295,7 +295,8 @@ void Worker::end_busy_spell() noexcept {
   counters_.parks.bump();
   // relaxed: our own store.
   const std::int64_t since = counters_.awake_since_ns.load(std::memory_order_relaxed);
-  if (since >= 0) counters_.busy_ns.bump(static_cast<std::uint64_t>(steady_ns() - since));
+  // publish_counters() just read the clock into coarse_now_ns_.
+  if (since >= 0) counters_.busy_ns.bump(static_cast<std::uint64_t>(coarse_now_ns_ - since));
   // release: pairs with metrics()' acquire load; whoever sees us asleep sees every count.
   counters_.awake_since_ns.store(-1, std::memory_order_release);
 }

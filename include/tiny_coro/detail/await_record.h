@@ -13,7 +13,7 @@
 #include <source_location>
 #endif
 
-// Noting every co_await costs a few stores each (docs/BENCHMARKS.md, "Task dump"); a build
+// Noting every co_await costs a few stores each (docs/BENCHMARKS.md, "Task dump and metrics"); a build
 // that wants none of it configures with -DTINY_CORO_TRACK_AWAITS=OFF (CMake), which defines
 // this as 0 for the library and everything that links it, so that all agree. Its dumps then
 // list tasks, states and ages without their await chains.
