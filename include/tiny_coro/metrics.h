@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <tiny_coro/blocking.h>
+
 namespace tiny_coro {
 
 struct WorkerMetrics {
@@ -45,6 +47,7 @@ struct RuntimeMetrics {
   std::size_t global_queue_depth = 0;
   std::size_t timers_armed = 0;  // reactor timers waiting to fire (sleeps, timeouts, deadlines)
   std::size_t io_sources = 0;    // file descriptors the reactor watches (sockets, one-shot waits)
+  BlockingPoolMetrics blocking;  // the pool that runs spawn_blocking() calls (blocking.h)
   std::chrono::nanoseconds uptime{0};
 
   // True if every worker is asleep: the scheduler is quiet and its counts are exact.

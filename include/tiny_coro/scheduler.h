@@ -20,8 +20,10 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
+#include <tiny_coro/blocking.h>
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/join_handle.h>
@@ -66,6 +68,16 @@ class Scheduler {
     return JoinHandle<T>(handle);
   }
 
+  // Runs the blocking callable `f` on the blocking pool (blocking.h), as a task of its own:
+  // awaiting the handle gives f's value or rethrows its exception. Cancelling the handle
+  // before a pool thread has started the call means it never runs.
+  template <class F>
+  JoinHandle<std::invoke_result_t<std::decay_t<F>&>> spawn_blocking(F&& f) {
+    return spawn(detail::blocking_task(*this, std::decay_t<F>(std::forward<F>(f))));
+  }
+  // The blocking pool's bounds (blocking.h); they apply from the next call on.
+  void set_blocking_pool_options(const BlockingPoolOptions& options);
+
   // Runs `task` to completion from a thread that is not one of this scheduler's workers and
   // returns its value or rethrows its exception.
   template <class T>
@@ -102,6 +114,7 @@ class Scheduler {
  private:
   void submit(detail::PromiseBase& promise, std::coroutine_handle<> handle);
   friend detail::Executor& detail::executor_of(Scheduler& scheduler) noexcept;
+  friend detail::BlockingPool& detail::blocking_pool_of(Scheduler& scheduler) noexcept;
 
   std::unique_ptr<detail::SchedulerCore> core_;
 };

@@ -40,7 +40,7 @@
 #include "io/timer_heap.h"
 #include "platform/epoll.h"
 #include "platform/event_fd.h"
-#include "platform/sigpipe.h"
+#include "platform/signal_mask.h"
 
 namespace tiny_coro {
 
@@ -94,8 +94,7 @@ class Reactor::Impl {
     // relaxed: the thread is created after this store, which orders it.
     stopping_.store(false, std::memory_order_relaxed);
     thread_ = std::thread([this] {
-      detail::block_sigpipe_in_this_thread();  // an executor may resume tasks here, and they
-                                               // sendfile
+      detail::block_async_signals();  // tasks may run here (platform/signal_mask.h)
       run();
     });
   }

@@ -16,6 +16,9 @@ Reactor* Scheduler::reactor() noexcept { return &core_->reactor(); }
 std::size_t Scheduler::worker_count() const noexcept { return core_->worker_count(); }
 RuntimeMetrics Scheduler::metrics() const { return core_->metrics(); }
 std::string Scheduler::dump_tasks() { return core_->dump_tasks(); }
+void Scheduler::set_blocking_pool_options(const BlockingPoolOptions& options) {
+  core_->blocking_pool().set_options(options);
+}
 void Scheduler::shutdown() noexcept { core_->shutdown(); }
 bool Scheduler::on_worker_thread() const noexcept { return core_->current_worker() != nullptr; }
 
@@ -26,6 +29,9 @@ void Scheduler::submit(detail::PromiseBase& promise, std::coroutine_handle<> han
 namespace detail {
 Reactor& reactor_of(Scheduler& scheduler) noexcept { return *scheduler.reactor(); }
 Executor& executor_of(Scheduler& scheduler) noexcept { return *scheduler.core_; }
+BlockingPool& blocking_pool_of(Scheduler& scheduler) noexcept {
+  return scheduler.core_->blocking_pool();
+}
 }  // namespace detail
 
 bool YieldAwaiter::await_ready() const noexcept { return detail::Worker::current() == nullptr; }

@@ -2,6 +2,8 @@
 //   1. stopping_ = true, then every worker is unparked; workers leave their loop after the
 //      task they are running (no task is resumed after this point).
 //   2. Worker threads are joined (they unregister from EBR as they exit).
+//   2b. The blocking pool stops: queued calls never run, running ones are waited for (their
+//      completions are queued, and forgotten in step 5).
 //   3. The reactor is stopped (a no-op: idle workers drove it, and they are joined): no
 //      timer or fd event can schedule anything any more.
 //   4. Every task still in a TaskSlots table (spawned, unfinished) is cancelled: its JoinHandle
@@ -108,6 +110,7 @@ RuntimeMetrics SchedulerCore::metrics() const {
   metrics.global_queue_depth = global_.approx_size();
   metrics.timers_armed = reactor_.pending_timers();
   metrics.io_sources = reactor_.io_sources();
+  metrics.blocking = blocking_pool_.metrics();
   metrics.uptime = std::chrono::steady_clock::now() - started_;
   return metrics;
 }
@@ -207,6 +210,7 @@ void SchedulerCore::shutdown() noexcept {
   stopping_->store(true, std::memory_order_seq_cst);
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
+  blocking_pool_.shutdown();
   reactor_.stop();
   const std::lock_guard dump(dump_mutex_);  // a dump in progress reads the frames we destroy
   std::vector<PromiseBase*> unfinished;

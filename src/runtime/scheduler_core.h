@@ -20,6 +20,7 @@
 #include <tiny_coro/metrics.h>
 #include <tiny_coro/reactor.h>
 
+#include "runtime/blocking_pool.h"
 #include "runtime/idle.h"
 #include "runtime/worker.h"
 #include "task/task_slots.h"
@@ -64,6 +65,7 @@ class SchedulerCore final : public Executor {
   GlobalQueue<void*>& global_queue() noexcept { return global_; }
   Idle& idle() noexcept { return idle_; }
   Reactor& reactor() noexcept { return reactor_; }
+  BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
 
   // The worker running on the calling thread if it belongs to this scheduler, else nullptr.
   Worker* current_worker() const noexcept {
@@ -90,6 +92,7 @@ class SchedulerCore final : public Executor {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   Reactor reactor_;
+  BlockingPool blocking_pool_;
   // relaxed loads in the hot loop; the store is followed by unparks, which synchronise.
   // Padded: every worker reads it once per task, so no written field may share its line.
   CachePadded<std::atomic<bool>> stopping_{false};

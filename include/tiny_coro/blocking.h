@@ -1,0 +1,142 @@
+// Blocking calls without blocking a worker (SPEC §6): a database driver, getaddrinfo, a file
+// write to a slow disk, a compression library. They run on the scheduler's blocking pool, a
+// set of threads apart from the workers, while the task that wants the answer is suspended.
+//
+//   auto handle = sched.spawn_blocking([] { return expensive_lookup(); });  // a task of its own
+//   auto value = co_await std::move(handle);                                // its value or exception
+//
+//   auto rows = co_await tiny_coro::run_blocking(sched, [&] { return db.query(sql); });
+//
+// spawn_blocking() gives a JoinHandle, like spawn(): awaited, detached, cancelled. run_blocking()
+// is the cheaper inline form — the awaiting task itself waits, no second task — and may
+// refer to the awaiting frame's locals, which outlive the call.
+//
+// The pool (Tokio's design): a thread is started when a call arrives and none is idle, up to
+// max_threads (512 by default: far above the core count, since these threads mostly wait);
+// beyond that, calls queue in order. A thread idle for keep_alive (10 s) exits.
+//
+// Cancellation: a call is cancellable until a pool thread starts it — it then never runs and
+// the co_await throws TaskCancelled. Once started, a blocking call cannot be interrupted: it
+// runs to its end and the co_await returns its outcome (the task, cancelled, throws at its
+// next suspension point). Shutdown: Scheduler::shutdown() waits for every call already
+// running to end, and the queued ones never run.
+//
+// The callable runs on a pool thread: it must not touch thread-local state of the task's
+// worker, and an exception it throws is carried to the co_await.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <tiny_coro/detail/blocking_job.h>
+#include <tiny_coro/detail/promise_base.h>
+#include <tiny_coro/task.h>
+
+namespace tiny_coro {
+
+class Scheduler;
+
+struct BlockingPoolOptions {
+  std::size_t max_threads = 512;
+  std::chrono::milliseconds keep_alive{10'000};
+};
+
+struct BlockingPoolMetrics {
+  std::size_t threads = 0;       // alive now
+  std::size_t idle_threads = 0;  // of those, waiting for a call
+  std::size_t queued = 0;        // calls waiting for a thread
+  std::uint64_t calls_run = 0;   // calls a thread started, since the scheduler began
+  std::uint64_t threads_started = 0;
+};
+
+namespace detail {
+BlockingPool& blocking_pool_of(Scheduler& scheduler) noexcept;
+Executor& executor_of(Scheduler& scheduler) noexcept;
+
+// The outcome of a call: its value (or nothing, for void) or its exception.
+template <class R>
+class BlockingOutcome {
+ public:
+  template <class F>
+  void capture(F& function) noexcept {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        function();
+        value_.emplace();
+      } else {
+        value_.emplace(function());
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+  R take() {
+    if (error_) std::rethrow_exception(error_);
+    if constexpr (!std::is_void_v<R>) return std::move(*value_);
+  }
+
+ private:
+  struct Nothing {};
+  std::optional<std::conditional_t<std::is_void_v<R>, Nothing, R>> value_;
+  std::exception_ptr error_;
+};
+}  // namespace detail
+
+// co_await run_blocking(sched, f): f() on the blocking pool; its value, or its exception.
+template <class F>
+class [[nodiscard]] BlockingCall {
+ public:
+  using Result = std::invoke_result_t<F&>;
+
+  BlockingCall(Scheduler& scheduler, F function)
+      : function_(std::move(function)),
+        executor_(detail::executor_of(scheduler)),
+        job_(&BlockingCall::run, this),
+        wait_(detail::blocking_pool_of(scheduler), job_) {}
+  BlockingCall(const BlockingCall&) = delete;
+  BlockingCall& operator=(const BlockingCall&) = delete;
+
+  const char* await_kind() const noexcept { return "blocking call"; }  // dump_tasks()
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+    return wait_.suspend(waiting, detail::cancel_state_of(waiting), executor_);
+  }
+  Result await_resume() {
+    wait_.finish();
+    return outcome_.take();
+  }
+
+ private:
+  static void run(detail::BlockingJob& job) noexcept {
+    auto* self = static_cast<BlockingCall*>(job.context);
+    self->outcome_.capture(self->function_);
+  }
+
+  F function_;
+  detail::Executor& executor_;
+  detail::BlockingOutcome<Result> outcome_;
+  detail::BlockingJob job_;
+  detail::BlockingWait wait_;
+};
+
+template <class F>
+BlockingCall<std::decay_t<F>> run_blocking(Scheduler& scheduler, F&& function) {
+  return BlockingCall<std::decay_t<F>>(scheduler, std::forward<F>(function));
+}
+
+namespace detail {
+// spawn_blocking's task: the call, awaited by a task of its own.
+template <class F>
+Task<std::invoke_result_t<F&>> blocking_task(Scheduler& scheduler, F function) {
+  co_return co_await run_blocking(scheduler, std::move(function));
+}
+}  // namespace detail
+
+}  // namespace tiny_coro

@@ -1,0 +1,299 @@
+// The blocking pool (blocking.h): values and exceptions come back, the pool grows to its
+// bound and shrinks when idle, a call is cancellable until it starts, shutdown drains, and a
+// blocking call never stalls a worker.
+#include <tiny_coro/blocking.h>
+#include <tiny_coro/channel.h>
+#include <tiny_coro/scheduler.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/scale.h"
+#include "support/wait_for.h"
+
+namespace tiny_coro {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A gate a blocking call waits at, opened by the test: "still running" is then a state the
+// test controls, not a guess about timing.
+struct Gate {
+  std::atomic<bool> open{false};
+  void wait() const {
+    while (!open.load()) std::this_thread::sleep_for(1ms);
+  }
+};
+
+template <class T>
+T join(JoinHandle<T> handle) {
+  handle.wait_blocking();
+  return handle.take_result();
+}
+
+TEST(Blocking, SpawnBlockingDeliversValueVoidAndException) {
+  Scheduler sched(2);
+  EXPECT_EQ(join(sched.spawn_blocking([] { return 41 + 1; })), 42);
+  std::atomic<bool> ran{false};
+  join(sched.spawn_blocking([&] { ran = true; }));
+  EXPECT_TRUE(ran);
+  EXPECT_THROW(join(sched.spawn_blocking([]() -> int { throw std::runtime_error("disk"); })),
+               std::runtime_error);
+  // Move-only values and callables.
+  auto owned = std::make_unique<int>(7);
+  auto result = join(sched.spawn_blocking(
+      [owned = std::move(owned)]() mutable { return std::move(owned); }));
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(*result, 7);
+}
+
+Task<std::string> fill_locals(Scheduler& sched) {
+  std::string text = "from";
+  // The call may refer to the awaiting frame's locals: they outlive it.
+  const std::size_t length = co_await run_blocking(sched, [&] {
+    text += " the pool";
+    return text.size();
+  });
+  EXPECT_EQ(length, text.size());
+  co_return text;
+}
+
+TEST(Blocking, RunBlockingRunsOffTheWorkersAndSeesLocals) {
+  Scheduler sched(1);
+  EXPECT_EQ(sched.block_on(fill_locals(sched)), "from the pool");
+  const auto worker_id = sched.block_on([]() -> Task<std::thread::id> {
+    co_return std::this_thread::get_id();
+  }());
+  const auto pool_id = join(sched.spawn_blocking([] { return std::this_thread::get_id(); }));
+  EXPECT_NE(worker_id, pool_id);
+}
+
+// The pool grows to as many threads as calls that wait for each other need, then shrinks
+// back to none once they have been idle for keep_alive.
+TEST(Blocking, GrowsOnDemandAndShrinksWhenIdle) {
+  Scheduler sched(2);
+  sched.set_blocking_pool_options({.max_threads = 64, .keep_alive = 50ms});
+  constexpr int kCalls = 8;
+  std::latch all_running(kCalls);
+  std::vector<JoinHandle<int>> handles;
+  for (int i = 0; i < kCalls; ++i) {
+    // Each waits until every one runs: they can only finish on eight threads at once.
+    handles.push_back(sched.spawn_blocking([&all_running, i] {
+      all_running.arrive_and_wait();
+      return i;
+    }));
+  }
+  int sum = 0;
+  for (auto& handle : handles) sum += join(std::move(handle));
+  EXPECT_EQ(sum, kCalls * (kCalls - 1) / 2);
+  EXPECT_GE(sched.metrics().blocking.threads_started, static_cast<std::uint64_t>(kCalls));
+  // keep_alive is a timer: the generous bound of wait_for covers it.
+  EXPECT_TRUE(test::wait_for([&] { return sched.metrics().blocking.threads == 0; }, 10s));
+  EXPECT_EQ(sched.metrics().blocking.calls_run, static_cast<std::uint64_t>(kCalls + 0));
+}
+
+// Never more threads than max_threads: the rest queue, in order, and all run.
+TEST(Blocking, BoundedByMaxThreads) {
+  Scheduler sched(2);
+  sched.set_blocking_pool_options({.max_threads = 2, .keep_alive = 10'000ms});
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  std::vector<JoinHandle<void>> handles;
+  for (int i = 0; i < 20; ++i) {
+    handles.push_back(sched.spawn_blocking([&] {
+      const int now = ++running;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(2ms);
+      --running;
+    }));
+  }
+  for (auto& handle : handles) join(std::move(handle));
+  EXPECT_LE(most.load(), 2);
+  EXPECT_LE(sched.metrics().blocking.threads_started, 2u);
+}
+
+// A queued call that is cancelled never runs, and its awaiter hears TaskCancelled at once.
+TEST(Blocking, CancelledBeforeItStartsNeverRuns) {
+  Scheduler sched(2);
+  sched.set_blocking_pool_options({.max_threads = 1, .keep_alive = 10'000ms});
+  Gate gate;
+  std::atomic<bool> first_started{false};
+  auto first = sched.spawn_blocking([&] {
+    first_started = true;
+    gate.wait();
+    return 1;
+  });
+  ASSERT_TRUE(test::wait_for([&] { return first_started.load(); }));
+  std::atomic<bool> second_ran{false};
+  auto second = sched.spawn_blocking([&] {
+    second_ran = true;
+    return 2;
+  });
+  ASSERT_TRUE(test::wait_for([&] { return sched.metrics().blocking.queued == 1; }));
+  second.cancel();
+  EXPECT_THROW(join(std::move(second)), TaskCancelled);  // while the only thread is busy
+  EXPECT_EQ(sched.metrics().blocking.queued, 0u);
+  gate.open = true;
+  EXPECT_EQ(join(std::move(first)), 1);
+  EXPECT_FALSE(second_ran);
+}
+
+// Once started, a blocking call cannot be interrupted: cancelling it changes nothing about
+// its outcome, which is delivered.
+TEST(Blocking, CancelledWhileRunningDeliversTheOutcome) {
+  Scheduler sched(2);
+  Gate gate;
+  std::atomic<bool> started{false};
+  auto handle = sched.spawn_blocking([&] {
+    started = true;
+    gate.wait();
+    return 5;
+  });
+  ASSERT_TRUE(test::wait_for([&] { return started.load(); }));
+  handle.cancel();
+  gate.open = true;
+  EXPECT_EQ(join(std::move(handle)), 5);
+}
+
+// Cancellation racing the pool, many times: every call either ran and its value arrived,
+// or never ran and its awaiter heard TaskCancelled. Nothing lost, nothing twice.
+TEST(Blocking, CancelRacingStartIsExact) {
+  Scheduler sched(2);
+  sched.set_blocking_pool_options({.max_threads = 3, .keep_alive = 10'000ms});
+  const int calls = static_cast<int>(test::scaled(4000, 4));
+  std::vector<std::atomic<int>> ran(static_cast<std::size_t>(calls));
+  std::vector<JoinHandle<int>> handles;
+  handles.reserve(static_cast<std::size_t>(calls));
+  for (int i = 0; i < calls; ++i) {
+    handles.push_back(sched.spawn_blocking([&ran, i] {
+      ran[static_cast<std::size_t>(i)].fetch_add(1);
+      return i;
+    }));
+  }
+  std::mt19937 random(12345);
+  for (int i = 0; i < calls; ++i) {
+    if (random() % 2 == 0) handles[static_cast<std::size_t>(i)].cancel();
+  }
+  int delivered = 0;
+  int cancelled = 0;
+  for (int i = 0; i < calls; ++i) {
+    const auto index = static_cast<std::size_t>(i);
+    try {
+      EXPECT_EQ(join(std::move(handles[index])), i);
+      EXPECT_EQ(ran[index].load(), 1) << i;
+      ++delivered;
+    } catch (const TaskCancelled&) {
+      EXPECT_EQ(ran[index].load(), 0) << i;
+      ++cancelled;
+    }
+  }
+  EXPECT_EQ(delivered + cancelled, calls);
+  EXPECT_GT(cancelled, 0);
+}
+
+// Shutdown waits for the call that is running and drops the queued one, whose handle
+// reports TaskCancelled.
+TEST(Blocking, ShutdownDrainsRunningAndDropsQueued) {
+  Scheduler sched(2);
+  sched.set_blocking_pool_options({.max_threads = 1, .keep_alive = 10'000ms});
+  Gate gate;
+  std::atomic<bool> started{false};
+  std::atomic<bool> finished{false};
+  auto running = sched.spawn_blocking([&] {
+    started = true;
+    gate.wait();
+    finished = true;
+    return 1;
+  });
+  ASSERT_TRUE(test::wait_for([&] { return started.load(); }));
+  std::atomic<bool> queued_ran{false};
+  auto queued = sched.spawn_blocking([&] { queued_ran = true; });
+  ASSERT_TRUE(test::wait_for([&] { return sched.metrics().blocking.queued == 1; }));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(50ms);  // lets shutdown start waiting, usually
+    gate.open = true;
+  });
+  sched.shutdown();
+  EXPECT_TRUE(finished);  // shutdown returned only after the running call ended
+  opener.join();
+  EXPECT_FALSE(queued_ran);
+  EXPECT_THROW(join(std::move(queued)), TaskCancelled);
+  EXPECT_THROW(join(std::move(running)), TaskCancelled);  // its task was not resumed
+  EXPECT_EQ(sched.metrics().blocking.threads, 0u);
+  // After shutdown: nothing runs, the handle says so.
+  std::atomic<bool> late_ran{false};
+  EXPECT_THROW(join(sched.spawn_blocking([&] { late_ran = true; })), TaskCancelled);
+  EXPECT_FALSE(late_ran);
+}
+
+// The ping-pong: two tasks passing a counter through two channels for `window`.
+Task<std::uint64_t> ping_pong(Scheduler& sched, std::chrono::milliseconds window) {
+  Channel<int> to_b(sched, 1);
+  Channel<int> to_a(sched, 1);
+  auto b = sched.spawn([](Channel<int>& in, Channel<int>& out) -> Task<void> {
+    while (auto value = co_await in.recv()) co_await out.send(*value + 1);
+    out.close();
+  }(to_b, to_a));
+  std::uint64_t round_trips = 0;
+  const auto end = std::chrono::steady_clock::now() + window;
+  while (std::chrono::steady_clock::now() < end) {
+    co_await to_b.send(1);
+    (void)co_await to_a.recv();
+    ++round_trips;
+  }
+  to_b.close();
+  co_await std::move(b);
+  co_return round_trips;
+}
+
+// The measure of "a worker is never blocked": with 2 workers, 100 tasks each
+// sleeping 100 ms in spawn_blocking while a ping-pong runs, the ping-pong's rate stays within
+// 10% of its rate alone. Timing on a shared 2-core machine is noisy, so the best of a few
+// attempts counts; under sanitizers only progress is checked.
+TEST(Blocking, WorkersAreNeverBlocked) {
+  Scheduler sched(2);
+  constexpr auto kWindow = 300ms;
+  double best_ratio = 0;
+  for (int attempt = 0; attempt < 3 && best_ratio < 0.9; ++attempt) {
+    const std::uint64_t alone = sched.block_on(ping_pong(sched, kWindow));
+    std::vector<JoinHandle<void>> sleepers;
+    std::atomic<int> started{0};
+    // Each of the 100 sleeps 100 ms three times in a row: sleeps cover the whole window.
+    for (int i = 0; i < 100; ++i) {
+      sleepers.push_back(sched.spawn([](Scheduler& s, std::atomic<int>& count) -> Task<void> {
+        for (int round = 0; round < 3; ++round) {
+          co_await s.spawn_blocking([&count] {
+            ++count;
+            std::this_thread::sleep_for(100ms);
+          });
+        }
+      }(sched, started)));
+    }
+    const std::uint64_t loaded = sched.block_on(ping_pong(sched, kWindow));
+    for (auto& sleeper : sleepers) join(std::move(sleeper));
+    EXPECT_EQ(started.load(), 300);
+    ASSERT_GT(loaded, 0u);
+    best_ratio = std::max(best_ratio, static_cast<double>(loaded) / static_cast<double>(alone));
+    std::printf("ping-pong round trips: %llu alone, %llu beside the blocking calls\n",
+                static_cast<unsigned long long>(alone), static_cast<unsigned long long>(loaded));
+  }
+  if (!test::kSanitized) {
+    EXPECT_GE(best_ratio, 0.9);
+  }
+}
+
+}  // namespace
+}  // namespace tiny_coro
