@@ -1,0 +1,78 @@
+// spawn_blocking round trips, the same workloads as bench/tokio/src/bin/blocking_tokio_bench.rs:
+// one task awaiting calls one after another, and 16 tasks at once, on 2 workers. Prints
+// "name ns_per_call" lines for bench/run_blocking.sh. run_blocking (the inline form, no task
+// of its own) is measured beside it.
+#include <tiny_coro/blocking.h>
+#include <tiny_coro/scheduler.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace {
+
+using tiny_coro::JoinHandle;
+using tiny_coro::Scheduler;
+using tiny_coro::Task;
+
+constexpr std::uint64_t kCalls = 200'000;
+constexpr std::uint64_t kTasks = 16;
+
+Task<std::uint64_t> spawn_blocking_calls(Scheduler& sched, std::uint64_t calls) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < calls; ++i) {
+    sum += co_await sched.spawn_blocking([i] { return i; });
+  }
+  co_return sum;
+}
+
+Task<std::uint64_t> run_blocking_calls(Scheduler& sched, std::uint64_t calls) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < calls; ++i) {
+    sum += co_await tiny_coro::run_blocking(sched, [i] { return i; });
+  }
+  co_return sum;
+}
+
+Task<std::uint64_t> fan_out(Scheduler& sched, bool inline_form) {
+  std::vector<JoinHandle<std::uint64_t>> tasks;
+  for (std::uint64_t t = 0; t < kTasks; ++t) {
+    tasks.push_back(sched.spawn(inline_form ? run_blocking_calls(sched, kCalls / kTasks)
+                                            : spawn_blocking_calls(sched, kCalls / kTasks)));
+  }
+  std::uint64_t total = 0;
+  for (auto& task : tasks) total += co_await std::move(task);
+  co_return total;
+}
+
+template <class Run>
+void measure(const char* name, Run run, std::uint64_t expected) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t got = run();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (got != expected) {
+    std::fprintf(stderr, "blocking_bench: %s: wrong sum\n", name);
+    std::exit(1);
+  }
+  std::printf("%s %.0f\n", name,
+              static_cast<double>(std::chrono::nanoseconds(elapsed).count()) /
+                  static_cast<double>(kCalls));
+}
+
+}  // namespace
+
+int main() {
+  Scheduler sched(2);
+  const std::uint64_t sequential_sum = kCalls * (kCalls - 1) / 2;
+  const std::uint64_t per_task = kCalls / kTasks;
+  const std::uint64_t fan_sum = kTasks * (per_task * (per_task - 1) / 2);
+  measure("spawn_blocking_sequential",
+          [&] { return sched.block_on(spawn_blocking_calls(sched, kCalls)); }, sequential_sum);
+  measure("spawn_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, false)); },
+          fan_sum);
+  measure("run_blocking_sequential",
+          [&] { return sched.block_on(run_blocking_calls(sched, kCalls)); }, sequential_sum);
+  measure("run_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, true)); }, fan_sum);
+}
