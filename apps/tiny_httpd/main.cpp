@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
   server_options.header_timeout = options.header_timeout;
   server_options.idle_timeout = options.idle_timeout;
   server_options.drain = &drain;
+  server_options.uploads.fsync_before_rename = options.fsync_uploads;
   tiny_httpd::ServerMetrics server_metrics;
   const bool metrics_on = !options.metrics_path.empty();
   if (log || metrics_on) {

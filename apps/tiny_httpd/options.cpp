@@ -25,7 +25,7 @@ const char* usage() noexcept {
          "                  [--max-body BYTES] [--header-timeout SECONDS]\n"
          "                  [--idle-timeout SECONDS] [--shutdown-timeout SECONDS]\n"
          "                  [--cache-size BYTES] [--metrics-path PATH] [--reuse-port]\n"
-         "                  [--quiet] [--help]\n"
+         "                  [--fsync-uploads] [--quiet] [--help]\n"
          "\n"
          "Serves the files under DIR over HTTP/1.1, and stores PUT and POST /upload bodies.\n"
          "\n"
@@ -45,6 +45,8 @@ const char* usage() noexcept {
          "                             metrics, Prometheus text format (default: off)\n"
          "  --reuse-port               let other processes listen on the same port\n"
          "                             (SO_REUSEPORT; the kernel spreads connections)\n"
+         "  --fsync-uploads            fsync each upload before it is renamed into place\n"
+         "                             (survives a crash; costs a disk flush per PUT)\n"
          "  --quiet                    no access log\n"
          "  --help                     this text\n"
          "\n"
@@ -71,6 +73,10 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     }
     if (flag == "--quiet") {
       options.quiet = true;
+      continue;
+    }
+    if (flag == "--fsync-uploads") {
+      options.fsync_uploads = true;
       continue;
     }
     if (flag == "--reuse-port") {

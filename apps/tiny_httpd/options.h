@@ -20,6 +20,7 @@ struct Options {
   std::uint64_t cache_size = 32 << 20;  // bytes of small files kept in memory; 0: none
   std::string metrics_path;             // GET here answers with Prometheus metrics; empty: off
   bool reuse_port = false;              // SO_REUSEPORT: several processes share the port
+  bool fsync_uploads = false;           // fsync a PUT's file before the rename
   bool quiet = false;
   bool help = false;
 };

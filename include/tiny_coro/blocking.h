@@ -58,6 +58,9 @@ struct BlockingPoolMetrics {
 namespace detail {
 BlockingPool& blocking_pool_of(Scheduler& scheduler) noexcept;
 Executor& executor_of(Scheduler& scheduler) noexcept;
+// The scheduler of the worker thread that calls, as its pool and executor; null elsewhere.
+BlockingPool* blocking_pool_here() noexcept;
+Executor* executor_here() noexcept;
 
 // The outcome of a call: its value (or nothing, for void) or its exception.
 template <class R>
@@ -96,20 +99,30 @@ class [[nodiscard]] BlockingCall {
 
   BlockingCall(Scheduler& scheduler, F function)
       : function_(std::move(function)),
-        executor_(detail::executor_of(scheduler)),
+        executor_(&detail::executor_of(scheduler)),
         job_(&BlockingCall::run, this),
-        wait_(detail::blocking_pool_of(scheduler), job_) {}
+        wait_(&detail::blocking_pool_of(scheduler), job_) {}
+  // On the pool of the scheduler whose worker awaits; off any worker, f runs inline.
+  explicit BlockingCall(F function)
+      : function_(std::move(function)),
+        executor_(detail::executor_here()),
+        job_(&BlockingCall::run, this),
+        wait_(detail::blocking_pool_here(), job_) {}
   BlockingCall(const BlockingCall&) = delete;
   BlockingCall& operator=(const BlockingCall&) = delete;
 
   const char* await_kind() const noexcept { return "blocking call"; }  // dump_tasks()
-  bool await_ready() const noexcept { return false; }
+  bool await_ready() noexcept {
+    if (executor_ != nullptr) return false;
+    outcome_.capture(function_);  // no pool to go to: this thread is the one that may block
+    return true;
+  }
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
-    return wait_.suspend(waiting, detail::cancel_state_of(waiting), executor_);
+    return wait_.suspend(waiting, detail::cancel_state_of(waiting), *executor_);
   }
   Result await_resume() {
-    wait_.finish();
+    if (executor_ != nullptr) wait_.finish();
     return outcome_.take();
   }
 
@@ -120,7 +133,7 @@ class [[nodiscard]] BlockingCall {
   }
 
   F function_;
-  detail::Executor& executor_;
+  detail::Executor* executor_;  // null: not on a worker, so the call runs inline
   detail::BlockingOutcome<Result> outcome_;
   detail::BlockingJob job_;
   detail::BlockingWait wait_;
@@ -129,6 +142,12 @@ class [[nodiscard]] BlockingCall {
 template <class F>
 BlockingCall<std::decay_t<F>> run_blocking(Scheduler& scheduler, F&& function) {
   return BlockingCall<std::decay_t<F>>(scheduler, std::forward<F>(function));
+}
+// The same on the scheduler whose worker runs the awaiting task — for library code that
+// has no Scheduler& at hand. Awaited off any worker (a task resumed by hand), f runs inline.
+template <class F>
+BlockingCall<std::decay_t<F>> run_blocking(F&& function) {
+  return BlockingCall<std::decay_t<F>>(std::forward<F>(function));
 }
 
 namespace detail {

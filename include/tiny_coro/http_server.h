@@ -134,6 +134,14 @@ struct HttpAccessRecord {
   std::chrono::nanoseconds duration{0};  // from the complete head to the queued response
 };
 
+// How an upload is stored (receive_to_file, HttpExchange::save_body).
+struct FileSaveOptions {
+  // fsync(2) the file before it is renamed into place: once the rename is seen, the data
+  // survives a crash (without it a crash can leave the new name on an empty file). Costs a
+  // disk flush per upload.
+  bool fsync_before_rename = false;
+};
+
 struct HttpServerOptions {
   std::size_t max_head_bytes = HttpParser::kMaxHeadBytes;
   std::uint64_t max_body = std::uint64_t{16} << 30;  // 16 GiB
@@ -151,6 +159,8 @@ struct HttpServerOptions {
   // Called on the worker after each response is queued, including those the server decides
   // itself (400, 408, ...). Must not block.
   std::function<void(const HttpAccessRecord&)> on_response;
+  // For save_body() and save_body_in().
+  FileSaveOptions uploads;
 };
 
 // Lets a server stop its connections gracefully: each connection registers while serve()
@@ -263,11 +273,14 @@ class HttpServer {
   Task<void> send_response(int code, std::string_view type, std::string_view body);
 
   // Stores a body of `len` bytes at `path`: first what init_data holds of it, then the rest
-  // from the socket through a fixed 8 KB buffer. The file appears whole or not at all: the
-  // bytes go to a temporary file beside `path`, renamed over it only once all `len` arrived.
-  // If the peer stops short, errs or times out, the temporary is removed, `path` is left as
-  // it was, and std::system_error says what happened.
+  // from the socket. The file appears whole or not at all: the bytes go to a temporary file
+  // beside `path`, renamed over it only once all `len` arrived. If the peer stops short, errs
+  // or times out, the temporary is removed, `path` is left as it was, and std::system_error
+  // says what happened. The data is written on the scheduler's blocking pool (blocking.h),
+  // overlapped with the socket reads, so a slow disk stalls no worker.
   Task<void> receive_to_file(std::string path, std::size_t len, std::string_view init_data);
+  Task<void> receive_to_file(std::string path, std::size_t len, std::string_view init_data,
+                             FileSaveOptions options);
 
   // Serves requests on the socket until the peer closes, a timeout passes, an error, or a
   // response that closes. Never throws for the peer's misbehaviour. The handler (router) and

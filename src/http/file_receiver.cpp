@@ -63,8 +63,9 @@ bool proc_fd_available() noexcept {
 
 std::error_code FileReceiver::create_temporary() {
   if (proc_fd_available()) {
-    fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd_ >= 0) {
+    const int fd = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      file_ = std::make_shared<UniqueFd>(fd);
       anonymous_ = true;
       return {};
     }
@@ -72,8 +73,11 @@ std::error_code FileReceiver::create_temporary() {
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
     temp_name_ = temporary_name();
-    fd_ = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ >= 0) return {};
+    const int fd = ::openat(dir_fd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      file_ = std::make_shared<UniqueFd>(fd);
+      return {};
+    }
     if (errno != EEXIST) break;
   }
   const std::error_code error = last_error();
@@ -83,7 +87,7 @@ std::error_code FileReceiver::create_temporary() {
 
 // Gives the finished unnamed file a (temporary) name beside the target.
 std::error_code FileReceiver::link_anonymous() {
-  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  const std::string self = "/proc/self/fd/" + std::to_string(fd());
   for (int attempt = 0; attempt < 100; ++attempt) {
     temp_name_ = temporary_name();
     if (::linkat(AT_FDCWD, self.c_str(), dir_fd_, temp_name_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
@@ -97,30 +101,18 @@ std::error_code FileReceiver::link_anonymous() {
   return error;
 }
 
-std::error_code FileReceiver::write(const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd_, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return last_error();
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
 std::error_code FileReceiver::commit(bool* replaced) {
-  if (fd_ < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  if (!file_) return std::make_error_code(std::errc::bad_file_descriptor);
   if (anonymous_) {
     if (const std::error_code error = link_anonymous()) {
       discard();
       return error;
     }
   }
-  const int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
+  // The last owner closes, and hears a write error that only close reports (NFS); a writer
+  // still holding the descriptor has finished with it by now (it waited for its writes).
+  const std::shared_ptr<UniqueFd> file = std::move(file_);
+  if (file.use_count() == 1 && ::close(file->release()) != 0) {
     const std::error_code error = last_error();
     discard();
     return error;
@@ -139,10 +131,7 @@ std::error_code FileReceiver::commit(bool* replaced) {
 }
 
 void FileReceiver::discard() noexcept {
-  if (fd_ >= 0) {
-    ::close(fd_);  // an unnamed file is gone with its last descriptor
-    fd_ = -1;
-  }
+  file_.reset();  // an unnamed file is gone with its last descriptor
   anonymous_ = false;
   if (!temp_name_.empty()) {
     ::unlinkat(dir_fd_, temp_name_.c_str(), 0);

@@ -6,12 +6,16 @@
 //
 // The directory is held open from the start, so the file lands in the directory that was
 // checked when open() ran even if a path component is swapped for a symlink meanwhile.
-// No fsync: a crash may lose a committed upload's data (as with any write(2) without one).
+// No fsync here: a crash may lose a committed upload's data unless the writer synced it
+// (FileSaveOptions::fsync_before_rename).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <system_error>
+
+#include <tiny_coro/unique_fd.h>
 
 namespace tiny_coro::detail {
 
@@ -26,7 +30,10 @@ class FileReceiver {
   std::error_code open(const std::string& path);
   // The target is `name` (one path component) in the directory `dir_fd` (not taken over).
   std::error_code open_in(int dir_fd, const std::string& name);
-  std::error_code write(const char* data, std::size_t size);
+  // The temporary's descriptor, which the body is written to (PooledFileWriter); -1 if none.
+  int fd() const noexcept { return file_ ? file_->get() : -1; }
+  // The same, shared: a write still running when the upload is abandoned keeps it open.
+  const std::shared_ptr<UniqueFd>& shared_fd() const noexcept { return file_; }
   // Renames the temporary over the target. `replaced`: a file was there before.
   std::error_code commit(bool* replaced = nullptr);
 
@@ -39,8 +46,8 @@ class FileReceiver {
   bool owns_dir_ = false;
   std::string name_;
   std::string temp_name_;   // the named temporary, while one exists
-  bool anonymous_ = false;  // fd_ is an O_TMPFILE file, not yet linked
-  int fd_ = -1;
+  bool anonymous_ = false;  // file_ is an O_TMPFILE file, not yet linked
+  std::shared_ptr<UniqueFd> file_;
 };
 
 }  // namespace tiny_coro::detail

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -13,15 +14,11 @@
 #include "http/ascii.h"
 #include "http/connection.h"
 #include "http/file_receiver.h"
+#include "http/pooled_file_writer.h"
 #include "http/response_head.h"
 
 namespace tiny_coro {
 namespace {
-
-// The manual's fixed buffer for receive_to_file.
-constexpr std::size_t kReceiveBuffer = 8 * 1024;
-// save_body's: larger, for throughput on big uploads; allocated only while one runs.
-constexpr std::size_t kSaveBuffer = 64 * 1024;
 
 std::error_code errno_code(ssize_t negative_errno) {
   return {static_cast<int>(-negative_errno), std::system_category()};
@@ -74,24 +71,40 @@ Task<void> HttpServer::send_response(int code, std::string_view type, std::strin
 
 Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
                                        std::string_view init_data) {
+  co_await receive_to_file(std::move(path), len, init_data, FileSaveOptions{});
+}
+
+Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
+                                       std::string_view init_data, FileSaveOptions options) {
   detail::FileReceiver file;
   auto fail = [&](std::error_code error, std::size_t received) {
     return std::system_error(error, "receive_to_file(" + path + "): " + std::to_string(received) +
                                         " of " + std::to_string(len) + " bytes");
   };
   if (const std::error_code error = file.open(path)) throw fail(error, 0);
-  std::size_t received = std::min(init_data.size(), len);
-  if (const std::error_code error = file.write(init_data.data(), received)) {
-    throw fail(error, received);
-  }
-  std::vector<char> buffer(kReceiveBuffer);
+  detail::PooledFileWriter writer(len);
+  writer.attach(file.shared_fd());
+  std::size_t received = 0;
+  // What arrived with the head first, then the socket straight into the writer's buffers.
   while (received < len) {
-    const ssize_t n = co_await socket_.read(buffer.data(), std::min(buffer.size(), len - received));
-    if (n <= 0) throw fail(n == 0 ? errno_code(-ECONNABORTED) : errno_code(n), received);
-    if (const std::error_code error = file.write(buffer.data(), static_cast<std::size_t>(n))) {
-      throw fail(error, received);
+    const std::span<char> space = writer.space();
+    const std::size_t want = std::min(space.size(), len - received);
+    ssize_t n = 0;
+    if (received < init_data.size()) {
+      n = static_cast<ssize_t>(std::min(want, init_data.size() - received));
+      std::memcpy(space.data(), init_data.data() + received, static_cast<std::size_t>(n));
+    } else {
+      n = co_await socket_.read(space.data(), want);
+      if (n <= 0) throw fail(n == 0 ? errno_code(-ECONNABORTED) : errno_code(n), received);
     }
+    writer.filled(static_cast<std::size_t>(n));
     received += static_cast<std::size_t>(n);
+    if (writer.full()) {
+      if (const std::error_code error = co_await writer.flush()) throw fail(error, received);
+    }
+  }
+  if (const std::error_code error = co_await writer.finish(options.fsync_before_rename)) {
+    throw fail(error, received);
   }
   if (const std::error_code error = file.commit()) throw fail(error, received);
 }
@@ -214,21 +227,25 @@ std::string_view HttpExchange::query() const noexcept {
 namespace {
 
 Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileReceiver& file,
-                                          std::error_code opened,
+                                          std::error_code opened, bool sync,
                                           const std::function<bool()>& may_commit = {}) {
   HttpExchange::SavedBody saved;
   if ((saved.error = opened)) co_return saved;
-  std::vector<char> buffer(kSaveBuffer);
+  detail::PooledFileWriter writer(exchange.content_length().value_or(0));
+  writer.attach(file.shared_fd());
   for (;;) {
-    const ssize_t n = co_await exchange.read_body(buffer.data(), buffer.size());
+    const std::span<char> space = writer.space();
+    const ssize_t n = co_await exchange.read_body(space.data(), space.size());
     if (n == 0) break;
     if (n < 0) {
       saved.error = errno_code(n);
       co_return saved;
     }
-    if ((saved.error = file.write(buffer.data(), static_cast<std::size_t>(n)))) co_return saved;
+    writer.filled(static_cast<std::size_t>(n));
     saved.bytes += static_cast<std::uint64_t>(n);
+    if (writer.full() && (saved.error = co_await writer.flush())) co_return saved;
   }
+  if ((saved.error = co_await writer.finish(sync))) co_return saved;
   // No suspension between the question and the rename: the answer holds for the commit.
   if (may_commit && !may_commit()) {
     saved.error = std::make_error_code(std::errc::operation_canceled);
@@ -243,14 +260,15 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
 Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
   detail::FileReceiver file;
   const std::error_code opened = file.open(path);
-  co_return co_await stream_body(*this, file, opened);
+  co_return co_await stream_body(*this, file, opened, connection_.options().uploads.fsync_before_rename);
 }
 
 Task<HttpExchange::SavedBody> HttpExchange::save_body_in(int dir_fd, std::string name,
                                                          std::function<bool()> may_commit) {
   detail::FileReceiver file;
   const std::error_code opened = file.open_in(dir_fd, name);
-  co_return co_await stream_body(*this, file, opened, may_commit);
+  co_return co_await stream_body(*this, file, opened,
+                                 connection_.options().uploads.fsync_before_rename, may_commit);
 }
 
 // --- percent-decoding ---

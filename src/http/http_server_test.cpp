@@ -514,7 +514,7 @@ TEST(HttpServer, DrainClosesIdleConnectionsAndLetsBusyOnesFinish) {
 // --- the manual's helpers ---
 
 Task<void> manual_upload(AsyncSocket socket, std::string path, std::size_t length,
-                         std::atomic<int>* outcome) {
+                         std::atomic<int>* outcome, FileSaveOptions options = {}) {
   HttpServer server(socket);
   char buf[8192];
   const ssize_t n = co_await socket.read(buf, sizeof(buf));
@@ -522,7 +522,7 @@ Task<void> manual_upload(AsyncSocket socket, std::string path, std::size_t lengt
   const int head = HttpParser::parse_request(buf, static_cast<std::size_t>(n), req);
   try {
     co_await server.receive_to_file(
-        path, length, std::string_view(buf + head, static_cast<std::size_t>(n - head)));
+        path, length, std::string_view(buf + head, static_cast<std::size_t>(n - head)), options);
     co_await server.send_response(200, "text/plain", "Upload Success!");
     outcome->store(1);
   } catch (const std::system_error&) {
@@ -531,9 +531,9 @@ Task<void> manual_upload(AsyncSocket socket, std::string path, std::size_t lengt
 }
 
 Task<void> accept_one_upload(TcpListener& listener, std::string path, std::size_t length,
-                             std::atomic<int>* outcome) {
+                             std::atomic<int>* outcome, FileSaveOptions options = {}) {
   AsyncSocket socket = co_await listener.accept();
-  co_await manual_upload(std::move(socket), std::move(path), length, outcome);
+  co_await manual_upload(std::move(socket), std::move(path), length, outcome, options);
 }
 
 std::string temp_dir() {
@@ -549,16 +549,21 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-TEST(HttpServerManual, ReceiveToFileStoresTheWholeBody) {
+class HttpServerManualSave : public ::testing::TestWithParam<bool> {};
+
+// The body is written on the blocking pool (in 256 KiB pieces, overlapped with the reads),
+// with or without an fsync before the rename.
+TEST_P(HttpServerManualSave, ReceiveToFileStoresTheWholeBody) {
   const std::string dir = temp_dir();
   const std::string path = dir + "/upload.bin";
-  std::string body(300000, '\0');
+  std::string body(700000, '\0');
   for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 + 3);
   std::atomic<int> outcome{0};
   Scheduler sched(2);
   TcpListener listener(sched.reactor());
   ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
-  sched.spawn(accept_one_upload(listener, path, body.size(), &outcome));
+  sched.spawn(accept_one_upload(listener, path, body.size(), &outcome,
+                                FileSaveOptions{.fsync_before_rename = GetParam()}));
   BlockingClient client(listener.port());
   ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " +
                           std::to_string(body.size()) + "\r\n\r\n" + body));
@@ -569,8 +574,10 @@ TEST(HttpServerManual, ReceiveToFileStoresTheWholeBody) {
   EXPECT_EQ(outcome.load(), 1);
   EXPECT_EQ(read_file(path), body);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temporary
+  EXPECT_GE(sched.metrics().blocking.calls_run, 3u);  // two full pieces and the rest
   std::filesystem::remove_all(dir);
 }
+INSTANTIATE_TEST_SUITE_P(Fsync, HttpServerManualSave, ::testing::Bool());
 
 TEST(HttpServerManual, ReceiveToFileLeavesNothingWhenThePeerStopsShort) {
   const std::string dir = temp_dir();

@@ -181,7 +181,7 @@ bool BlockingWait::suspend(std::coroutine_handle<> waiting, CancelState* state,
     outcome_ = Outcome::kNeverRan;
     return false;
   }
-  if (!pool_.submit(job_)) {
+  if (!pool_->submit(job_)) {
     outcome_ = Outcome::kNeverRan;
     return false;
   }
@@ -189,7 +189,7 @@ bool BlockingWait::suspend(std::coroutine_handle<> waiting, CancelState* state,
 }
 
 std::coroutine_handle<> BlockingWait::cancel() noexcept {
-  if (pool_.withdraw(job_)) {
+  if (pool_->withdraw(job_)) {
     outcome_ = Outcome::kNeverRan;
     return job_.waiter;
   }

@@ -29,6 +29,14 @@ void Scheduler::submit(detail::PromiseBase& promise, std::coroutine_handle<> han
 namespace detail {
 Reactor& reactor_of(Scheduler& scheduler) noexcept { return *scheduler.reactor(); }
 Executor& executor_of(Scheduler& scheduler) noexcept { return *scheduler.core_; }
+BlockingPool* blocking_pool_here() noexcept {
+  Worker* worker = Worker::current();
+  return worker != nullptr ? &worker->core().blocking_pool() : nullptr;
+}
+Executor* executor_here() noexcept {
+  Worker* worker = Worker::current();
+  return worker != nullptr ? &worker->core() : nullptr;
+}
 BlockingPool& blocking_pool_of(Scheduler& scheduler) noexcept {
   return scheduler.core_->blocking_pool();
 }

@@ -62,7 +62,7 @@ struct BlockingJob {
 // abandonable job, at any time before it finished).
 class BlockingWait final : public CancelPoint {
  public:
-  BlockingWait(BlockingPool& pool, BlockingJob& job) noexcept
+  BlockingWait(BlockingPool* pool, BlockingJob& job) noexcept
       : CancelPoint(&CancelPoint::cancel_of<BlockingWait>), pool_(pool), job_(job) {}
 
   // False: do not suspend (cancelled before the hand-over, or the pool is shut down).
@@ -78,7 +78,7 @@ class BlockingWait final : public CancelPoint {
   std::coroutine_handle<> cancel() noexcept;
 
   enum class Outcome : std::uint8_t { kPending, kRan, kNeverRan, kAbandoned };
-  BlockingPool& pool_;
+  BlockingPool* pool_;  // null for a call that runs inline (BlockingCall)
   BlockingJob& job_;
   Outcome outcome_ = Outcome::kPending;
 };
