@@ -1,8 +1,9 @@
 // tiny_httpd: a static-file and upload server on tiny_coro (SPEC.md §3).
 //
-// Startup: parse flags, block SIGINT/SIGTERM/SIGUSR1 in every thread (so they wait for
-// sigwait; SIGUSR1 writes the runtime's task dump to stderr and changes nothing else),
-// open the root, bind, print "listening on http://HOST:PORT".
+// Startup: parse flags, listen for SIGINT/SIGTERM/SIGUSR1 (a SignalSet, made before any
+// thread starts, so no thread takes them with their default action; SIGUSR1 writes the
+// runtime's task dump to stderr and changes nothing else), open the root, bind, print
+// "listening on http://HOST:PORT".
 // Shutdown, on either signal:
 //   1. stop accepting (the listener is shut, which ends the accept loop);
 //   2. HttpDrain::begin(): idle keep-alive connections close now, busy ones after the
@@ -12,7 +13,6 @@
 //      suspension point, closing its socket and removing any unfinished upload, and its
 //      connection leaves;
 //   5. stop the scheduler and exit 0.
-#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -27,7 +27,9 @@
 #include <optional>
 #include <string>
 
+#include <tiny_coro/blocking.h>
 #include <tiny_coro/http_server.h>
+#include <tiny_coro/signal_set.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/socket.h>
 
@@ -116,6 +118,25 @@ std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+// Returns on SIGINT or SIGTERM; on SIGUSR1 writes the task dump (Go's SIGQUIT dump, without
+// the exit: what every task waits for, and where) and goes on listening.
+Task<void> until_stop_signal(tiny_coro::Scheduler& sched, tiny_coro::SignalSet& signals) {
+  for (;;) {
+    const int signal_number = co_await signals.wait();
+    if (signal_number != SIGUSR1) co_return;  // a stop signal, or the set failed: stop too
+    std::string dump = sched.dump_tasks();
+    // stderr may be a pipe nobody drains quickly: write on the blocking pool.
+    co_await tiny_coro::run_blocking(sched, [&dump] {
+      for (std::size_t written = 0; written < dump.size();) {
+        const ssize_t n = ::write(STDERR_FILENO, dump.data() + written, dump.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        written += static_cast<std::size_t>(n);
+      }
+    });
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,12 +152,14 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  sigset_t handled_signals;
-  sigemptyset(&handled_signals);
-  sigaddset(&handled_signals, SIGINT);
-  sigaddset(&handled_signals, SIGTERM);
-  sigaddset(&handled_signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
+  tiny_coro::Scheduler sched(static_cast<std::size_t>(options.threads));
+  // First, before the file cache or anything else starts a thread: see signal_set.h.
+  tiny_coro::SignalSet signals(sched.reactor(), {SIGINT, SIGTERM, SIGUSR1});
+  if (!signals) {
+    std::fprintf(stderr, "tiny_httpd: cannot listen for signals: %s\n",
+                 signals.error().message().c_str());
+    return 1;
+  }
 
   std::unique_ptr<tiny_httpd::Site> site;
   try {
@@ -168,7 +191,6 @@ int main(int argc, char** argv) {
     };
   }
 
-  tiny_coro::Scheduler sched(static_cast<std::size_t>(options.threads));
   const tiny_coro::HttpHandler handler = [&](HttpExchange& exchange) {
     if (metrics_on && exchange.path() == options.metrics_path) {
       return serve_metrics(exchange, server_metrics, sched);
@@ -188,18 +210,7 @@ int main(int argc, char** argv) {
   std::printf("listening on http://%s:%d\n", url_host(options.host).c_str(), listener.port());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  while (sigwait(&handled_signals, &signal_number) != 0 || signal_number == SIGUSR1) {
-    if (signal_number != SIGUSR1) continue;
-    // Go's SIGQUIT dump, without the exit: what every task waits for, and where.
-    const std::string dump = sched.dump_tasks();
-    for (std::size_t written = 0; written < dump.size();) {
-      const ssize_t n = ::write(STDERR_FILENO, dump.data() + written, dump.size() - written);
-      if (n <= 0) break;
-      written += static_cast<std::size_t>(n);
-    }
-    signal_number = 0;
-  }
+  sched.block_on(until_stop_signal(sched, signals));
   ::shutdown(listener.fd(), SHUT_RDWR);  // 1. wakes the pending accept with an error
   sched.block_on(join(std::move(acceptor)));
   drain.begin();                                           // 2.

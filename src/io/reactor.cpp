@@ -93,10 +93,8 @@ class Reactor::Impl {
     if (thread_.joinable()) return;
     // relaxed: the thread is created after this store, which orders it.
     stopping_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this] {
-      detail::block_async_signals();  // tasks may run here (platform/signal_mask.h)
-      run();
-    });
+    const detail::AsyncSignalsBlocked blocked;  // tasks may run here (platform/signal_mask.h)
+    thread_ = std::thread([this] { run(); });
   }
 
   void stop() {

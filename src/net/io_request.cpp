@@ -5,6 +5,7 @@
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -50,7 +51,8 @@ bool unfinished(const IoRequest& request) noexcept {
 
 ssize_t read_once(IoRequest& r) noexcept {
   for (;;) {
-    const ssize_t n = ::recv(r.io.fd, r.single.iov_base, r.single.iov_len, 0);
+    // read(2), not recv: the same for a socket, and it serves a signalfd (signal_set.h) too.
+    const ssize_t n = ::read(r.io.fd, r.single.iov_base, r.single.iov_len);
     // Short, or EAGAIN: the socket is empty now, as of the tick taken before this recv
     // (io_source.h).
     if (n >= 0) {

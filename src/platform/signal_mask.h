@@ -1,6 +1,6 @@
-// The threads the runtime starts (workers, blocking-pool threads, a reactor thread) keep the
-// asynchronous signals blocked:
-// - a signal a program awaits (signal.h) must reach its SignalSet's signalfd, which happens
+// The threads the runtime starts (workers, blocking-pool threads, a reactor thread) have the
+// asynchronous signals blocked from birth:
+// - a signal a program awaits (signal_set.h) must reach its SignalSet's signalfd, which happens
 //   only while no thread has it unblocked; a worker that took it instead would run the
 //   default action (exit) on the program's behalf;
 // - sendfile(2) cannot be told MSG_NOSIGNAL: to a peer that has gone away it raises SIGPIPE
@@ -26,9 +26,21 @@ inline sigset_t async_signals() noexcept {
   return set;
 }
 
-inline void block_async_signals() noexcept {
-  const sigset_t set = async_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
+// Held while the runtime creates a thread: the thread inherits the mask, so the signals are
+// blocked from its first instruction. Blocking them in the new thread itself would leave a
+// window, before it first runs, in which the kernel could pick it for a signal.
+class AsyncSignalsBlocked {
+ public:
+  AsyncSignalsBlocked() noexcept {
+    const sigset_t set = async_signals();
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~AsyncSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  AsyncSignalsBlocked(const AsyncSignalsBlocked&) = delete;
+  AsyncSignalsBlocked& operator=(const AsyncSignalsBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 }  // namespace tiny_coro::detail

@@ -84,6 +84,7 @@ void BlockingPool::start_thread() {
   threads_.emplace_back();
   const auto self = std::prev(threads_.end());
   try {
+    const AsyncSignalsBlocked blocked;  // signals go to whoever awaits them (signal_set.h)
     *self = std::thread([this, self] { run_thread(self); });
   } catch (...) {
     threads_.erase(self);
@@ -118,7 +119,6 @@ bool BlockingPool::wait_for_work(std::unique_lock<std::mutex>& lock) {
 }
 
 void BlockingPool::run_thread(std::list<std::thread>::iterator self) {
-  block_async_signals();  // signals go to whoever awaits them (signal.h), not to this thread
   std::unique_lock lock(mutex_);
   for (;;) {
     if (BlockingJob* job = pop()) {

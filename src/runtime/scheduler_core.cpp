@@ -15,6 +15,7 @@
 
 #include <tiny_coro/detail/atomic.h>
 
+#include "platform/signal_mask.h"
 #include "runtime/worker.h"
 #include "task/root_completion.h"
 
@@ -26,6 +27,7 @@ SchedulerCore::SchedulerCore(std::size_t workers, NowFunction clock)
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   // No reactor thread: idle workers drive the reactor (Worker::park).
   threads_.reserve(workers);
+  const AsyncSignalsBlocked blocked;  // from birth (platform/signal_mask.h)
   for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
 }
 

@@ -60,7 +60,6 @@
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/spinlock.h>
 
-#include "platform/signal_mask.h"
 #include "runtime/scheduler_core.h"
 
 namespace tiny_coro::detail {
@@ -126,7 +125,6 @@ void Worker::defer(std::coroutine_handle<> yielded) noexcept {
 
 void Worker::run() {
   current_ = this;
-  block_async_signals();
   EbrManager::get().register_thread();
   coarse_now_ns_ = steady_ns();
   counters_.awake_since_ns.store(coarse_now_ns_,
