@@ -22,7 +22,8 @@
 // running to end, and the queued ones never run.
 //
 // The callable runs on a pool thread: it must not touch thread-local state of the task's
-// worker, and an exception it throws is carried to the co_await.
+// worker, and an exception it throws is carried to the co_await. run_blocking_detachable()
+// is for a call that may hang: its task can be cancelled while it runs (see below).
 #pragma once
 
 #include <chrono>
@@ -30,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -148,6 +150,62 @@ BlockingCall<std::decay_t<F>> run_blocking(Scheduler& scheduler, F&& function) {
 template <class F>
 BlockingCall<std::decay_t<F>> run_blocking(F&& function) {
   return BlockingCall<std::decay_t<F>>(std::forward<F>(function));
+}
+
+// co_await run_blocking_detachable(sched, f): as run_blocking, but a call already running
+// does not hold its task back: cancelling the task resumes it at once (TaskCancelled), and
+// the call runs on to its end on the pool, its outcome dropped. For a call that may hang
+// for long (getaddrinfo on a dead DNS server). `f` therefore must own everything it touches
+// — capture by value, never the awaiting frame's locals — and is kept on the heap.
+template <class F>
+class [[nodiscard]] DetachableBlockingCall {
+ public:
+  using Result = std::invoke_result_t<F&>;
+
+  DetachableBlockingCall(Scheduler& scheduler, F function)
+      : state_(std::make_unique<State>(std::move(function))),
+        executor_(detail::executor_of(scheduler)),
+        wait_(&detail::blocking_pool_of(scheduler), state_->job) {}
+  DetachableBlockingCall(const DetachableBlockingCall&) = delete;
+  DetachableBlockingCall& operator=(const DetachableBlockingCall&) = delete;
+  ~DetachableBlockingCall() {
+    if (wait_.abandoned()) (void)state_.release();  // the pool frees it when the call ends
+  }
+
+  const char* await_kind() const noexcept { return "blocking call"; }  // dump_tasks()
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+    return wait_.suspend(waiting, detail::cancel_state_of(waiting), executor_);
+  }
+  Result await_resume() {
+    wait_.finish();
+    return state_->outcome.take();
+  }
+
+ private:
+  struct State {
+    explicit State(F f) : function(std::move(f)), job(&State::run, this, &State::free) {}
+    static void run(detail::BlockingJob& job) noexcept {
+      auto* self = static_cast<State*>(job.context);
+      self->outcome.capture(self->function);
+    }
+    static void free(detail::BlockingJob& job) noexcept { delete static_cast<State*>(job.context); }
+
+    F function;
+    detail::BlockingOutcome<Result> outcome;
+    detail::BlockingJob job;
+  };
+
+  std::unique_ptr<State> state_;
+  detail::Executor& executor_;
+  detail::BlockingWait wait_;
+};
+
+template <class F>
+DetachableBlockingCall<std::decay_t<F>> run_blocking_detachable(Scheduler& scheduler,
+                                                                F&& function) {
+  return DetachableBlockingCall<std::decay_t<F>>(scheduler, std::forward<F>(function));
 }
 
 namespace detail {
