@@ -77,9 +77,14 @@ class [[nodiscard]] AsyncIoAwaiter : public detail::IoAwaiterBase {
 // co_await listener.accept(): an AsyncSocket; tests false on failure (see error()).
 class [[nodiscard]] AsyncAcceptAwaiter : public detail::IoAwaiterBase {
  public:
-  AsyncAcceptAwaiter(const detail::IoRef& listener, Deadline deadline) noexcept
-      : IoAwaiterBase(detail::IoRequest::Kind::kAccept, listener, deadline) {}
+  // `family`: the listener's address family (AF_INET, AF_INET6, AF_UNIX), which its
+  // connections share; it decides whether they may take TCP's short-read shortcut.
+  AsyncAcceptAwaiter(const detail::IoRef& listener, int family, Deadline deadline) noexcept
+      : IoAwaiterBase(detail::IoRequest::Kind::kAccept, listener, deadline), family_(family) {}
   AsyncSocket await_resume();
+
+ private:
+  int family_;
 };
 // The manual's name for it.
 using CoAccept = AsyncAcceptAwaiter;
@@ -89,13 +94,22 @@ using CoAccept = AsyncAcceptAwaiter;
 // (cancelled, timed out, its frame destroyed) leaves no descriptor behind.
 class [[nodiscard]] AsyncConnectAwaiter : public detail::IoAwaiterBase {
  public:
+  // A stream socket of the address's family, connecting to the first `length` bytes of
+  // `address`. The kernel has taken the address once this returns: it need not outlive the
+  // awaiter.
+  AsyncConnectAwaiter(Reactor* reactor, const sockaddr* address, socklen_t length,
+                      Deadline deadline);
   AsyncConnectAwaiter(Reactor* reactor, const char* ip, int port, Deadline deadline);
+  // One that fails at once with `error` (an address that could not be made, say).
+  explicit AsyncConnectAwaiter(std::error_code error) noexcept;
   AsyncConnectAwaiter(AsyncConnectAwaiter&&) = delete;
   ~AsyncConnectAwaiter();
   bool await_ready() noexcept;
   AsyncSocket await_resume();
 
  private:
+  void start(Reactor* reactor, const sockaddr* address, socklen_t length);
+
   detail::IoHandle connecting_;
   std::error_code error_;  // a failure before any waiting (bad address, socket(), ...)
 };
@@ -257,7 +271,9 @@ class TcpListener {
   // Waits for the next connection. Out of file descriptors (EMFILE, ENFILE) or memory, it
   // backs off — 5 ms doubling to 1 s, no busy loop — and keeps trying; the connection
   // waits in the kernel's backlog meanwhile.
-  AsyncAcceptAwaiter accept(Deadline deadline = {}) noexcept { return {io_.ref(), deadline}; }
+  AsyncAcceptAwaiter accept(Deadline deadline = {}) noexcept {
+    return {io_.ref(), family_, deadline};
+  }
 
   int fd() const noexcept { return io_.fd(); }
   // Closes the listening socket; a pending accept returns a socket with ECANCELED.
@@ -266,6 +282,7 @@ class TcpListener {
  private:
   Reactor* reactor_;
   detail::IoHandle io_;
+  int family_ = AF_UNSPEC;  // the bound address's
 };
 
 }  // namespace tiny_coro
