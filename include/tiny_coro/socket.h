@@ -9,6 +9,9 @@
 //   AsyncSocket conn = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", 8080);
 //   if (!conn) std::cerr << conn.error().message();
 //
+// Unix-domain stream sockets are AsyncSockets too: UnixListener and connect_unix
+// (unix_socket.h).
+//
 // Errors: an operation that fails returns -errno (and also leaves errno set, so perror
 // works right after the co_await): -ETIMEDOUT when its deadline passed, -ECANCELED when the
 // socket was closed while it waited, -ECONNRESET / -EPIPE for a peer that went away — never
@@ -43,6 +46,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <tiny_coro/deadline.h>
@@ -167,6 +171,13 @@ class AsyncSocket {
                                      Deadline deadline = {}) {
     return AsyncConnectAwaiter(reactor, ip, port, deadline);
   }
+  // A client connection to a Unix-domain stream socket: a path, or "@name" for a name in
+  // Linux's abstract namespace (unix_socket.h). Fails with ENOENT (no such path),
+  // ECONNREFUSED (nobody listens there), ENAMETOOLONG, or EAGAIN: Linux refuses at once,
+  // rather than queueing, a connect to a listener whose backlog is full, so a Unix connect
+  // never waits and its deadline never fires.
+  static AsyncConnectAwaiter connect_unix(Reactor* reactor, std::string_view path,
+                                          Deadline deadline = {});
 
   AsyncIoAwaiter read(void* buf, std::size_t size, Deadline deadline = {}) noexcept {
     return {detail::IoRequest::Kind::kRead, io_.ref(), deadline, [&](detail::IoRequest& r) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -112,8 +113,8 @@ void AsyncConnectAwaiter::start(Reactor* reactor, const sockaddr* address, sockl
     error_ = std::error_code(errno, std::system_category());
     return;
   }
-  // A Unix connect completes or fails here (EAGAIN: the backlog is full); TCP's handshake
-  // goes on in the background (EINPROGRESS).
+  // A Unix connect completes or fails here (EAGAIN: the backlog is full); only TCP's
+  // handshake goes on in the background (EINPROGRESS).
   const int rc = ::connect(fd, address, length);
   if (rc != 0 && errno != EINPROGRESS) {
     error_ = std::error_code(errno, std::system_category());
@@ -130,6 +131,16 @@ void AsyncConnectAwaiter::start(Reactor* reactor, const sockaddr* address, sockl
   // Connected at once (loopback can); else the io_source.h protocol: snapshot the tick,
   // look (the handshake may have ended before the registration), and wait only if not done.
   request_.result = rc == 0 ? 0 : detail::attempt_now(request_);
+}
+
+AsyncConnectAwaiter AsyncSocket::connect_unix(Reactor* reactor, std::string_view path,
+                                              Deadline deadline) {
+  detail::Endpoint endpoint;
+  if (int err = detail::parse_unix_endpoint(path, endpoint); err != 0) {
+    return AsyncConnectAwaiter(std::error_code(err, std::system_category()));
+  }
+  return AsyncConnectAwaiter(reactor, reinterpret_cast<const sockaddr*>(&endpoint.address),
+                             endpoint.length, deadline);
 }
 
 AsyncConnectAwaiter::~AsyncConnectAwaiter() {
