@@ -25,7 +25,10 @@
 // Linux refuses such a connect at once rather than queueing it, so a Unix connect never waits).
 //
 // Cancellation and closing: as socket.h says for TCP. A pending accept is a cancellation
-// point and a cancelled one took no connection; close() wakes it with ECANCELED.
+// point and a cancelled one took no connection; close() wakes it with ECANCELED. Unlike a TCP
+// listener's, a Unix listener's accept is not ended by ::shutdown(fd()) — Linux wakes it, but
+// accept then says EAGAIN and it waits on — so to stop an accept loop running on another
+// thread, cancel its task (examples/unix_echo.cpp).
 #pragma once
 
 #include <sys/socket.h>
