@@ -124,7 +124,8 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) noexcept;
 
 // What a server's access log needs of one response.
 struct HttpAccessRecord {
-  std::string_view peer;    // the client's address ("127.0.0.1", "::1")
+  std::string_view peer;    // the client's address ("127.0.0.1", "::1"; "unix:" for a Unix
+                            // socket's client, "unix:/path" if it bound one; "-" unknown)
   std::string_view method;  // empty when the head could not be parsed
   std::string_view target;
   int minor_version = 1;

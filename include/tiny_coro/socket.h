@@ -9,6 +9,9 @@
 //   AsyncSocket conn = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", 8080);
 //   if (!conn) std::cerr << conn.error().message();
 //
+// Unix-domain stream sockets are AsyncSockets too: UnixListener and connect_unix
+// (unix_socket.h).
+//
 // Errors: an operation that fails returns -errno (and also leaves errno set, so perror
 // works right after the co_await): -ETIMEDOUT when its deadline passed, -ECANCELED when the
 // socket was closed while it waited, -ECONNRESET / -EPIPE for a peer that went away — never
@@ -43,6 +46,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <tiny_coro/deadline.h>
@@ -77,9 +81,14 @@ class [[nodiscard]] AsyncIoAwaiter : public detail::IoAwaiterBase {
 // co_await listener.accept(): an AsyncSocket; tests false on failure (see error()).
 class [[nodiscard]] AsyncAcceptAwaiter : public detail::IoAwaiterBase {
  public:
-  AsyncAcceptAwaiter(const detail::IoRef& listener, Deadline deadline) noexcept
-      : IoAwaiterBase(detail::IoRequest::Kind::kAccept, listener, deadline) {}
+  // `family`: the listener's address family (AF_INET, AF_INET6, AF_UNIX), which its
+  // connections share; it decides whether they may take TCP's short-read shortcut.
+  AsyncAcceptAwaiter(const detail::IoRef& listener, int family, Deadline deadline) noexcept
+      : IoAwaiterBase(detail::IoRequest::Kind::kAccept, listener, deadline), family_(family) {}
   AsyncSocket await_resume();
+
+ private:
+  int family_;
 };
 // The manual's name for it.
 using CoAccept = AsyncAcceptAwaiter;
@@ -89,13 +98,22 @@ using CoAccept = AsyncAcceptAwaiter;
 // (cancelled, timed out, its frame destroyed) leaves no descriptor behind.
 class [[nodiscard]] AsyncConnectAwaiter : public detail::IoAwaiterBase {
  public:
+  // A stream socket of the address's family, connecting to the first `length` bytes of
+  // `address`. The kernel has taken the address once this returns: it need not outlive the
+  // awaiter.
+  AsyncConnectAwaiter(Reactor* reactor, const sockaddr* address, socklen_t length,
+                      Deadline deadline);
   AsyncConnectAwaiter(Reactor* reactor, const char* ip, int port, Deadline deadline);
+  // One that fails at once with `error` (an address that could not be made, say).
+  explicit AsyncConnectAwaiter(std::error_code error) noexcept;
   AsyncConnectAwaiter(AsyncConnectAwaiter&&) = delete;
   ~AsyncConnectAwaiter();
   bool await_ready() noexcept;
   AsyncSocket await_resume();
 
  private:
+  void start(Reactor* reactor, const sockaddr* address, socklen_t length);
+
   detail::IoHandle connecting_;
   std::error_code error_;  // a failure before any waiting (bad address, socket(), ...)
 };
@@ -153,6 +171,13 @@ class AsyncSocket {
                                      Deadline deadline = {}) {
     return AsyncConnectAwaiter(reactor, ip, port, deadline);
   }
+  // A client connection to a Unix-domain stream socket: a path, or "@name" for a name in
+  // Linux's abstract namespace (unix_socket.h). Fails with ENOENT (no such path),
+  // ECONNREFUSED (nobody listens there), ENAMETOOLONG, or EAGAIN: Linux refuses at once,
+  // rather than queueing, a connect to a listener whose backlog is full, so a Unix connect
+  // never waits and its deadline never fires.
+  static AsyncConnectAwaiter connect_unix(Reactor* reactor, std::string_view path,
+                                          Deadline deadline = {});
 
   AsyncIoAwaiter read(void* buf, std::size_t size, Deadline deadline = {}) noexcept {
     return {detail::IoRequest::Kind::kRead, io_.ref(), deadline, [&](detail::IoRequest& r) {
@@ -257,7 +282,9 @@ class TcpListener {
   // Waits for the next connection. Out of file descriptors (EMFILE, ENFILE) or memory, it
   // backs off — 5 ms doubling to 1 s, no busy loop — and keeps trying; the connection
   // waits in the kernel's backlog meanwhile.
-  AsyncAcceptAwaiter accept(Deadline deadline = {}) noexcept { return {io_.ref(), deadline}; }
+  AsyncAcceptAwaiter accept(Deadline deadline = {}) noexcept {
+    return {io_.ref(), family_, deadline};
+  }
 
   int fd() const noexcept { return io_.fd(); }
   // Closes the listening socket; a pending accept returns a socket with ECANCELED.
@@ -266,6 +293,7 @@ class TcpListener {
  private:
   Reactor* reactor_;
   detail::IoHandle io_;
+  int family_ = AF_UNSPEC;  // the bound address's
 };
 
 }  // namespace tiny_coro

@@ -10,14 +10,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <tiny_coro/async_event.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/socket.h>
+#include <tiny_coro/unix_socket.h>
 
 #include "support/http_client.h"
+#include "support/unix_name.h"
 #include "support/wait_for.h"
 
 namespace tiny_coro {
@@ -30,7 +34,8 @@ Task<void> serve_connection(AsyncSocket socket, const HttpRouter& router,
   co_await HttpServer(socket).serve(router, options);
 }
 
-Task<void> accept_loop(Scheduler& sched, TcpListener& listener, const HttpRouter& router,
+template <class Listener>  // TcpListener or UnixListener
+Task<void> accept_loop(Scheduler& sched, Listener& listener, const HttpRouter& router,
                        const HttpServerOptions& options) {
   for (;;) {
     AsyncSocket socket = co_await listener.accept();
@@ -106,9 +111,11 @@ HttpResponse shared_response(const std::shared_ptr<const SharedPage>& page) {
 Task<HttpResponse> shared_small(HttpExchange&) { co_return shared_response(small_page); }
 Task<HttpResponse> shared_large(HttpExchange&) { co_return shared_response(large_page); }
 
+// Serves on 127.0.0.1 (a free port), or on the Unix socket `unix_name` if one is given.
 struct ServerFixture {
-  explicit ServerFixture(HttpServerOptions server_options = {})
-      : options(server_options), sched(2), listener(sched.reactor()) {
+  explicit ServerFixture(HttpServerOptions server_options = {}, const std::string& unix_name = {})
+      : options(server_options), sched(2), listener(sched.reactor()),
+        unix_listener(sched.reactor()) {
     router.get("/hello", hello)
         .post("/echo", echo_body)
         .put("/echo", echo_body)
@@ -118,18 +125,25 @@ struct ServerFixture {
         .get("/shared/small", shared_small)
         .get("/shared/large", shared_large)
         .add_prefix("GET", "/p/", path_and_query);
+    if (!unix_name.empty()) {
+      EXPECT_EQ(unix_listener.bind(unix_name), 0);
+      sched.spawn(accept_loop(sched, unix_listener, router, options));
+      return;
+    }
     EXPECT_EQ(listener.bind("127.0.0.1", 0), 0);
     port = listener.port();
     sched.spawn(accept_loop(sched, listener, router, options));
   }
   ~ServerFixture() {
     listener.close();
+    unix_listener.close();
     sched.shutdown();
   }
   HttpRouter router;
   HttpServerOptions options;
   Scheduler sched;
   TcpListener listener;
+  UnixListener unix_listener;
   int port = 0;
 };
 
@@ -148,6 +162,66 @@ TEST(HttpServer, AnswersKeepAliveRequestsOnOneConnection) {
     EXPECT_EQ(response->header("server"), "tiny_coro");
     EXPECT_EQ(response->header("date").size(), 29u);
   }
+}
+
+// The access log's peer for a Unix socket's client, which has no address of its own.
+struct PeerLog {
+  std::mutex mutex;
+  std::vector<std::string> peers;
+  void operator()(const HttpAccessRecord& record) {
+    const std::lock_guard lock(mutex);
+    peers.emplace_back(record.peer);
+  }
+  std::size_t count() {
+    const std::lock_guard lock(mutex);
+    return peers.size();
+  }
+};
+
+TEST(HttpServer, ServesAGetAndAKeepAlivePairOverAUnixSocket) {
+  PeerLog log;
+  HttpServerOptions options;
+  options.on_response = [&log](const HttpAccessRecord& record) { log(record); };
+  for (const std::string& name : {test::unique_unix_path(), test::unique_abstract_name()}) {
+    ServerFixture server(options, name);
+    {
+      BlockingClient once(name);
+      ASSERT_TRUE(once.connected()) << name;
+      ASSERT_TRUE(once.send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+      auto response = once.read_response();
+      ASSERT_TRUE(response);
+      EXPECT_EQ(response->status, 200);
+      EXPECT_EQ(response->body, "Hello, World!");
+      EXPECT_TRUE(once.closed_by_peer());
+    }
+    BlockingClient client(name);
+    ASSERT_TRUE(client.connected()) << name;
+    ASSERT_TRUE(client.send(kGetHello));
+    auto first = client.read_response();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->body, "Hello, World!");
+    ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nunix"));
+    auto second = client.read_response();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->body, "unix");
+  }
+  ASSERT_TRUE(test::wait_for([&] { return log.count() == 6; })) << log.count();
+  for (const std::string& peer : log.peers) EXPECT_EQ(peer, "unix:");
+}
+
+TEST(HttpServer, LogsANamedUnixClientByNameWithUnprintableBytesEscaped) {
+  PeerLog log;
+  HttpServerOptions options;
+  options.on_response = [&log](const HttpAccessRecord& record) { log(record); };
+  const std::string name = test::unique_abstract_name();
+  ServerFixture server(options, name);
+  const std::string own_name = name + "-client\x01\"";
+  BlockingClient client(name, 20, own_name);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.send(kGetHello));
+  ASSERT_TRUE(client.read_response());
+  ASSERT_TRUE(test::wait_for([&] { return log.count() == 1; }));
+  EXPECT_EQ(log.peers[0], "unix:" + own_name.substr(0, own_name.size() - 2) + "\\x01\\x22");
 }
 
 TEST(HttpServer, AnswersPipelinedRequestsInOrder) {

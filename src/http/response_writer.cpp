@@ -4,8 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "http/response_head.h"
@@ -19,6 +22,32 @@ constexpr std::size_t kCopyBodyLimit = 16 * 1024;
 // file is cut off only when it stalls, not for being slow.
 constexpr std::size_t kWritePiece = 4 << 20;
 
+// A Unix-domain peer as "unix:" and its name, if it has one: "unix:/path", "unix:@name" (an
+// abstract one). Clients rarely bind, so mostly just "unix:", as nginx logs them. An
+// abstract name may hold any bytes: those a log line must not carry come out as \xHH.
+std::string unix_peer(const sockaddr_un& address, socklen_t length) {
+  std::string text = "unix:";
+  const auto header = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+  if (length <= header) return text;
+  const std::size_t size = std::min<std::size_t>(length - header, sizeof(address.sun_path));
+  const char* name = address.sun_path;
+  const bool abstract = name[0] == '\0';
+  if (abstract) text.push_back('@');
+  const std::size_t end = abstract ? size : ::strnlen(name, size);  // a path ends at its NUL
+  for (std::size_t i = abstract ? 1 : 0; i < end; ++i) {
+    const auto byte = static_cast<unsigned char>(name[i]);
+    if (byte < 0x20 || byte >= 0x7f || byte == '"' || byte == '\\') {
+      constexpr char kHex[] = "0123456789abcdef";
+      text.append("\\x").push_back(kHex[byte >> 4]);
+      text.push_back(kHex[byte & 0xf]);
+    } else {
+      text.push_back(static_cast<char>(byte));
+    }
+  }
+  return text;
+}
+
+// The peer's address for the access log: an IP literal, a Unix peer (above), or "-".
 std::string peer_address(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
@@ -29,6 +58,8 @@ std::string peer_address(int fd) {
     } else if (address.ss_family == AF_INET6) {
       ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text,
                   sizeof(text));
+    } else if (address.ss_family == AF_UNIX) {
+      return unix_peer(reinterpret_cast<const sockaddr_un&>(address), length);
     }
   }
   return text;

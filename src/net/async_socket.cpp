@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -16,7 +17,9 @@ namespace tiny_coro {
 
 namespace {
 // The short-read shortcut (io_source.h) holds only for TCP: a Unix socket's recv also stops
-// at ancillary data, a datagram socket's after each datagram.
+// at ancillary data (passed descriptors), a datagram socket's after each datagram.
+bool is_ip_family(int family) noexcept { return family == AF_INET || family == AF_INET6; }
+
 bool is_tcp_stream(int fd) noexcept {
   int type = 0;
   socklen_t type_length = sizeof(type);
@@ -25,7 +28,7 @@ bool is_tcp_stream(int fd) noexcept {
   return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 &&
          type == SOCK_STREAM &&
          ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0 &&
-         (local.ss_family == AF_INET || local.ss_family == AF_INET6);
+         is_ip_family(local.ss_family);
 }
 }  // namespace
 
@@ -68,14 +71,21 @@ AsyncSocket AsyncAcceptAwaiter::await_resume() {
     return AsyncSocket::failed(std::error_code(static_cast<int>(-result), std::system_category()));
   }
   try {
-    // accept4 made it non-blocking; a TCP listener's connections are TCP.
-    return AsyncSocket(detail::IoHandle(*request_.io.reactor, static_cast<int>(result), true));
+    // accept4 made it non-blocking; an IP stream listener's connections are TCP.
+    return AsyncSocket(detail::IoHandle(*request_.io.reactor, static_cast<int>(result),
+                                        is_ip_family(family_)));
   } catch (const std::system_error& e) {
     return AsyncSocket::failed(e.code());
   }
 }
 
 // --- connect ---
+
+AsyncConnectAwaiter::AsyncConnectAwaiter(Reactor* reactor, const sockaddr* address,
+                                         socklen_t length, Deadline deadline)
+    : IoAwaiterBase(detail::IoRequest::Kind::kConnect, detail::IoRef{}, deadline) {
+  start(reactor, address, length);
+}
 
 AsyncConnectAwaiter::AsyncConnectAwaiter(Reactor* reactor, const char* ip, int port,
                                          Deadline deadline)
@@ -85,20 +95,34 @@ AsyncConnectAwaiter::AsyncConnectAwaiter(Reactor* reactor, const char* ip, int p
     error_ = std::error_code(err, std::system_category());
     return;
   }
-  const int fd = ::socket(endpoint.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  start(reactor, reinterpret_cast<const sockaddr*>(&endpoint.address), endpoint.length);
+}
+
+AsyncConnectAwaiter::AsyncConnectAwaiter(std::error_code error) noexcept
+    : IoAwaiterBase(detail::IoRequest::Kind::kConnect, detail::IoRef{}, Deadline{}),
+      error_(error) {}
+
+void AsyncConnectAwaiter::start(Reactor* reactor, const sockaddr* address, socklen_t length) {
+  if (address == nullptr || length < static_cast<socklen_t>(sizeof(sa_family_t))) {
+    error_ = std::error_code(EINVAL, std::system_category());
+    return;
+  }
+  const int family = address->sa_family;
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error_ = std::error_code(errno, std::system_category());
     return;
   }
-  const int rc =
-      ::connect(fd, reinterpret_cast<const sockaddr*>(&endpoint.address), endpoint.length);
+  // A Unix connect completes or fails here (EAGAIN: the backlog is full); only TCP's
+  // handshake goes on in the background (EINPROGRESS).
+  const int rc = ::connect(fd, address, length);
   if (rc != 0 && errno != EINPROGRESS) {
     error_ = std::error_code(errno, std::system_category());
     ::close(fd);
     return;
   }
   try {
-    connecting_ = detail::IoHandle(*reactor, fd, /*tcp=*/true);
+    connecting_ = detail::IoHandle(*reactor, fd, is_ip_family(family));
   } catch (const std::system_error& e) {
     error_ = e.code();
     return;
@@ -107,6 +131,16 @@ AsyncConnectAwaiter::AsyncConnectAwaiter(Reactor* reactor, const char* ip, int p
   // Connected at once (loopback can); else the io_source.h protocol: snapshot the tick,
   // look (the handshake may have ended before the registration), and wait only if not done.
   request_.result = rc == 0 ? 0 : detail::attempt_now(request_);
+}
+
+AsyncConnectAwaiter AsyncSocket::connect_unix(Reactor* reactor, std::string_view path,
+                                              Deadline deadline) {
+  detail::Endpoint endpoint;
+  if (int err = detail::parse_unix_endpoint(path, endpoint); err != 0) {
+    return AsyncConnectAwaiter(std::error_code(err, std::system_category()));
+  }
+  return AsyncConnectAwaiter(reactor, reinterpret_cast<const sockaddr*>(&endpoint.address),
+                             endpoint.length, deadline);
 }
 
 AsyncConnectAwaiter::~AsyncConnectAwaiter() {

@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 
 namespace tiny_coro::detail {
@@ -36,6 +38,22 @@ int parse_endpoint(const char* ip, int port, Endpoint& out) noexcept {
     return 0;
   }
   return EINVAL;
+}
+
+int parse_unix_endpoint(std::string_view path, Endpoint& out) noexcept {
+  out = Endpoint{};
+  auto* unix_address = reinterpret_cast<sockaddr_un*>(&out.address);
+  const bool abstract = is_abstract_unix_path(path);
+  if (path.empty() || (!abstract && path.find('\0') != std::string_view::npos)) return EINVAL;
+  // A path needs its terminating NUL inside sun_path: the kernel may read up to one. An
+  // abstract name is exactly its length, its '@' standing for the leading NUL.
+  if (path.size() >= sizeof(unix_address->sun_path)) return ENAMETOOLONG;
+  unix_address->sun_family = AF_UNIX;
+  std::memcpy(unix_address->sun_path, path.data(), path.size());
+  if (abstract) unix_address->sun_path[0] = '\0';
+  out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
+                                      (abstract ? 0 : 1));
+  return 0;
 }
 
 int local_port(int fd) noexcept {

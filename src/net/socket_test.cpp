@@ -16,10 +16,12 @@
 #include <vector>
 
 #include <tiny_coro/scheduler.h>
+#include <tiny_coro/unix_socket.h>
 
 #include "support/echo.h"
 #include "support/loopback.h"
 #include "support/scale.h"
+#include "support/unix_name.h"
 #include "support/wait_for.h"
 
 namespace tiny_coro {
@@ -27,16 +29,54 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A listener on 127.0.0.1 with a free port, echoing in the background until closed.
-struct EchoFixture {
-  explicit EchoFixture(Scheduler& sched) : listener(sched.reactor()) {
-    if (listener.bind("127.0.0.1", 0) != 0) throw std::system_error(errno, std::system_category());
-    server = sched.spawn(test::echo_server(sched, listener));
+// The echo tests run over every kind of stream socket.
+enum class Transport { kTcp, kUnixPath, kUnixAbstract };
+
+std::string transport_name(const ::testing::TestParamInfo<Transport>& info) {
+  switch (info.param) {
+    case Transport::kTcp:
+      return "Tcp";
+    case Transport::kUnixPath:
+      return "UnixPath";
+    case Transport::kUnixAbstract:
+      break;
   }
-  ~EchoFixture() { listener.close(); }  // the accept loop ends; echoes end with their peers
-  TcpListener listener;
+  return "UnixAbstract";
+}
+
+// A listener of the transport (127.0.0.1 with a free port, a fresh socket file, a fresh
+// abstract name), echoing in the background until closed.
+struct EchoFixture {
+  EchoFixture(Scheduler& sched, Transport transport)
+      : tcp_listener(sched.reactor()), unix_listener(sched.reactor()) {
+    if (transport == Transport::kTcp) {
+      if (tcp_listener.bind("127.0.0.1", 0) != 0)
+        throw std::system_error(errno, std::system_category());
+      address.port = tcp_listener.port();
+      server = sched.spawn(test::echo_server(sched, tcp_listener));
+    } else {
+      address.unix_path = transport == Transport::kUnixPath ? test::unique_unix_path()
+                                                            : test::unique_abstract_name();
+      if (unix_listener.bind(address.unix_path) != 0)
+        throw std::system_error(errno, std::system_category());
+      server = sched.spawn(test::echo_server(sched, unix_listener));
+    }
+  }
+  ~EchoFixture() {  // the accept loop ends; echoes end with their peers
+    tcp_listener.close();
+    unix_listener.close();
+  }
+  TcpListener tcp_listener;
+  UnixListener unix_listener;
+  test::ServerAddress address;
   JoinHandle<void> server;
 };
+
+class EchoOverEveryTransport : public ::testing::TestWithParam<Transport> {};
+INSTANTIATE_TEST_SUITE_P(Socket, EchoOverEveryTransport,
+                         ::testing::Values(Transport::kTcp, Transport::kUnixPath,
+                                           Transport::kUnixAbstract),
+                         transport_name);
 
 template <class T>
 Task<T> join(JoinHandle<T> handle) {
@@ -50,23 +90,25 @@ void raise_fd_limit() {
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
 }
 
-Task<int> many_echo_clients(Scheduler& sched, int port, int clients, std::size_t bytes) {
+Task<int> many_echo_clients(Scheduler& sched, test::ServerAddress server, int clients,
+                            std::size_t bytes) {
   std::vector<JoinHandle<bool>> handles;
   for (int i = 0; i < clients; ++i)
-    handles.push_back(sched.spawn(test::echo_client(sched, port, bytes)));
+    handles.push_back(sched.spawn(test::echo_client(sched, server, bytes)));
   int ok = 0;
   for (auto& h : handles) ok += co_await std::move(h) ? 1 : 0;
   co_return ok;
 }
 
-TEST(Socket, ManyConcurrentClientsGetEveryByteBackInOrder) {
+TEST_P(EchoOverEveryTransport, ManyConcurrentClientsGetEveryByteBackInOrder) {
   raise_fd_limit();
+  // A Unix listener's backlog is a hard limit: past it a connect fails (EAGAIN) instead of
+  // waiting, so the clients stay below the default backlog.
   const int clients = static_cast<int>(test::scaled(1000, 10));
   const std::size_t bytes = test::scaled(1 << 20, 16);
   Scheduler sched(2);
-  EchoFixture echo(sched);
-  EXPECT_EQ(sched.block_on(many_echo_clients(sched, echo.listener.port(), clients, bytes)),
-            clients);
+  EchoFixture echo(sched, GetParam());
+  EXPECT_EQ(sched.block_on(many_echo_clients(sched, echo.address, clients, bytes)), clients);
 }
 
 TEST(Socket, BindReportsTheChosenPortAndErrorsWithErrno) {
@@ -82,10 +124,10 @@ TEST(Socket, BindReportsTheChosenPortAndErrorsWithErrno) {
   EXPECT_EQ(errno, EINVAL);
 }
 
-Task<std::string> exchange_over(Scheduler& sched, const char* ip, int port) {
-  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), ip, port);
+Task<std::string> exchange_over(Scheduler& sched, test::ServerAddress server) {
+  AsyncSocket socket = co_await server.connect(sched.reactor());
   if (!socket) co_return "connect: " + socket.error().message();
-  const std::string hello = "hello over " + std::string(ip);
+  const std::string hello = "hello over " + (server.unix_path.empty() ? server.ip : "unix");
   if (co_await socket.write(hello) != static_cast<ssize_t>(hello.size())) co_return "write";
   socket.shutdown(SHUT_WR);
   std::string back;
@@ -101,7 +143,8 @@ TEST(Socket, Ipv6LoopbackWorks) {
   if (listener.bind("::1", 0) != 0)
     GTEST_SKIP() << "no IPv6 loopback here: " << std::strerror(errno);
   auto server = sched.spawn(test::echo_server(sched, listener));
-  EXPECT_EQ(sched.block_on(exchange_over(sched, "::1", listener.port())), "hello over ::1");
+  EXPECT_EQ(sched.block_on(exchange_over(sched, test::ServerAddress::tcp(listener.port(), "::1"))),
+            "hello over ::1");
   listener.close();
 }
 
@@ -114,8 +157,8 @@ Task<std::string> read_to_end(AsyncSocket& socket) {
   co_return back;
 }
 
-Task<std::string> send_header_and_body(Scheduler& sched, int port) {
-  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+Task<std::string> send_header_and_body(Scheduler& sched, test::ServerAddress server) {
+  AsyncSocket socket = co_await server.connect(sched.reactor());
   if (!socket) co_return "connect failed";
   auto echoed = sched.spawn(read_to_end(socket));  // reading meanwhile: no buffer deadlock
   // Large enough that the kernel takes it in several pieces: partial writev progress is
@@ -134,10 +177,10 @@ Task<std::string> send_header_and_body(Scheduler& sched, int port) {
   co_return back == header + body ? "ok" : "mismatch";
 }
 
-TEST(Socket, WritevSendsEveryEntryInOrder) {
+TEST_P(EchoOverEveryTransport, WritevSendsEveryEntryInOrder) {
   Scheduler sched(2);
-  EchoFixture echo(sched);
-  EXPECT_EQ(sched.block_on(send_header_and_body(sched, echo.listener.port())), "ok");
+  EchoFixture echo(sched, GetParam());
+  EXPECT_EQ(sched.block_on(send_header_and_body(sched, echo.address)), "ok");
 }
 
 TEST(Socket, ReusePortLetsTwoListenersShareAPort) {
@@ -152,7 +195,8 @@ TEST(Socket, ReusePortLetsTwoListenersShareAPort) {
 
 // --- half-close, reset, refused, timeouts ---
 
-Task<std::string> half_close_server(TcpListener& listener) {
+template <class Listener>
+Task<std::string> half_close_server(Listener& listener) {
   AsyncSocket peer = co_await listener.accept();
   std::string got;
   char buf[64];
@@ -168,9 +212,19 @@ TEST(Socket, HalfCloseLetsThePeerStillAnswer) {
   TcpListener listener(sched.reactor());
   ASSERT_EQ(listener.bind("127.0.0.1", 0), 0);
   auto server = sched.spawn(half_close_server(listener));
-  EXPECT_EQ(sched.block_on(exchange_over(sched, "127.0.0.1", listener.port())),
+  EXPECT_EQ(sched.block_on(exchange_over(sched, test::ServerAddress::tcp(listener.port()))),
             "got hello over 127.0.0.1");
   EXPECT_EQ(sched.block_on(join(std::move(server))), "hello over 127.0.0.1");
+}
+
+TEST(Socket, HalfCloseLetsAUnixPeerStillAnswer) {
+  Scheduler sched(2);
+  UnixListener listener(sched.reactor());
+  ASSERT_EQ(listener.bind(test::unique_abstract_name()), 0);
+  auto server = sched.spawn(half_close_server(listener));
+  EXPECT_EQ(sched.block_on(exchange_over(sched, test::ServerAddress::unix_socket(listener.path()))),
+            "got hello over unix");
+  EXPECT_EQ(sched.block_on(join(std::move(server))), "hello over unix");
 }
 
 Task<void> accept_and_reset(TcpListener& listener) {

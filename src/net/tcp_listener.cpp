@@ -41,6 +41,7 @@ int TcpListener::bind(const char* ip, int port, ListenOptions options) {
     errno = e.code().value();
     return -1;
   }
+  family_ = endpoint.family();
   return 0;
 }
 

@@ -4,12 +4,39 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/socket.h>
 
 namespace tiny_coro::test {
+
+// Where a test server listens: ip:port, or a Unix socket when `unix_path` is set ("/path" or
+// "@name").
+struct ServerAddress {
+  static ServerAddress tcp(int port, std::string ip = "127.0.0.1") {
+    ServerAddress address;
+    address.ip = std::move(ip);
+    address.port = port;
+    return address;
+  }
+  static ServerAddress unix_socket(std::string path) {
+    ServerAddress address;
+    address.unix_path = std::move(path);
+    return address;
+  }
+
+  std::string ip = "127.0.0.1";
+  int port = -1;
+  std::string unix_path;
+
+  AsyncConnectAwaiter connect(Reactor* reactor) const {
+    if (!unix_path.empty()) return AsyncSocket::connect_unix(reactor, unix_path);
+    return AsyncSocket::connect(reactor, ip.c_str(), port);
+  }
+};
 
 // Echoes everything until the peer half-closes (or fails), then closes.
 inline Task<void> echo_connection(AsyncSocket socket) {
@@ -22,13 +49,14 @@ inline Task<void> echo_connection(AsyncSocket socket) {
   }
 }
 
-// Accepts until the listener is closed (accept then fails), echoing each connection in a task
-// of its own.
-inline Task<void> echo_server(Scheduler& sched, TcpListener& listener) {
+// Accepts until the listener (a TcpListener or a UnixListener) is closed (accept then fails),
+// echoing each connection in a task of its own.
+template <class Listener>
+Task<void> echo_server(Scheduler& sched, Listener& listener) {
   for (;;) {
     AsyncSocket client = co_await listener.accept();
     if (!client) co_return;
-    client.set_nodelay();
+    client.set_nodelay();  // a Unix socket has no Nagle delay and says EOPNOTSUPP: harmless
     sched.spawn(echo_connection(std::move(client)));
   }
 }
@@ -47,11 +75,11 @@ inline Task<bool> send_pattern(AsyncSocket& socket, std::size_t bytes, std::size
   co_return socket.shutdown(SHUT_WR) == 0;
 }
 
-// Connects to 127.0.0.1:port, sends `bytes` of a known pattern while reading the echo back,
-// and checks every byte arrived back in order. True if all did.
-inline Task<bool> echo_client(Scheduler& sched, int port, std::size_t bytes,
+// Connects to `server`, sends `bytes` of a known pattern while reading the echo back, and
+// checks every byte arrived back in order. True if all did.
+inline Task<bool> echo_client(Scheduler& sched, ServerAddress server, std::size_t bytes,
                               std::size_t chunk = 16 * 1024) {
-  AsyncSocket socket = co_await AsyncSocket::connect(sched.reactor(), "127.0.0.1", port);
+  AsyncSocket socket = co_await server.connect(sched.reactor());
   if (!socket) co_return false;
   auto sender = sched.spawn(send_pattern(socket, bytes, chunk));
   std::vector<char> in(chunk);
@@ -68,6 +96,12 @@ inline Task<bool> echo_client(Scheduler& sched, int port, std::size_t bytes,
   }
   const bool sent = co_await std::move(sender);
   co_return sent&& in_order&& received == bytes;
+}
+
+// The same to 127.0.0.1:port.
+inline Task<bool> echo_client(Scheduler& sched, int port, std::size_t bytes,
+                              std::size_t chunk = 16 * 1024) {
+  return echo_client(sched, ServerAddress::tcp(port), bytes, chunk);
 }
 
 }  // namespace tiny_coro::test

@@ -7,9 +7,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -33,17 +36,26 @@ struct ParsedResponse {
 class BlockingClient {
  public:
   explicit BlockingClient(int port, int receive_timeout_seconds = 20) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    timeval timeout{receive_timeout_seconds, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    connect(reinterpret_cast<sockaddr*>(&address), sizeof(address), receive_timeout_seconds);
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  // To a Unix socket: a path, or "@name" in the abstract namespace. `own_name`, if given, is
+  // bound first (as few clients do), so the server sees a peer with a name.
+  explicit BlockingClient(const std::string& unix_path, int receive_timeout_seconds = 20,
+                          const std::string& own_name = {}) {
+    sockaddr_un address{};
+    const socklen_t length = unix_address(unix_path, address);
+    if (!own_name.empty()) {
+      fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_un own{};
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&own), unix_address(own_name, own));
+    }
+    connect(reinterpret_cast<sockaddr*>(&address), length, receive_timeout_seconds);
   }
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;
@@ -120,6 +132,24 @@ class BlockingClient {
   const std::string& unread() const noexcept { return buffer_; }
 
  private:
+  // "@name" (any bytes) or a path as a sockaddr_un; returns its length.
+  static socklen_t unix_address(const std::string& name, sockaddr_un& address) {
+    address.sun_family = AF_UNIX;
+    const std::size_t length = std::min(name.size(), sizeof(address.sun_path) - 1);
+    std::memcpy(address.sun_path, name.data(), length);
+    const bool abstract = length > 0 && name[0] == '@';
+    if (abstract) address.sun_path[0] = '\0';
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length + (abstract ? 0 : 1));
+  }
+
+  void connect(const sockaddr* address, socklen_t length, int receive_timeout_seconds) {
+    if (fd_ < 0) fd_ = ::socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval timeout{receive_timeout_seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    connected_ = ::connect(fd_, address, length) == 0;
+  }
+
   bool receive_more() {
     char chunk[16384];
     for (;;) {
