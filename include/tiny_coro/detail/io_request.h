@@ -26,6 +26,11 @@
 #include <tiny_coro/reactor.h>
 #include <tiny_coro/task.h>
 
+namespace tiny_coro {
+class SocketAddress;
+struct Datagram;
+}  // namespace tiny_coro
+
 namespace tiny_coro::detail {
 
 struct IoRequest {
@@ -36,6 +41,12 @@ struct IoRequest {
     kConnect,   // finish a non-blocking connect: 0 or an error
     kSendfile,  // every byte of iov (a head, if any) then of file_count from file_fd at
                 //   file_offset, or an error
+    // Datagrams (udp.h): one syscall each attempt, whole datagrams only.
+    kRecvMsg,   // one datagram into `single` (`peer` filled if set): its length, or -EMSGSIZE
+                //   when it was longer than `single` (then cut to it, and consumed)
+    kSendMsg,   // one datagram of `single` (to `peer` if set): its length, or an error
+    kRecvMany,  // up to `datagram_count` datagrams into `datagrams`: how many (>= 1)
+    kSendMany,  // the first datagrams of `datagrams`: how many went (>= 1)
   };
 
   Kind kind = Kind::kRead;
@@ -55,6 +66,12 @@ struct IoRequest {
   int file_fd = -1;
   off_t file_offset = 0;
   std::size_t file_count = 0;
+  // kRecvMsg: where the sender's address goes (null: not wanted). kSendMsg: the destination
+  // (null: the connected peer), only read — held non-const so both kinds share the field.
+  SocketAddress* peer = nullptr;
+  // kRecvMany, kSendMany: the caller's array (kSendMany only reads it, as for `peer`).
+  Datagram* datagrams = nullptr;
+  std::size_t datagram_count = 0;
 
   std::uint32_t tick_seen = 0;  // the source's tick before the first attempt
   bool yield_first = false;     // out of budget: yield before the first attempt
@@ -79,7 +96,15 @@ inline constexpr ssize_t kWouldBlock = -EAGAIN;
 
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
-  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
+  switch (request.kind) {
+    case IoRequest::Kind::kRead:
+    case IoRequest::Kind::kAccept:
+    case IoRequest::Kind::kRecvMsg:
+    case IoRequest::Kind::kRecvMany:
+      return true;
+    default:
+      return false;
+  }
 }
 // One attempt: >= 0 done, < 0 -errno, or kWouldBlock.
 ssize_t attempt_io(IoRequest& request) noexcept;
@@ -108,6 +133,14 @@ class IoAwaiterBase {
         return "accept";
       case IoRequest::Kind::kConnect:
         return "connect";
+      case IoRequest::Kind::kRecvMsg:
+        return "recv";
+      case IoRequest::Kind::kSendMsg:
+        return "send";
+      case IoRequest::Kind::kRecvMany:
+        return "recv_many";
+      case IoRequest::Kind::kSendMany:
+        return "send_many";
       case IoRequest::Kind::kSendfile:
         break;
     }
