@@ -7,7 +7,8 @@
 // the operation completes, fails or times out, then resumes the awaiting task directly.
 //
 // Cancellation (cancel.h) reaches the slow path only while it waits for readiness, before a
-// retry: a cancelled read or accept has consumed nothing, and the awaiter throws
+// retry: a cancelled read, accept or datagram receive has consumed nothing, a cancelled
+// datagram send has sent nothing (each goes whole in one syscall), and the awaiter throws
 // TaskCancelled. A write cancelled after sending a prefix of its data throws WriteCancelled,
 // which says how long that prefix is.
 #pragma once
@@ -45,8 +46,9 @@ struct IoRequest {
     kRecvMsg,   // one datagram into `single` (`peer` filled if set): its length, or -EMSGSIZE
                 //   when it was longer than `single` (then cut to it, and consumed)
     kSendMsg,   // one datagram of `single` (to `peer` if set): its length, or an error
-    kRecvMany,  // up to `datagram_count` datagrams into `datagrams`: how many (>= 1)
-    kSendMany,  // the first datagrams of `datagrams`: how many went (>= 1)
+    kRecvMany,  // up to `datagram_count` datagrams into `datagrams`: how many (>= 1; 0 if
+                //   the count is 0)
+    kSendMany,  // the first datagrams of `datagrams`: how many went (>= 1; 0 if none given)
   };
 
   Kind kind = Kind::kRead;
