@@ -65,7 +65,8 @@ class TcpListener;
 // differ only in what the result becomes. wait_readable is the one exception, and why is
 // said at AsyncReadableAwaiter.
 
-// co_await on read, write, writev, sendfile: ssize_t. read: bytes, 0 at end of stream.
+// co_await on read, write, writev, sendfile (and on every UdpSocket operation, whose results
+// udp.h gives): ssize_t. read: bytes, 0 at end of stream.
 // write, writev, sendfile: every byte (the length). < 0: an error. After a failed or timed
 // out write or sendfile an unknown prefix of the data may have been sent: the stream is
 // then only good for closing.

@@ -2,6 +2,7 @@
 #include <tiny_coro/detail/io_request.h>
 
 #include <tiny_coro/socket.h>
+#include <tiny_coro/udp.h>
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -173,6 +174,97 @@ ssize_t finish_connect(IoRequest& r) noexcept {
   return errno == ENOTCONN ? kWouldBlock : -static_cast<ssize_t>(errno);
 }
 
+// --- datagrams: one syscall per attempt, so each datagram goes whole or not at all ---
+
+// -EMSGSIZE for a datagram the kernel cut to the buffer: it is consumed all the same.
+ssize_t recv_msg_once(IoRequest& r) noexcept {
+  msghdr message{};
+  message.msg_iov = &r.single;
+  message.msg_iovlen = 1;
+  if (r.peer != nullptr) {
+    message.msg_name = r.peer->data();
+    message.msg_namelen = SocketAddress::capacity();
+  }
+  for (;;) {
+    const ssize_t n = ::recvmsg(r.io.fd, &message, 0);
+    if (n >= 0) {
+      if (r.peer != nullptr) r.peer->set_size(message.msg_namelen);
+      return (message.msg_flags & MSG_TRUNC) != 0 ? -EMSGSIZE : n;
+    }
+    if (errno != EINTR) return would_block_or_error(errno);
+  }
+}
+
+ssize_t send_msg_once(IoRequest& r) noexcept {
+  msghdr message{};
+  message.msg_iov = &r.single;
+  message.msg_iovlen = 1;
+  if (r.peer != nullptr) {
+    message.msg_name = r.peer->data();
+    message.msg_namelen = r.peer->size();
+  }
+  for (;;) {
+    const ssize_t n = ::sendmsg(r.io.fd, &message, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno != EINTR) return would_block_or_error(errno);
+  }
+}
+
+// The kernel's headers for one recvmmsg / sendmmsg over the first datagrams of the request.
+struct DatagramBatch {
+  std::array<mmsghdr, UdpSocket::kMaxBatch> messages;
+  std::array<iovec, UdpSocket::kMaxBatch> iov;
+  unsigned count = 0;
+
+  explicit DatagramBatch(const IoRequest& r, bool receive) noexcept
+      : count(static_cast<unsigned>(std::min(r.datagram_count, UdpSocket::kMaxBatch))) {
+    for (unsigned i = 0; i < count; ++i) {
+      Datagram& d = r.datagrams[i];
+      iov[i] = iovec{d.data, d.size};
+      msghdr& header = messages[i].msg_hdr;
+      header = msghdr{};
+      header.msg_iov = &iov[i];
+      header.msg_iovlen = 1;
+      if (receive) {
+        header.msg_name = d.peer.data();
+        header.msg_namelen = SocketAddress::capacity();
+      } else if (d.peer) {
+        header.msg_name = d.peer.data();
+        header.msg_namelen = d.peer.size();
+      }
+    }
+  }
+};
+
+ssize_t recv_many_once(IoRequest& r) noexcept {
+  if (r.datagram_count == 0) return 0;
+  DatagramBatch batch(r, /*receive=*/true);
+  for (;;) {
+    const int n = ::recvmmsg(r.io.fd, batch.messages.data(), batch.count, 0, nullptr);
+    if (n >= 0) {
+      for (int i = 0; i < n; ++i) {
+        const mmsghdr& message = batch.messages[static_cast<std::size_t>(i)];
+        Datagram& d = r.datagrams[i];
+        d.length = message.msg_len;
+        d.truncated = (message.msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        d.peer.set_size(message.msg_hdr.msg_namelen);
+      }
+      return n;
+    }
+    if (errno != EINTR) return would_block_or_error(errno);
+  }
+}
+
+ssize_t send_many_once(IoRequest& r) noexcept {
+  if (r.datagram_count == 0) return 0;
+  DatagramBatch batch(r, /*receive=*/false);
+  for (;;) {
+    const int n = ::sendmmsg(r.io.fd, batch.messages.data(), batch.count, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno != EINTR) return would_block_or_error(errno);
+  }
+}
+
 // Queues the running task behind the others ready on its worker.
 struct Defer {
   Executor& executor;
@@ -204,6 +296,14 @@ ssize_t attempt_io(IoRequest& request) noexcept {
       return finish_connect(request);
     case IoRequest::Kind::kSendfile:
       return sendfile_some(request);
+    case IoRequest::Kind::kRecvMsg:
+      return recv_msg_once(request);
+    case IoRequest::Kind::kSendMsg:
+      return send_msg_once(request);
+    case IoRequest::Kind::kRecvMany:
+      return recv_many_once(request);
+    case IoRequest::Kind::kSendMany:
+      return send_many_once(request);
   }
   return -EINVAL;
 }

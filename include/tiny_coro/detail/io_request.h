@@ -7,7 +7,8 @@
 // the operation completes, fails or times out, then resumes the awaiting task directly.
 //
 // Cancellation (cancel.h) reaches the slow path only while it waits for readiness, before a
-// retry: a cancelled read or accept has consumed nothing, and the awaiter throws
+// retry: a cancelled read, accept or datagram receive has consumed nothing, a cancelled
+// datagram send has sent nothing (each goes whole in one syscall), and the awaiter throws
 // TaskCancelled. A write cancelled after sending a prefix of its data throws WriteCancelled,
 // which says how long that prefix is.
 #pragma once
@@ -26,6 +27,11 @@
 #include <tiny_coro/reactor.h>
 #include <tiny_coro/task.h>
 
+namespace tiny_coro {
+class SocketAddress;
+struct Datagram;
+}  // namespace tiny_coro
+
 namespace tiny_coro::detail {
 
 struct IoRequest {
@@ -36,6 +42,13 @@ struct IoRequest {
     kConnect,   // finish a non-blocking connect: 0 or an error
     kSendfile,  // every byte of iov (a head, if any) then of file_count from file_fd at
                 //   file_offset, or an error
+    // Datagrams (udp.h): one syscall each attempt, whole datagrams only.
+    kRecvMsg,   // one datagram into `single` (`peer` filled if set): its length, or -EMSGSIZE
+                //   when it was longer than `single` (then cut to it, and consumed)
+    kSendMsg,   // one datagram of `single` (to `peer` if set): its length, or an error
+    kRecvMany,  // up to `datagram_count` datagrams into `datagrams`: how many (>= 1; 0 if
+                //   the count is 0)
+    kSendMany,  // the first datagrams of `datagrams`: how many went (>= 1; 0 if none given)
   };
 
   Kind kind = Kind::kRead;
@@ -55,6 +68,12 @@ struct IoRequest {
   int file_fd = -1;
   off_t file_offset = 0;
   std::size_t file_count = 0;
+  // kRecvMsg: where the sender's address goes (null: not wanted). kSendMsg: the destination
+  // (null: the connected peer), only read — held non-const so both kinds share the field.
+  SocketAddress* peer = nullptr;
+  // kRecvMany, kSendMany: the caller's array (kSendMany only reads it, as for `peer`).
+  Datagram* datagrams = nullptr;
+  std::size_t datagram_count = 0;
 
   std::uint32_t tick_seen = 0;  // the source's tick before the first attempt
   bool yield_first = false;     // out of budget: yield before the first attempt
@@ -79,7 +98,15 @@ inline constexpr ssize_t kWouldBlock = -EAGAIN;
 
 // The direction whose readiness the request waits for.
 inline bool waits_for_read(const IoRequest& request) noexcept {
-  return request.kind == IoRequest::Kind::kRead || request.kind == IoRequest::Kind::kAccept;
+  switch (request.kind) {
+    case IoRequest::Kind::kRead:
+    case IoRequest::Kind::kAccept:
+    case IoRequest::Kind::kRecvMsg:
+    case IoRequest::Kind::kRecvMany:
+      return true;
+    default:
+      return false;
+  }
 }
 // One attempt: >= 0 done, < 0 -errno, or kWouldBlock.
 ssize_t attempt_io(IoRequest& request) noexcept;
@@ -108,6 +135,14 @@ class IoAwaiterBase {
         return "accept";
       case IoRequest::Kind::kConnect:
         return "connect";
+      case IoRequest::Kind::kRecvMsg:
+        return "recv";
+      case IoRequest::Kind::kSendMsg:
+        return "send";
+      case IoRequest::Kind::kRecvMany:
+        return "recv_many";
+      case IoRequest::Kind::kSendMany:
+        return "send_many";
       case IoRequest::Kind::kSendfile:
         break;
     }
