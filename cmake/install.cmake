@@ -8,7 +8,7 @@ include(CMakePackageConfigHelpers)
 set(TINY_CORO_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/tiny_coro)
 
 install(TARGETS tiny_coro tiny_coro_platform tiny_coro_mem tiny_coro_task tiny_coro_io tiny_coro_net tiny_coro_http
-                tiny_coro_runtime tiny_coro_sync tiny_coro_fs
+                tiny_coro_runtime tiny_coro_sync tiny_coro_fs tiny_coro_dns
         EXPORT tiny_coroTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -16,6 +16,11 @@
 //   std::this_thread::get_id()) or one thread_local's address for a later use in the same
 //   body, since it assumes a function stays on its thread. Read it through a call the compiler
 //   cannot see into (a noinline function holding an empty `asm volatile` with a memory clobber).
+// * g++ 12 miscompiles two shapes of co_await, both met in this library: a conditional
+//   operator with a co_await in each arm (`x = c ? co_await a() : co_await b();` destroys its
+//   result twice), and an aggregate temporary built inside a co_await's operand
+//   (`co_await f(Agg{std::move(s)})` may copy it bit for bit, so its strings or sockets are
+//   freed twice). Use an if/else, and a named variable moved into the call.
 #pragma once
 
 #include <coroutine>
