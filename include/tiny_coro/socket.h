@@ -49,6 +49,7 @@
 #include <string_view>
 #include <system_error>
 
+#include <tiny_coro/address.h>
 #include <tiny_coro/deadline.h>
 #include <tiny_coro/detail/io_handle.h>
 #include <tiny_coro/detail/io_request.h>
@@ -171,6 +172,12 @@ class AsyncSocket {
   static AsyncConnectAwaiter connect(Reactor* reactor, const char* ip, int port,
                                      Deadline deadline = {}) {
     return AsyncConnectAwaiter(reactor, ip, port, deadline);
+  }
+  // A client connection to `address` (one that resolve() found, say; by host name with
+  // Happy Eyeballs: connect_host in resolve.h).
+  static AsyncConnectAwaiter connect(Reactor* reactor, const SocketAddress& address,
+                                     Deadline deadline = {}) {
+    return AsyncConnectAwaiter(reactor, address.data(), address.size(), deadline);
   }
   // A client connection to a Unix-domain stream socket: a path, or "@name" for a name in
   // Linux's abstract namespace (unix_socket.h). Fails with ENOENT (no such path),

@@ -22,9 +22,8 @@ struct AttemptOutcome {
 
 Task<void> attempt(Reactor* reactor, SocketAddress address, std::size_t index,
                    std::chrono::milliseconds limit, Channel<AttemptOutcome>& outcomes) {
-  AsyncSocket socket = co_await AsyncConnectAwaiter(
-      reactor, address.data(), address.size(),
-      limit.count() > 0 ? Deadline(limit) : Deadline());
+  AsyncSocket socket = co_await AsyncSocket::connect(
+      reactor, address, limit.count() > 0 ? Deadline(limit) : Deadline());
   // The channel holds one place per attempt: this never waits. (Named: see resolve.cpp on
   // aggregate temporaries in a co_await.)
   AttemptOutcome outcome{index, std::move(socket)};
