@@ -19,7 +19,10 @@ def rounds_of(path):
     rounds, current = {}, None
     for line in pathlib.Path(path).read_text().splitlines():
         key, _, value = line.partition(" ")
-        if key == "server":
+        if key == "discarded":
+            current = None
+            rounds.setdefault("discarded", []).append(value)
+        elif key == "server":
             current = {}
             rounds.setdefault(tuple(value.split()), []).append(current)
         elif current is not None and value:
@@ -81,7 +84,9 @@ def main():
         *table,
         "",
         "Datagrams/s per round: " + "; ".join(detail) + ". Clients restarted after 200 ms of "
-        "silence (lost datagrams), tiny_coro / floor: " + ", ".join(restarts) + ".",
+        "silence (lost datagrams), tiny_coro / floor: " + ", ".join(restarts) + ". Runs "
+        "discarded and rerun because the server echoed nothing at all (run_udp.sh says why): "
+        + (", ".join(rounds.get("discarded", [])) or "none") + ".",
         END,
     ]
     write_section(doc, BEGIN, END, lines, HEADING)

@@ -23,6 +23,7 @@
 
 #include "support/random_cancel.h"
 #include "support/scale.h"
+#include "support/wait_for.h"
 
 namespace tiny_coro {
 namespace {
@@ -316,6 +317,25 @@ TEST(Udp, ClosingTheSocketWakesAPendingRecvWithEcanceled) {
   EXPECT_EQ(sched.block_on(close_under_pending_recv(sched, pair.b)), -ECANCELED);
   bool started = false;
   EXPECT_EQ(sched.block_on(flag_and_recv(pair.b, started)), -EBADF);  // closed before it began
+}
+
+Task<void> recv_forever(UdpSocket& socket) {
+  char byte = 0;
+  (void)co_await socket.recv(&byte, 1);
+}
+
+TEST(Udp, ATaskDumpNamesAPendingRecvAsADatagramReceive) {
+  if (!TINY_CORO_TRACK_AWAITS) GTEST_SKIP() << "built without await tracking";
+  Scheduler sched(1);
+  Pair pair(sched);
+  auto receiver = sched.spawn(recv_forever(pair.b));
+  std::string dump;
+  EXPECT_TRUE(test::wait_for([&] {
+    dump = sched.dump_tasks();
+    return dump.find("] recv datagram\n") != std::string::npos;
+  })) << dump;
+  receiver.cancel();
+  EXPECT_TRUE(test::ended_cancelled(receiver));
 }
 
 // --- cancel safety ---

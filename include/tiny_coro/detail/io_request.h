@@ -135,10 +135,10 @@ class IoAwaiterBase {
         return "accept";
       case IoRequest::Kind::kConnect:
         return "connect";
-      case IoRequest::Kind::kRecvMsg:
-        return "recv";
+      case IoRequest::Kind::kRecvMsg:  // not "recv": a channel's receive is named that
+        return "recv datagram";
       case IoRequest::Kind::kSendMsg:
-        return "send";
+        return "send datagram";
       case IoRequest::Kind::kRecvMany:
         return "recv_many";
       case IoRequest::Kind::kSendMany:
