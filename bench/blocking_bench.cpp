@@ -1,6 +1,6 @@
 // spawn_blocking round trips, the same workloads as bench/tokio/src/bin/blocking_tokio_bench.rs:
 // one task awaiting calls one after another, and 16 tasks at once, on 2 workers. Prints
-// "name ns_per_call" lines for bench/run_blocking.sh. run_blocking (the inline form, no task
+// "name ns_per_call" lines for bench/run_blocking.sh; `blocking_bench ROW` runs one row. run_blocking (the inline form, no task
 // of its own) is measured beside it.
 #include <tiny_coro/blocking.h>
 #include <tiny_coro/scheduler.h>
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -47,8 +48,11 @@ Task<std::uint64_t> fan_out(Scheduler& sched, bool inline_form) {
   co_return total;
 }
 
+const char* only_row = nullptr;  // argv[1]: run just this row
+
 template <class Run>
 void measure(const char* name, Run run, std::uint64_t expected) {
+  if (only_row != nullptr && std::string_view(only_row) != name) return;
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t got = run();
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -63,8 +67,12 @@ void measure(const char* name, Run run, std::uint64_t expected) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) only_row = argv[1];
   Scheduler sched(2);
+  if (const char* cap = std::getenv("BLOCKING_BENCH_MAX_THREADS")) {
+    sched.set_blocking_pool_options({.max_threads = static_cast<std::size_t>(std::atoi(cap))});
+  }
   const std::uint64_t sequential_sum = kCalls * (kCalls - 1) / 2;
   const std::uint64_t per_task = kCalls / kTasks;
   const std::uint64_t fan_sum = kTasks * (per_task * (per_task - 1) / 2);
@@ -75,4 +83,12 @@ int main() {
   measure("run_blocking_sequential",
           [&] { return sched.block_on(run_blocking_calls(sched, kCalls)); }, sequential_sum);
   measure("run_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, true)); }, fan_sum);
+  if (std::getenv("BLOCKING_BENCH_METRICS") != nullptr) {
+    const tiny_coro::RuntimeMetrics m = sched.metrics();
+    std::fprintf(stderr, "pool threads started %llu, calls %llu; worker parks %llu unparks %llu\n",
+                 static_cast<unsigned long long>(m.blocking.threads_started),
+                 static_cast<unsigned long long>(m.blocking.calls_run),
+                 static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::parks)),
+                 static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::unparks)));
+  }
 }

@@ -36,28 +36,34 @@ BlockingJob* BlockingPool::pop() noexcept {
 }
 
 bool BlockingPool::submit(BlockingJob& job) {
-  std::lock_guard lock(mutex_);
-  // relaxed, here and below under the lock: the lock orders every move of a queued job.
-  if (stopping_ || job.state.load(std::memory_order_relaxed) == State::kCancelledEarly) {
-    return false;
-  }
-  job.state.store(State::kQueued, std::memory_order_relaxed);
-  push(job);
-  if (idle_ > 0) {
-    --idle_;
-    ++wakeups_;
-    work_or_stop_.notify_one();
-  } else if (live_ < options_.max_threads) {
-    try {
-      start_thread();
-    } catch (const std::system_error&) {
-      // Out of threads: the running ones will get to it, unless there are none.
-      if (live_ == 0) {
-        (void)withdraw_locked(job);
-        return false;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    // relaxed, here and below under the lock: the lock orders every move of a queued job.
+    if (stopping_ || job.state.load(std::memory_order_relaxed) == State::kCancelledEarly) {
+      return false;
+    }
+    job.state.store(State::kQueued, std::memory_order_relaxed);
+    push(job);
+    if (idle_ > 0) {
+      --idle_;
+      ++wakeups_;
+      wake = true;
+    } else if (live_ < options_.max_threads) {
+      try {
+        start_thread();
+      } catch (const std::system_error&) {
+        // Out of threads: the running ones will get to it, unless there are none.
+        if (live_ == 0) {
+          (void)withdraw_locked(job);
+          return false;
+        }
       }
     }
   }
+  // After unlocking: a thread woken while we still held the lock would wake only to block on
+  // it again (glibc's mutex does not spin), a second context switch per call.
+  if (wake) work_or_stop_.notify_one();
   return true;
 }
 
