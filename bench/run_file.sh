@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# 1 GiB written through the async file API (bench/file_write_bench) against dd writing the
-# same to the same disk, both ending in fsync; alternating rounds, medians.
+# 1 GiB written through the async file API (bench/file_write_bench: FileWriter, and a plain
+# File::write loop) against dd writing the same to the same disk, all ending in fsync;
+# alternating rounds, medians.
 #   bench/run_file.sh [ROUNDS] [MiB]      defaults: 5 rounds, 1024 MiB, files under build/
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,16 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target file_write_bench >/dev/null
 target=build/file_bench.bin
 ours=()
+plains=()
+threads=()
 dds=()
 for ((round = 1; round <= rounds; round++)); do
   rm -f "$target"; sync
   ours+=("$(build/release/bench/file_write_bench "$target" "$mebibytes" | awk '{print $1}')")
+  rm -f "$target"; sync
+  plains+=("$(build/release/bench/file_write_bench "$target" "$mebibytes" plain | awk '{print $1}')")
+  rm -f "$target"; sync
+  threads+=("$(build/release/bench/file_write_bench "$target" "$mebibytes" thread | awk '{print $1}')")
   rm -f "$target"; sync
   # dd prints "... copied, S s, R MB/s"; recompute from bytes and seconds for one decimal.
   dds+=("$(dd if=/dev/zero of="$target" bs=1M count="$mebibytes" conv=fsync 2>&1 |
@@ -22,6 +29,11 @@ done
 rm -f "$target"
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 m_ours=$(median "${ours[@]}")
+m_plain=$(median "${plains[@]}")
+m_thread=$(median "${threads[@]}")
 m_dd=$(median "${dds[@]}")
-echo "rounds: ours ${ours[*]} | dd ${dds[*]} (MB/s)"
-echo "median: tiny_coro File ${m_ours} MB/s, dd ${m_dd} MB/s, ratio $(awk -v a="$m_ours" -v b="$m_dd" 'BEGIN {printf "%.2f", a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo "rounds: FileWriter ${ours[*]} | File::write ${plains[*]} | plain thread ${threads[*]} | dd ${dds[*]} (MB/s)"
+echo "median: FileWriter ${m_ours} MB/s ($(ratio "$m_ours" "$m_dd")× dd, $(ratio "$m_ours" "$m_thread")× thread)," \
+  "File::write loop ${m_plain} MB/s ($(ratio "$m_plain" "$m_dd")× dd), plain thread ${m_thread} MB/s" \
+  "($(ratio "$m_thread" "$m_dd")× dd), dd ${m_dd} MB/s"

@@ -150,6 +150,7 @@ class File {
   }
 
   int fd() const noexcept { return fd_.get(); }
+  Scheduler* scheduler() const noexcept { return scheduler_; }
   bool is_open() const noexcept { return fd_.get() >= 0; }
   explicit operator bool() const noexcept { return is_open(); }
   // For a File that tests false: why the open failed.

@@ -30,7 +30,7 @@ class FileReceiver {
   std::error_code open(const std::string& path);
   // The target is `name` (one path component) in the directory `dir_fd` (not taken over).
   std::error_code open_in(int dir_fd, const std::string& name);
-  // The temporary's descriptor, which the body is written to (PooledFileWriter); -1 if none.
+  // The temporary's descriptor, which the body is written to (FileWriter); -1 if none.
   int fd() const noexcept { return file_ ? file_->get() : -1; }
   // The same, shared: a write still running when the upload is abandoned keeps it open.
   const std::shared_ptr<UniqueFd>& shared_fd() const noexcept { return file_; }

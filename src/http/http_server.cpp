@@ -2,6 +2,7 @@
 #include <tiny_coro/http_server.h>
 
 #include <tiny_coro/cancel.h>
+#include <tiny_coro/file_writer.h>
 
 #include <unistd.h>
 
@@ -14,11 +15,22 @@
 #include "http/ascii.h"
 #include "http/connection.h"
 #include "http/file_receiver.h"
-#include "http/pooled_file_writer.h"
 #include "http/response_head.h"
 
 namespace tiny_coro {
 namespace {
+
+// Upload bodies are written on the blocking pool (file_writer.h): two 256 KiB buffers, one
+// filled from the socket while the pool writes the other, as fast as writing from the worker
+// and without stalling it on a slow disk. Open, link and rename stay with FileReceiver on the
+// worker: they are quick, and a commit must not suspend (save_body_in's may_commit).
+FileWriterOptions upload_writer_options(std::uint64_t expected) noexcept {
+  FileWriterOptions options;
+  options.buffer_size = 256 * 1024;
+  options.depth = 1;
+  options.expected = expected;
+  return options;
+}
 
 std::error_code errno_code(ssize_t negative_errno) {
   return {static_cast<int>(-negative_errno), std::system_category()};
@@ -82,8 +94,7 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
                                         " of " + std::to_string(len) + " bytes");
   };
   if (const std::error_code error = file.open(path)) throw fail(error, 0);
-  detail::PooledFileWriter writer(len);
-  writer.attach(file.shared_fd());
+  FileWriter writer(file.shared_fd(), upload_writer_options(len));
   std::size_t received = 0;
   // What arrived with the head first, then the socket straight into the writer's buffers.
   while (received < len) {
@@ -231,8 +242,7 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
                                           const std::function<bool()>& may_commit = {}) {
   HttpExchange::SavedBody saved;
   if ((saved.error = opened)) co_return saved;
-  detail::PooledFileWriter writer(exchange.content_length().value_or(0));
-  writer.attach(file.shared_fd());
+  FileWriter writer(file.shared_fd(), upload_writer_options(exchange.content_length().value_or(0)));
   for (;;) {
     const std::span<char> space = writer.space();
     const ssize_t n = co_await exchange.read_body(space.data(), space.size());

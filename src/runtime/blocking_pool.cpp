@@ -48,6 +48,7 @@ bool BlockingPool::submit(BlockingJob& job) {
     if (idle_ > 0) {
       --idle_;
       ++wakeups_;
+      claims_hint_.store(wakeups_, std::memory_order_relaxed);  // relaxed: a spinner's hint
       wake = true;
     } else if (live_ < options_.max_threads) {
       try {
@@ -107,9 +108,25 @@ void BlockingPool::reap_exited() {
 
 bool BlockingPool::wait_for_work(std::unique_lock<std::mutex>& lock) {
   ++idle_;
+  // One idle thread at a time spins briefly before it sleeps: a call that comes within the
+  // spin costs no futex wake, and on a VM no halted vCPU's wake (~50-100 µs here) — the
+  // difference between a disk kept busy by back-to-back writes and one that idles.
+  if (!spinning_ && !stopping_ && wakeups_ == 0) {
+    spinning_ = true;
+    lock.unlock();
+    const auto give_up = std::chrono::steady_clock::now() + kSpin;
+    // relaxed: a hint only; the claim is taken under the lock below.
+    while (claims_hint_.load(std::memory_order_relaxed) == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+    lock.lock();
+    spinning_ = false;
+  }
   for (;;) {
     if (wakeups_ > 0) {  // a submit claimed this thread (and took it off idle_)
       --wakeups_;
+      claims_hint_.store(wakeups_, std::memory_order_relaxed);  // relaxed: a hint (above)
       return true;
     }
     if (stopping_) {

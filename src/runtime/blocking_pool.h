@@ -8,6 +8,7 @@
 // least).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -62,6 +63,9 @@ class BlockingPool {
   std::size_t queued_ = 0;
   std::size_t idle_ = 0;     // threads waiting and not yet claimed by a submit
   std::size_t wakeups_ = 0;  // claims made (each a notify) that no thread has taken yet
+  std::atomic<std::size_t> claims_hint_{0};  // wakeups_, for the spinner to poll unlocked
+  bool spinning_ = false;                    // an idle thread spins (wait_for_work)
+  static constexpr std::chrono::microseconds kSpin{50};
   std::size_t live_ = 0;  // threads started and not yet out of their loop
   std::uint64_t jobs_run_ = 0;
   std::uint64_t threads_started_ = 0;
