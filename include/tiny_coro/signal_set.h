@@ -55,7 +55,7 @@ class [[nodiscard]] SignalAwaiter : public detail::IoAwaiterBase {
   signalfd_siginfo info_{};  // the read's buffer (lives in the awaiting frame)
 };
 
-class SignalSet {
+class SignalSet : public detail::IoOwner {
  public:
   // Blocks `signals` in the calling thread and listens for them. On failure the set tests
   // false and error() says why.
@@ -66,17 +66,8 @@ class SignalSet {
 
   SignalAwaiter wait(Deadline deadline = {}) noexcept { return {io_.ref(), deadline}; }
 
-  bool is_open() const noexcept { return io_.is_open(); }
-  explicit operator bool() const noexcept { return is_open(); }
-  std::error_code error() const noexcept {
-    return error_ == 0 ? std::error_code() : std::error_code(error_, std::system_category());
-  }
-  // Stops listening; a pending wait returns -ECANCELED. Idempotent.
-  void close() noexcept { io_.close(); }
-
- private:
-  detail::IoHandle io_;
-  int error_ = 0;
+  // is_open(), operator bool, error() — why the constructor failed — and close(), which
+  // stops listening (a pending wait returns -ECANCELED): detail::IoOwner.
 };
 
 }  // namespace tiny_coro

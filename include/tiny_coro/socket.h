@@ -156,7 +156,7 @@ class [[nodiscard]] AsyncReadableAwaiter {
 // when it first waits, or a TimePoint on the reactor's clock; none by default. It returns
 // -ETIMEDOUT once that passes. To bound several operations together, or anything else, wrap
 // them in timeout() (timeout.h).
-class AsyncSocket {
+class AsyncSocket : public detail::IoOwner {
  public:
   AsyncSocket() noexcept = default;
   // Adopts `fd`, a connected stream socket (made non-blocking here), and registers it with
@@ -237,36 +237,24 @@ class AsyncSocket {
   // or < 0 another error.
   ssize_t try_read(void* buf, std::size_t size) noexcept;
 
-  int fd() const noexcept { return io_.fd(); }
-  Reactor* reactor() const noexcept { return io_.reactor(); }
-  bool is_open() const noexcept { return io_.is_open(); }
-  explicit operator bool() const noexcept { return is_open(); }
-  // For a socket that tests false: why the accept or connect that made it failed.
-  std::error_code error() const noexcept {
-    return error_ == 0 ? std::error_code() : std::error_code(error_, std::system_category());
-  }
+  // fd(), reactor(), is_open(), operator bool, error() — for a socket that tests false, why
+  // the accept or connect that made it failed — and close(): detail::IoOwner.
 
   // TCP_NODELAY: send small writes at once (no Nagle delay). 0, or -1 with errno.
   int set_nodelay(bool on = true) noexcept;
   // SHUT_WR (half-close: the peer reads end of stream), SHUT_RD or SHUT_RDWR. 0, or -1.
   int shutdown(int how = SHUT_WR) noexcept;
-  // Closes now; pending operations return -ECANCELED. Idempotent.
-  void close() noexcept { io_.close(); }
 
  private:
   friend class AsyncAcceptAwaiter;
   friend class AsyncConnectAwaiter;
 
-  explicit AsyncSocket(detail::IoHandle io) noexcept : io_(std::move(io)) {}
+  explicit AsyncSocket(detail::IoHandle io) noexcept : IoOwner(std::move(io)) {}
   static AsyncSocket failed(std::error_code error) noexcept {
     AsyncSocket socket;
     socket.error_ = error.value();  // always an errno (std::system_category)
     return socket;
   }
-
-  detail::IoHandle io_;
-  int error_ = 0;  // errno of the accept/connect that failed; 0: none (a word, not an
-                   // error_code: an idle connection's frame holds this socket)
 };
 
 struct ListenOptions {

@@ -72,7 +72,7 @@ struct UdpOptions {
 
 // co_await on every operation below: ssize_t (AsyncIoAwaiter, socket.h). Deadlines as in
 // AsyncSocket: a duration from when the operation first waits, or a TimePoint; none by default.
-class UdpSocket {
+class UdpSocket : public detail::IoOwner {
  public:
   // Datagrams moved by one recvmmsg / sendmmsg: enough to amortise the syscall, small enough
   // that the kernel headers built per attempt stay on the stack (64 bytes each).
@@ -145,16 +145,8 @@ class UdpSocket {
             }};
   }
 
-  int fd() const noexcept { return io_.fd(); }
-  Reactor* reactor() const noexcept { return io_.reactor(); }
-  bool is_open() const noexcept { return io_.is_open(); }
-  explicit operator bool() const noexcept { return is_open(); }
-  // For a socket that tests false: why bind failed.
-  std::error_code error() const noexcept {
-    return error_ == 0 ? std::error_code() : std::error_code(error_, std::system_category());
-  }
-  // Closes now; pending operations return -ECANCELED. Idempotent.
-  void close() noexcept { io_.close(); }
+  // fd(), reactor(), is_open(), operator bool, error() — for a socket that tests false, why
+  // bind failed — and close(): detail::IoOwner.
 
  private:
   static UdpSocket failed(int error) noexcept {
@@ -162,9 +154,6 @@ class UdpSocket {
     socket.error_ = error;
     return socket;
   }
-
-  detail::IoHandle io_;
-  int error_ = 0;  // errno of the bind that failed; 0: none
 };
 
 }  // namespace tiny_coro

@@ -13,6 +13,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <system_error>
+#include <utility>
 
 #include <tiny_coro/reactor.h>
 
@@ -65,6 +67,34 @@ class IoHandle {
 
  private:
   IoRef ref_;
+};
+
+// What each object owning a registered descriptor shows its user (AsyncSocket, UdpSocket,
+// SignalSet): the descriptor, whether it is open, and — for one that tests false — the errno
+// of the call that failed to make it.
+class IoOwner {
+ public:
+  int fd() const noexcept { return io_.fd(); }
+  Reactor* reactor() const noexcept { return io_.reactor(); }
+  bool is_open() const noexcept { return io_.is_open(); }
+  explicit operator bool() const noexcept { return is_open(); }
+  // For one that tests false: why it could not be made (bind, accept, connect, signalfd...).
+  std::error_code error() const noexcept {
+    return error_ == 0 ? std::error_code() : std::error_code(error_, std::system_category());
+  }
+  // Closes now; pending operations return -ECANCELED. Idempotent.
+  void close() noexcept { io_.close(); }
+
+ protected:
+  IoOwner() noexcept = default;
+  explicit IoOwner(IoHandle io) noexcept : io_(std::move(io)) {}
+  IoOwner(IoOwner&&) noexcept = default;
+  IoOwner& operator=(IoOwner&&) noexcept = default;
+  ~IoOwner() = default;  // closes (the handle's destructor)
+
+  IoHandle io_;
+  int error_ = 0;  // errno of the call that failed; 0: none (a word, not an error_code: an
+                   // idle connection's frame holds a socket)
 };
 
 }  // namespace tiny_coro::detail
