@@ -166,6 +166,12 @@ std::string ServerMetrics::render(const tiny_coro::RuntimeMetrics& runtime) cons
         static_cast<double>(runtime.timers_armed));
   gauge("tiny_coro_io_sources", "File descriptors the reactor watches.",
         static_cast<double>(runtime.io_sources));
+  gauge("tiny_coro_blocking_threads", "Threads of the blocking pool (uploads write there).",
+        static_cast<double>(runtime.blocking.threads));
+  gauge("tiny_coro_blocking_queued", "Blocking calls waiting for a pool thread.",
+        static_cast<double>(runtime.blocking.queued));
+  counter("tiny_coro_blocking_calls_total", "Blocking calls a pool thread started.",
+          runtime.blocking.calls_run);
   gauge("tiny_coro_uptime_seconds", "Time since the runtime started.",
         std::chrono::duration<double>(runtime.uptime).count());
 

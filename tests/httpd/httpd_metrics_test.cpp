@@ -76,6 +76,10 @@ TEST(TinyHttpdMetrics, AnswersWithAnExpositionPrometheusParsesAndExactCounts) {
   EXPECT_NE(samples.find("tiny_coro_worker_tasks_run_total{worker=0} "), std::string::npos);
   EXPECT_NE(samples.find("tiny_coro_worker_tasks_run_total{worker=1} "), std::string::npos);
   EXPECT_NE(samples.find("tiny_coro_worker_busy_seconds_total{worker=1} "), std::string::npos);
+  // The two uploads were written on the blocking pool.
+  EXPECT_EQ(samples.find("tiny_coro_blocking_calls_total{} 0\n"), std::string::npos) << samples;
+  EXPECT_NE(samples.find("tiny_coro_blocking_calls_total{} "), std::string::npos) << samples;
+  EXPECT_NE(samples.find("tiny_coro_blocking_threads{} "), std::string::npos) << samples;
 
   // Only GET and HEAD; the path is the server's, not a file's.
   EXPECT_EQ(httpd.request("POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")->status,
