@@ -12,9 +12,10 @@
 //   from_address() turns it back into a Task. Once spawned, the frame belongs to the task's
 //   run and its JoinHandle (join_handle.h).
 // * Threads: a spawned task may resume on another worker after any co_await. Do not carry a
-//   thread's identity across one: g++ may even reuse the answer of one pthread_self() (so
-//   std::this_thread::get_id()) or one thread_local's address for a later use in the same
-//   body, since it assumes a function stays on its thread. Read it through a call the compiler
+//   thread's identity across one: g++ and clang may even reuse the answer of one
+//   pthread_self() (so std::this_thread::get_id()) or one thread_local's address — errno's
+//   included — for a later use in the same body, since they assume a function stays on its
+//   thread. Read it through a call the compiler
 //   cannot see into (a noinline function holding an empty `asm volatile` with a memory clobber).
 // * g++ 12 miscompiles two shapes of co_await, both met in this library: a conditional
 //   operator with a co_await in each arm (`x = c ? co_await a() : co_await b();` destroys its
