@@ -10,9 +10,8 @@
 //
 // Bytes are copied into buffers; each full buffer is written on the blocking pool
 // (blocking.h) while the task fills the next, with up to `depth` writes in flight (pwrite at
-// their own offsets, so they may run on two pool threads at once). A pool round trip per
-// write would otherwise leave the disk idle between writes: a single File::write loop reached
-// 0.82× dd here, this one dd's speed (docs/BENCHMARKS.md). space()/filled() let a reader fill
+// their own offsets, so they may run on several pool threads at once). A pool round trip per
+// write would otherwise leave the disk idle between writes (docs/BENCHMARKS.md, "Files"). space()/filled() let a reader fill
 // the buffer directly (a socket read into it, as uploads do), with no copy.
 //
 // Errors: a failed write is reported by the next write(), flush() or finish() (write-behind
@@ -61,9 +60,11 @@ class PageBuffer {
 };
 }  // namespace detail
 
+// The defaults were the fastest measured here for 1 GiB files and uploads alike: smaller
+// buffers, more of them in flight, keep each pool write's source in cache.
 struct FileWriterOptions {
-  std::size_t buffer_size = std::size_t{1} << 20;
-  std::size_t depth = 2;     // writes in flight at most
+  std::size_t buffer_size = 128 * 1024;
+  std::size_t depth = 4;     // writes in flight at most
   std::uint64_t expected = 0;  // the total, if known: buffers no larger than it needs
   off_t offset = 0;          // where the first byte goes
 };

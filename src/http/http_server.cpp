@@ -20,14 +20,12 @@
 namespace tiny_coro {
 namespace {
 
-// Upload bodies are written on the blocking pool (file_writer.h): two 256 KiB buffers, one
-// filled from the socket while the pool writes the other, as fast as writing from the worker
-// and without stalling it on a slow disk. Open, link and rename stay with FileReceiver on the
-// worker: they are quick, and a commit must not suspend (save_body_in's may_commit).
+// Upload bodies are written on the blocking pool (file_writer.h), several buffers in flight
+// while the socket fills the next, so a slow disk never stalls the worker. Open, link and
+// rename stay with FileReceiver on the worker: they are quick, and a commit must not suspend
+// (save_body_in's may_commit).
 FileWriterOptions upload_writer_options(std::uint64_t expected) noexcept {
   FileWriterOptions options;
-  options.buffer_size = 256 * 1024;
-  options.depth = 1;
   options.expected = expected;
   return options;
 }
