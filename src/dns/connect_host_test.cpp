@@ -123,8 +123,10 @@ TEST(HappyEyeballs, AListenerThatAcceptsLateStillConnects) {
   NeverListener late(AF_INET, "127.0.0.1");
   ConnectOptions options;
   options.resolver = table({SocketAddress::parse("127.0.0.1", late.port)});
+  const std::size_t sources_before = sched.metrics().io_sources;
   std::thread accepter([&] {
-    std::this_thread::sleep_for(200ms);  // the attempt is waiting by now, usually
+    // The attempt's socket is registered once its SYN has gone (and been dropped).
+    (void)test::wait_for([&] { return sched.metrics().io_sources > sources_before; });
     const int accepted = ::accept(late.fd, nullptr, nullptr);  // frees the backlog's place
     if (accepted >= 0) ::close(accepted);
   });

@@ -54,7 +54,7 @@ ssize_t read_once(IoRequest& r) noexcept {
   for (;;) {
     // read(2), not recv: the same for a socket, and it serves a signalfd (signal_set.h) too.
     const ssize_t n = ::read(r.io.fd, r.single.iov_base, r.single.iov_len);
-    // Short, or EAGAIN: the socket is empty now, as of the tick taken before this recv
+    // Short, or EAGAIN: the socket is empty now, as of the tick taken before this read
     // (io_source.h).
     if (n >= 0) {
       r.io.source->read_drained = n > 0 && static_cast<std::size_t>(n) < r.single.iov_len;
