@@ -3,7 +3,8 @@
 // (the gap between two of its consecutive round trips, minus its usual one).
 //
 //   task_dump_bench [TASKS] [DUMPS]     default 1000000 5
-// Prints one line per dump and a summary: median dump time, longest ping-pong gap.
+// Prints one line per dump and a summary: median dump time, and the ping-pong's longest gap
+// during each dump beside its longest in a window as long right after it, without a dump.
 #define TINY_CORO_NO_GLOBAL_NAMES  // Task<T> here, not the manual's global Task
 #include <tiny_coro/async_event.h>
 #include <tiny_coro/channel.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -79,35 +81,47 @@ int main(int argc, char** argv) {
   std::atomic<long> rounds{0};
   auto pinging = sched.spawn(pinger(ping, pong, stop, longest_ns, rounds));
   auto ponging = sched.spawn(ponger(ping, pong));
-  while (rounds.load() < 100'000) {
-  }
-  const long long usual_ns = longest_ns.exchange(0);  // the worst gap with no dump
+  // Warm up, sleeping rather than spinning: a spinning main thread is a third busy thread
+  // on two cores and makes gaps of its own.
+  while (rounds.load() < 100'000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
+  // Each dump is paired with a window of the same length without one, so that the machine's
+  // own stalls are measured beside the dump's.
   std::vector<double> dump_ms;
+  std::vector<double> gap_with_ms;
+  std::vector<double> gap_without_ms;
   for (int i = 0; i < dumps; ++i) {
+    longest_ns.store(0);
     const auto begin = Clock::now();
     const std::string dump = sched.dump_tasks();
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+    const auto took = Clock::now() - begin;
+    gap_with_ms.push_back(static_cast<double>(longest_ns.exchange(0)) / 1e6);
+    std::this_thread::sleep_for(took);
+    gap_without_ms.push_back(static_cast<double>(longest_ns.load()) / 1e6);
+    const double ms = std::chrono::duration<double, std::milli>(took).count();
     dump_ms.push_back(ms);
     const bool complete =
         dump.rfind("tiny_coro task dump: ", 0) == 0 && dump.find("incomplete") == std::string::npos;
     // The dump's own footer: how many pauses, and the longest.
     const auto footer = dump.rfind("(read in ");
-    std::printf("dump %d: %.1f ms, %zu bytes%s %s", i, ms, dump.size(),
-                complete ? "" : " (INCOMPLETE)",
-                footer == std::string::npos ? "\n" : dump.c_str() + footer);
+    std::printf("dump %d: %.1f ms, %zu bytes%s, ping-pong gap %.3f ms (%.3f ms without a dump) %s",
+                i, ms, dump.size(), complete ? "" : " (INCOMPLETE)", gap_with_ms.back(),
+                gap_without_ms.back(), footer == std::string::npos ? "\n" : dump.c_str() + footer);
   }
-  const long long longest_during = longest_ns.load();
   stop.store(true);
   pinging.wait_blocking();
   ponging.wait_blocking();
   release.set();
 
-  std::sort(dump_ms.begin(), dump_ms.end());
+  auto median = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  };
   std::printf(
-      "tasks: %d\nmedian dump: %.1f ms\nping-pong longest gap: %.3f ms during dumps, "
-      "%.3f ms before them\n",
-      tasks + 2, dump_ms[dump_ms.size() / 2], static_cast<double>(longest_during) / 1e6,
-      static_cast<double>(usual_ns) / 1e6);
+      "tasks: %d\nmedian dump: %.1f ms\nping-pong longest gap per dump, median: %.3f ms during "
+      "a dump, %.3f ms in as long without one; worst: %.3f ms during, %.3f ms without\n",
+      tasks + 2, median(dump_ms), median(gap_with_ms), median(gap_without_ms),
+      *std::max_element(gap_with_ms.begin(), gap_with_ms.end()),
+      *std::max_element(gap_without_ms.begin(), gap_without_ms.end()));
   return 0;
 }

@@ -202,6 +202,12 @@ std::string SchedulerCore::dump_tasks() {
   std::size_t table = 0;
   std::size_t slot = 0;
   while (table < tables.size()) {
+    // Room for this pause's tasks, made before the pause (doubling, so that the copies add
+    // up to O(n)): near the end of a million tasks one reallocation copies tens of megabytes.
+    grow_for(snapshot.tasks, kTasksPerPause);
+    grow_for(snapshot.sites, kTasksPerPause * 4 + kSlotsPerCheck * kMaxChain);
+    // The pause is counted from the request: a worker may stop at its safe point at once.
+    const auto pause_begin = std::chrono::steady_clock::now();
     std::vector<std::size_t> busy;
     if (!pause_workers(self, kPatience, busy)) {
       std::string out = "tiny_coro task dump: incomplete: worker";
@@ -209,13 +215,8 @@ std::string SchedulerCore::dump_tasks() {
       out += " kept running one task for over a second without suspending\n";
       return out + format(snapshot, workers_.size());  // what was read before
     }
-    // Room for this pause's tasks, made while the workers still run (doubling, so that the
-    // copies add up to O(n)).
-    grow_for(snapshot.tasks, kTasksPerPause);
-    grow_for(snapshot.sites, kTasksPerPause * 4 + kSlotsPerCheck * kMaxChain);
     const std::size_t tasks_before = snapshot.tasks.size();
-    const auto slice_begin = std::chrono::steady_clock::now();
-    const auto slice_end = slice_begin + kSliceBudget;
+    const auto slice_end = std::chrono::steady_clock::now() + kSliceBudget;
     // What is queued, in this pause: paused workers' queues (a sleeping one's may change
     // under its reactor's callbacks, so it is not read), ours, and the global queue.
     ready.clear();
@@ -247,7 +248,7 @@ std::string SchedulerCore::dump_tasks() {
       }
     }
     resume_workers();
-    const auto pause = std::chrono::steady_clock::now() - slice_begin;
+    const auto pause = std::chrono::steady_clock::now() - pause_begin;
     ++snapshot.pauses;
     snapshot.longest_pause = std::max(snapshot.longest_pause,
                                       std::chrono::duration_cast<std::chrono::nanoseconds>(pause));
