@@ -198,7 +198,20 @@ TEST(Blocking, DetachableCallLetsACancelledTaskGoWhileItRuns) {
 // or never ran and its awaiter heard TaskCancelled. Nothing lost, nothing twice.
 TEST(Blocking, CancelRacingStartIsExact) {
   Scheduler sched(2);
-  sched.set_blocking_pool_options({.max_threads = 3, .keep_alive = 10'000ms});
+  constexpr std::size_t kThreads = 3;
+  sched.set_blocking_pool_options({.max_threads = kThreads, .keep_alive = 10'000ms});
+  // The pool's threads are held until half the cancels are made, so that some cancels
+  // certainly find their call queued; the rest race the threads that run the calls.
+  Gate gate;
+  std::atomic<std::size_t> holding{0};
+  std::vector<JoinHandle<void>> holders;
+  for (std::size_t i = 0; i < kThreads; ++i) {
+    holders.push_back(sched.spawn_blocking([&] {
+      holding.fetch_add(1);
+      gate.wait();
+    }));
+  }
+  ASSERT_TRUE(test::wait_for([&] { return holding.load() == kThreads; }));
   const int calls = static_cast<int>(test::scaled(4000, 4));
   std::vector<std::atomic<int>> ran(static_cast<std::size_t>(calls));
   std::vector<JoinHandle<int>> handles;
@@ -211,8 +224,10 @@ TEST(Blocking, CancelRacingStartIsExact) {
   }
   std::mt19937 random(12345);
   for (int i = 0; i < calls; ++i) {
+    if (i == calls / 2) gate.open = true;
     if (random() % 2 == 0) handles[static_cast<std::size_t>(i)].cancel();
   }
+  for (auto& holder : holders) join(std::move(holder));
   int delivered = 0;
   int cancelled = 0;
   for (int i = 0; i < calls; ++i) {
