@@ -122,7 +122,6 @@ class JoinHandle {
   ~JoinHandle() { detach(); }
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
-  const char* await_kind() const noexcept { return "join"; }  // dump_tasks()
   // The task's frame, for the runtime's combinators; the handle keeps its share.
   Handle handle() const noexcept { return handle_; }
 
@@ -172,6 +171,7 @@ class JoinHandle {
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
 
+    const char* await_kind() const noexcept { return "join"; }  // dump_tasks()
     bool await_ready() const noexcept { return handle_.is_finished(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {

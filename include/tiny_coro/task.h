@@ -106,14 +106,13 @@ class [[nodiscard]] Task {
 
   // The typed handle, for the scheduler; the Task keeps the frame.
   Handle handle() const noexcept { return handle_; }
-  // For dump_tasks(): an awaiting coroutine notes the callee's promise (await_record.h).
-  detail::PromiseBase* awaited_promise() const noexcept {
-    return handle_ ? &handle_.promise() : nullptr;
-  }
-  const char* await_kind() const noexcept { return "call"; }
-
   struct Awaiter {
     Handle callee;
+    // For dump_tasks(): a suspended awaiter notes the callee's promise (await_record.h).
+    detail::PromiseBase* awaited_promise() const noexcept {
+      return callee ? &callee.promise() : nullptr;
+    }
+    const char* await_kind() const noexcept { return "call"; }
     bool await_ready() const noexcept { return !callee || callee.done(); }
     // Resumes inside the callee on this thread; the callee's completion resumes the awaiter
     // on whichever thread it completes on. The callee obeys the awaiter's cancellation.

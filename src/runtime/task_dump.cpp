@@ -78,7 +78,8 @@ class SliceReader {
       out_.sites.push_back(site);
       ++entry.site_count;
       innermost = frame;
-      entry.waits_for = frame->await_.kind();
+      const char* kind = frame->await_.kind();
+      entry.waits_for = kind != nullptr ? kind : "await";  // an await that has not suspended
       frame = frame->await_.callee();
     }
     if (innermost->frame_ == running_) {

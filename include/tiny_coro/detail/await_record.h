@@ -1,7 +1,9 @@
 // Where a coroutine last awaited, for Scheduler::dump_tasks(): every co_await in a tiny_coro
 // coroutine passes its source position through the promise's await_transform (default
-// arguments, evaluated at the co_await), which notes it here with what the awaitable waits
-// for and, if it is a Task, the callee's promise, so that a dump can walk from a spawned
+// arguments, evaluated at the co_await), which notes it here. What the awaiter waits for and,
+// if it is a Task, the callee's promise are noted only when it suspends (PassedAwaiter), so
+// that an await that completes at once pays for one store; a dump reads only suspended
+// coroutines, whose last await did suspend. From the callees a dump walks from a spawned
 // task down to the coroutine that is suspended.
 #pragma once
 
@@ -13,7 +15,7 @@
 #include <source_location>
 #endif
 
-// Noting every co_await costs a few stores each (docs/BENCHMARKS.md, "Task dump and metrics"); a build
+// Noting every co_await costs a store or three (docs/BENCHMARKS.md, "Task dump and metrics"); a build
 // that wants none of it configures with -DTINY_CORO_TRACK_AWAITS=OFF (CMake), which defines
 // this as 0 for the library and everything that links it, so that all agree. Its dumps then
 // list tasks, states and ages without their await chains.
@@ -25,7 +27,7 @@ namespace tiny_coro::detail {
 
 class PromiseBase;
 
-// What an awaitable waits for ("sleep", "recv", ...): its await_kind(), else "await".
+// What an awaiter waits for ("sleep", "recv", ...): its await_kind(), else "await".
 template <class Awaitable>
 const char* await_kind_of(const Awaitable& awaitable) noexcept {
   if constexpr (requires {
@@ -37,7 +39,7 @@ const char* await_kind_of(const Awaitable& awaitable) noexcept {
   }
 }
 
-// The promise of the Task an awaitable is, or null.
+// The promise of the Task an awaiter awaits, or null.
 template <class Awaitable>
 PromiseBase* awaited_promise_of(const Awaitable& awaitable) noexcept {
   if constexpr (requires { awaitable.awaited_promise(); }) {
@@ -60,22 +62,24 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
   }
 }
 
-// What await_transform hands back: the same awaiter, passed through. (Handing back the
-// awaitable itself by reference made g++ 12 copy it into the frame, which an awaiter that
-// cannot be copied does not allow.)
+// What await_transform hands back: the same awaiter, passed through, which notes what it
+// waits for when it suspends. (Handing back the awaitable itself by reference made g++ 12
+// copy it into the frame, which an awaiter that cannot be copied does not allow.)
 template <class Awaiter>
 struct PassedAwaiter {
   Awaiter awaiter;  // a value, or a reference to the caller's temporary
   bool await_ready() { return awaiter.await_ready(); }
   template <class Promise>
   decltype(auto) await_suspend(std::coroutine_handle<Promise> awaiting) {
+    // Before the awaiter publishes `awaiting`: once it has, another thread may resume it.
+    awaiting.promise().await_.note_wait(await_kind_of(awaiter), awaited_promise_of(awaiter));
     return awaiter.await_suspend(awaiting);
   }
   decltype(auto) await_resume() { return awaiter.await_resume(); }
 };
 
-// g++ has std::source_location, one pointer to a per-site constant, so noting a co_await costs
-// three stores; clang 14 (the sanitizer builds) has only the builtins, which cost two more.
+// g++ has std::source_location, one pointer to a per-site constant, so noting a co_await's site
+// is one store; clang 14 (the sanitizer builds) has only the builtins, which cost two more.
 #if defined(__cpp_lib_source_location)
 #define TINY_CORO_AWAIT_SITE_PARAMS std::source_location where = std::source_location::current()
 #define TINY_CORO_AWAIT_SITE_ARGS where
@@ -94,15 +98,14 @@ struct AwaitSite {
 };
 
 // Plain fields read and written through std::atomic_ref (relaxed): written by the coroutine's
-// own thread at each co_await, read by dump_tasks() only while every worker that could run
-// the coroutine is paused, whose handshake orders the two. Only the site is initialised:
-// the rest is read only once a site is there.
+// own thread at each co_await (the site) and each suspension (the rest), read by dump_tasks()
+// only while every worker that could run the coroutine is paused, whose handshake orders the
+// two.
 class AwaitRecord {
  public:
 #if defined(__cpp_lib_source_location)
-  void note(std::source_location where, const char* what, PromiseBase* awaited) noexcept {
+  void note_site(std::source_location where) noexcept {
     std::atomic_ref(where_).store(where, std::memory_order_relaxed);
-    store_rest(what, awaited);
   }
   // The site of the last co_await; a null file if there was none yet.
   AwaitSite site() const noexcept {
@@ -112,11 +115,10 @@ class AwaitRecord {
     return {where.file_name(), where.function_name(), static_cast<int>(where.line())};
   }
 #else
-  void note(AwaitSite where, const char* what, PromiseBase* awaited) noexcept {
+  void note_site(AwaitSite where) noexcept {
     std::atomic_ref(where_.file).store(where.file, std::memory_order_relaxed);
     std::atomic_ref(where_.function).store(where.function, std::memory_order_relaxed);
     std::atomic_ref(where_.line).store(where.line, std::memory_order_relaxed);
-    store_rest(what, awaited);
   }
   AwaitSite site() const noexcept {
     auto& self = const_cast<AwaitSite&>(where_);
@@ -125,8 +127,13 @@ class AwaitRecord {
             std::atomic_ref(self.line).load(std::memory_order_relaxed)};
   }
 #endif
-  // What the last co_await waits for, and the Task it awaits (null if not a Task); only
-  // meaningful once site() has a file.
+  // At a suspension: what it waits for, and the Task it awaits (null if not a Task).
+  void note_wait(const char* what, PromiseBase* awaited) noexcept {
+    std::atomic_ref(kind_).store(what, std::memory_order_relaxed);
+    std::atomic_ref(callee_).store(awaited, std::memory_order_relaxed);
+  }
+  // What the last suspension waits for (null if none yet), and the Task it awaits (null if
+  // not a Task); those of the last co_await whenever the coroutine is suspended.
   const char* kind() const noexcept {
     return std::atomic_ref(const_cast<const char*&>(kind_)).load(std::memory_order_relaxed);
   }
@@ -135,18 +142,13 @@ class AwaitRecord {
   }
 
  private:
-  void store_rest(const char* what, PromiseBase* awaited) noexcept {
-    std::atomic_ref(kind_).store(what, std::memory_order_relaxed);
-    std::atomic_ref(callee_).store(awaited, std::memory_order_relaxed);
-  }
-
 #if defined(__cpp_lib_source_location)
   std::source_location where_{};
 #else
   AwaitSite where_{};
 #endif
-  const char* kind_;     // NOLINT: written before it is read (see above)
-  PromiseBase* callee_;  // NOLINT
+  const char* kind_ = nullptr;
+  PromiseBase* callee_ = nullptr;
 };
 
 }  // namespace tiny_coro::detail

@@ -104,11 +104,11 @@ class PromiseBase {
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
 #if TINY_CORO_TRACK_AWAITS
-  // Every co_await in the body comes here first: notes where it is and what it waits for
-  // (await_record.h), then awaits `awaitable` exactly as if this were not here.
+  // Every co_await in the body comes here first: notes where it is (and, if it suspends, what
+  // it waits for: await_record.h), then awaits `awaitable` exactly as if this were not here.
   template <class Awaitable>
   auto await_transform(Awaitable&& awaitable, TINY_CORO_AWAIT_SITE_PARAMS) {
-    await_.note(TINY_CORO_AWAIT_SITE_ARGS, await_kind_of(awaitable), awaited_promise_of(awaitable));
+    await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
     using Awaiter = decltype(awaiter_of(static_cast<Awaitable&&>(awaitable)));
     return PassedAwaiter<Awaiter>{awaiter_of(static_cast<Awaitable&&>(awaitable))};
   }
