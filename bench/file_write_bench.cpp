@@ -6,6 +6,9 @@
 // `thread`: no runtime — one plain std::thread does what dd does (memset, write, fsync): the
 // floor of any runtime that writes from a thread other than main, which on this VM is not
 // always as fast as dd's main thread (docs/BENCHMARKS.md).
+// With FILE_BENCH_REWRITE=1 in the environment every mode writes over the file in place
+// instead of truncating it (dd's conv=notrunc): its cached pages take the bytes, and no page
+// is allocated (bench/run_file.sh, "rewrite").
 //   file_write_bench FILE [MiB] [plain|thread]
 #include <tiny_coro/file.h>
 #include <tiny_coro/file_writer.h>
@@ -26,6 +29,12 @@
 
 namespace {
 
+int open_flags() {
+  const char* rewrite = std::getenv("FILE_BENCH_REWRITE");
+  const bool keep = rewrite != nullptr && std::string(rewrite) == "1";
+  return O_WRONLY | O_CREAT | (keep ? 0 : O_TRUNC);
+}
+
 tiny_coro::Task<int> write_all(tiny_coro::Scheduler& sched, std::string path, long mebibytes,
                                bool plain) {
   constexpr std::size_t kBlock = 1 << 20;
@@ -35,7 +44,7 @@ tiny_coro::Task<int> write_all(tiny_coro::Scheduler& sched, std::string path, lo
   std::memset(memory.get(), 0, kBlock);
   const std::span<char> block(memory.get(), kBlock);
   tiny_coro::File file =
-      co_await tiny_coro::File::open(sched, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      co_await tiny_coro::File::open(sched, path, open_flags(), 0644);
   if (!file) {
     std::fprintf(stderr, "open %s: %s\n", path.c_str(), file.error().message().c_str());
     co_return 1;
@@ -53,10 +62,13 @@ tiny_coro::Task<int> write_all(tiny_coro::Scheduler& sched, std::string path, lo
     }
     co_return 0;
   }
-  tiny_coro::FileWriterOptions options;  // FILE_BENCH_DEPTH / FILE_BENCH_BUFFER_KIB: to explore
+  tiny_coro::FileWriterOptions options;  // FILE_BENCH_DEPTH, FILE_BENCH_[MAX_]BUFFER_KIB: to explore
   if (const char* depth = std::getenv("FILE_BENCH_DEPTH")) options.depth = std::strtoul(depth, nullptr, 10);
   if (const char* kib = std::getenv("FILE_BENCH_BUFFER_KIB")) {
     options.buffer_size = std::strtoul(kib, nullptr, 10) * 1024;
+  }
+  if (const char* kib = std::getenv("FILE_BENCH_MAX_BUFFER_KIB")) {
+    options.max_buffer_size = std::strtoul(kib, nullptr, 10) * 1024;
   }
   tiny_coro::FileWriter writer(file, options);
   // The data is produced into the writer's buffers (space()/filled(): no copy), as dd's
@@ -94,7 +106,7 @@ int write_from_a_thread(const char* path, long mebibytes) {
     constexpr std::size_t kBlock = 1 << 20;
     const std::unique_ptr<char, void (*)(void*)> memory(
         static_cast<char*>(std::aligned_alloc(4096, kBlock)), &std::free);
-    tiny_coro::UniqueFd fd(::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    tiny_coro::UniqueFd fd(::open(path, open_flags() | O_CLOEXEC, 0644));
     if (!fd.valid()) return;
     for (long i = 0; i < mebibytes; ++i) {
       std::memset(memory.get(), 0, kBlock);

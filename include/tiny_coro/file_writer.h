@@ -9,10 +9,13 @@
 //   std::error_code error = co_await writer.finish(/*sync=*/true);       // all on disk
 //
 // Bytes are copied into buffers; each full buffer is written on the blocking pool
-// (blocking.h) while the task fills the next, with up to `depth` writes in flight (pwrite at
-// their own offsets, so they may run on several pool threads at once). A pool round trip per
-// write would otherwise leave the disk idle between writes (docs/BENCHMARKS.md, "Files"). space()/filled() let a reader fill
-// the buffer directly (a socket read into it, as uploads do), with no copy.
+// (blocking.h) while the task fills the next, with up to `depth` writes handed over at once,
+// so that the next write is queued when one ends and no pool round trip leaves the disk idle
+// (docs/BENCHMARKS.md, "Blocking pool and files"). The writes are pwrites at their own
+// offsets, but one at a time per writer: a filesystem takes one buffered write to a file at
+// a time anyway, and a second waiting for it in the kernel spins (ext4's inode lock: a fifth
+// of the CPU in a profile here). space()/filled() let a reader fill the buffer directly (a
+// socket read into it, as uploads do), with no copy.
 //
 // Errors: a failed write is reported by the next write(), flush() or finish() (write-behind
 // cannot report it sooner), and every later one; the file's contents are then unknown.
@@ -29,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <system_error>
 #include <vector>
@@ -60,13 +64,18 @@ class PageBuffer {
 };
 }  // namespace detail
 
-// The defaults were the fastest measured here for 1 GiB files and uploads alike: smaller
-// buffers, more of them in flight, keep each pool write's source in cache.
+// Buffers start small and double while a stream goes on: each time the bytes handed to the
+// pool reach four buffers' worth, up to max_buffer_size. A short file costs one small buffer;
+// a long stream pays a pool round trip per 1 MiB instead of per 128 KiB (for a 1 GiB file
+// here, 0.6× dd's rate became about 0.9×). Not 2 MiB: 2 MiB writes, dd's as well, ran 2-3×
+// slower into a new file on this machine (docs/BENCHMARKS.md). Memory: at most depth + 1
+// buffers.
 struct FileWriterOptions {
-  std::size_t buffer_size = 128 * 1024;
-  std::size_t depth = 4;     // writes in flight at most
+  std::size_t buffer_size = 128 * 1024;           // the first buffer
+  std::size_t max_buffer_size = 1024 * 1024;  // where doubling stops
+  std::size_t depth = 4;       // writes in flight at most
   std::uint64_t expected = 0;  // the total, if known: buffers no larger than it needs
-  off_t offset = 0;          // where the first byte goes
+  off_t offset = 0;            // where the first byte goes
 };
 
 class FileWriter {
@@ -103,10 +112,13 @@ class FileWriter {
  private:
   Task<std::error_code> wait_oldest();
   Task<std::error_code> start_write(bool sync);
+  void grow_while_streaming() noexcept;
 
   std::shared_ptr<UniqueFd> fd_;
+  std::shared_ptr<std::mutex> one_at_a_time_ = std::make_shared<std::mutex>();
   detail::Executor* executor_;  // where pool writes are spawned; null: off the workers
-  std::size_t capacity_;
+  std::size_t capacity_;  // of the buffers handed out from now on
+  std::size_t max_capacity_;
   std::size_t depth_;
   off_t start_;
   off_t next_offset_;  // of the buffer being filled

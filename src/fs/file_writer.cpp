@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <utility>
 
@@ -21,6 +22,7 @@ constexpr std::size_t kSmallestBuffer = 16 * 1024;
 // One buffer's write, on a pool thread. Owns everything it touches (file_writer.h).
 struct PoolWrite {
   std::shared_ptr<UniqueFd> fd;
+  std::shared_ptr<std::mutex> one_at_a_time;
   detail::PageBuffer buffer;
   std::size_t length;
   off_t offset;
@@ -28,7 +30,11 @@ struct PoolWrite {
 
   FileWriter::Done operator()() {
     FileWriter::Done done;
-    ssize_t result = length > 0 ? detail::file_write(fd->get(), buffer.data(), length, offset) : 0;
+    ssize_t result = 0;
+    if (length > 0) {
+      const std::lock_guard writing(*one_at_a_time);
+      result = detail::file_write(fd->get(), buffer.data(), length, offset);
+    }
     if (result >= 0 && sync) result = detail::file_sync(fd->get(), false);
     if (result < 0) done.error = std::error_code(static_cast<int>(-result), std::system_category());
     done.buffer = std::move(buffer);
@@ -40,10 +46,20 @@ Task<FileWriter::Done> pool_write(PoolWrite write) {
   co_return co_await run_blocking(std::move(write));
 }
 
-std::size_t buffer_capacity(const FileWriterOptions& options) noexcept {
-  const std::size_t most = std::max(options.buffer_size, kSmallestBuffer);
+// Bytes handed to the pool, in buffers of the current size, before buffers double.
+constexpr std::uint64_t kGrowAfterBuffers = 4;
+
+// No larger than the whole expected total, and at least kSmallestBuffer.
+std::size_t capped(std::size_t size, const FileWriterOptions& options) noexcept {
+  const std::size_t most = std::max(size, kSmallestBuffer);
   if (options.expected == 0) return most;
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(options.expected, kSmallestBuffer, most));
+}
+std::size_t first_capacity(const FileWriterOptions& options) noexcept {
+  return capped(options.buffer_size, options);
+}
+std::size_t max_capacity(const FileWriterOptions& options) noexcept {
+  return std::max(first_capacity(options), capped(options.max_buffer_size, options));
 }
 
 }  // namespace
@@ -61,7 +77,8 @@ void PageBuffer::Free::operator()(char* bytes) const noexcept { std::free(bytes)
 
 FileWriter::FileWriter(const File& file, FileWriterOptions options)
     : executor_(file.scheduler() != nullptr ? &detail::executor_of(*file.scheduler()) : nullptr),
-      capacity_(buffer_capacity(options)),
+      capacity_(first_capacity(options)),
+      max_capacity_(max_capacity(options)),
       depth_(std::max<std::size_t>(options.depth, 1)),
       start_(options.offset),
       next_offset_(options.offset) {
@@ -76,7 +93,8 @@ FileWriter::FileWriter(const File& file, FileWriterOptions options)
 FileWriter::FileWriter(std::shared_ptr<UniqueFd> fd, FileWriterOptions options) noexcept
     : fd_(std::move(fd)),
       executor_(detail::executor_here()),
-      capacity_(buffer_capacity(options)),
+      capacity_(first_capacity(options)),
+      max_capacity_(max_capacity(options)),
       depth_(std::max<std::size_t>(options.depth, 1)),
       start_(options.offset),
       next_offset_(options.offset) {}
@@ -91,6 +109,7 @@ std::span<char> FileWriter::space() {
     if (!spare_.empty()) {
       current_ = std::move(spare_.back());
       spare_.pop_back();
+      if (current_.size() < capacity_) current_ = {};  // from before the buffers grew
     }
     if (current_.empty()) current_ = detail::PageBuffer(capacity_);
   }
@@ -105,11 +124,19 @@ Task<std::error_code> FileWriter::wait_oldest() {
   co_return error_;
 }
 
+void FileWriter::grow_while_streaming() noexcept {
+  const auto handed = static_cast<std::uint64_t>(next_offset_ - start_);
+  if (capacity_ < max_capacity_ && handed >= kGrowAfterBuffers * capacity_) {
+    capacity_ = std::min(capacity_ * 2, max_capacity_);
+  }
+}
+
 Task<std::error_code> FileWriter::start_write(bool sync) {
-  PoolWrite write{fd_, std::move(current_), used_, next_offset_, sync};
+  PoolWrite write{fd_, one_at_a_time_, std::move(current_), used_, next_offset_, sync};
   next_offset_ += static_cast<off_t>(used_);
   current_ = {};
   used_ = 0;
+  grow_while_streaming();
   if (executor_ == nullptr) {  // off the workers: nothing else to keep busy, write here
     Done done = write();
     if (done.error && !error_) error_ = done.error;
@@ -156,7 +183,7 @@ Task<std::error_code> FileWriter::finish(bool sync) {
   }
   if (!error_ && fd_ && (used_ > 0 || sync)) {
     // The last piece and the fsync in one pool call, awaited here.
-    PoolWrite write{fd_, std::move(current_), used_, next_offset_, sync};
+    PoolWrite write{fd_, one_at_a_time_, std::move(current_), used_, next_offset_, sync};
     next_offset_ += static_cast<off_t>(used_);
     used_ = 0;
     Done done = co_await run_blocking(std::move(write));

@@ -15,7 +15,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "support/scale.h"
 
@@ -41,8 +43,9 @@ class FileWriterTest : public ::testing::Test {
   Scheduler sched_{2};
 };
 
-// Pieces of random sizes, some larger than a buffer, through small buffers and 3 writes in
-// flight: the file is exactly their concatenation.
+// Pieces of random sizes, some larger than a buffer, through small buffers (which double
+// once, so spares of the old size are dropped) and 3 writes in flight: the file is exactly
+// their concatenation.
 TEST_F(FileWriterTest, PiecesOfEverySizeLandInOrder) {
   const std::string path = dir_ + "/out.bin";
   std::mt19937 random(7);
@@ -58,7 +61,8 @@ TEST_F(FileWriterTest, PiecesOfEverySizeLandInOrder) {
   const std::error_code error = sched_.block_on(
       [](Scheduler& sched, std::string name, const std::vector<std::string>& all) -> Task<std::error_code> {
         File file = co_await File::open(sched, name, O_WRONLY | O_CREAT | O_TRUNC);
-        FileWriter writer(file, FileWriterOptions{.buffer_size = 32 * 1024, .depth = 3});
+        FileWriter writer(
+            file, FileWriterOptions{.buffer_size = 32 * 1024, .max_buffer_size = 64 * 1024, .depth = 3});
         co_await file.close();  // the writer holds its own descriptor
         for (const std::string& piece : all) {
           EXPECT_EQ(co_await writer.write(piece.data(), piece.size()),
@@ -69,6 +73,41 @@ TEST_F(FileWriterTest, PiecesOfEverySizeLandInOrder) {
   EXPECT_FALSE(error) << error.message();
   EXPECT_EQ(read_all(path), expected);
   EXPECT_GT(sched_.metrics().blocking.calls_run, 10u);
+}
+
+// Buffers double each time four buffers' worth has been handed to the pool, up to their
+// bound; the bytes land in order across the change.
+TEST_F(FileWriterTest, BuffersGrowWhileAStreamGoesOnUpToTheirBound) {
+  const std::string path = dir_ + "/growing.bin";
+  constexpr std::size_t kKiB = 1024;
+  const std::vector<std::size_t> sizes = sched_.block_on(
+      [](Scheduler& sched, std::string name) -> Task<std::vector<std::size_t>> {
+        File file = co_await File::open(sched, name, O_WRONLY | O_CREAT | O_TRUNC);
+        FileWriter writer(file, FileWriterOptions{.buffer_size = 16 * kKiB,
+                                                  .max_buffer_size = 64 * kKiB,
+                                                  .depth = 2});
+        std::vector<std::size_t> seen;
+        std::uint64_t produced = 0;
+        for (int buffer = 0; buffer < 10; ++buffer) {
+          const std::span<char> room = writer.space();
+          seen.push_back(room.size());
+          for (char& byte : room) byte = static_cast<char>(produced++ % 251);
+          writer.filled(room.size());
+          EXPECT_TRUE(writer.full());
+          EXPECT_FALSE(co_await writer.flush());
+        }
+        EXPECT_FALSE(co_await writer.finish());
+        co_return seen;
+      }(sched_, path));
+  const std::vector<std::size_t> expected = {16 * kKiB, 16 * kKiB, 16 * kKiB, 16 * kKiB,
+                                             32 * kKiB, 32 * kKiB, 64 * kKiB, 64 * kKiB,
+                                             64 * kKiB, 64 * kKiB};
+  EXPECT_EQ(sizes, expected);
+  const std::string written = read_all(path);
+  ASSERT_EQ(written.size(), 384 * kKiB);
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    ASSERT_EQ(written[i], static_cast<char>(i % 251)) << i;
+  }
 }
 
 // A write that fails (a descriptor open for reading only) is reported by a later call, and by
