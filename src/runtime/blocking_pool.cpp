@@ -1,5 +1,6 @@
 #include "runtime/blocking_pool.h"
 
+#include <algorithm>
 #include <iterator>
 #include <system_error>
 #include <utility>
@@ -7,6 +8,7 @@
 #include <tiny_coro/cancel.h>
 
 #include "platform/signal_mask.h"
+#include "runtime/worker_counters.h"  // steady_ns
 
 namespace tiny_coro::detail {
 
@@ -101,6 +103,22 @@ void BlockingPool::start_thread() {
   ++threads_started_;
 }
 
+void BlockingPool::note_call_took(std::int64_t ns) noexcept {
+  // relaxed: a hint (header); two threads updating at once may lose one sample.
+  const std::int64_t typical = typical_call_ns_.load(std::memory_order_relaxed);
+  typical_call_ns_.store(typical == 0 ? ns : typical + (ns - typical) / 8,
+                         std::memory_order_relaxed);
+}
+
+std::chrono::nanoseconds BlockingPool::short_call_wait() const noexcept {
+  if (!calls_running()) return std::chrono::nanoseconds(0);
+  const std::int64_t typical = typical_call_ns_.load(std::memory_order_relaxed);  // a hint
+  const std::int64_t longest = std::chrono::nanoseconds(kLongestWaitedCall).count();
+  if (typical <= 0 || typical > longest) return std::chrono::nanoseconds(0);
+  // Half again the typical call: the one running may have started a moment ago.
+  return std::chrono::nanoseconds(std::min(typical + typical / 2, longest));
+}
+
 void BlockingPool::reap_exited() {
   for (auto& thread : exited_) thread.join();  // each has left its loop: a short wait at most
   exited_.clear();
@@ -148,7 +166,10 @@ void BlockingPool::run_thread(std::list<std::thread>::iterator self) {
       job->state.store(State::kRunning, std::memory_order_relaxed);  // under the lock
       ++jobs_run_;
       lock.unlock();
+      running_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (header)
+      const std::int64_t began = steady_ns();
       job->run(*job);
+      note_call_took(steady_ns() - began);
       const std::coroutine_handle<> waiter = job->waiter;
       Executor* executor = job->executor;
       // acq_rel: release publishes the outcome to the waiter, who reads the state with
@@ -158,6 +179,9 @@ void BlockingPool::run_thread(std::list<std::thread>::iterator self) {
       } else {
         executor->schedule(waiter);
       }
+      // After the schedule, so that a worker waiting for this call (short_call_wait) most
+      // likely finds its waiter queued once it sees no call running.
+      running_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint (header)
       lock.lock();
       continue;
     }

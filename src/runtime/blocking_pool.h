@@ -45,6 +45,18 @@ class BlockingPool {
 
   BlockingPoolMetrics metrics() const;
 
+  // Any thread: how long a worker that runs out of work should keep looking before it
+  // sleeps, because a call is running that, going by the calls before it, will soon be back
+  // (a loop of file writes: each write's waiter resumes a few hundred microseconds after
+  // the last). Zero when no call runs or calls lately took longer than kLongestWaitedCall.
+  std::chrono::nanoseconds short_call_wait() const noexcept;
+  bool calls_running() const noexcept {
+    return running_.load(std::memory_order_relaxed) > 0;  // relaxed: a hint
+  }
+  static constexpr std::chrono::microseconds kLongestWaitedCall{500};
+  // A call took `ns` (the pool threads after each call; tests, to set the average).
+  void note_call_took(std::int64_t ns) noexcept;
+
  private:
   void run_thread(std::list<std::thread>::iterator self);
   void start_thread();  // under the lock
@@ -66,6 +78,12 @@ class BlockingPool {
   std::atomic<std::size_t> claims_hint_{0};  // wakeups_, for the spinner to poll unlocked
   bool spinning_ = false;                    // an idle thread spins (wait_for_work)
   static constexpr std::chrono::microseconds kSpin{50};
+  // Calls running now, and a moving average of how long calls took (each new one weighs
+  // 1/8): hints for short_call_wait(), written by the pool threads. Relaxed throughout: a
+  // worker that reads them stale only waits more or less; a waiter it misses is caught by
+  // the park protocol like any other work (Worker::park_without_accounting).
+  std::atomic<std::uint32_t> running_{0};
+  std::atomic<std::int64_t> typical_call_ns_{0};
   std::size_t live_ = 0;  // threads started and not yet out of their loop
   std::uint64_t jobs_run_ = 0;
   std::uint64_t threads_started_ = 0;

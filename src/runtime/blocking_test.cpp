@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/blocking_pool.h"
+#include "runtime/scheduler_core.h"
 #include "support/scale.h"
 #include "support/wait_for.h"
 
@@ -243,6 +245,27 @@ TEST(Blocking, CancelRacingStartIsExact) {
   }
   EXPECT_EQ(delivered + cancelled, calls);
   EXPECT_GT(cancelled, 0);
+}
+
+// A worker with nothing to do keeps looking for as long as a short call usually takes,
+// instead of sleeping, but only while a call runs and only if calls lately were short.
+TEST(Blocking, AShortCallIsWaitedForOnlyWhileOneRuns) {
+  Scheduler sched(2);
+  auto& pool = static_cast<detail::SchedulerCore&>(detail::executor_of(sched)).blocking_pool();
+  pool.note_call_took(200'000);
+  EXPECT_EQ(pool.short_call_wait(), 0ns);  // no call runs
+  Gate gate;
+  std::atomic<bool> started{false};
+  auto running = sched.spawn_blocking([&] {
+    started = true;
+    gate.wait();
+  });
+  ASSERT_TRUE(test::wait_for([&] { return started.load(); }));
+  EXPECT_EQ(pool.short_call_wait(), 300us);  // half again the typical call
+  for (int i = 0; i < 64; ++i) pool.note_call_took(10'000'000);
+  EXPECT_EQ(pool.short_call_wait(), 0ns);  // calls lately took 10 ms: not worth a wait
+  gate.open = true;
+  join(std::move(running));
 }
 
 // Shutdown waits for the call that is running and drops the queued one, whose handle

@@ -60,6 +60,8 @@
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/spinlock.h>
 
+#include <thread>
+
 #include "runtime/scheduler_core.h"
 
 namespace tiny_coro::detail {
@@ -217,6 +219,36 @@ std::coroutine_handle<> Worker::search() {
       return found;
     }
     cpu_relax();
+  }
+  return wait_for_short_call();
+}
+
+// A blocking call is running whose kind lately took well under a millisecond (a loop of file
+// writes, each awaited in turn): its waiter will be queued in a moment, and parking now would
+// cost a wake-up on its return — on a VM, a halted vCPU's, tens of microseconds per call
+// (docs/BENCHMARKS.md, "Blocking pool and files"). So a searcher keeps looking that long.
+// Only searchers wait (at most half the workers), and never past kLongestWaitedCall.
+std::coroutine_handle<> Worker::wait_for_short_call() {
+  BlockingPool& pool = core_.blocking_pool();
+  const std::chrono::nanoseconds wait = pool.short_call_wait();
+  if (wait.count() == 0) return {};
+  const std::int64_t give_up = steady_ns() + wait.count();
+  while (pool.calls_running() && !core_.stopping() && steady_ns() < give_up) {
+    std::coroutine_handle<> found = take_from_global();
+    if (!found) found = steal_from_others();
+    if (found) {
+      end_search();
+      return found;
+    }
+    // Yielding, not spinning: a pool thread waiting for this core (a second call, queued
+    // behind the first on the file's lock) gets it.
+    std::this_thread::yield();
+  }
+  // The call that ended queued its waiter before it stopped counting as running: one more
+  // look. (Should it not show yet, parking's re-check finds it, as it finds any work.)
+  if (std::coroutine_handle<> found = take_from_global()) {
+    end_search();
+    return found;
   }
   return {};
 }

@@ -77,6 +77,7 @@ class Worker {
  private:
   std::coroutine_handle<> next_local();
   std::coroutine_handle<> search();
+  std::coroutine_handle<> wait_for_short_call();
   std::coroutine_handle<> take_from_global();
   std::coroutine_handle<> steal_from_others();
   void end_search() noexcept;
