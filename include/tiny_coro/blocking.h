@@ -113,6 +113,9 @@ class [[nodiscard]] BlockingCall {
   BlockingCall(const BlockingCall&) = delete;
   BlockingCall& operator=(const BlockingCall&) = delete;
 
+  // Marks the call write-behind (detail::BlockingJob::behind); for the library's own use.
+  void mark_behind() noexcept { job_.behind = true; }
+
   const char* await_kind() const noexcept { return "blocking call"; }  // dump_tasks()
   bool await_ready() noexcept {
     if (executor_ != nullptr) return false;

@@ -42,8 +42,11 @@ struct PoolWrite {
   }
 };
 
+// Write-behind: the task that flushed has gone on; the worker need not wait for this call.
 Task<FileWriter::Done> pool_write(PoolWrite write) {
-  co_return co_await run_blocking(std::move(write));
+  auto call = run_blocking(std::move(write));
+  call.mark_behind();
+  co_return co_await std::move(call);
 }
 
 // Bytes handed to the pool, in buffers of the current size, before buffers double.

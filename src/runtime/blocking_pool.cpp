@@ -8,6 +8,7 @@
 #include <tiny_coro/cancel.h>
 
 #include "platform/signal_mask.h"
+#include "runtime/worker.h"
 #include "runtime/worker_counters.h"  // steady_ns
 
 namespace tiny_coro::detail {
@@ -231,6 +232,12 @@ bool BlockingWait::suspend(std::coroutine_handle<> waiting, CancelState* state,
   if (!pool_->submit(job_)) {
     outcome_ = Outcome::kNeverRan;
     return false;
+  }
+  // The task this worker is running now waits for the call: if the worker finds nothing
+  // else to do, the call's return is its next work (Worker::wait_for_short_call). Not so for
+  // a write-behind call, whose waiter nobody waits for yet.
+  if (Worker* worker = Worker::current(); worker != nullptr && !job_.behind) {
+    worker->note_task_awaits_blocking_call();
   }
   return true;
 }

@@ -146,6 +146,7 @@ void Worker::run() {
     if (task) {
       reset_coop_budget();
       running_frame_ = task.address();
+      last_task_awaits_blocking_call_ = false;
       task.resume();
     } else {
       park();
@@ -223,12 +224,16 @@ std::coroutine_handle<> Worker::search() {
   return wait_for_short_call();
 }
 
-// A blocking call is running whose kind lately took well under a millisecond (a loop of file
-// writes, each awaited in turn): its waiter will be queued in a moment, and parking now would
-// cost a wake-up on its return — on a VM, a halted vCPU's, tens of microseconds per call
-// (docs/BENCHMARKS.md, "Blocking pool and files"). So a searcher keeps looking that long.
-// Only searchers wait (at most half the workers), and never past kLongestWaitedCall.
+// The task this worker ran last is waiting for a blocking call, and calls lately took well
+// under a millisecond (a loop of file writes, each awaited in turn): the task will be queued
+// again in a moment, and parking now would cost a wake-up on its return — on a VM, a halted
+// vCPU's, tens of microseconds per call (docs/BENCHMARKS.md, "Blocking pool and files"). So
+// the worker keeps looking that long. Only then: a worker whose last task waits for a socket,
+// or handed over a write-behind call (FileWriter's), parks as before and leaves the CPU to
+// the threads doing the work. Only searchers wait (at most half the workers), and never past
+// kLongestWaitedCall.
 std::coroutine_handle<> Worker::wait_for_short_call() {
+  if (!last_task_awaits_blocking_call_) return {};
   BlockingPool& pool = core_.blocking_pool();
   const std::chrono::nanoseconds wait = pool.short_call_wait();
   if (wait.count() == 0) return {};

@@ -73,6 +73,9 @@ class Worker {
 
   // The worker running on the calling thread, of whichever scheduler; null off the workers.
   static Worker* current() noexcept { return current_; }
+  // This thread: the task being run has just handed a call to the blocking pool and waits
+  // for it (BlockingWait); see wait_for_short_call.
+  void note_task_awaits_blocking_call() noexcept { last_task_awaits_blocking_call_ = true; }
 
  private:
   std::coroutine_handle<> next_local();
@@ -129,6 +132,7 @@ class Worker {
   std::uint32_t tick_ = 0;
   std::int64_t coarse_now_ns_ = 0;
   const void* running_frame_ = nullptr;  // the handle the loop resumed last
+  bool last_task_awaits_blocking_call_ = false;  // reset as each task is resumed
   std::atomic<RunState> run_state_{RunState::kRunning};
   std::uint32_t rng_;
   std::uint32_t memory_releases_seen_ = 0;  // the core's count when this table was last trimmed

@@ -55,6 +55,9 @@ struct BlockingJob {
   BlockingJob* next = nullptr;   // the pool's queue (doubly linked: a cancel unlinks)
   BlockingJob* prev = nullptr;
   std::atomic<State> state{State::kNew};
+  // Write-behind: nobody is held up by this call until later (FileWriter's writes), so the
+  // worker that handed it over need not wait for it (Worker::wait_for_short_call).
+  bool behind = false;
 };
 
 // The awaiting side of a job, as a cancellation point: arms itself, hands the job to the
