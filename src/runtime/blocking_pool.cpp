@@ -229,6 +229,9 @@ bool BlockingWait::suspend(std::coroutine_handle<> waiting, CancelState* state,
     outcome_ = Outcome::kNeverRan;
     return false;
   }
+  // Read before the submit: from then on a pool thread may finish the call and the waiter
+  // be resumed elsewhere and end, taking this awaiter (and job_) with its frame.
+  const bool behind = job_.behind;
   if (!pool_->submit(job_)) {
     outcome_ = Outcome::kNeverRan;
     return false;
@@ -236,7 +239,7 @@ bool BlockingWait::suspend(std::coroutine_handle<> waiting, CancelState* state,
   // The task this worker is running now waits for the call: if the worker finds nothing
   // else to do, the call's return is its next work (Worker::wait_for_short_call). Not so for
   // a write-behind call, whose waiter nobody waits for yet.
-  if (Worker* worker = Worker::current(); worker != nullptr && !job_.behind) {
+  if (Worker* worker = Worker::current(); worker != nullptr && !behind) {
     worker->note_task_awaits_blocking_call();
   }
   return true;

@@ -234,6 +234,7 @@ std::coroutine_handle<> Worker::search() {
 // kLongestWaitedCall.
 std::coroutine_handle<> Worker::wait_for_short_call() {
   if (!last_task_awaits_blocking_call_) return {};
+  last_task_awaits_blocking_call_ = false;  // one wait per call: woken later, it parks
   BlockingPool& pool = core_.blocking_pool();
   const std::chrono::nanoseconds wait = pool.short_call_wait();
   if (wait.count() == 0) return {};
@@ -245,8 +246,8 @@ std::coroutine_handle<> Worker::wait_for_short_call() {
       end_search();
       return found;
     }
-    // Yielding, not spinning: a pool thread waiting for this core (a second call, queued
-    // behind the first on the file's lock) gets it.
+    // Yielding, not spinning: a thread that wants this core (the call's own pool thread on
+    // a busy machine, another process) gets it.
     std::this_thread::yield();
   }
   // The call that ended queued its waiter before it stopped counting as running: one more
