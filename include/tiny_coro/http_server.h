@@ -48,6 +48,7 @@ namespace tiny_coro {
 
 namespace detail {
 class HttpConnection;
+struct ExchangeBody;  // http_server.cpp: the uploads' splice path
 }
 class HttpDrain;
 
@@ -228,6 +229,7 @@ class HttpExchange {
 
  private:
   friend class detail::HttpConnection;
+  friend struct detail::ExchangeBody;
   explicit HttpExchange(detail::HttpConnection& connection) noexcept : connection_(connection) {}
   detail::HttpConnection& connection_;
 };

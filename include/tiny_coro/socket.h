@@ -236,6 +236,13 @@ class AsyncSocket : public detail::IoOwner {
   // A read that never waits: bytes, 0 at end of stream, -EAGAIN when nothing is there yet,
   // or < 0 another error.
   ssize_t try_read(void* buf, std::size_t size) noexcept;
+  // For reading this socket by other means (splice(2) on the blocking pool: HTTP uploads):
+  // how many read-readiness edges it has had so far, and a wait until it has had one after
+  // `edges` was taken — at once if one came meanwhile. 0, or < 0: -ETIMEDOUT, -ECANCELED
+  // (closed meanwhile), -EBADF. Take the count before the reads that found nothing, as a
+  // wait for the next edge after them would miss one that came during them.
+  std::uint32_t read_edges() const noexcept;
+  Task<ssize_t> wait_read_edge_after(std::uint32_t edges, Deadline deadline = {});
 
   // fd(), reactor(), is_open(), operator bool, error() — for a socket that tests false, why
   // the accept or connect that made it failed — and close(): detail::IoOwner.

@@ -220,6 +220,11 @@ Task<ssize_t> HttpConnection::read_body(void* buf, std::size_t size) {
   co_return co_await in.read_body(buf, size);
 }
 
+Task<ssize_t> HttpConnection::splice_body(int file_fd, std::uint64_t& written) {
+  RequestReader in = reader();  // as in read_body
+  co_return co_await in.splice_body(file_fd, written);
+}
+
 HttpResponse HttpConnection::closing_error(int status, std::string body) {
   HttpResponse error = HttpResponse::text(status, std::move(body));
   error.close = true;

@@ -61,6 +61,7 @@ class HttpConnection {
   const HttpRequest& request() const noexcept { return workspace_->request; }
   AsyncSocket& socket() noexcept { return socket_; }
   Task<ssize_t> read_body(void* buf, std::size_t size);
+  Task<ssize_t> splice_body(int file_fd, std::uint64_t& written);  // RequestReader's
   const HttpServerOptions& options() const noexcept { return options_; }
 
  private:

@@ -1,7 +1,9 @@
 // HttpServer's manual helpers, HttpExchange, HttpResponse and the small pieces around them.
 #include <tiny_coro/http_server.h>
 
+#include <tiny_coro/blocking.h>
 #include <tiny_coro/cancel.h>
+#include <tiny_coro/file.h>
 #include <tiny_coro/file_writer.h>
 
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "http/ascii.h"
+#include "http/body_splice.h"
 #include "http/connection.h"
 #include "http/file_receiver.h"
 #include "http/response_head.h"
@@ -96,28 +99,44 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
                                         " of " + std::to_string(len) + " bytes");
   };
   if (const std::error_code error = file.open(path)) throw fail(error, 0);
-  FileWriter writer(file.shared_fd(), upload_writer_options(len));
-  std::size_t received = 0;
-  // What arrived with the head first, then the socket straight into the writer's buffers.
-  while (received < len) {
-    const std::span<char> space = writer.space();
-    const std::size_t want = std::min(space.size(), len - received);
-    ssize_t n = 0;
-    if (received < init_data.size()) {
-      n = static_cast<ssize_t>(std::min(want, init_data.size() - received));
-      std::memcpy(space.data(), init_data.data() + received, static_cast<std::size_t>(n));
-    } else {
-      n = co_await socket_.read(space.data(), want);
-      if (n <= 0) throw fail(n == 0 ? errno_code(-ECONNABORTED) : errno_code(n), received);
-    }
-    writer.filled(static_cast<std::size_t>(n));
-    received += static_cast<std::size_t>(n);
-    if (writer.full()) {
-      if (const std::error_code error = co_await writer.flush()) throw fail(error, received);
-    }
+  // What arrived with the head first, then the rest spliced from the socket (body_splice.h).
+  std::size_t received = std::min(init_data.size(), len);
+  if (received > 0) {
+    const int fd = file.fd();
+    const char* from = init_data.data();
+    const std::size_t count = received;
+    const ssize_t put = co_await run_blocking([&] { return detail::file_write(fd, from, count, 0); });
+    if (put < 0) throw fail(errno_code(put), 0);
   }
-  if (const std::error_code error = co_await writer.finish(options.fsync_before_rename)) {
-    throw fail(error, received);
+  std::uint64_t moved = 0;
+  const ssize_t spliced = co_await detail::splice_socket_to_file(
+      socket_, file.fd(), static_cast<off_t>(received), len - received, Deadline{}, moved);
+  received += static_cast<std::size_t>(moved);
+  if (spliced >= 0 && options.fsync_before_rename) {
+    const int fd = file.fd();
+    const ssize_t synced = co_await run_blocking([fd] { return detail::file_sync(fd, false); });
+    if (synced < 0) throw fail(errno_code(synced), received);
+  } else if (spliced < 0 && spliced != -EOPNOTSUPP) {
+    throw fail(errno_code(spliced), received);
+  } else if (spliced == -EOPNOTSUPP) {
+    // A socket that cannot be spliced from: reads through a FileWriter for the rest.
+    FileWriterOptions writer_options = upload_writer_options(len);
+    writer_options.offset = static_cast<off_t>(received);
+    FileWriter writer(file.shared_fd(), writer_options);
+    while (received < len) {
+      const std::span<char> space = writer.space();
+      const std::size_t want = std::min(space.size(), len - received);
+      const ssize_t n = co_await socket_.read(space.data(), want);
+      if (n <= 0) throw fail(n == 0 ? errno_code(-ECONNABORTED) : errno_code(n), received);
+      writer.filled(static_cast<std::size_t>(n));
+      received += static_cast<std::size_t>(n);
+      if (writer.full()) {
+        const std::error_code error = co_await writer.flush();
+        if (error) throw fail(error, received);
+      }
+    }
+    const std::error_code error = co_await writer.finish(options.fsync_before_rename);
+    if (error) throw fail(error, received);
   }
   if (const std::error_code error = file.commit()) throw fail(error, received);
 }
@@ -239,25 +258,73 @@ std::string_view HttpExchange::query() const noexcept {
 
 namespace {
 
+// The body as a stream of reads through a FileWriter, after the `already` bytes in the file.
+Task<std::error_code> write_rest_of_body(HttpExchange& exchange, detail::FileReceiver& file,
+                                         std::uint64_t already, bool sync,
+                                         HttpExchange::SavedBody& saved) {
+  FileWriterOptions options = upload_writer_options(exchange.content_length().value_or(0));
+  options.offset = static_cast<off_t>(already);
+  FileWriter writer(file.shared_fd(), options);
+  saved.bytes = already;
+  for (;;) {
+    const std::span<char> space = writer.space();
+    const ssize_t n = co_await exchange.read_body(space.data(), space.size());
+    if (n == 0) break;
+    if (n < 0) co_return errno_code(n);
+    writer.filled(static_cast<std::size_t>(n));
+    saved.bytes += static_cast<std::uint64_t>(n);
+    if (writer.full()) {
+      const std::error_code error = co_await writer.flush();
+      if (error) co_return error;
+    }
+  }
+  const std::error_code error = co_await writer.finish(sync);
+  co_return error;
+}
+
+}  // namespace
+
+namespace detail {
+struct ExchangeBody {
+  static Task<ssize_t> splice(HttpExchange& exchange, int file_fd, std::uint64_t& written) {
+    return exchange.connection_.splice_body(file_fd, written);
+  }
+};
+}  // namespace detail
+
+namespace {
+
+// A Content-Length body is spliced into the file (body_splice.h); a chunked one, or one whose
+// socket cannot be spliced from, goes through a FileWriter after what was spliced.
 Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileReceiver& file,
                                           std::error_code opened, bool sync,
                                           const std::function<bool()>& may_commit = {}) {
   HttpExchange::SavedBody saved;
   if ((saved.error = opened)) co_return saved;
-  FileWriter writer(file.shared_fd(), upload_writer_options(exchange.content_length().value_or(0)));
-  for (;;) {
-    const std::span<char> space = writer.space();
-    const ssize_t n = co_await exchange.read_body(space.data(), space.size());
-    if (n == 0) break;
-    if (n < 0) {
-      saved.error = errno_code(n);
+  std::uint64_t spliced = 0;
+  const ssize_t whole = co_await detail::ExchangeBody::splice(exchange, file.fd(), spliced);
+  if (whole >= 0) {
+    saved.bytes = spliced;
+    if (sync) {
+      const int fd = file.fd();
+      const ssize_t synced = co_await run_blocking([fd] { return detail::file_sync(fd, false); });
+      if (synced < 0) {
+        saved.error = errno_code(synced);
+        co_return saved;
+      }
+    }
+  } else if (whole != -EOPNOTSUPP) {
+    saved.error = errno_code(whole);
+    co_return saved;
+  } else {
+    // Named, not tested inside the if: g++ 12 miscompiles a co_await of a
+    // Task<std::error_code> in a condition (task.h).
+    const std::error_code error = co_await write_rest_of_body(exchange, file, spliced, sync, saved);
+    if (error) {
+      saved.error = error;
       co_return saved;
     }
-    writer.filled(static_cast<std::size_t>(n));
-    saved.bytes += static_cast<std::uint64_t>(n);
-    if (writer.full() && (saved.error = co_await writer.flush())) co_return saved;
   }
-  if ((saved.error = co_await writer.finish(sync))) co_return saved;
   // No suspension between the question and the rename: the answer holds for the commit.
   if (may_commit && !may_commit()) {
     saved.error = std::make_error_code(std::errc::operation_canceled);
@@ -268,6 +335,7 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
 }
 
 }  // namespace
+
 
 Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
   detail::FileReceiver file;

@@ -625,8 +625,8 @@ std::string read_file(const std::string& path) {
 
 class HttpServerManualSave : public ::testing::TestWithParam<bool> {};
 
-// The body is written on the blocking pool (in pieces of 128 KiB and up, overlapped with the
-// reads), with or without an fsync before the rename.
+// The body is written on the blocking pool (spliced from the socket: body_splice.h), with or
+// without an fsync before the rename.
 TEST_P(HttpServerManualSave, ReceiveToFileStoresTheWholeBody) {
   const std::string dir = temp_dir();
   const std::string path = dir + "/upload.bin";
@@ -648,8 +648,7 @@ TEST_P(HttpServerManualSave, ReceiveToFileStoresTheWholeBody) {
   EXPECT_EQ(outcome.load(), 1);
   EXPECT_EQ(read_file(path), body);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no temporary
-  // Four pieces of 128 KiB (then the buffers double: file_writer.h) and the rest in one.
-  EXPECT_GE(sched.metrics().blocking.calls_run, 5u);
+  EXPECT_GE(sched.metrics().blocking.calls_run, 1u);  // the file was written on the pool
   std::filesystem::remove_all(dir);
 }
 INSTANTIATE_TEST_SUITE_P(Fsync, HttpServerManualSave, ::testing::Bool());

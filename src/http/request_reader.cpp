@@ -4,7 +4,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include <tiny_coro/blocking.h>
 #include <tiny_coro/deadline.h>
+#include <tiny_coro/file.h>
+
+#include "http/body_splice.h"
 
 namespace tiny_coro::detail {
 namespace {
@@ -128,6 +132,42 @@ Task<ssize_t> RequestReader::read_body(void* buf, std::size_t size) {
   state().body_done = state().body_left == 0;
   state().body_bytes_read += static_cast<std::uint64_t>(n);
   co_return n;
+}
+
+Task<ssize_t> RequestReader::splice_body(int file_fd, std::uint64_t& written) {
+  written = 0;
+  if (state().body_error != 0) co_return state().body_error;
+  if (ws_.request.framing == BodyFraming::kChunked) co_return -EOPNOTSUPP;
+  if (state().body_done) co_return 0;
+  state().body_touched = true;
+  if (state().body_pos < ws_.end) {  // what came with the head (or with an earlier read)
+    const auto buffered = static_cast<std::size_t>(
+        std::min<std::uint64_t>(ws_.end - state().body_pos, state().body_left));
+    const char* from = ws_.buf + state().body_pos;
+    const ssize_t put =
+        co_await run_blocking([&] { return file_write(file_fd, from, buffered, 0); });
+    if (put < 0) co_return fail_body(put);
+    state().body_pos += buffered;
+    state().body_left -= buffered;
+    state().body_bytes_read += buffered;
+    state().body_done = state().body_left == 0;
+    written = buffered;
+    if (state().body_done) co_return static_cast<ssize_t>(written);
+  }
+  ResponseWriter out = writer();
+  const bool continued = co_await out.send_continue();
+  if (!continued) co_return fail_body(-EPIPE);
+  std::uint64_t moved = 0;
+  const ssize_t result =
+      co_await splice_socket_to_file(socket_, file_fd, static_cast<off_t>(written),
+                                     state().body_left, options_.idle_timeout, moved);
+  state().body_left -= moved;
+  state().body_bytes_read += moved;
+  state().body_done = state().body_left == 0;
+  written += moved;
+  if (result == -EOPNOTSUPP) co_return result;  // nothing taken: read_body goes on
+  if (result < 0) co_return fail_body(result);
+  co_return static_cast<ssize_t>(written);
 }
 
 Task<ssize_t> RequestReader::read_chunked_body(void* buf, std::size_t size) {

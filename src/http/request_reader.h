@@ -39,6 +39,11 @@ class RequestReader {
   void begin_body() noexcept;
   // The next body bytes; see HttpExchange::read_body.
   Task<ssize_t> read_body(void* buf, std::size_t size);
+  // A Content-Length body's rest into `file_fd` from offset 0 without copying it through
+  // user space: what is buffered with a write, the rest spliced (body_splice.h). The bytes
+  // written, or < 0 as read_body. -EOPNOTSUPP: not spliced (a chunked body, or a socket that
+  // cannot be); `written` bytes are in the file, and read_body goes on from there.
+  Task<ssize_t> splice_body(int file_fd, std::uint64_t& written);
   // Consumes what the handler left of the body, so the next request starts after it. False
   // if the connection cannot be kept (the rest is too long, broken, or never asked for).
   Task<bool> finish_body();

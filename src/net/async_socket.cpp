@@ -11,6 +11,7 @@
 
 #include <tiny_coro/socket.h>
 
+#include "io/io_source.h"
 #include "net/endpoint.h"
 
 namespace tiny_coro {
@@ -61,6 +62,32 @@ ssize_t AsyncSocket::try_read(void* buf, std::size_t size) noexcept {
   const ssize_t result = detail::attempt_now(request);
   if (result < 0) errno = static_cast<int>(-result);
   return result;
+}
+
+std::uint32_t AsyncSocket::read_edges() const noexcept {
+  if (!is_open()) return 0;
+  // acquire: pairs with the reactor's release bump, so that reads made after this load
+  // come after the edge it counted (io_source.h, step 1).
+  return io_.ref().source->tick(detail::IoDirection::kRead).load(std::memory_order_acquire);
+}
+
+Task<ssize_t> AsyncSocket::wait_read_edge_after(std::uint32_t edges, Deadline deadline) {
+  if (!is_open()) co_return -EBADF;
+  const detail::IoRef io = io_.ref();
+  const detail::WaitOutcome outcome =
+      co_await detail::ReadinessWait(*io.reactor, *io.source, io.generation,
+                                     detail::IoDirection::kRead, edges, deadline.resolve(*io.reactor));
+  switch (outcome) {
+    case detail::WaitOutcome::kReady:
+      co_return 0;
+    case detail::WaitOutcome::kTimedOut:
+      co_return -ETIMEDOUT;
+    case detail::WaitOutcome::kClosed:
+      co_return -ECANCELED;
+    case detail::WaitOutcome::kCancelled:
+      break;
+  }
+  detail::throw_task_cancelled();
 }
 
 // --- accept ---

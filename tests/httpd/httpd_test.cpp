@@ -644,6 +644,20 @@ TEST(TinyHttpd, AnAbortedPutLeavesNothingBehind) {
   EXPECT_FALSE(fs::exists(httpd.www() / "chunky.txt"));
 }
 
+// A body that stops coming is given up after the idle timeout, between the splices that
+// move it (the socket is waited for on the worker), and leaves no file; the server goes on.
+TEST(TinyHttpd, AStalledPutBodyTimesOutAndLeavesNothing) {
+  Httpd httpd({"--idle-timeout", "1"});
+  const std::size_t before = entries_in(httpd.www());
+  BlockingClient client(httpd.port());
+  ASSERT_TRUE(client.send("PUT /stalled.bin HTTP/1.1\r\nHost: t\r\nContent-Length: 4000000\r\n\r\n"));
+  ASSERT_TRUE(client.send(std::string(1500000, 's')));  // then nothing more
+  EXPECT_TRUE(client.closed_by_peer());  // within the idle timeout's second, or so
+  EXPECT_TRUE(wait_for([&] { return entries_in(httpd.www()) == before; }));
+  EXPECT_FALSE(fs::exists(httpd.www() / "stalled.bin"));
+  EXPECT_TRUE(httpd.healthy());
+}
+
 // Two uploads into one new directory: the first made it, the second walked into it. The
 // first is then broken off. Tidying up "its" directory must not pull it from under the
 // second, whose unnamed temporary leaves no entry there (the directory looks empty).
