@@ -23,13 +23,13 @@
 namespace tiny_coro {
 namespace {
 
-// Upload bodies are written on the blocking pool (file_writer.h), several buffers in flight
-// while the socket fills the next, so a slow disk never stalls the worker. Open, link and
+// Upload bodies reach their file on the blocking pool, so a slow disk never stalls the worker:
+// spliced from the socket when they can be (body_splice.h), else (chunked bodies) through a
+// FileWriter, several buffers in flight while the socket fills the next. Open, link and
 // rename stay with FileReceiver on the worker: they are quick, and a commit must not suspend
-// (save_body_in's may_commit). The buffers stay at 128 KiB rather than growing as they do
-// for a file written from memory: in one A/B of a 1 GiB PUT (7 alternating rounds) fixed
-// buffers gave 1640 MB/s median against 1148 grown. Upload rates on this VM are bimodal
-// (docs/BENCHMARKS.md), so that is a weak preference, not a measured law.
+// (save_body_in's may_commit). The FileWriter's buffers stay at 128 KiB rather than growing as
+// they do for a file written from memory: in one A/B of a 1 GiB PUT (7 alternating rounds,
+// before uploads were spliced) fixed buffers gave 1640 MB/s median against 1148 grown.
 FileWriterOptions upload_writer_options(std::uint64_t expected) noexcept {
   FileWriterOptions options;
   options.expected = expected;
