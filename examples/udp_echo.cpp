@@ -13,6 +13,7 @@
 #include <string>
 
 #include <tiny_coro/address.h>
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/udp.h>
 
@@ -22,7 +23,7 @@ using tiny_coro::SocketAddress;
 using tiny_coro::Task;
 using tiny_coro::UdpSocket;
 
-// Echoes until the socket is closed (its pending recv_from then returns -ECANCELED).
+// Echoes until its task is cancelled (its pending recv_from then throws TaskCancelled).
 Task<void> serve(UdpSocket& socket) {
   char buf[2048];
   SocketAddress from;
@@ -66,8 +67,13 @@ Task<void> run(Scheduler& sched) {
   } catch (...) {
     failure = std::current_exception();
   }
-  server.close();  // the server's recv_from returns -ECANCELED: it ends
-  co_await std::move(serving);
+  // Cancelled, not closed under it: a close from this task could race the server's task
+  // starting its next recv_from on the same socket.
+  serving.cancel();
+  try {
+    co_await std::move(serving);
+  } catch (const tiny_coro::TaskCancelled&) {
+  }
   if (failure) std::rethrow_exception(failure);
 }
 
