@@ -76,10 +76,11 @@ Task<ssize_t> splice_socket_to_file(AsyncSocket& socket, int file_fd, off_t offs
   if (!socket.is_open()) co_return -EBADF;
   // The pool thread works on a duplicate: a close of the socket meanwhile (a shutdown that
   // gives up on a request) cannot hand its number to another file under the splice.
-  const UniqueFd source(::fcntl(socket.fd(), F_DUPFD_CLOEXEC, 0));
-  if (!source.valid()) co_return -EMFILE;
+  const int duplicate = ::fcntl(socket.fd(), F_DUPFD_CLOEXEC, 0);
+  if (duplicate < 0) co_return -errno;  // read before any co_await (task.h)
+  const UniqueFd source(duplicate);
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) co_return -EMFILE;
+  if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) co_return -errno;
   const UniqueFd pipe_out(ends[0]);
   const UniqueFd pipe_in(ends[1]);
   (void)::fcntl(pipe_in.get(), F_SETPIPE_SZ, kPipeBytes);  // a smaller pipe only costs calls
