@@ -303,8 +303,8 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
   if ((saved.error = opened)) co_return saved;
   std::uint64_t spliced = 0;
   const ssize_t whole = co_await detail::ExchangeBody::splice(exchange, file.fd(), spliced);
+  saved.bytes = spliced;
   if (whole >= 0) {
-    saved.bytes = spliced;
     if (sync) {
       const int fd = file.fd();
       const ssize_t synced = co_await run_blocking([fd] { return detail::file_sync(fd, false); });
