@@ -86,6 +86,8 @@ Task<ssize_t> splice_socket_to_file(AsyncSocket& socket, int file_fd, off_t offs
   (void)::fcntl(pipe_in.get(), F_SETPIPE_SZ, kPipeBytes);  // a smaller pipe only costs calls
   const int pipe_bytes = std::max(::fcntl(pipe_in.get(), F_GETPIPE_SZ), 4096);
   while (moved < count) {
+    // Closed meanwhile (a shutdown giving up on the request): the duplicate would go on.
+    if (!socket.is_open()) co_return -ECANCELED;
     // Counted before the splices, so an edge that comes while they run is not missed.
     const std::uint32_t edges = socket.read_edges();
     const std::uint64_t left = count - moved;

@@ -111,6 +111,18 @@ HttpResponse shared_response(const std::shared_ptr<const SharedPage>& page) {
 Task<HttpResponse> shared_small(HttpExchange&) { co_return shared_response(small_page); }
 Task<HttpResponse> shared_large(HttpExchange&) { co_return shared_response(large_page); }
 
+// Saves the body into a temporary directory, removed again however the handler ends.
+Task<HttpResponse> save_to_temp(HttpExchange& exchange) {
+  char pattern[] = "/tmp/tiny_coro_save_XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) co_return HttpResponse::text(500, "mkdtemp\n");
+  struct RemoveAll {
+    std::string dir;
+    ~RemoveAll() { std::filesystem::remove_all(dir); }
+  } remove{pattern};
+  const HttpExchange::SavedBody saved = co_await exchange.save_body(remove.dir + "/body.bin");
+  co_return HttpResponse::text(saved.error ? 500 : 201, std::to_string(saved.bytes) + "\n");
+}
+
 // Serves on 127.0.0.1 (a free port), or on the Unix socket `unix_name` if one is given.
 struct ServerFixture {
   explicit ServerFixture(HttpServerOptions server_options = {}, const std::string& unix_name = {})
@@ -124,6 +136,7 @@ struct ServerFixture {
         .get("/stuck", stuck)
         .get("/shared/small", shared_small)
         .get("/shared/large", shared_large)
+        .put("/save", save_to_temp)
         .add_prefix("GET", "/p/", path_and_query);
     if (!unix_name.empty()) {
       EXPECT_EQ(unix_listener.bind(unix_name), 0);
@@ -486,6 +499,22 @@ TEST(HttpServer, AHandlerPastItsDeadlineIsCancelledAndTheClientGets503) {
   auto hello_response = next.read_response();
   ASSERT_TRUE(hello_response);
   EXPECT_EQ(hello_response->status, 200);
+}
+
+// A handler deadline that cancels an upload mid-splice: the bytes the splices took are
+// counted, the body is known broken, and the 503 goes out at once instead of after the
+// server has tried to drain a body whose end it no longer knows (the idle timeout).
+TEST(HttpServer, AHandlerDeadlineDuringASplicedUploadAnswers503AtOnce) {
+  HttpServerOptions options;
+  options.handler_timeout = std::chrono::milliseconds(300);
+  options.idle_timeout = std::chrono::seconds(30);
+  ServerFixture server(options);
+  BlockingClient client(server.port, /*receive_timeout_seconds=*/10);
+  ASSERT_TRUE(client.send("PUT /save HTTP/1.1\r\nHost: t\r\nContent-Length: 900000\r\n\r\n"));
+  ASSERT_TRUE(client.send(std::string(600000, 'u')));  // then nothing more
+  auto response = client.read_response();
+  ASSERT_TRUE(response);  // within the client's 10 s, long before the 30 s idle timeout
+  EXPECT_EQ(response->status, 503);
 }
 
 TEST(HttpServer, ClosesAnIdleKeepAliveConnectionAfterTheIdleTimeout) {

@@ -146,7 +146,7 @@ Task<ssize_t> RequestReader::splice_body(int file_fd, std::uint64_t& written) {
     const char* from = ws_.buf + state().body_pos;
     const ssize_t put =
         co_await run_blocking([&] { return file_write(file_fd, from, buffered, 0); });
-    if (put < 0) co_return fail_body(put);
+    if (put < 0) co_return put;  // the file's error: nothing was taken from the socket
     state().body_pos += buffered;
     state().body_left -= buffered;
     state().body_bytes_read += buffered;
@@ -158,13 +158,25 @@ Task<ssize_t> RequestReader::splice_body(int file_fd, std::uint64_t& written) {
   const bool continued = co_await out.send_continue();
   if (!continued) co_return fail_body(-EPIPE);
   std::uint64_t moved = 0;
-  const ssize_t result =
-      co_await splice_socket_to_file(socket_, file_fd, static_cast<off_t>(written),
-                                     state().body_left, options_.idle_timeout, moved);
-  state().body_left -= moved;
-  state().body_bytes_read += moved;
-  state().body_done = state().body_left == 0;
-  written += moved;
+  auto account = [&] {
+    state().body_left -= moved;
+    state().body_bytes_read += moved;
+    state().body_done = state().body_left == 0;
+    written += moved;
+  };
+  ssize_t result = 0;
+  try {
+    result = co_await splice_socket_to_file(socket_, file_fd, static_cast<off_t>(written),
+                                            state().body_left, options_.idle_timeout, moved);
+  } catch (...) {
+    // Cancelled (a handler deadline) after some batches: what they took from the socket is
+    // counted, and the body is broken, so the connection closes instead of draining a body
+    // whose end it no longer knows.
+    account();
+    if (!state().body_done) state().body_error = -ECANCELED;
+    throw;
+  }
+  account();
   if (result == -EOPNOTSUPP) co_return result;  // nothing taken: read_body goes on
   if (result < 0) co_return fail_body(result);
   co_return static_cast<ssize_t>(written);
