@@ -15,7 +15,7 @@
 // offsets, but one at a time per writer: a filesystem takes one buffered write to a file at
 // a time anyway, and a second waiting for it in the kernel spins (ext4's inode lock: a fifth
 // of the CPU in a profile here). space()/filled() let a reader fill the buffer directly (a
-// socket read into it, as uploads do), with no copy.
+// socket read into it, as chunked uploads do), with no copy.
 //
 // Errors: a failed write is reported by the next write(), flush() or finish() (write-behind
 // cannot report it sooner), and every later one; the file's contents are then unknown.

@@ -37,6 +37,11 @@ FileWriterOptions upload_writer_options(std::uint64_t expected) noexcept {
   return options;
 }
 
+// fsync(2) of a spliced upload, before its rename (FileSaveOptions::fsync_before_rename).
+Task<ssize_t> sync_on_pool(int fd) {
+  co_return co_await run_blocking([fd] { return detail::file_sync(fd, false); });
+}
+
 std::error_code errno_code(ssize_t negative_errno) {
   return {static_cast<int>(-negative_errno), std::system_category()};
 }
@@ -112,13 +117,14 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
   const ssize_t spliced = co_await detail::splice_socket_to_file(
       socket_, file.fd(), static_cast<off_t>(received), len - received, Deadline{}, moved);
   received += static_cast<std::size_t>(moved);
-  if (spliced >= 0 && options.fsync_before_rename) {
-    const int fd = file.fd();
-    const ssize_t synced = co_await run_blocking([fd] { return detail::file_sync(fd, false); });
-    if (synced < 0) throw fail(errno_code(synced), received);
-  } else if (spliced < 0 && spliced != -EOPNOTSUPP) {
+  if (spliced >= 0) {
+    if (options.fsync_before_rename) {
+      const ssize_t synced = co_await sync_on_pool(file.fd());
+      if (synced < 0) throw fail(errno_code(synced), received);
+    }
+  } else if (spliced != -EOPNOTSUPP) {
     throw fail(errno_code(spliced), received);
-  } else if (spliced == -EOPNOTSUPP) {
+  } else {
     // A socket that cannot be spliced from: reads through a FileWriter for the rest.
     FileWriterOptions writer_options = upload_writer_options(len);
     writer_options.offset = static_cast<off_t>(received);
@@ -306,8 +312,7 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
   saved.bytes = spliced;
   if (whole >= 0) {
     if (sync) {
-      const int fd = file.fd();
-      const ssize_t synced = co_await run_blocking([fd] { return detail::file_sync(fd, false); });
+      const ssize_t synced = co_await sync_on_pool(file.fd());
       if (synced < 0) {
         saved.error = errno_code(synced);
         co_return saved;
