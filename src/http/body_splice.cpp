@@ -1,6 +1,7 @@
 #include "http/body_splice.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@ struct Batch {
   std::uint64_t moved = 0;  // reached the file
   int error = 0;
   bool socket_unsupported = false;  // the first splice from the socket said EINVAL: no byte taken
+  bool stopped_at_urgent_mark = false;  // data waits that splice will not take
   bool would_block = false;
   bool end_of_stream = false;
 };
@@ -32,6 +34,7 @@ struct Batch {
 Batch splice_batch(int socket_fd, int pipe_in, int pipe_out, int pipe_bytes, int file_fd,
                    off_t offset, std::uint64_t left) {
   Batch batch;
+  bool rechecked = false;
   while (left > 0 && batch.moved < kMostPerCall) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, pipe_bytes));
     const ssize_t in = ::splice(socket_fd, nullptr, pipe_in, nullptr, want,
@@ -43,7 +46,19 @@ Batch splice_batch(int socket_fd, int pipe_in, int pipe_out, int pipe_bytes, int
     if (in < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        batch.would_block = true;
+        // TCP's splice stops at an urgent (MSG_OOB) byte and says EAGAIN while data waits
+        // behind it, with no new edge to come; recv() reads past the mark. A peek tells the
+        // two apart; a second EAGAIN after one rules out data that merely arrived late.
+        char probe;
+        if (::recv(socket_fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+          if (!rechecked) {
+            rechecked = true;
+            continue;
+          }
+          batch.stopped_at_urgent_mark = true;
+        } else {
+          batch.would_block = true;
+        }
       } else {
         batch.error = errno;
         batch.socket_unsupported = errno == EINVAL && batch.moved == 0;
@@ -63,6 +78,7 @@ Batch splice_batch(int socket_fd, int pipe_in, int pipe_out, int pipe_bytes, int
       batch.moved += static_cast<std::uint64_t>(out);
     }
     left -= static_cast<std::uint64_t>(in);
+    rechecked = false;
   }
   return batch;
 }
@@ -98,6 +114,7 @@ Task<ssize_t> splice_socket_to_file(AsyncSocket& socket, int file_fd, off_t offs
     });
     moved += batch.moved;
     if (batch.socket_unsupported && moved == 0) co_return -EOPNOTSUPP;
+    if (batch.stopped_at_urgent_mark) co_return -EOPNOTSUPP;  // the rest is read instead
     if (batch.error != 0) co_return -batch.error;
     if (batch.end_of_stream) co_return -ECONNABORTED;
     if (batch.would_block) {

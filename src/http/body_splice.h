@@ -19,8 +19,9 @@ namespace tiny_coro::detail {
 // Moves `count` bytes from `socket` into `file_fd` at `offset`; `moved` counts the bytes that
 // reached the file, whatever the outcome. Returns `count`, or < 0: -ECONNABORTED (the peer
 // closed first), -ETIMEDOUT (nothing came for `idle`), the socket's or the file's error, or
-// -EOPNOTSUPP when this socket cannot be spliced from (nothing was taken from it then, and
-// it can be read as usual). Cancelled: `moved` bytes are in the file, and the stream has
+// -EOPNOTSUPP when the rest cannot be spliced from this socket (it is not TCP, or an urgent
+// byte stops the splice): the `moved` bytes are in the file and the rest can be read as
+// usual. Cancelled: `moved` bytes are in the file, and the stream has
 // lost its place.
 Task<ssize_t> splice_socket_to_file(AsyncSocket& socket, int file_fd, off_t offset,
                                     std::uint64_t count, Deadline idle, std::uint64_t& moved);

@@ -517,6 +517,23 @@ TEST(HttpServer, AHandlerDeadlineDuringASplicedUploadAnswers503AtOnce) {
   EXPECT_EQ(response->status, 503);
 }
 
+TEST(HttpServer, AnUrgentByteInASplicedUploadDoesNotStallIt) {
+  HttpServerOptions options;
+  options.idle_timeout = std::chrono::seconds(30);
+  ServerFixture server(options);
+  BlockingClient client(server.port, /*receive_timeout_seconds=*/10);
+  // The urgent byte is out of band: the body is the 600,000 bytes around it. Splice stops at
+  // its mark for good; the upload must go on by reading, not wait for the idle timeout.
+  ASSERT_TRUE(client.send("PUT /save HTTP/1.1\r\nHost: t\r\nContent-Length: 600000\r\n\r\n"));
+  ASSERT_TRUE(client.send(std::string(300000, 'u')));
+  ASSERT_EQ(::send(client.fd(), "!", 1, MSG_OOB), 1);
+  ASSERT_TRUE(client.send(std::string(300000, 'v')));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);  // within the client's 10 s, long before the 30 s idle timeout
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "600000\n");
+}
+
 TEST(HttpServer, ClosesAnIdleKeepAliveConnectionAfterTheIdleTimeout) {
   HttpServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(200);

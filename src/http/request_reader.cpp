@@ -177,7 +177,7 @@ Task<ssize_t> RequestReader::splice_body(int file_fd, std::uint64_t& written) {
     throw;
   }
   account();
-  if (result == -EOPNOTSUPP) co_return result;  // nothing taken: read_body goes on
+  if (result == -EOPNOTSUPP) co_return result;  // read_body goes on after `written`
   if (result < 0) co_return fail_body(result);
   co_return static_cast<ssize_t>(written);
 }
