@@ -280,7 +280,8 @@ class HttpServer {
   // beside `path`, renamed over it only once all `len` arrived. If the peer stops short, errs
   // or times out, the temporary is removed, `path` is left as it was, and std::system_error
   // says what happened. The rest is spliced from the socket into the file on the scheduler's
-  // blocking pool (blocking.h), never through user space, so a slow disk stalls no worker.
+  // blocking pool (blocking.h), never through user space (read through a buffer where the
+  // socket cannot be spliced from), so a slow disk stalls no worker.
   Task<void> receive_to_file(std::string path, std::size_t len, std::string_view init_data);
   Task<void> receive_to_file(std::string path, std::size_t len, std::string_view init_data,
                              FileSaveOptions options);

@@ -21,8 +21,7 @@ namespace tiny_coro::detail {
 // closed first), -ETIMEDOUT (nothing came for `idle`), the socket's or the file's error, or
 // -EOPNOTSUPP when the rest cannot be spliced from this socket (it is not TCP, or an urgent
 // byte stops the splice): the `moved` bytes are in the file and the rest can be read as
-// usual. Cancelled: `moved` bytes are in the file, and the stream has
-// lost its place.
+// usual. Cancelled: `moved` bytes are in the file, and the stream has lost its place.
 Task<ssize_t> splice_socket_to_file(AsyncSocket& socket, int file_fd, off_t offset,
                                     std::uint64_t count, Deadline idle, std::uint64_t& moved);
 

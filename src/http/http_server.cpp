@@ -125,7 +125,8 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
   } else if (spliced != -EOPNOTSUPP) {
     throw fail(errno_code(spliced), received);
   } else {
-    // A socket that cannot be spliced from: reads through a FileWriter for the rest.
+    // A socket that cannot be spliced from, or an urgent byte that stopped the splice:
+    // the rest is read through a FileWriter.
     FileWriterOptions writer_options = upload_writer_options(len);
     writer_options.offset = static_cast<off_t>(received);
     FileWriter writer(file.shared_fd(), writer_options);
@@ -300,8 +301,8 @@ struct ExchangeBody {
 
 namespace {
 
-// A Content-Length body is spliced into the file (body_splice.h); a chunked one, or one whose
-// socket cannot be spliced from, goes through a FileWriter after what was spliced.
+// A Content-Length body is spliced into the file (body_splice.h); a chunked one, or the rest
+// of one whose splice cannot go on (body_splice.h), goes through a FileWriter.
 Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileReceiver& file,
                                           std::error_code opened, bool sync,
                                           const std::function<bool()>& may_commit = {}) {
