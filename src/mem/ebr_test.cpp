@@ -46,18 +46,23 @@ TEST(Ebr, AnObjectIsNotFreedWhileAGuardThatCouldSeeItIsActive) {
   const long before = Tracked::deleted.load();
   std::latch pinned(1);
   std::latch retired(1);
+  std::latch checked(1);
   std::thread reader([&] {
     EbrGuard guard;  // pinned before the retire: it may hold the object
     pinned.count_down();
     retired.wait();
     // While we stay pinned the epoch cannot move two steps past the retire.
     for (int i = 0; i < 100; ++i) EbrManager::get().collect(EbrManager::local());
+    // Unpinning before the main thread has checked would let its collections free the
+    // object legitimately, and the check would fail for the wrong reason.
+    checked.wait();
   });
   pinned.wait();
   EbrManager::get().retire(mine, new Tracked(1));
   retired.count_down();
   for (int i = 0; i < 100; ++i) EbrManager::get().collect(mine);
   EXPECT_EQ(Tracked::deleted.load(), before);
+  checked.count_down();
   reader.join();  // unpinned and unregistered
   collect_until(mine, before + 1);
   EXPECT_EQ(Tracked::deleted.load(), before + 1);
