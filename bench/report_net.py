@@ -35,6 +35,7 @@ def cpu_us(server):
 
 def main():
     out, doc, command = sys.argv[1:4]
+    round_count = sys.argv[4] if len(sys.argv) > 4 else "3"
     out = pathlib.Path(out)
     rounds = echo_rounds(out / "net_echo.txt")
     med = {s: {k: statistics.median(v) for k, v in m.items()} for s, m in rounds.items()}
@@ -46,7 +47,7 @@ def main():
     met = lambda ok: "met" if ok else "**not met**"
     section = [
         BEGIN,
-        f"Command: `{command}` (echo: 3 alternating rounds per server, medians; the same load",
+        f"Command: `{command}` (echo: {round_count} alternating rounds per server, medians; the same load",
         "generator, bench/echo_load with 2 workers, drives both servers on the same 2 cores).",
         f"Machine: {machine_line({'num_cpus': 2, 'date': now})}.",
         "",

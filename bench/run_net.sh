@@ -2,11 +2,13 @@
 # TCP benchmarks: echo (64-byte messages, 100 connections) against tiny_coro's
 # examples/echo_server and the Boost.Asio 1.81 peer (bench/asio/echo_asio_server.cpp), both
 # with 2 threads and both driven by the same load generator (bench/echo_load), alternating,
-# 3 rounds each, beside bench/floor_server (the least work a server can do per message);
+# ROUNDS rounds each (default 7: single rounds swing by 1.5x on this VM), beside bench/floor_server (the least work a server can do per message);
 # then 1 GiB bulk transfer against the blocking loopback limit (bench/bulk_transfer).
 # Rewrites the "net" section of docs/BENCHMARKS.md.
+#   bench/run_net.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rounds=${1:-7}
 
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
@@ -35,11 +37,11 @@ measure() {
   wait "$pid" || true
 }
 
-for _ in 1 2 3; do
+for _ in $(seq "$rounds"); do
   measure tiny_coro "$bin/examples/echo_server" 0
   measure asio "$bin/bench/echo_asio_server" 0 2
   measure floor "$bin/bench/floor_server" echo 0 2
 done
 "$bin/bench/bulk_transfer" >"$out/net_bulk.txt"
 
-python3 bench/report_net.py "$out" docs/BENCHMARKS.md "bench/run_net.sh"
+python3 bench/report_net.py "$out" docs/BENCHMARKS.md "bench/run_net.sh $rounds" "$rounds"
