@@ -56,7 +56,8 @@ TEST(Reactor, TimersFireInDeadlineOrderAndNeverEarly) {
   reactor.start();
   const TimePoint start = Clock::now();
   std::vector<TimerNode> nodes(5);
-  const int order[] = {30, 10, 50, 20, 40};  // ms
+  // 50 ms apart: the order holds unless this thread stalls for longer between two adds.
+  const int order[] = {150, 50, 250, 100, 200};  // ms
   for (int i = 0; i < 5; ++i) {
     nodes[i].deadline = start + std::chrono::milliseconds(order[i]);
     nodes[i].handle = std::coroutine_handle<>::from_address(fake_handle(order[i]));
@@ -65,8 +66,8 @@ TEST(Reactor, TimersFireInDeadlineOrderAndNeverEarly) {
   auto fired = executor.wait_for(5);
   const TimePoint end = Clock::now();
   ASSERT_EQ(fired.size(), 5u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(fired[i], fake_handle((i + 1) * 10));
-  EXPECT_GE(end - start, std::chrono::milliseconds(50));  // the last one waited its 50 ms
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fired[i], fake_handle((i + 1) * 50));
+  EXPECT_GE(end - start, std::chrono::milliseconds(250));  // the last one waited its 250 ms
   reactor.stop();
 }
 
@@ -74,17 +75,19 @@ TEST(Reactor, ACancelledTimerNeverFires) {
   RecordingExecutor executor;
   Reactor reactor(executor);
   reactor.start();
+  // Far enough ahead that this thread surely cancels it before it is due, even when a
+  // sanitized build beside another test process stalls it for a while.
   TimerNode cancelled;
-  cancelled.deadline = Clock::now() + std::chrono::milliseconds(5);
+  cancelled.deadline = Clock::now() + std::chrono::milliseconds(200);
   cancelled.handle = std::coroutine_handle<>::from_address(fake_handle(1));
   TimerNode later;
-  later.deadline = Clock::now() + std::chrono::milliseconds(40);
+  later.deadline = Clock::now() + std::chrono::milliseconds(400);
   later.handle = std::coroutine_handle<>::from_address(fake_handle(2));
   reactor.add_timer(cancelled);
   reactor.add_timer(later);
   EXPECT_TRUE(reactor.cancel_timer(cancelled));
   EXPECT_FALSE(cancelled.armed());
-  auto fired = executor.wait_for(1);  // `later`, 35 ms after `cancelled` would have fired
+  auto fired = executor.wait_for(1);  // `later`, 200 ms after `cancelled` would have fired
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0], fake_handle(2));
   EXPECT_FALSE(reactor.cancel_timer(later));  // already fired

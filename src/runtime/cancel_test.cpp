@@ -215,7 +215,11 @@ TEST_P(CancelShapes, CancellingAJoinerLeavesTheTaskItAwaitsRunning) {
   auto inner = sched.spawn(sleep_then_answer(sched, stage, LifetimeProbe{}));
   std::atomic<int> outcome{0};
   auto outer = sched.spawn(await_handle(std::move(inner), outcome));
-  while (outcome.load() != -2) std::this_thread::yield();
+  // Both in place: the joiner about to wait, and the inner task asleep (on two workers the
+  // joiner may get there before the inner task has armed its timer).
+  while (outcome.load() != -2 || sched.reactor()->pending_timers() != 1) {
+    std::this_thread::yield();
+  }
   outer.cancel();
   outer.wait_blocking();
   EXPECT_THROW(outer.take_result(), TaskCancelled);
