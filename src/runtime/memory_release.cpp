@@ -3,18 +3,20 @@
 // and task tables at their peak size, and RSS where the burst left it — for good, in a server
 // that had one bad minute.
 //
-// When: the frame caches are bounded (task/frame_allocator.cpp), so a burst that ends sends
-// frames back to operator delete, a batch at a time, and counts their bytes. When the last
-// worker falls asleep (a burst still running elsewhere is not trimmed under its feet) and
-// kBurstBytes have gone back since the last release, it sleeps at most kIdleBeforeRelease — in
-// the reactor or on its parker, whichever it was going to — and if nobody woke it meanwhile and
-// every worker still sleeps, it releases: the cached frames, the timer heap's spare room, the
-// outside-spawn task table's empty chunks, then malloc_trim (glibc) so the freed pages leave
-// the process. Each worker trims its own task table the next time it goes idle (the tables
-// are owner-only). Only an idle worker pays, once per burst (25 ms after a million cancelled
-// sleepers, during which a worker driving the reactor does not poll it); the idle
-// second keeps bursts that follow each other (a benchmark's repetitions) warm, and nothing
-// changes how a sleeping worker is woken.
+// When: the threads' frame caches are bounded (task/frame_allocator.cpp), so a burst that
+// ends sends frames on to the shared depot (or, once that is full, to operator delete), a
+// batch at a time, and counts their bytes; the depot keeps them for the next burst until a
+// release. When the last worker falls asleep (a burst still running elsewhere is not trimmed
+// under its feet) and kBurstBytes have overflowed since the last release, it sleeps at most
+// kIdleBeforeRelease — in the reactor or on its parker, whichever it was going to — and if
+// nobody woke it meanwhile and every worker still sleeps, it releases: the depot's and its
+// own cached frames, the timer heap's spare room, the outside-spawn task table's empty
+// chunks, then malloc_trim (glibc) so the freed pages leave the process. Each worker trims
+// its own task table the next time it goes idle (the tables are owner-only). Only an idle
+// worker pays, once per burst (25 ms after a million cancelled sleepers, during which a
+// worker driving the reactor does not poll it); the idle second keeps bursts that follow
+// each other (a benchmark's repetitions) warm, and nothing changes how a sleeping worker is
+// woken.
 #include "runtime/scheduler_core.h"
 
 #if defined(__GLIBC__)
@@ -34,13 +36,13 @@ bool SchedulerCore::memory_release_due(Worker& worker, bool idle) noexcept {
   // relaxed: a hint; a worker that misses a new count trims at its next park.
   worker.trim_after_release(memory_releases_.load(std::memory_order_relaxed));
   // relaxed: statistics, compared only to decide whether to wait for a release.
-  return idle && frame_bytes_released() - released_at_last_trim_.load(std::memory_order_relaxed) >=
+  return idle && frame_bytes_overflowed() - released_at_last_trim_.load(std::memory_order_relaxed) >=
                      kBurstBytes;
 }
 
 void SchedulerCore::release_memory_if_idle(Worker& worker) noexcept {
   if (!idle_.all_parked()) return;  // work came meanwhile: the next idle moment waits again
-  const std::size_t released = frame_bytes_released();
+  const std::size_t released = frame_bytes_overflowed();
   std::size_t at_last = released_at_last_trim_.load(std::memory_order_relaxed);
   if (released - at_last < kBurstBytes) return;
   // relaxed: only picks one releaser; each step below synchronises on its own lock.

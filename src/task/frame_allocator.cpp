@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
-#include <vector>
 
 #include <tiny_coro/detail/atomic.h>
 
@@ -15,7 +14,8 @@ namespace tiny_coro::detail {
 
 void* allocate_frame_slow(std::size_t size) { return ::operator new(size); }
 void free_frame_slow(void* frame, std::size_t) noexcept { ::operator delete(frame); }
-std::size_t frame_bytes_released() noexcept { return 0; }  // nothing cached: nothing to give
+std::size_t frame_bytes_overflowed() noexcept { return 0; }  // nothing cached: nothing to give
+std::size_t frame_bytes_in_depot() noexcept { return 0; }
 void release_cached_frames() noexcept {}
 
 #else
@@ -28,11 +28,21 @@ namespace {
 
 using namespace frame_cache;
 
-// The depot's bound per class; past it blocks go back to the system.
-constexpr std::size_t kMaxDepotBatches = 64;
+// The depot's bound, all classes together; past it batches go back to the system. Large on
+// purpose: a burst of a million small tasks (when_all over a vector, a million sleepers
+// cancelled) frees about 128 MB of frames, and a next burst that takes them back from here
+// skips malloc, the page faults and glibc's trimming in between: when_all over 1,000,000
+// tasks, back to back, ran 2.4x faster with trimming off (docs/BENCHMARKS.md). What the depot
+// holds goes back when the scheduler has been idle a while (runtime/memory_release.cpp).
+constexpr std::size_t kMaxDepotBytes = std::size_t{256} << 20;
 
-// Counts only what overflowed the caches (a batch at a time), not every large frame.
-std::atomic<std::size_t> released_bytes{0};
+// Counts what overflowed the threads' caches (a batch at a time), into the depot or back to
+// operator delete, not every large frame: the sign that a burst of tasks has ended.
+std::atomic<std::size_t> overflowed_bytes{0};
+
+constexpr std::size_t batch_bytes(std::size_t size_class) noexcept {
+  return kBatch * (size_class + 1) * kGranule;
+}
 
 void delete_list(FreeBlock* block) noexcept {
   while (block != nullptr) {
@@ -42,50 +52,70 @@ void delete_list(FreeBlock* block) noexcept {
   }
 }
 
+// A batch's first block also links the batches of its class, so keeping a batch allocates
+// nothing (every block has room for two pointers: the smallest class is 16 bytes).
+struct BatchHead {
+  FreeBlock* next;  // the batch's own list, as in FreeBlock
+  FreeBlock* next_batch;
+};
+static_assert(sizeof(BatchHead) <= kGranule);
+FreeBlock*& next_batch(FreeBlock* head) noexcept {
+  return reinterpret_cast<BatchHead*>(head)->next_batch;
+}
+
 class Depot {
  public:
   // Takes ownership of a list of kBatch blocks, or frees it if the depot is full.
   void give(std::size_t size_class, FreeBlock* batch) noexcept {
     {
       std::lock_guard lock(mutex_);
-      auto& batches = batches_[size_class];
-      if (batches.size() < kMaxDepotBatches) {
-        batches.push_back(batch);
+      if (bytes_ + batch_bytes(size_class) <= kMaxDepotBytes) {
+        next_batch(batch) = batches_[size_class];
+        batches_[size_class] = batch;
+        bytes_ += batch_bytes(size_class);
         return;
       }
     }
     delete_list(batch);
-    // relaxed: a statistic; whoever acts on it takes its own locks.
-    released_bytes.fetch_add(kBatch * (size_class + 1) * kGranule, std::memory_order_relaxed);
   }
   // Frees every cached batch.
   void release_all() noexcept {
-    std::array<std::vector<FreeBlock*>, kClasses> taken;
+    std::array<FreeBlock*, kClasses> taken{};
     {
       std::lock_guard lock(mutex_);
       taken.swap(batches_);
+      bytes_ = 0;
     }
-    for (auto& batches : taken) {
-      for (FreeBlock* batch : batches) delete_list(batch);
-    }
+    for (FreeBlock* batch : taken) delete_batches(batch);
   }
   FreeBlock* take(std::size_t size_class) noexcept {
     std::lock_guard lock(mutex_);
-    auto& batches = batches_[size_class];
-    if (batches.empty()) return nullptr;
-    FreeBlock* batch = batches.back();
-    batches.pop_back();
+    FreeBlock* batch = batches_[size_class];
+    if (batch == nullptr) return nullptr;
+    batches_[size_class] = next_batch(batch);
+    bytes_ -= batch_bytes(size_class);
     return batch;
   }
+  std::size_t bytes() noexcept {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
   ~Depot() {
-    for (auto& batches : batches_) {
-      for (FreeBlock* batch : batches) delete_list(batch);
-    }
+    for (FreeBlock* batch : batches_) delete_batches(batch);
   }
 
  private:
+  static void delete_batches(FreeBlock* batch) noexcept {
+    while (batch != nullptr) {
+      FreeBlock* following = next_batch(batch);
+      delete_list(batch);
+      batch = following;
+    }
+  }
+
   std::mutex mutex_;
-  std::array<std::vector<FreeBlock*>, kClasses> batches_;
+  std::array<FreeBlock*, kClasses> batches_{};  // per class, a stack of batches
+  std::size_t bytes_ = 0;
 };
 
 Depot& depot() noexcept {
@@ -126,9 +156,11 @@ void* allocate_frame_slow(std::size_t size) {
   return ::operator new((c + 1) * kGranule);
 }
 
-std::size_t frame_bytes_released() noexcept {
-  return released_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
+std::size_t frame_bytes_overflowed() noexcept {
+  return overflowed_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
 }
+
+std::size_t frame_bytes_in_depot() noexcept { return depot().bytes(); }
 
 void release_cached_frames() noexcept {
   depot().release_all();
@@ -157,6 +189,8 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
   tl_cache.heads[c] = last->next;
   last->next = nullptr;
   tl_cache.counts[c] -= kBatch;
+  // relaxed: a statistic; whoever acts on it takes its own locks.
+  overflowed_bytes.fetch_add(batch_bytes(c), std::memory_order_relaxed);
   depot().give(c, batch);
 }
 
