@@ -65,18 +65,29 @@ FreeBlock*& next_batch(FreeBlock* head) noexcept {
 
 class Depot {
  public:
-  // Takes ownership of a list of kBatch blocks, or frees it if the depot is full.
+  // Takes ownership of a list of kBatch blocks. When the depot is full, a batch of the class
+  // holding the most other bytes makes room (the newest burst is the likeliest to come
+  // again: a burst of one frame size must not keep another's out until the next release);
+  // if every byte is of this class already, the new batch goes back to the system.
   void give(std::size_t size_class, FreeBlock* batch) noexcept {
+    FreeBlock* evicted = nullptr;  // batches, linked as in the depot
     {
       std::lock_guard lock(mutex_);
+      while (bytes_ + batch_bytes(size_class) > kMaxDepotBytes) {
+        const std::size_t victim = largest_class_but(size_class);
+        if (counts_[victim] == 0) break;  // every byte is of this class already
+        FreeBlock* out = pop(victim);
+        next_batch(out) = evicted;
+        evicted = out;
+      }
       if (bytes_ + batch_bytes(size_class) <= kMaxDepotBytes) {
-        next_batch(batch) = batches_[size_class];
-        batches_[size_class] = batch;
-        bytes_ += batch_bytes(size_class);
-        return;
+        push(size_class, batch);
+      } else {
+        next_batch(batch) = evicted;
+        evicted = batch;
       }
     }
-    delete_list(batch);
+    delete_batches(evicted);
   }
   // Frees every cached batch.
   void release_all() noexcept {
@@ -84,17 +95,14 @@ class Depot {
     {
       std::lock_guard lock(mutex_);
       taken.swap(batches_);
+      counts_.fill(0);
       bytes_ = 0;
     }
     for (FreeBlock* batch : taken) delete_batches(batch);
   }
   FreeBlock* take(std::size_t size_class) noexcept {
     std::lock_guard lock(mutex_);
-    FreeBlock* batch = batches_[size_class];
-    if (batch == nullptr) return nullptr;
-    batches_[size_class] = next_batch(batch);
-    bytes_ -= batch_bytes(size_class);
-    return batch;
+    return counts_[size_class] == 0 ? nullptr : pop(size_class);
   }
   std::size_t bytes() noexcept {
     std::lock_guard lock(mutex_);
@@ -105,6 +113,33 @@ class Depot {
   }
 
  private:
+  // Under mutex_.
+  void push(std::size_t size_class, FreeBlock* batch) noexcept {
+    next_batch(batch) = batches_[size_class];
+    batches_[size_class] = batch;
+    ++counts_[size_class];
+    bytes_ += batch_bytes(size_class);
+  }
+  FreeBlock* pop(std::size_t size_class) noexcept {
+    FreeBlock* batch = batches_[size_class];
+    batches_[size_class] = next_batch(batch);
+    --counts_[size_class];
+    bytes_ -= batch_bytes(size_class);
+    return batch;
+  }
+  std::size_t largest_class_but(std::size_t excluded) const noexcept {
+    std::size_t largest = excluded;
+    std::size_t largest_bytes = 0;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      const std::size_t held = counts_[c] * batch_bytes(c);
+      if (c != excluded && held > largest_bytes) {
+        largest = c;
+        largest_bytes = held;
+      }
+    }
+    return largest;
+  }
+
   static void delete_batches(FreeBlock* batch) noexcept {
     while (batch != nullptr) {
       FreeBlock* following = next_batch(batch);
@@ -115,6 +150,7 @@ class Depot {
 
   std::mutex mutex_;
   std::array<FreeBlock*, kClasses> batches_{};  // per class, a stack of batches
+  std::array<std::size_t, kClasses> counts_{};   // batches per class
   std::size_t bytes_ = 0;
 };
 
