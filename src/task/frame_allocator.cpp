@@ -14,7 +14,7 @@ namespace tiny_coro::detail {
 
 void* allocate_frame_slow(std::size_t size) { return ::operator new(size); }
 void free_frame_slow(void* frame, std::size_t) noexcept { ::operator delete(frame); }
-std::size_t frame_bytes_overflowed() noexcept { return 0; }  // nothing cached: nothing to give
+std::size_t frame_bytes_released() noexcept { return 0; }  // nothing cached: nothing to give
 std::size_t frame_bytes_in_depot() noexcept { return 0; }
 void release_cached_frames() noexcept {}
 
@@ -36,9 +36,11 @@ using namespace frame_cache;
 // holds goes back when the scheduler has been idle a while (runtime/memory_release.cpp).
 constexpr std::size_t kMaxDepotBytes = std::size_t{256} << 20;
 
-// Counts what overflowed the threads' caches (a batch at a time), into the depot or back to
-// operator delete, not every large frame: the sign that a burst of tasks has ended.
-std::atomic<std::size_t> overflowed_bytes{0};
+// Counts what went past the depot back to operator delete (a batch at a time), not every
+// large frame: with what the depot holds, the sign that a burst of tasks has ended.
+std::atomic<std::size_t> released_bytes{0};
+// The depot's byte count, readable without its lock (a worker asks on its way to park).
+std::atomic<std::size_t> depot_bytes{0};
 
 constexpr std::size_t batch_bytes(std::size_t size_class) noexcept {
   return kBatch * (size_class + 1) * kGranule;
@@ -71,6 +73,7 @@ class Depot {
   // if every byte is of this class already, the new batch goes back to the system.
   void give(std::size_t size_class, FreeBlock* batch) noexcept {
     FreeBlock* evicted = nullptr;  // batches, linked as in the depot
+    std::size_t evicted_bytes = 0;
     {
       std::lock_guard lock(mutex_);
       while (bytes_ + batch_bytes(size_class) > kMaxDepotBytes) {
@@ -79,15 +82,20 @@ class Depot {
         FreeBlock* out = pop(victim);
         next_batch(out) = evicted;
         evicted = out;
+        evicted_bytes += batch_bytes(victim);
       }
       if (bytes_ + batch_bytes(size_class) <= kMaxDepotBytes) {
         push(size_class, batch);
       } else {
         next_batch(batch) = evicted;
         evicted = batch;
+        evicted_bytes += batch_bytes(size_class);
       }
     }
+    if (evicted == nullptr) return;
     delete_batches(evicted);
+    // relaxed: a statistic; whoever acts on it takes its own locks.
+    released_bytes.fetch_add(evicted_bytes, std::memory_order_relaxed);
   }
   // Frees every cached batch.
   void release_all() noexcept {
@@ -97,16 +105,13 @@ class Depot {
       taken.swap(batches_);
       counts_.fill(0);
       bytes_ = 0;
+      depot_bytes.store(0, std::memory_order_relaxed);  // relaxed: a statistic
     }
     for (FreeBlock* batch : taken) delete_batches(batch);
   }
   FreeBlock* take(std::size_t size_class) noexcept {
     std::lock_guard lock(mutex_);
     return counts_[size_class] == 0 ? nullptr : pop(size_class);
-  }
-  std::size_t bytes() noexcept {
-    std::lock_guard lock(mutex_);
-    return bytes_;
   }
   ~Depot() {
     for (FreeBlock* batch : batches_) delete_batches(batch);
@@ -119,12 +124,14 @@ class Depot {
     batches_[size_class] = batch;
     ++counts_[size_class];
     bytes_ += batch_bytes(size_class);
+    depot_bytes.store(bytes_, std::memory_order_relaxed);  // relaxed: a statistic
   }
   FreeBlock* pop(std::size_t size_class) noexcept {
     FreeBlock* batch = batches_[size_class];
     batches_[size_class] = next_batch(batch);
     --counts_[size_class];
     bytes_ -= batch_bytes(size_class);
+    depot_bytes.store(bytes_, std::memory_order_relaxed);  // relaxed: a statistic
     return batch;
   }
   std::size_t largest_class_but(std::size_t excluded) const noexcept {
@@ -192,11 +199,13 @@ void* allocate_frame_slow(std::size_t size) {
   return ::operator new((c + 1) * kGranule);
 }
 
-std::size_t frame_bytes_overflowed() noexcept {
-  return overflowed_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
+std::size_t frame_bytes_released() noexcept {
+  return released_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
 }
 
-std::size_t frame_bytes_in_depot() noexcept { return depot().bytes(); }
+std::size_t frame_bytes_in_depot() noexcept {
+  return depot_bytes.load(std::memory_order_relaxed);  // relaxed: a statistic
+}
 
 void release_cached_frames() noexcept {
   depot().release_all();
@@ -225,8 +234,6 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
   tl_cache.heads[c] = last->next;
   last->next = nullptr;
   tl_cache.counts[c] -= kBatch;
-  // relaxed: a statistic; whoever acts on it takes its own locks.
-  overflowed_bytes.fetch_add(batch_bytes(c), std::memory_order_relaxed);
   depot().give(c, batch);
 }
 

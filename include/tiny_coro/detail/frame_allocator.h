@@ -22,12 +22,11 @@ namespace tiny_coro::detail {
 void* allocate_frame_slow(std::size_t size);
 void free_frame_slow(void* frame, std::size_t size) noexcept;
 
-// Bytes of frames that overflowed the threads' caches so far (into the shared depot, or back
-// to operator delete once it is full): how a scheduler tells that a burst of tasks has ended
-// and memory is worth giving back.
-std::size_t frame_bytes_overflowed() noexcept;
-// Bytes of frames the shared depot holds now.
+// Spare frames after a burst, as a scheduler tells that one has ended and memory is worth
+// giving back: the bytes the shared depot holds now, and the bytes handed back to operator
+// delete so far because it was full.
 std::size_t frame_bytes_in_depot() noexcept;
+std::size_t frame_bytes_released() noexcept;
 // Frees the shared depot's cached frames and the calling thread's own (after a burst).
 void release_cached_frames() noexcept;
 
