@@ -157,7 +157,7 @@ class Depot {
 
   std::mutex mutex_;
   std::array<FreeBlock*, kClasses> batches_{};  // per class, a stack of batches
-  std::array<std::size_t, kClasses> counts_{};   // batches per class
+  std::array<std::size_t, kClasses> counts_{};  // batches per class
   std::size_t bytes_ = 0;
 };
 
