@@ -30,9 +30,7 @@
 namespace tiny_coro::detail {
 namespace {
 constexpr std::size_t kBurstBytes = std::size_t{64} << 20;
-}  // namespace
 
-namespace {
 // Frames to spare since the release before: what the depot holds, and what went past it to
 // operator delete since then (`at_last`: frame_bytes_released() at that release).
 std::size_t spare_frame_bytes(std::size_t at_last) noexcept {
