@@ -31,9 +31,10 @@ using namespace frame_cache;
 // The depot's bound, all classes together; past it batches go back to the system. Large on
 // purpose: a burst of a million small tasks (when_all over a vector, a million sleepers
 // cancelled) frees about 128 MB of frames, and a next burst that takes them back from here
-// skips malloc, the page faults and glibc's trimming in between: when_all over 1,000,000
-// tasks, back to back, ran 2.4x faster with trimming off (docs/BENCHMARKS.md). What the depot
-// holds goes back when the scheduler has been idle a while (runtime/memory_release.cpp).
+// skips malloc, the page faults and glibc's trimming in between: making and dropping a
+// million tasks went from 64-90 to 28 ns per task (docs/BENCHMARKS.md, cancellation). What
+// the depot holds goes back when the scheduler has been idle a while
+// (runtime/memory_release.cpp).
 constexpr std::size_t kMaxDepotBytes = std::size_t{256} << 20;
 
 // Counts what went past the depot back to operator delete (a batch at a time), not every
@@ -78,7 +79,7 @@ class Depot {
       std::lock_guard lock(mutex_);
       while (bytes_ + batch_bytes(size_class) > kMaxDepotBytes) {
         const std::size_t victim = largest_class_but(size_class);
-        if (counts_[victim] == 0) break;  // every byte is of this class already
+        if (victim == kClasses) break;  // every byte is of this class already
         FreeBlock* out = pop(victim);
         next_batch(out) = evicted;
         evicted = out;
@@ -134,8 +135,9 @@ class Depot {
     depot_bytes.store(bytes_, std::memory_order_relaxed);  // relaxed: a statistic
     return batch;
   }
+  // The class other than `excluded` that holds the most bytes, or kClasses if none holds any.
   std::size_t largest_class_but(std::size_t excluded) const noexcept {
-    std::size_t largest = excluded;
+    std::size_t largest = kClasses;
     std::size_t largest_bytes = 0;
     for (std::size_t c = 0; c < kClasses; ++c) {
       const std::size_t held = counts_[c] * batch_bytes(c);

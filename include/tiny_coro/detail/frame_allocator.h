@@ -6,8 +6,9 @@
 // push. A frame may be freed on another thread than the one that made it; it then joins
 // that thread's cache, and a cache that overflows passes a batch to a shared depot, from
 // which a thread whose cache ran dry takes a batch back (so frames flow from the workers
-// that finish tasks to the ones that spawn them). ASan builds bypass all of this so that
-// use-after-free on a frame is still caught.
+// that finish tasks to the ones that spawn them). The depot also keeps what a burst of tasks
+// leaves, up to a bound, for the next burst, until a scheduler gives it back while idle.
+// ASan builds bypass all of this so that use-after-free on a frame is still caught.
 #pragma once
 
 #include <array>
