@@ -35,6 +35,7 @@
 
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/child_set.h>
+#include <tiny_coro/detail/page_allocator.h>
 #include <tiny_coro/join_handle.h>
 #include <tiny_coro/task.h>
 
@@ -82,9 +83,13 @@ std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
   return {};
 }
 
+// A vector combinator's handles: its own pages once large (page_allocator.h), so that a
+// million children's handles leave the process with the scope.
 template <class T>
-std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
-                                  std::vector<JoinHandle<T>>& handles,
+using ChildHandles = std::vector<JoinHandle<T>, PageAllocator<JoinHandle<T>>>;
+
+template <class T>
+std::exception_ptr spawn_children(Executor& executor, ChildSet& set, ChildHandles<T>& handles,
                                   std::vector<Task<T>>& tasks) {
   try {
     handles.reserve(tasks.size());  // first: a push_back below must not throw
@@ -147,7 +152,7 @@ template <class T>
 Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(
     std::vector<Task<T>> tasks) {
   detail::Executor& executor = co_await detail::current_executor();
-  std::vector<JoinHandle<T>> handles;
+  detail::ChildHandles<T> handles;
   detail::ChildSet set(detail::ChildSet::Policy::kAll);
   const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
   tasks.clear();
@@ -185,7 +190,7 @@ Task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T
     std::vector<Task<T>> tasks) {
   if (tasks.empty()) throw std::invalid_argument("tiny_coro: when_any of no tasks");
   detail::Executor& executor = co_await detail::current_executor();
-  std::vector<JoinHandle<T>> handles;
+  detail::ChildHandles<T> handles;
   detail::ChildSet set(detail::ChildSet::Policy::kAny);
   const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
   tasks.clear();

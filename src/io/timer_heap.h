@@ -8,6 +8,8 @@
 
 #include <tiny_coro/reactor.h>
 
+#include <tiny_coro/detail/page_allocator.h>
+
 namespace tiny_coro::detail {
 
 class TimerHeap {
@@ -34,7 +36,8 @@ class TimerHeap {
   void sift_up(std::size_t index) noexcept;
   void sift_down(std::size_t index) noexcept;
 
-  std::vector<TimerNode*> nodes_;
+  // Its own pages once large: a burst's heap leaves the process when shrink() frees it.
+  std::vector<TimerNode*, PageAllocator<TimerNode*>> nodes_;
   std::uint64_t next_sequence_ = 0;
 };
 
