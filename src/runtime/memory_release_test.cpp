@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <tiny_coro/detail/frame_allocator.h>
+#include <tiny_coro/detail/page_allocator.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/task.h>
 #include <tiny_coro/timer.h>
@@ -35,6 +36,10 @@ TEST(MemoryRelease, AnIdleSchedulerGivesBackWhatABurstLeftAndKeepsWorking) {
   if (detail::frame_bytes_in_depot() < (std::size_t{64} << 20)) {
     GTEST_SKIP() << "frames are not cached in this build (ASan bypasses the cache)";
   }
+  // And a large array's pages, kept for the next burst's.
+  detail::PageAllocator<char> pages;
+  constexpr std::size_t kArrayBytes = std::size_t{4} << 20;
+  pages.deallocate(pages.allocate(kArrayBytes), kArrayBytes);
   // Work that leaves the timer heap and the task tables something to give back, then lets
   // the workers fall asleep: the last of them releases a second later.
   std::vector<JoinHandle<void>> sleepers;
@@ -44,6 +49,7 @@ TEST(MemoryRelease, AnIdleSchedulerGivesBackWhatABurstLeftAndKeepsWorking) {
   // The burst's frames left the depot with the release (a few batches may have come back
   // since, from the sleepers' frames).
   EXPECT_LT(detail::frame_bytes_in_depot(), std::size_t{1} << 20);
+  EXPECT_EQ(detail::page_bytes_kept(), 0u);
   // Everything still works: spawning, timers, and the frames it allocates afresh.
   EXPECT_EQ(sched.block_on(add(2, 3)), 5);
   sched.block_on(sleep_briefly(sched));

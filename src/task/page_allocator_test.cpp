@@ -1,5 +1,6 @@
 // PageAllocator (detail/page_allocator.h): large arrays live in their own pages, which leave
-// the process as soon as the array is freed.
+// the process when the scheduler releases memory after a burst, and until then serve the
+// next burst's arrays of the same size.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,24 +25,59 @@ TEST(PageAllocator, AVectorKeepsItsElementsAsItGrowsPastTheThreshold) {
   EXPECT_EQ(values.back(), 27u);
 }
 
-TEST(PageAllocator, FreeingALargeArrayUnmapsItsPages) {
+bool mapped(const void* address) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  unsigned char resident = 0;
+  errno = 0;
+  if (::mincore(const_cast<void*>(address), page, &resident) == 0) return true;
+  EXPECT_EQ(errno, ENOMEM);
+  return false;
+}
+
+TEST(PageAllocator, AFreedLargeArrayIsReusedUntilReleasedThenUnmapped) {
 #ifdef TINY_CORO_ASAN
   GTEST_SKIP() << "ASan builds take every array from operator new";
 #else
+  release_kept_pages();
   PageAllocator<char> allocator;
   constexpr std::size_t kBytes = std::size_t{4} << 20;
   char* block = allocator.allocate(kBytes);
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   ASSERT_EQ(reinterpret_cast<std::uintptr_t>(block) % page, 0u);
   for (std::size_t i = 0; i < kBytes; i += page) block[i] = 1;
-  unsigned char resident = 0;
-  ASSERT_EQ(::mincore(block, page, &resident), 0);
-  EXPECT_EQ(resident & 1, 1);
   allocator.deallocate(block, kBytes);
-  // The range is no longer mapped at all (nothing else in this test maps memory meanwhile).
-  errno = 0;
-  EXPECT_EQ(::mincore(block, page, &resident), -1);
-  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(page_bytes_kept(), kBytes);
+  // The next burst's array of that size gets the same pages, already faulted in.
+  char* again = allocator.allocate(kBytes);
+  EXPECT_EQ(again, block);
+  EXPECT_EQ(page_bytes_kept(), 0u);
+  EXPECT_EQ(again[page], 1);
+  allocator.deallocate(again, kBytes);
+  // The scheduler's release after a burst: the range is no longer mapped at all (nothing
+  // else in this test maps memory meanwhile).
+  release_kept_pages();
+  EXPECT_EQ(page_bytes_kept(), 0u);
+  EXPECT_FALSE(mapped(block));
+#endif
+}
+
+TEST(PageAllocator, KeepsNoMoreThanItsBound) {
+#ifdef TINY_CORO_ASAN
+  GTEST_SKIP() << "ASan builds take every array from operator new";
+#else
+  release_kept_pages();
+  PageAllocator<char> allocator;
+  constexpr std::size_t kBytes = std::size_t{1} << 20;
+  std::vector<char*> blocks(40);  // more mappings than are kept
+  for (char*& block : blocks) block = allocator.allocate(kBytes);
+  for (char* block : blocks) allocator.deallocate(block, kBytes);
+  const std::size_t kept = page_bytes_kept();
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, blocks.size() * kBytes);
+  // The ones not kept left at once.
+  EXPECT_FALSE(mapped(blocks.back()));
+  release_kept_pages();
+  for (char* block : blocks) EXPECT_FALSE(mapped(block));
 #endif
 }
 

@@ -6,7 +6,9 @@
 // and keeps up to twice that at the top of each thread's arena when it is freed. So after
 // one burst, the next burst's arrays come from the workers' arenas, and freeing them leaves
 // them resident; malloc_trim() does not shrink a thread arena's top. Mapping our own pages
-// makes freeing such an array give its memory back at once, every burst alike.
+// puts their return in our hands, every burst alike: a freed mapping is kept for the next
+// burst's array of the same size (up to a bound) and unmapped by the scheduler's release
+// when it goes idle after a burst, as the frame depot is (runtime/memory_release.cpp).
 //
 // Small arrays (below kMappedBytes) still come from operator new, and so does every array
 // under ASan, which watches the heap for overflows but not our mappings.
@@ -20,10 +22,13 @@
 
 namespace tiny_coro::detail {
 
-// The pages for at least `bytes` (a whole number of pages, zeroed); throws std::bad_alloc.
+// The pages for at least `bytes` (a whole number of pages); throws std::bad_alloc.
 void* map_pages(std::size_t bytes);
-// Gives back what map_pages(bytes) returned.
+// Takes back what map_pages(bytes) returned: kept for reuse, or unmapped.
 void unmap_pages(void* pages, std::size_t bytes) noexcept;
+// The bytes of freed mappings kept for reuse, and their release (after a burst).
+std::size_t page_bytes_kept() noexcept;
+void release_kept_pages() noexcept;
 
 // glibc's own threshold before it starts to rise.
 inline constexpr std::size_t kMappedBytes = std::size_t{128} << 10;
