@@ -44,6 +44,14 @@ JoinHandle<T> spawn_on(Executor& executor, Task<T> task) {
   return JoinHandle<T>(handle);
 }
 
+// Asks for the first two lines of a child's frame (its join word and cancel state, then the
+// rest of its promise) ahead of use. A scope over many children visits each frame long after
+// the last visit, so without this each visit waits for memory.
+inline void prefetch_frame(void* frame) noexcept {
+  __builtin_prefetch(frame, 1);
+  __builtin_prefetch(static_cast<char*>(frame) + 64, 1);
+}
+
 // Storage for a scope's bookkeeping through the frame allocator: a when_all over a million
 // tasks links a million children, and these blocks then come back from the depot on the
 // next burst instead of from malloc and fresh page faults, as the children's frames do.
