@@ -1,15 +1,21 @@
 // spawn_blocking round trips, the same workloads as bench/tokio/src/bin/blocking_tokio_bench.rs:
 // one task awaiting calls one after another, and 16 tasks at once, on 2 workers. Prints
-// "name ns_per_call" lines for bench/run_blocking.sh; `blocking_bench ROW` runs one row. run_blocking (the inline form, no task
-// of its own) is measured beside it.
+// "name ns_per_call" lines for bench/run_blocking.sh; `blocking_bench ROW` runs one row.
+// run_blocking (the inline form, no task of its own) is measured beside it. Last, a ping-pong's
+// round trip alone and beside 100 calls sleeping on the pool: blocking calls must not slow the
+// workers (ns per round trip).
 #include <tiny_coro/blocking.h>
+#include <tiny_coro/channel.h>
 #include <tiny_coro/scheduler.h>
+#include <tiny_coro/timer.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -48,10 +54,60 @@ Task<std::uint64_t> fan_out(Scheduler& sched, bool inline_form) {
   co_return total;
 }
 
+// "Workers are never blocked" as a rate: a ping-pong between two tasks alone, and beside
+// 100 tasks whose calls sleep 100 ms at a time on the pool (the rows' ratio should be ~1).
+constexpr std::uint64_t kRoundTrips = 1'000'000;
+constexpr int kSleepingCalls = 100;
+
+Task<std::uint64_t> ping_pong(Scheduler& sched) {
+  tiny_coro::Channel<std::uint64_t> to_b(sched, 1);
+  tiny_coro::Channel<std::uint64_t> to_a(sched, 1);
+  auto b = sched.spawn([](tiny_coro::Channel<std::uint64_t>& in,
+                          tiny_coro::Channel<std::uint64_t>& out) -> Task<void> {
+    while (auto value = co_await in.recv()) co_await out.send(*value);
+    out.close();
+  }(to_b, to_a));
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < kRoundTrips; ++i) {
+    co_await to_b.send(i);
+    const auto back = co_await to_a.recv();
+    sum += back.value_or(0);
+  }
+  to_b.close();
+  co_await std::move(b);
+  co_return sum;
+}
+
+Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls_started{0};
+  std::vector<JoinHandle<void>> sleepers;
+  for (int i = 0; i < kSleepingCalls; ++i) {
+    sleepers.push_back(sched.spawn(
+        [](Scheduler& s, std::atomic<bool>& done, std::atomic<int>& started) -> Task<void> {
+          while (!done.load()) {
+            co_await s.spawn_blocking([&started] {
+              ++started;
+              std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            });
+          }
+        }(sched, stop, calls_started)));
+  }
+  // Measured once every call sleeps on its own pool thread (the pool's start is not the row).
+  while (calls_started.load() < kSleepingCalls) {
+    co_await tiny_coro::sleep_for(sched, std::chrono::milliseconds(1));
+  }
+  const std::uint64_t sum = co_await ping_pong(sched);
+  stop = true;
+  for (auto& sleeper : sleepers) co_await std::move(sleeper);
+  co_return sum;
+}
+
 const char* only_row = nullptr;  // argv[1]: run just this row
 
+// Runs `run`, checks its result, prints its time per item.
 template <class Run>
-void measure(const char* name, Run run, std::uint64_t expected) {
+void measure_per(const char* name, Run run, std::uint64_t expected, std::uint64_t items) {
   if (only_row != nullptr && std::string_view(only_row) != name) return;
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t got = run();
@@ -60,9 +116,14 @@ void measure(const char* name, Run run, std::uint64_t expected) {
     std::fprintf(stderr, "blocking_bench: %s: wrong sum\n", name);
     std::exit(1);
   }
-  std::printf("%s %.0f\n", name,
-              static_cast<double>(std::chrono::nanoseconds(elapsed).count()) /
-                  static_cast<double>(kCalls));
+  std::printf(
+      "%s %.0f\n", name,
+      static_cast<double>(std::chrono::nanoseconds(elapsed).count()) / static_cast<double>(items));
+}
+
+template <class Run>
+void measure(const char* name, Run run, std::uint64_t expected) {
+  measure_per(name, run, expected, kCalls);
 }
 
 }  // namespace
@@ -76,13 +137,23 @@ int main(int argc, char** argv) {
   const std::uint64_t sequential_sum = kCalls * (kCalls - 1) / 2;
   const std::uint64_t per_task = kCalls / kTasks;
   const std::uint64_t fan_sum = kTasks * (per_task * (per_task - 1) / 2);
-  measure("spawn_blocking_sequential",
-          [&] { return sched.block_on(spawn_blocking_calls(sched, kCalls)); }, sequential_sum);
-  measure("spawn_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, false)); },
-          fan_sum);
-  measure("run_blocking_sequential",
-          [&] { return sched.block_on(run_blocking_calls(sched, kCalls)); }, sequential_sum);
-  measure("run_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, true)); }, fan_sum);
+  measure(
+      "spawn_blocking_sequential",
+      [&] { return sched.block_on(spawn_blocking_calls(sched, kCalls)); }, sequential_sum);
+  measure(
+      "spawn_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, false)); }, fan_sum);
+  measure(
+      "run_blocking_sequential", [&] { return sched.block_on(run_blocking_calls(sched, kCalls)); },
+      sequential_sum);
+  measure(
+      "run_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, true)); }, fan_sum);
+  const std::uint64_t ping_sum = kRoundTrips * (kRoundTrips - 1) / 2;
+  measure_per(
+      "ping_pong_alone", [&] { return sched.block_on(ping_pong(sched)); }, ping_sum, kRoundTrips);
+  measure_per(
+      "ping_pong_beside_100_sleeping_calls",
+      [&] { return sched.block_on(ping_pong_beside_sleeping_calls(sched)); }, ping_sum,
+      kRoundTrips);
   if (std::getenv("BLOCKING_BENCH_METRICS") != nullptr) {
     const tiny_coro::RuntimeMetrics m = sched.metrics();
     std::fprintf(stderr, "pool threads started %llu, calls %llu; worker parks %llu unparks %llu\n",

@@ -22,4 +22,9 @@ for row in spawn_blocking_sequential spawn_blocking_16_tasks run_blocking_sequen
   printf '%-28s %12s %12s %8s\n' "$row" "$ours" "$theirs" \
     "$(awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%.2f", a / b}')"
 done
+# Workers are never blocked: the ping-pong's round trip beside 100 sleeping calls, ÷ alone.
+alone=$(awk '$1 == "ping_pong_alone" {print $2}' "$out/tiny_coro.txt" | median)
+beside=$(awk '$1 == "ping_pong_beside_100_sleeping_calls" {print $2}' "$out/tiny_coro.txt" | median)
+printf '%-28s %12s %12s %8s\n' "ping_pong ns (alone/beside)" "$alone" "$beside" \
+  "$(awk -v a="$beside" -v b="$alone" 'BEGIN {printf "%.2f", a / b}')"
 rm -rf "$out"
