@@ -5,7 +5,6 @@
 // round trip alone and beside 100 calls sleeping on the pool: blocking calls must not slow the
 // workers (ns per round trip).
 #include <tiny_coro/blocking.h>
-#include <tiny_coro/channel.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/timer.h>
 
@@ -17,6 +16,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "ping_pong.h"
 
 namespace {
 
@@ -56,27 +57,8 @@ Task<std::uint64_t> fan_out(Scheduler& sched, bool inline_form) {
 
 // "Workers are never blocked" as a rate: a ping-pong between two tasks alone, and beside
 // 100 tasks whose calls sleep 100 ms at a time on the pool (the rows' ratio should be ~1).
-constexpr std::uint64_t kRoundTrips = 1'000'000;
+constexpr int kRoundTrips = 1'000'000;
 constexpr int kSleepingCalls = 100;
-
-Task<std::uint64_t> ping_pong(Scheduler& sched) {
-  tiny_coro::Channel<std::uint64_t> to_b(sched, 1);
-  tiny_coro::Channel<std::uint64_t> to_a(sched, 1);
-  auto b = sched.spawn([](tiny_coro::Channel<std::uint64_t>& in,
-                          tiny_coro::Channel<std::uint64_t>& out) -> Task<void> {
-    while (auto value = co_await in.recv()) co_await out.send(*value);
-    out.close();
-  }(to_b, to_a));
-  std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < kRoundTrips; ++i) {
-    co_await to_b.send(i);
-    const auto back = co_await to_a.recv();
-    sum += back.value_or(0);
-  }
-  to_b.close();
-  co_await std::move(b);
-  co_return sum;
-}
 
 Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
   std::atomic<bool> stop{false};
@@ -97,7 +79,7 @@ Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
   while (calls_started.load() < kSleepingCalls) {
     co_await tiny_coro::sleep_for(sched, std::chrono::milliseconds(1));
   }
-  const std::uint64_t sum = co_await ping_pong(sched);
+  const std::uint64_t sum = co_await tiny_coro::bench::ping_pong(sched, kRoundTrips);
   stop = true;
   for (auto& sleeper : sleepers) co_await std::move(sleeper);
   co_return sum;
@@ -147,9 +129,11 @@ int main(int argc, char** argv) {
       sequential_sum);
   measure(
       "run_blocking_16_tasks", [&] { return sched.block_on(fan_out(sched, true)); }, fan_sum);
-  const std::uint64_t ping_sum = kRoundTrips * (kRoundTrips - 1) / 2;
+  const std::uint64_t ping_sum = std::uint64_t{kRoundTrips} * (kRoundTrips - 1) / 2;
   measure_per(
-      "ping_pong_alone", [&] { return sched.block_on(ping_pong(sched)); }, ping_sum, kRoundTrips);
+      "ping_pong_alone",
+      [&] { return sched.block_on(tiny_coro::bench::ping_pong(sched, kRoundTrips)); }, ping_sum,
+      kRoundTrips);
   measure_per(
       "ping_pong_beside_100_sleeping_calls",
       [&] { return sched.block_on(ping_pong_beside_sleeping_calls(sched)); }, ping_sum,

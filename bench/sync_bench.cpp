@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.h"
+#include "ping_pong.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,31 +29,16 @@ using tiny_coro::bench::check;
 using tiny_coro::bench::kWorkers;
 using tiny_coro::bench::per_item;
 
-// --- ping_pong ---
-Task<void> pinger(Channel<int>& to, Channel<int>& from, int rounds) {
-  for (int i = 0; i < rounds; ++i) {
-    (void)co_await to.send(i);
-    (void)co_await from.recv();
-  }
-}
-Task<void> ponger(Channel<int>& from, Channel<int>& to, int rounds) {
-  for (int i = 0; i < rounds; ++i) {
-    auto v = co_await from.recv();
-    (void)co_await to.send(*v);
-  }
-}
-Task<void> ping_pong(Scheduler& sched, int rounds) {
-  Channel<int> there(sched, 0);
-  Channel<int> back(sched, 0);
-  auto a = sched.spawn(pinger(there, back, rounds));
-  auto b = sched.spawn(ponger(there, back, rounds));
-  co_await std::move(a);
-  co_await std::move(b);
-}
+// --- ping_pong (ping_pong.h) ---
+using tiny_coro::bench::ping_pong;
+
 void BM_ping_pong(benchmark::State& state) {
   constexpr int kRounds = 1'000'000;
   Scheduler sched(kWorkers);
-  for (auto _ : state) sched.block_on(ping_pong(sched, kRounds));
+  for (auto _ : state) {
+    check(sched.block_on(ping_pong(sched, kRounds)) == std::uint64_t{kRounds} * (kRounds - 1) / 2,
+          "ping_pong sum");
+  }
   per_item(state, "ns_per_round_trip", kRounds);
 }
 
