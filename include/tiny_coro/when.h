@@ -84,7 +84,7 @@ std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
 }
 
 // A vector combinator's handles: its own pages once large (page_allocator.h), so that a
-// million children's handles leave the process with the scope.
+// million children's handles are given back after the burst, not parked in a worker's arena.
 template <class T>
 using ChildHandles = std::vector<JoinHandle<T>, PageAllocator<JoinHandle<T>>>;
 

@@ -36,7 +36,7 @@ class TimerHeap {
   void sift_up(std::size_t index) noexcept;
   void sift_down(std::size_t index) noexcept;
 
-  // Its own pages once large: a burst's heap leaves the process when shrink() frees it.
+  // Its own pages once large: what shrink() frees after a burst, the idle release gives back.
   std::vector<TimerNode*, PageAllocator<TimerNode*>> nodes_;
   std::uint64_t next_sequence_ = 0;
 };
