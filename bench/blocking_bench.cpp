@@ -60,7 +60,9 @@ Task<std::uint64_t> fan_out(Scheduler& sched, bool inline_form) {
 constexpr int kRoundTrips = 1'000'000;
 constexpr int kSleepingCalls = 100;
 
-Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
+// `pinging`: the ping-pong's own time (not the sleepers' start, nor waiting out their sleeps).
+Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched,
+                                                    std::chrono::steady_clock::duration& pinging) {
   std::atomic<bool> stop{false};
   std::atomic<int> calls_started{0};
   std::vector<JoinHandle<void>> sleepers;
@@ -79,7 +81,9 @@ Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
   while (calls_started.load() < kSleepingCalls) {
     co_await tiny_coro::sleep_for(sched, std::chrono::milliseconds(1));
   }
+  const auto start = std::chrono::steady_clock::now();
   const std::uint64_t sum = co_await tiny_coro::bench::ping_pong(sched, kRoundTrips);
+  pinging = std::chrono::steady_clock::now() - start;
   stop = true;
   for (auto& sleeper : sleepers) co_await std::move(sleeper);
   co_return sum;
@@ -87,13 +91,13 @@ Task<std::uint64_t> ping_pong_beside_sleeping_calls(Scheduler& sched) {
 
 const char* only_row = nullptr;  // argv[1]: run just this row
 
-// Runs `run`, checks its result, prints its time per item.
-template <class Run>
-void measure_per(const char* name, Run run, std::uint64_t expected, std::uint64_t items) {
-  if (only_row != nullptr && std::string_view(only_row) != name) return;
-  const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t got = run();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+bool selected(const char* name) {
+  return only_row == nullptr || std::string_view(only_row) == name;
+}
+
+// Checks a row's result and prints its time per item.
+void report(const char* name, std::uint64_t got, std::uint64_t expected,
+            std::chrono::steady_clock::duration elapsed, std::uint64_t items) {
   if (got != expected) {
     std::fprintf(stderr, "blocking_bench: %s: wrong sum\n", name);
     std::exit(1);
@@ -101,6 +105,14 @@ void measure_per(const char* name, Run run, std::uint64_t expected, std::uint64_
   std::printf(
       "%s %.0f\n", name,
       static_cast<double>(std::chrono::nanoseconds(elapsed).count()) / static_cast<double>(items));
+}
+
+template <class Run>
+void measure_per(const char* name, Run run, std::uint64_t expected, std::uint64_t items) {
+  if (!selected(name)) return;
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t got = run();
+  report(name, got, expected, std::chrono::steady_clock::now() - start, items);
 }
 
 template <class Run>
@@ -134,16 +146,23 @@ int main(int argc, char** argv) {
       "ping_pong_alone",
       [&] { return sched.block_on(tiny_coro::bench::ping_pong(sched, kRoundTrips)); }, ping_sum,
       kRoundTrips);
-  measure_per(
-      "ping_pong_beside_100_sleeping_calls",
-      [&] { return sched.block_on(ping_pong_beside_sleeping_calls(sched)); }, ping_sum,
-      kRoundTrips);
+  if (const char* row = "ping_pong_beside_100_sleeping_calls"; selected(row)) {
+    std::chrono::steady_clock::duration pinging{};
+    const std::uint64_t got = sched.block_on(ping_pong_beside_sleeping_calls(sched, pinging));
+    report(row, got, ping_sum, pinging, kRoundTrips);
+  }
   if (std::getenv("BLOCKING_BENCH_METRICS") != nullptr) {
     const tiny_coro::RuntimeMetrics m = sched.metrics();
-    std::fprintf(stderr, "pool threads started %llu, calls %llu; worker parks %llu unparks %llu\n",
-                 static_cast<unsigned long long>(m.blocking.threads_started),
-                 static_cast<unsigned long long>(m.blocking.calls_run),
-                 static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::parks)),
-                 static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::unparks)));
+    std::fprintf(
+        stderr,
+        "pool threads started %llu, calls %llu; worker parks %llu unparks %llu steals "
+        "%llu runs %llu lifo %llu\n",
+        static_cast<unsigned long long>(m.blocking.threads_started),
+        static_cast<unsigned long long>(m.blocking.calls_run),
+        static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::parks)),
+        static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::unparks)),
+        static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::steals)),
+        static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::tasks_run)),
+        static_cast<unsigned long long>(m.total(&tiny_coro::WorkerMetrics::lifo_slot_hits)));
   }
 }
