@@ -51,6 +51,12 @@ TimePoint HttpConnection::idle_deadline() const noexcept {
 
 Task<HttpConnection::Burst> HttpConnection::serve_burst(const HttpHandler& handler,
                                                         TimePoint first_head_deadline) {
+  // relaxed: our own field; only the first burst stores it.
+  if (registered_ && cancel_state.load(std::memory_order_relaxed) == nullptr) {
+    CancelState* const state = co_await current_cancel_state();
+    // release: pairs with HttpDrain::cancel_all()'s acquire load.
+    cancel_state.store(state, std::memory_order_release);
+  }
   const Burst burst = co_await answer_burst(handler, first_head_deadline);
   if (burst == Burst::kClose && linger_) co_await linger_close();
   co_return burst;

@@ -102,8 +102,10 @@ class HttpConnection {
   enum DrainState : int { kIdle = 0, kBusy = 1, kDraining = 2 };
   std::atomic<int> drain_state{kIdle};
   HttpConnection* drain_prev = nullptr;  // under the registry's lock
-  // The cancellation state of the task serving this connection (HttpDrain::cancel_all).
-  CancelState* cancel_state = nullptr;
+  // The cancellation state of the task serving this connection (HttpDrain::cancel_all), set by
+  // its first burst: an idle connection's frame keeps no awaiter for it, and one that never
+  // had a burst has nothing to cancel (drain() shuts its read side).
+  std::atomic<CancelState*> cancel_state{nullptr};
   HttpConnection* drain_next = nullptr;
 };
 

@@ -80,7 +80,9 @@ void HttpDrain::cancel_all() noexcept {
   // canceller, which takes only its operation's own lock.
   const std::lock_guard guard(state_->lock);
   for (detail::HttpConnection* c = state_->head; c != nullptr; c = c->drain_next) {
-    if (c->cancel_state != nullptr) c->cancel_state->request();
+    // acquire: pairs with serve_burst()'s release store; the state outlives the registration.
+    if (detail::CancelState* state = c->cancel_state.load(std::memory_order_acquire))
+      state->request();
   }
 }
 

@@ -110,7 +110,8 @@ Task<void> HttpServer::receive_to_file(std::string path, std::size_t len,
     const int fd = file.fd();
     const char* from = init_data.data();
     const std::size_t count = received;
-    const ssize_t put = co_await run_blocking([&] { return detail::file_write(fd, from, count, 0); });
+    const ssize_t put =
+        co_await run_blocking([&] { return detail::file_write(fd, from, count, 0); });
     if (put < 0) throw fail(errno_code(put), 0);
   }
   std::uint64_t moved = 0;
@@ -165,15 +166,18 @@ template <class Socket>
 Task<void> connection_loop(Socket socket, const HttpHandler& handler,
                            const HttpServerOptions& options) {
   detail::HttpConnection connection(socket, options);
-  connection.cancel_state = co_await detail::current_cancel_state();  // before open() registers
   // Until a request is taken, the wait's deadline is the first head's (serve_burst's).
   TimePoint deadline = connection.open();
   for (;;) {
-    // Each result bound before it is tested: GCC 12 loses an exception (TaskCancelled)
-    // thrown out of a co_await in an if or switch condition.
-    const ssize_t readable = co_await socket.wait_readable(deadline);
+    // Each awaitable is made in a statement of its own: GCC keeps every temporary of a
+    // co_await's full expression in the frame (the Deadline and the TimePoint copies), and
+    // this frame is what an idle connection costs. Each result is bound before it is tested:
+    // GCC 12 loses an exception (TaskCancelled) thrown out of a co_await in a condition.
+    auto readiness = socket.wait_readable(deadline);
+    const ssize_t readable = co_await std::move(readiness);
     if (readable < 0) co_return;
-    const auto burst = co_await connection.serve_burst(handler, deadline);
+    auto serving = connection.serve_burst(handler, deadline);
+    const auto burst = co_await std::move(serving);
     switch (burst) {
       case detail::HttpConnection::Burst::kClose:
         co_return;
@@ -342,11 +346,11 @@ Task<HttpExchange::SavedBody> stream_body(HttpExchange& exchange, detail::FileRe
 
 }  // namespace
 
-
 Task<HttpExchange::SavedBody> HttpExchange::save_body(std::string path) {
   detail::FileReceiver file;
   const std::error_code opened = file.open(path);
-  co_return co_await stream_body(*this, file, opened, connection_.options().uploads.fsync_before_rename);
+  co_return co_await stream_body(*this, file, opened,
+                                 connection_.options().uploads.fsync_before_rename);
 }
 
 Task<HttpExchange::SavedBody> HttpExchange::save_body_in(int dir_fd, std::string name,
