@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <concepts>
 #include <coroutine>
 #include <version>
@@ -80,8 +81,12 @@ struct PassedAwaiter {
 
 // g++ has std::source_location, one pointer to a per-site constant, so noting a co_await's site
 // is one store; clang 14 (the sanitizer builds) has only the builtins, which cost two more.
+// The site travels as the builtin's bare pointer, not as a std::source_location: g++ keeps
+// every class-type temporary of a co_await's expression in the coroutine's frame — the
+// default argument and its copy, 16 bytes per co_await in every frame — but a pointer in a
+// register. site() turns it back into the source_location it is the whole of.
 #if defined(__cpp_lib_source_location)
-#define TINY_CORO_AWAIT_SITE_PARAMS std::source_location where = std::source_location::current()
+#define TINY_CORO_AWAIT_SITE_PARAMS const void* where = __builtin_source_location()
 #define TINY_CORO_AWAIT_SITE_ARGS where
 #else
 #define TINY_CORO_AWAIT_SITE_PARAMS                                             \
@@ -104,14 +109,18 @@ struct AwaitSite {
 class AwaitRecord {
  public:
 #if defined(__cpp_lib_source_location)
-  void note_site(std::source_location where) noexcept {
+  // `where`: what __builtin_source_location() gave at the co_await.
+  void note_site(const void* where) noexcept {
     std::atomic_ref(where_).store(where, std::memory_order_relaxed);
   }
   // The site of the last co_await; a null file if there was none yet.
   AwaitSite site() const noexcept {
-    const std::source_location where =
-        std::atomic_ref(const_cast<std::source_location&>(where_)).load(std::memory_order_relaxed);
-    if (where.file_name()[0] == '\0' && where.line() == 0) return {};
+    static_assert(sizeof(std::source_location) == sizeof(const void*),
+                  "a source_location is the pointer __builtin_source_location() returns");
+    const void* noted =
+        std::atomic_ref(const_cast<const void*&>(where_)).load(std::memory_order_relaxed);
+    if (noted == nullptr) return {};
+    const auto where = std::bit_cast<std::source_location>(noted);
     return {where.file_name(), where.function_name(), static_cast<int>(where.line())};
   }
 #else
@@ -143,7 +152,7 @@ class AwaitRecord {
 
  private:
 #if defined(__cpp_lib_source_location)
-  std::source_location where_{};
+  const void* where_ = nullptr;
 #else
   AwaitSite where_{};
 #endif
