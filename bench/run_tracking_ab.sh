@@ -12,10 +12,10 @@ before=${2:-084559d}
 
 cmake --preset release >/dev/null
 cmake --build --preset release --target runtime_bench sync_bench
-cmake -S . -B build/notrack -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
+cmake -S . -B build/notrack-bench -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
   -DTINY_CORO_TRACK_AWAITS=OFF -DTINY_CORO_BUILD_TESTS=OFF -DTINY_CORO_BUILD_EXAMPLES=OFF \
   >/dev/null
-cmake --build build/notrack -j2 --target runtime_bench sync_bench
+cmake --build build/notrack-bench -j2 --target runtime_bench sync_bench
 tree=build/ab-tracking/src
 if [ ! -d "$tree" ]; then git worktree add --detach "$tree" "$before" >/dev/null; fi
 git -C "$tree" checkout -q --detach "$before"
@@ -30,7 +30,7 @@ for round in $(seq 1 "$rounds"); do
   for build in before off on; do
     case $build in
       before) dir=build/ab-tracking/build/bench ;;
-      off) dir=build/notrack/bench ;;
+      off) dir=build/notrack-bench/bench ;;
       on) dir=build/release/bench ;;
     esac
     for bench in runtime_bench sync_bench; do

@@ -46,7 +46,7 @@ struct PoolWrite {
 Task<FileWriter::Done> pool_write(PoolWrite write) {
   auto call = run_blocking(std::move(write));
   call.mark_behind();
-  co_return co_await std::move(call);
+  co_return co_await call;  // an lvalue: g++ 12 copies an xvalue awaiter it is given bare
 }
 
 // Bytes handed to the pool, in buffers of the current size, before buffers double.

@@ -174,7 +174,7 @@ Task<void> connection_loop(Socket socket, const HttpHandler& handler,
     // this frame is what an idle connection costs. Each result is bound before it is tested:
     // GCC 12 loses an exception (TaskCancelled) thrown out of a co_await in a condition.
     auto readiness = socket.wait_readable(deadline);
-    const ssize_t readable = co_await std::move(readiness);
+    const ssize_t readable = co_await readiness;  // an lvalue: g++ 12 would copy an xvalue
     if (readable < 0) co_return;
     auto serving = connection.serve_burst(handler, deadline);
     const auto burst = co_await std::move(serving);
