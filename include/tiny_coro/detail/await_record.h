@@ -16,8 +16,8 @@
 #include <source_location>
 #endif
 
-// Noting every co_await costs a store or three (docs/BENCHMARKS.md, "Task dump and metrics"); a build
-// that wants none of it configures with -DTINY_CORO_TRACK_AWAITS=OFF (CMake), which defines
+// Noting every co_await costs a store or three (docs/BENCHMARKS.md, "Task dump and metrics"); a
+// build that wants none of it configures with -DTINY_CORO_TRACK_AWAITS=OFF (CMake), which defines
 // this as 0 for the library and everything that links it, so that all agree. Its dumps then
 // list tasks, states and ages without their await chains.
 #ifndef TINY_CORO_TRACK_AWAITS
