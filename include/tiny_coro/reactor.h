@@ -35,13 +35,18 @@ inline TimePoint steady_now() noexcept { return Clock::now(); }
 // One armed timer. Lives wherever its waiter lives (usually an awaiter inside a suspended
 // coroutine frame); the reactor only links it. Fields other than `deadline` and `handle` are
 // the reactor's, written under its lock.
+//
+// 32-bit bookkeeping: a node lives in every sleeping task's and every waiting socket's frame
+// (an idle connection's), and 8 bytes less there is 8 bytes less per connection.
 struct TimerNode {
-  static constexpr std::size_t kNotInHeap = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint32_t kNotInHeap = std::numeric_limits<std::uint32_t>::max();
 
   TimePoint deadline{};
   std::coroutine_handle<> handle;
-  std::uint64_t sequence = 0;           // arm order: equal deadlines fire in the order armed
-  std::size_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
+  // Arm order, counted modulo 2^32: equal deadlines fire in the order armed, as long as two
+  // nodes with the very same deadline are armed fewer than 2^31 arms apart.
+  std::uint32_t sequence = 0;
+  std::uint32_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
   // Instead of resuming `handle`: called by the poller, under the reactor's timer lock
   // (so cancel_timer() returning false means it has finished), returning what to resume, if
   // anything. For a wait that races a timer against another event (an I/O timeout).

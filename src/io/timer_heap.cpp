@@ -1,15 +1,17 @@
 #include "io/timer_heap.h"
 
+#include <stdexcept>
+
 namespace tiny_coro::detail {
 
 bool TimerHeap::earlier(const TimerNode* a, const TimerNode* b) noexcept {
   if (a->deadline != b->deadline) return a->deadline < b->deadline;
-  return a->sequence < b->sequence;
+  return armed_before(a->sequence, b->sequence);
 }
 
 void TimerHeap::place(std::size_t index, TimerNode* node) noexcept {
   nodes_[index] = node;
-  node->heap_index = index;
+  node->heap_index = static_cast<std::uint32_t>(index);  // push() keeps the size below 2^32 - 1
 }
 
 void TimerHeap::sift_up(std::size_t index) noexcept {
@@ -38,10 +40,10 @@ void TimerHeap::sift_down(std::size_t index) noexcept {
 }
 
 void TimerHeap::push(TimerNode& node) {
+  if (nodes_.size() >= TimerNode::kNotInHeap) throw std::length_error("tiny_coro: too many timers");
   node.sequence = next_sequence_++;
   nodes_.push_back(&node);
-  node.heap_index = nodes_.size() - 1;
-  sift_up(node.heap_index);
+  sift_up(nodes_.size() - 1);
 }
 
 bool TimerHeap::remove(TimerNode& node) noexcept {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <tiny_coro/reactor.h>
@@ -11,6 +12,11 @@
 #include <tiny_coro/detail/page_allocator.h>
 
 namespace tiny_coro::detail {
+
+// Whether arm number `a` came before arm number `b`, counting modulo 2^32 (TimerNode::sequence).
+constexpr bool armed_before(std::uint32_t a, std::uint32_t b) noexcept {
+  return static_cast<std::int32_t>(a - b) < 0;
+}
 
 class TimerHeap {
  public:
@@ -38,7 +44,7 @@ class TimerHeap {
 
   // Its own pages once large: what shrink() frees after a burst, the idle release gives back.
   std::vector<TimerNode*, PageAllocator<TimerNode*>> nodes_;
-  std::uint64_t next_sequence_ = 0;
+  std::uint32_t next_sequence_ = 0;
 };
 
 }  // namespace tiny_coro::detail

@@ -23,11 +23,20 @@ TEST(TimerHeap, PopsInDeadlineOrderAndTiesInArmOrder) {
     const TimerNode& node = heap.pop();
     EXPECT_FALSE(node.armed());
     if (previous != nullptr) {
-      EXPECT_TRUE(previous->deadline < node.deadline ||
-                  (previous->deadline == node.deadline && previous->sequence < node.sequence));
+      EXPECT_TRUE(
+          previous->deadline < node.deadline ||
+          (previous->deadline == node.deadline && armed_before(previous->sequence, node.sequence)));
     }
     previous = &node;
   }
+}
+
+// Arm numbers wrap at 2^32: the order still holds across the wrap.
+TEST(TimerHeap, ArmOrderHoldsAcrossTheWrapOfItsCounter) {
+  static_assert(armed_before(0u, 1u) && !armed_before(1u, 0u) && !armed_before(5u, 5u));
+  static_assert(armed_before(0xFFFF'FFFFu, 0u) && !armed_before(0u, 0xFFFF'FFFFu));
+  static_assert(armed_before(0xFFFF'FFF0u, 0x10u) && armed_before(0x7FFF'FFFEu, 0x8000'0000u));
+  EXPECT_TRUE(armed_before(0xFFFF'FFFEu, 3u));
 }
 
 TEST(TimerHeap, RemovingFromTheMiddleKeepsTheOrder) {
