@@ -56,7 +56,8 @@ constexpr std::uint64_t kGrowAfterBuffers = 4;
 std::size_t capped(std::size_t size, const FileWriterOptions& options) noexcept {
   const std::size_t most = std::max(size, kSmallestBuffer);
   if (options.expected == 0) return most;
-  return static_cast<std::size_t>(std::clamp<std::uint64_t>(options.expected, kSmallestBuffer, most));
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(options.expected, kSmallestBuffer, most));
 }
 std::size_t first_capacity(const FileWriterOptions& options) noexcept {
   return capped(options.buffer_size, options);
