@@ -23,20 +23,25 @@ struct WaitNode {
   bool cancelled = false;  // taken back by a cancellation (take_back_if_linked), not woken
 };
 
+// Circular and doubly linked from one pointer: the tail is the head's `prev`. Every IoSource
+// holds two of these and every mutex, semaphore and channel one or two, so one pointer less
+// is 8 bytes less in each (an idle connection's source among them).
 class WaitList {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
   WaitNode* front() const noexcept { return head_; }
 
   void push_back(WaitNode& node) noexcept {
-    node.prev = tail_;
-    node.next = nullptr;
-    if (tail_ != nullptr) {
-      tail_->next = &node;
-    } else {
+    if (head_ == nullptr) {
+      node.prev = node.next = &node;
       head_ = &node;
+    } else {
+      WaitNode* const tail = head_->prev;
+      node.prev = tail;
+      node.next = head_;
+      tail->next = &node;
+      head_->prev = &node;
     }
-    tail_ = &node;
     node.linked = true;
   }
 
@@ -47,15 +52,12 @@ class WaitList {
   }
 
   void remove(WaitNode& node) noexcept {
-    if (node.prev != nullptr) {
+    if (node.next == &node) {
+      head_ = nullptr;
+    } else {
       node.prev->next = node.next;
-    } else {
-      head_ = node.next;
-    }
-    if (node.next != nullptr) {
       node.next->prev = node.prev;
-    } else {
-      tail_ = node.prev;
+      if (head_ == &node) head_ = node.next;
     }
     node.prev = node.next = nullptr;
     node.linked = false;
@@ -63,7 +65,6 @@ class WaitList {
 
  private:
   WaitNode* head_ = nullptr;
-  WaitNode* tail_ = nullptr;
 };
 
 // Nodes a waker popped under a lock, to be scheduled once the lock is released (nobody
