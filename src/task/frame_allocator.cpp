@@ -44,7 +44,7 @@ std::atomic<std::size_t> released_bytes{0};
 std::atomic<std::size_t> depot_bytes{0};
 
 constexpr std::size_t batch_bytes(std::size_t size_class) noexcept {
-  return kBatch * (size_class + 1) * kGranule;
+  return kBatch * class_bytes(size_class);
 }
 
 void delete_list(FreeBlock* block) noexcept {
@@ -56,12 +56,12 @@ void delete_list(FreeBlock* block) noexcept {
 }
 
 // A batch's first block also links the batches of its class, so keeping a batch allocates
-// nothing (every block has room for two pointers: the smallest class is 16 bytes).
+// nothing (every block has room for two pointers: the smallest class is 24 bytes).
 struct BatchHead {
   FreeBlock* next;  // the batch's own list, as in FreeBlock
   FreeBlock* next_batch;
 };
-static_assert(sizeof(BatchHead) <= kGranule);
+static_assert(sizeof(BatchHead) <= class_bytes(0));
 FreeBlock*& next_batch(FreeBlock* head) noexcept {
   return reinterpret_cast<BatchHead*>(head)->next_batch;
 }
@@ -198,7 +198,7 @@ void* allocate_frame_slow(std::size_t size) {
     --tl_cache.counts[c];
     return block;
   }
-  return ::operator new((c + 1) * kGranule);
+  return ::operator new(class_bytes(c));
 }
 
 std::size_t frame_bytes_released() noexcept {

@@ -20,6 +20,18 @@ void burst(std::size_t size, std::size_t bytes) {
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 
+// Every size gets the smallest class that holds it, and every class is a size that glibc's
+// malloc serves without rounding up (8 bytes short of a multiple of 16).
+TEST(FrameClasses, FitEverySizeTightlyAndMatchMallocsChunks) {
+  for (std::size_t size = 1; size <= frame_cache::kMaxCachedSize; ++size) {
+    const std::size_t c = frame_cache::size_class(size);
+    ASSERT_LT(c, frame_cache::kClasses) << size;
+    ASSERT_GE(frame_cache::class_bytes(c), size) << size;
+    ASSERT_TRUE(c == 0 || frame_cache::class_bytes(c - 1) < size) << size;
+    ASSERT_EQ(frame_cache::class_bytes(c) % 16, 8u) << size;
+  }
+}
+
 TEST(FrameDepot, KeepsABurstForTheNextAndGivesRoomToTheNewestSize) {
   release_cached_frames();
   burst(512, 64 * kMiB);
@@ -33,7 +45,7 @@ TEST(FrameDepot, KeepsABurstForTheNextAndGivesRoomToTheNewestSize) {
   burst(512, 32 * kMiB);
   // All taken back and given back: the same, give or take the batch the thread's own cache
   // holds on to.
-  const std::size_t batch = 256 * 512;
+  const std::size_t batch = 256 * frame_cache::class_bytes(frame_cache::size_class(512));
   EXPECT_LE(frame_bytes_in_depot(), after_first + batch);
   EXPECT_GE(frame_bytes_in_depot() + batch, after_first);
 

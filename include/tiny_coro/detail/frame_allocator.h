@@ -32,13 +32,18 @@ std::size_t frame_bytes_released() noexcept;
 void release_cached_frames() noexcept;
 
 namespace frame_cache {
-// Size classes of 16 bytes (malloc's own granule) up to 1 KiB cover the frames the runtime's
-// own tasks and typical handlers produce; bigger frames go straight to operator new. Finer
-// classes waste less of frames that live long: an idle HTTP connection is one frame, and 64-
-// byte classes cost it up to 63 bytes more (docs/BENCHMARKS.md, memory per connection).
+// Size classes 16 bytes apart up to about 1 KiB cover the frames the runtime's own tasks and
+// typical handlers produce; bigger frames go straight to operator new. Fine classes waste
+// little of frames that live long: an idle HTTP connection is one frame (docs/BENCHMARKS.md,
+// memory per connection). Each class is 8 bytes short of a multiple of 16, because that is
+// what glibc's malloc hands out: a chunk is the request plus an 8-byte header, rounded up to
+// 16, so a 384-byte block would take a 400-byte chunk, and 392 bytes fit the same chunk.
 inline constexpr std::size_t kGranule = 16;
 inline constexpr std::size_t kClasses = 64;
-inline constexpr std::size_t kMaxCachedSize = kGranule * kClasses;
+constexpr std::size_t class_bytes(std::size_t size_class) noexcept {
+  return (size_class + 1) * kGranule + 8;
+}
+inline constexpr std::size_t kMaxCachedSize = class_bytes(kClasses - 1);
 // A thread keeps up to two batches per class. Beyond that a batch moves to the shared depot;
 // an empty thread takes a batch back from it. One lock per batch lets frames flow from the
 // threads that free them (thieves) back to the threads that make them (spawners) — without
@@ -61,7 +66,10 @@ struct Cache {
 };
 extern constinit thread_local Cache tl_cache;
 
-constexpr std::size_t size_class(std::size_t size) noexcept { return (size - 1) / kGranule; }
+// The smallest class that holds `size` bytes (class 0 for anything up to 24).
+constexpr std::size_t size_class(std::size_t size) noexcept {
+  return ((size > kGranule ? size : kGranule) + 7) / kGranule - 1;
+}
 }  // namespace frame_cache
 
 inline void* allocate_frame(std::size_t size) {
