@@ -24,6 +24,7 @@
 //   freed twice). Use an if/else, and a named variable moved into the call.
 #pragma once
 
+#include <cassert>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -42,6 +43,11 @@ namespace detail {
 
 template <class T>
 class Promise : public PromiseBase {
+  // A frame is 16-byte aligned (frame_allocator.h) and is found from its promise at a fixed
+  // offset (PromiseBase::frame()); both need the promise to ask for no more.
+  static_assert(alignof(T) <= 2 * sizeof(void*),
+                "tiny_coro: a Task's result may not be over-aligned (frames are 16-byte aligned)");
+
  public:
   Task<T> get_return_object() noexcept;
 
@@ -142,13 +148,15 @@ class [[nodiscard]] Task {
 namespace detail {
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
+  static_assert(alignof(Promise<T>) <= PromiseBase::kPromiseOffset);
   const auto handle = std::coroutine_handle<Promise<T>>::from_promise(*this);
-  frame_ = handle.address();
+  assert(handle.address() == frame() && "the promise sits two pointers into its frame");
   return Task<T>(handle);
 }
 inline Task<void> Promise<void>::get_return_object() noexcept {
+  static_assert(alignof(Promise<void>) <= PromiseBase::kPromiseOffset);
   const auto handle = std::coroutine_handle<Promise<void>>::from_promise(*this);
-  frame_ = handle.address();
+  assert(handle.address() == frame() && "the promise sits two pointers into its frame");
   return Task<void>(handle);
 }
 }  // namespace detail

@@ -225,7 +225,7 @@ void SchedulerCore::shutdown() noexcept {
     unfinished.insert(unfinished.end(), tasks.begin(), tasks.end());
   }
   for (PromiseBase* task : unfinished) {
-    cancel_root(*task, std::coroutine_handle<>::from_address(task->frame_));
+    cancel_root(*task, std::coroutine_handle<>::from_address(task->frame()));
   }
   global_.clear();
   for (auto& worker : workers_) worker->discard_queued();

@@ -69,8 +69,8 @@ class SliceReader {
       : out_(out), ready_(ready), running_(running) {}
 
   void operator()(const PromiseBase& root) {
-    TaskEntry entry{root.frame_, root.spawned_at_ns_, TaskState::kSuspended,
-                    nullptr,     out_.sites.size(),   0};
+    TaskEntry entry{root.frame(), root.spawned_at_ns_, TaskState::kSuspended,
+                    nullptr,      out_.sites.size(),   0};
     const PromiseBase* innermost = &root;
     for (const PromiseBase* frame = &root; frame != nullptr && entry.site_count < kMaxChain;) {
       const AwaitSite site = frame->await_.site();
@@ -82,9 +82,9 @@ class SliceReader {
       entry.waits_for = kind != nullptr ? kind : "await";  // an await that has not suspended
       frame = frame->await_.callee();
     }
-    if (innermost->frame_ == running_) {
+    if (innermost->frame() == running_) {
       entry.state = TaskState::kRunning;
-    } else if (ready_.contains(innermost->frame_) || ready_.contains(root.frame_)) {
+    } else if (ready_.contains(innermost->frame()) || ready_.contains(root.frame())) {
       entry.state = TaskState::kReady;
     }
     out_.tasks.push_back(entry);

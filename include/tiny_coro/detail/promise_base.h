@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <type_traits>
@@ -103,6 +104,15 @@ class PromiseBase {
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
+  // This coroutine's frame, found from the promise rather than kept in it (8 bytes in every
+  // frame): g++ and clang both start a frame with its resume and destroy pointers and put the
+  // promise right after them when, as Promise<T> asserts, it needs no more than 16-byte
+  // alignment. Promise<T>::get_return_object checks it against from_promise in debug builds.
+  void* frame() const noexcept {
+    return const_cast<char*>(reinterpret_cast<const char*>(this)) - kPromiseOffset;
+  }
+  static constexpr std::size_t kPromiseOffset = 2 * sizeof(void*);
+
 #if TINY_CORO_TRACK_AWAITS
   // Every co_await in the body comes here first: notes where it is (and, if it suspends, what
   // it waits for: await_record.h), then awaits `awaitable` exactly as if this were not here.
@@ -123,7 +133,6 @@ class PromiseBase {
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
-  void* frame_ = nullptr;  // this coroutine's frame (get_return_object sets it)
   // The cancellation word this frame's suspension points obey: its own for a spawned task,
   // the awaiter's for a nested one, a scope's under timeout()/shield(); null if none (a Task
   // driven by a coroutine that is not tiny_coro's, or resumed by hand).
