@@ -42,21 +42,34 @@ struct TimerNode {
   static constexpr std::uint32_t kNotInHeap = std::numeric_limits<std::uint32_t>::max();
 
   TimePoint deadline{};
-  std::coroutine_handle<> handle;
+  // What the deadline does, set by whoever owns the node before arming it: called by the
+  // poller, under the reactor's timer lock (so cancel_timer() returning false means it has
+  // finished), returning the coroutine to resume, if any. The node is passed back, so a
+  // waiter that embeds (or derives from) it finds itself; a node that only resumes one
+  // coroutine is a HandleTimer. One pointer for both cases, not a handle beside it: a node
+  // lives in every waiting socket's frame (an idle connection's), and ReadinessWait never
+  // needed the handle.
+  std::coroutine_handle<> (*on_expire)(TimerNode& node) noexcept = nullptr;
   // Arm order, counted modulo 2^32: equal deadlines fire in the order armed, as long as two
   // nodes with the very same deadline are armed fewer than 2^31 arms apart.
   std::uint32_t sequence = 0;
   std::uint32_t heap_index = kNotInHeap;  // kNotInHeap: not armed, or already fired/cancelled
-  // Instead of resuming `handle`: called by the poller, under the reactor's timer lock
-  // (so cancel_timer() returning false means it has finished), returning what to resume, if
-  // anything. For a wait that races a timer against another event (an I/O timeout).
-  // The node is passed back, so a waiter that embeds (or derives from) it finds itself.
-  std::coroutine_handle<> (*on_expire)(TimerNode& node) noexcept = nullptr;
   // Last: a class deriving from TimerNode (ReadinessWait) packs its first small members
   // into the padding after it.
-  bool owned_by_reactor = false;  // made by add_timer(expiry, handle); freed on fire
+  bool owned_by_reactor = false;  // a HandleTimer made by add_timer(expiry, handle); freed on fire
 
   bool armed() const noexcept { return heap_index != kNotInHeap; }
+};
+
+// A timer whose expiry resumes `handle` and does nothing else.
+struct HandleTimer : TimerNode {
+  HandleTimer() noexcept { on_expire = &HandleTimer::resume; }
+  std::coroutine_handle<> handle;
+
+ private:
+  static std::coroutine_handle<> resume(TimerNode& node) noexcept {
+    return static_cast<HandleTimer&>(node).handle;
+  }
 };
 
 namespace detail {

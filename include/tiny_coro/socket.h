@@ -131,25 +131,17 @@ class [[nodiscard]] AsyncReadableAwaiter {
   AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept;
   AsyncReadableAwaiter(const AsyncReadableAwaiter&) = delete;
   AsyncReadableAwaiter& operator=(const AsyncReadableAwaiter&) = delete;
-  ~AsyncReadableAwaiter();
   bool await_ready() noexcept;
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> waiting) {
-    return suspend(waiting, detail::cancel_state_of(waiting));
+    return wait_.suspend(waiting, detail::cancel_state_of(waiting));
   }
   ssize_t await_resume();  // throws TaskCancelled if cancelled while waiting
 
  private:
-  bool suspend(std::coroutine_handle<> waiting, detail::CancelState* cancel_state);
-
-  enum class Stage : std::int8_t { kNoSocket, kMade, kSuspended };
-  // Made in the constructor when the socket is open (its tick set by await_ready). A union
-  // rather than std::optional: the stage and result fit in one word beside it.
-  union {
-    detail::ReadinessWait wait_;
-  };
-  Stage stage_ = Stage::kNoSocket;
-  std::int16_t result_ = 0;
+  // The whole awaiter: an answer found without suspending (nothing to wait on, an edge
+  // already there, closed) is settled into the wait, so the result needs no field of its own.
+  detail::ReadinessWait wait_;
 };
 
 // Deadlines: every operation that can wait takes a Deadline (deadline.h) — a duration from

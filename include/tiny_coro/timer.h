@@ -61,8 +61,9 @@ class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
   // is done with this object, so both go through `gate`, which the awaiter opens last.
   enum Gate : std::uint8_t { kArming, kSuspended, kFiredWhileArming, kCancelledWhileArming };
   struct SleepNode : TimerNode {
-    std::atomic<std::uint8_t> gate{kArming};
+    std::atomic<std::uint8_t> gate{kArming};  // small members first, into TimerNode's padding
     bool cancelled = false;
+    std::coroutine_handle<> handle;
   };
 
   bool suspend(std::coroutine_handle<> waiting, detail::CancelState* state) {

@@ -173,11 +173,13 @@ Task<void> connection_loop(Socket socket, const HttpHandler& handler,
     // co_await's full expression in the frame (the Deadline and the TimePoint copies), and
     // this frame is what an idle connection costs. Each result is bound before it is tested:
     // GCC 12 loses an exception (TaskCancelled) thrown out of a co_await in a condition.
+    // The two results are one byte each, side by side: GCC gives every local its own slot.
     auto readiness = socket.wait_readable(deadline);
-    const ssize_t readable = co_await readiness;  // an lvalue: g++ 12 would copy an xvalue
-    if (readable < 0) co_return;
+    const bool gone = co_await readiness < 0;  // an lvalue: g++ 12 would copy an xvalue
+    if (gone) co_return;
+    detail::HttpConnection::Burst burst;
     auto serving = connection.serve_burst(handler, deadline);
-    const auto burst = co_await std::move(serving);
+    burst = co_await std::move(serving);
     switch (burst) {
       case detail::HttpConnection::Burst::kClose:
         co_return;

@@ -6,7 +6,7 @@
 namespace tiny_coro::detail {
 
 IoSourcePool::~IoSourcePool() {
-  for (auto& chunk : chunks_) delete[] chunk.load(std::memory_order_relaxed);  // no user left
+  for (auto& chunk : chunks_) delete chunk.load(std::memory_order_relaxed);  // no user left
 }
 
 IoSource& IoSourcePool::acquire() {
@@ -21,9 +21,9 @@ IoSource& IoSourcePool::acquire() {
   if (chunk >= kMaxChunks) throw std::system_error(EMFILE, std::system_category(), "IoSourcePool");
   free_.reserve(index + 1);  // so that release(), which is noexcept, never allocates
   if ((index & (kChunkSize - 1)) == 0) {
-    auto* fresh = new IoSource[kChunkSize];
+    auto* fresh = new Chunk{&reactor_, {}};
     for (std::size_t i = 0; i < kChunkSize; ++i) {
-      fresh[i].index = static_cast<std::uint32_t>((chunk << kChunkBits) + i);
+      fresh->slots[i].index = static_cast<std::uint32_t>((chunk << kChunkBits) + i);
     }
     // release: pairs with the acquire in find(), so the reactor sees initialised slots.
     chunks_[chunk].store(fresh, std::memory_order_release);
@@ -41,8 +41,8 @@ IoSource* IoSourcePool::find(std::uint32_t index) const noexcept {
   const std::size_t chunk = index >> kChunkBits;
   if (chunk >= kMaxChunks) return nullptr;
   // acquire: pairs with the release in acquire().
-  IoSource* slots = chunks_[chunk].load(std::memory_order_acquire);
-  return slots != nullptr ? &slots[index & (kChunkSize - 1)] : nullptr;
+  Chunk* slots = chunks_[chunk].load(std::memory_order_acquire);
+  return slots != nullptr ? &slots->slots[index & (kChunkSize - 1)] : nullptr;
 }
 
 }  // namespace tiny_coro::detail

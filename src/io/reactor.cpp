@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <mutex>
 #include <system_error>
@@ -72,7 +73,8 @@ struct FdWaiters {
 
 class Reactor::Impl {
  public:
-  Impl(detail::Executor& executor, NowFunction clock) : executor_(executor), now_(clock) {
+  Impl(Reactor& owner, detail::Executor& executor, NowFunction clock)
+      : executor_(executor), now_(clock), sources_(owner) {
     if (int err = epoll_.add(doorbell_.fd(), EPOLLIN, kDoorbellKey); err != 0) {
       errno = err;
       detail::throw_errno("epoll_ctl(eventfd)");
@@ -85,7 +87,7 @@ class Reactor::Impl {
     // free the nodes we own, forget the rest.
     while (!timers_.empty()) {
       TimerNode& node = timers_.pop();
-      if (node.owned_by_reactor) delete &node;
+      if (node.owned_by_reactor) delete static_cast<HandleTimer*>(&node);
     }
   }
 
@@ -106,6 +108,7 @@ class Reactor::Impl {
   }
 
   void arm(TimerNode& node) {
+    assert(node.on_expire != nullptr && "a TimerNode says what its expiry does");
     bool ring = false;
     {
       std::lock_guard lock(mutex_);
@@ -411,12 +414,8 @@ class Reactor::Impl {
       if (earliest->deadline > now) break;
       TimerNode& node = timers_.pop();
       interest_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint
-      if (node.on_expire != nullptr) {
-        if (auto handle = node.on_expire(node)) ready.push_back(handle);
-      } else {
-        ready.push_back(node.handle);
-      }
-      if (node.owned_by_reactor) delete &node;
+      if (auto handle = node.on_expire(node)) ready.push_back(handle);
+      if (node.owned_by_reactor) delete static_cast<HandleTimer*>(&node);
     }
   }
 
@@ -441,7 +440,7 @@ class Reactor::Impl {
 };
 
 Reactor::Reactor(detail::Executor& executor, NowFunction clock)
-    : now_(clock), impl_(std::make_unique<Impl>(executor, clock)) {}
+    : now_(clock), impl_(std::make_unique<Impl>(*this, executor, clock)) {}
 Reactor::~Reactor() = default;
 
 void Reactor::start() { impl_->start(); }
@@ -455,7 +454,7 @@ bool Reactor::has_interest() const noexcept { return impl_->has_interest(); }
 void Reactor::stop() { impl_->stop(); }
 
 void Reactor::add_timer(TimePoint expiry, std::coroutine_handle<> handle) {
-  auto* node = new TimerNode{};
+  auto* node = new HandleTimer;
   node->deadline = expiry;
   node->handle = handle;
   node->owned_by_reactor = true;

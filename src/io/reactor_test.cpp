@@ -55,7 +55,7 @@ TEST(Reactor, TimersFireInDeadlineOrderAndNeverEarly) {
   Reactor reactor(executor);
   reactor.start();
   const TimePoint start = Clock::now();
-  std::vector<TimerNode> nodes(5);
+  std::vector<HandleTimer> nodes(5);
   // 50 ms apart: the order holds unless this thread stalls for longer between two adds.
   const int order[] = {150, 50, 250, 100, 200};  // ms
   for (int i = 0; i < 5; ++i) {
@@ -77,10 +77,10 @@ TEST(Reactor, ACancelledTimerNeverFires) {
   reactor.start();
   // Far enough ahead that this thread surely cancels it before it is due, even when a
   // sanitized build beside another test process stalls it for a while.
-  TimerNode cancelled;
+  HandleTimer cancelled;
   cancelled.deadline = Clock::now() + std::chrono::milliseconds(200);
   cancelled.handle = std::coroutine_handle<>::from_address(fake_handle(1));
-  TimerNode later;
+  HandleTimer later;
   later.deadline = Clock::now() + std::chrono::milliseconds(400);
   later.handle = std::coroutine_handle<>::from_address(fake_handle(2));
   reactor.add_timer(cancelled);
@@ -98,7 +98,7 @@ TEST(Reactor, AnEarlierTimerWakesAReactorSleepingOnALaterOne) {
   RecordingExecutor executor;
   Reactor reactor(executor);
   reactor.start();
-  TimerNode far;
+  HandleTimer far;
   far.deadline = Clock::now() + std::chrono::hours(1);
   far.handle = std::coroutine_handle<>::from_address(fake_handle(1));
   reactor.add_timer(far);

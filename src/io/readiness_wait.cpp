@@ -1,29 +1,30 @@
 #include <tiny_coro/detail/readiness_wait.h>
 
 #include "io/io_source.h"
+#include "io/io_source_pool.h"
 
 #include <mutex>
 
 namespace tiny_coro::detail {
 
-ReadinessWait::ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t generation,
-                             IoDirection direction, std::uint32_t tick_seen,
-                             TimePoint until) noexcept
+ReadinessWait::ReadinessWait(IoSource* source, std::uint32_t generation, IoDirection direction,
+                             std::uint32_t tick_seen, TimePoint until) noexcept
     : CancelPoint(&CancelPoint::cancel_of<ReadinessWait>),
-      generation_(generation),
       direction_(direction),
+      generation_(generation),
       tick_seen_(tick_seen),
-      reactor_(reactor),
       source_(source) {
   TimerNode::deadline = until;
   on_expire = &ReadinessWait::expire;
 }
 
+Reactor& ReadinessWait::reactor() const noexcept { return IoSourcePool::reactor_of(*source_); }
+
 ReadinessWait::~ReadinessWait() {
   CancelPoint::disarm();  // first: waits out a cancel that may be unlinking us
-  if (waiter_.linked) {  // destroyed while queued: only shutdown does that
-    std::lock_guard lock(source_.lock);
-    if (waiter_.linked) source_.waiters(direction_).remove(waiter_);
+  if (waiter_.linked) {   // destroyed while queued: only shutdown does that
+    std::lock_guard lock(source_->lock);
+    if (waiter_.linked) source_->waiters(direction_).remove(waiter_);
   }
   cancel_deadline();
 }
@@ -36,22 +37,22 @@ bool ReadinessWait::suspend(std::coroutine_handle<> waiting, CancelState* cancel
   // any moment. A timer that fires before we queue finds nothing to unlink; the clock check
   // under the lock below catches that case (the callback ran only once the deadline passed).
   if (timed) {
-    reactor_.add_timer(*this);
+    reactor().add_timer(*this);
     timer_armed_ = true;
   }
   {
-    std::lock_guard lock(source_.lock);
+    std::lock_guard lock(source_->lock);
     // relaxed: under the lock that every bump of the tick is made under.
-    const bool edge_since = source_.tick(direction_).load(std::memory_order_relaxed) != tick_seen_;
-    if (source_.closed || source_.generation != generation_) {
+    const bool edge_since = source_->tick(direction_).load(std::memory_order_relaxed) != tick_seen_;
+    if (source_->closed || source_->generation != generation_) {
       waiter_.outcome = WaitOutcome::kClosed;
-    } else if (timed && reactor_.now() >= TimerNode::deadline) {
+    } else if (timed && reactor().now() >= TimerNode::deadline) {
       waiter_.outcome = WaitOutcome::kTimedOut;
     } else if (!edge_since) {
       if (!arm(cancel_state)) {
         waiter_.outcome = WaitOutcome::kCancelled;
       } else {
-        source_.waiters(direction_).push_back(waiter_);
+        source_->waiters(direction_).push_back(waiter_);
         return true;
       }
     }
@@ -70,9 +71,9 @@ WaitOutcome ReadinessWait::await_resume() noexcept {
 // thread, while armed) end the wait the same way; only the outcome differs. Neither resumes
 // inline: the caller schedules what is returned.
 std::coroutine_handle<> ReadinessWait::take_back(WaitOutcome outcome) noexcept {
-  std::lock_guard lock(source_.lock);
+  std::lock_guard lock(source_->lock);
   if (!waiter_.linked) return {};  // an edge, detach() or the other of timer and cancel won
-  source_.waiters(direction_).remove(waiter_);
+  source_->waiters(direction_).remove(waiter_);
   waiter_.outcome = outcome;
   return waiter_.waiter;
 }
@@ -90,7 +91,7 @@ std::coroutine_handle<> ReadinessWait::cancel() noexcept {
 void ReadinessWait::cancel_deadline() noexcept {
   if (!timer_armed_) return;
   timer_armed_ = false;
-  reactor_.cancel_timer(*this);
+  reactor().cancel_timer(*this);
 }
 
 }  // namespace tiny_coro::detail

@@ -26,8 +26,7 @@ bool is_tcp_stream(int fd) noexcept {
   socklen_t type_length = sizeof(type);
   sockaddr_storage local{};
   socklen_t local_length = sizeof(local);
-  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 &&
-         type == SOCK_STREAM &&
+  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 && type == SOCK_STREAM &&
          ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0 &&
          is_ip_family(local.ss_family);
 }
@@ -74,9 +73,8 @@ std::uint32_t AsyncSocket::read_edges() const noexcept {
 Task<ssize_t> AsyncSocket::wait_read_edge_after(std::uint32_t edges, Deadline deadline) {
   if (!is_open()) co_return -EBADF;
   const detail::IoRef io = io_.ref();
-  const detail::WaitOutcome outcome =
-      co_await detail::ReadinessWait(*io.reactor, *io.source, io.generation,
-                                     detail::IoDirection::kRead, edges, deadline.resolve(*io.reactor));
+  const detail::WaitOutcome outcome = co_await detail::ReadinessWait(
+      io.source, io.generation, detail::IoDirection::kRead, edges, deadline.resolve(*io.reactor));
   switch (outcome) {
     case detail::WaitOutcome::kReady:
       co_return 0;
@@ -84,6 +82,8 @@ Task<ssize_t> AsyncSocket::wait_read_edge_after(std::uint32_t edges, Deadline de
       co_return -ETIMEDOUT;
     case detail::WaitOutcome::kClosed:
       co_return -ECANCELED;
+    case detail::WaitOutcome::kNotOpen:  // an open socket's wait: never
+      co_return -EBADF;
     case detail::WaitOutcome::kCancelled:
       break;
   }
@@ -99,8 +99,8 @@ AsyncSocket AsyncAcceptAwaiter::await_resume() {
   }
   try {
     // accept4 made it non-blocking; an IP stream listener's connections are TCP.
-    return AsyncSocket(detail::IoHandle(*request_.io.reactor, static_cast<int>(result),
-                                        is_ip_family(family_)));
+    return AsyncSocket(
+        detail::IoHandle(*request_.io.reactor, static_cast<int>(result), is_ip_family(family_)));
   } catch (const std::system_error& e) {
     return AsyncSocket::failed(e.code());
   }

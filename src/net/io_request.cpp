@@ -319,8 +319,8 @@ Task<ssize_t> finish_io(IoRequest& r) {
   auto backoff = std::chrono::milliseconds(5);
   while (unfinished(r)) {
     if (r.result == kWouldBlock) {
-      const WaitOutcome outcome = co_await ReadinessWait(
-          *r.io.reactor, *r.io.source, r.io.generation, direction_of(r), r.tick_seen, deadline);
+      const WaitOutcome outcome = co_await ReadinessWait(r.io.source, r.io.generation,
+                                                         direction_of(r), r.tick_seen, deadline);
       if (outcome == WaitOutcome::kTimedOut) co_return -ETIMEDOUT;
       if (outcome == WaitOutcome::kClosed) co_return -ECANCELED;
       if (outcome == WaitOutcome::kCancelled) {
@@ -377,21 +377,13 @@ ssize_t IoAwaiterBase::outcome() {
 
 namespace tiny_coro {
 
-AsyncReadableAwaiter::AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept {
-  if (io.is_open()) {
-    std::construct_at(&wait_, *io.reactor, *io.source, io.generation, detail::IoDirection::kRead, 0,
-                      deadline.resolve(*io.reactor));
-    stage_ = Stage::kMade;
-  }
-}
-
-AsyncReadableAwaiter::~AsyncReadableAwaiter() {
-  if (stage_ != Stage::kNoSocket) std::destroy_at(&wait_);
-}
+AsyncReadableAwaiter::AsyncReadableAwaiter(const detail::IoRef& io, Deadline deadline) noexcept
+    : wait_(io.source, io.generation, detail::IoDirection::kRead, 0,
+            io.is_open() ? deadline.resolve(*io.reactor) : TimePoint::max()) {}
 
 bool AsyncReadableAwaiter::await_ready() noexcept {
-  if (stage_ == Stage::kNoSocket) {
-    result_ = -EBADF;
+  if (!wait_.has_source()) {
+    wait_.settle(detail::WaitOutcome::kNotOpen);
     return true;
   }
   const detail::IoRef io{&wait_.reactor(), &wait_.source(), wait_.generation(), -1};
@@ -399,38 +391,33 @@ bool AsyncReadableAwaiter::await_ready() noexcept {
   const ssize_t outcome = io.bracketed([&] {
     return detail::read_known_empty(*io.source, tick) ? detail::kWouldBlock : ssize_t{0};
   });
-  if (outcome != detail::kWouldBlock) {
-    result_ = static_cast<std::int16_t>(outcome);  // 0: may be readable; -ECANCELED: closed
+  if (outcome != detail::kWouldBlock) {  // 0: may be readable; -ECANCELED: closed
+    wait_.settle(outcome == 0 ? detail::WaitOutcome::kReady : detail::WaitOutcome::kClosed);
     return true;
   }
   wait_.set_tick_seen(tick);
   return false;
 }
 
-bool AsyncReadableAwaiter::suspend(std::coroutine_handle<> waiting,
-                                   detail::CancelState* cancel_state) {
-  stage_ = Stage::kSuspended;
-  return wait_.suspend(waiting, cancel_state);
-}
-
 ssize_t AsyncReadableAwaiter::await_resume() {
-  if (stage_ == Stage::kSuspended) {
-    switch (wait_.await_resume()) {
-      case detail::WaitOutcome::kReady:
-        result_ = 0;
-        break;
-      case detail::WaitOutcome::kTimedOut:
-        result_ = -ETIMEDOUT;
-        break;
-      case detail::WaitOutcome::kClosed:
-        result_ = -ECANCELED;
-        break;
-      case detail::WaitOutcome::kCancelled:
-        detail::throw_task_cancelled();
-    }
+  ssize_t result = 0;
+  switch (wait_.await_resume()) {
+    case detail::WaitOutcome::kReady:
+      return 0;
+    case detail::WaitOutcome::kTimedOut:
+      result = -ETIMEDOUT;
+      break;
+    case detail::WaitOutcome::kClosed:
+      result = -ECANCELED;
+      break;
+    case detail::WaitOutcome::kNotOpen:
+      result = -EBADF;
+      break;
+    case detail::WaitOutcome::kCancelled:
+      detail::throw_task_cancelled();
   }
-  if (result_ < 0) errno = -result_;
-  return result_;
+  errno = static_cast<int>(-result);
+  return result;
 }
 
 }  // namespace tiny_coro

@@ -14,6 +14,7 @@ enum class WaitOutcome : std::uint8_t {
   kTimedOut,   // the wait's deadline passed first
   kClosed,     // the source was detached (the socket closed) while waiting
   kCancelled,  // the task was cancelled while waiting (cancel.h)
+  kNotOpen,    // there was no socket to wait on (a wait made for a closed one)
 };
 
 struct IoWaiter : WaitNode {

@@ -36,7 +36,10 @@ class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode
   // until == TimePoint::max(): no timeout.
   // `generation`: the source's when the operation began; a different one means the socket
   // was closed (and the slot perhaps reused) meanwhile.
-  ReadinessWait(Reactor& reactor, IoSource& source, std::uint32_t generation, IoDirection direction,
+  // A null `source`: a wait for a socket that is not open, which a wrapping awaiter settles
+  // (kNotOpen) instead of suspending. The reactor is the source's (IoSourcePool::reactor_of):
+  // one pointer less in every waiting frame.
+  ReadinessWait(IoSource* source, std::uint32_t generation, IoDirection direction,
                 std::uint32_t tick_seen, TimePoint until) noexcept;
   ReadinessWait(const ReadinessWait&) = delete;
   ReadinessWait& operator=(const ReadinessWait&) = delete;
@@ -45,8 +48,11 @@ class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode
 
   // For a wait made before its tick is known (AsyncReadableAwaiter): set before suspending.
   void set_tick_seen(std::uint32_t tick) noexcept { tick_seen_ = tick; }
-  Reactor& reactor() const noexcept { return reactor_; }
-  IoSource& source() const noexcept { return source_; }
+  // For a wrapping awaiter that has its answer without suspending: what await_resume() says.
+  void settle(WaitOutcome outcome) noexcept { waiter_.outcome = outcome; }
+  bool has_source() const noexcept { return source_ != nullptr; }
+  Reactor& reactor() const noexcept;
+  IoSource& source() const noexcept { return *source_; }
   std::uint32_t generation() const noexcept { return generation_; }
 
   bool await_ready() const noexcept { return false; }
@@ -54,6 +60,7 @@ class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode
   bool await_suspend(std::coroutine_handle<Promise> waiting) {
     return suspend(waiting, cancel_state_of(waiting));
   }
+  // Also right after a settle() or a suspend() that returned false.
   WaitOutcome await_resume() noexcept;
   // For an awaiter that wraps this one (AsyncReadableAwaiter).
   bool suspend(std::coroutine_handle<> waiting, CancelState* cancel_state);
@@ -66,12 +73,11 @@ class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode
   void cancel_deadline() noexcept;
 
   // The small members first, into TimerNode's tail padding.
-  const std::uint32_t generation_;
   const IoDirection direction_;
   bool timer_armed_ = false;  // the owner's own note: add_timer() was called
+  const std::uint32_t generation_;
   std::uint32_t tick_seen_;
-  Reactor& reactor_;
-  IoSource& source_;
+  IoSource* const source_;
   IoWaiter waiter_;
 };
 
