@@ -45,6 +45,29 @@ Task<long> nested(long depth) {
 
 Task<void> hold_probe(LifetimeProbe) { co_return; }
 
+// PromiseBase::frame() computes the frame's address from the promise's instead of keeping it;
+// this holds it to what the compiler says, for results of every alignment a Task allows.
+struct alignas(16) SixteenAligned {
+  long double value;
+};
+Task<int> returns_int() { co_return 1; }
+Task<void> returns_nothing() { co_return; }
+Task<SixteenAligned> returns_aligned() { co_return SixteenAligned{2.0L}; }
+Task<char> returns_char() { co_return 'x'; }
+
+template <class T>
+void expect_frame_found_from_promise(const Task<T>& task) {
+  const auto handle = task.handle();
+  EXPECT_EQ(handle.promise().frame(), handle.address());
+}
+
+TEST(Task, TheFrameIsFoundFromThePromise) {
+  expect_frame_found_from_promise(returns_int());
+  expect_frame_found_from_promise(returns_nothing());
+  expect_frame_found_from_promise(returns_aligned());
+  expect_frame_found_from_promise(returns_char());
+}
+
 TEST(Task, IsLazyUntilResumed) {
   Task<int> task = answer();
   EXPECT_FALSE(task.done());
