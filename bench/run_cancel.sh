@@ -24,6 +24,7 @@ if [[ ! -d "$ab/src" ]]; then
   rm -rf "$ab"
   git worktree add -f --detach "$ab/src" "$before" >/dev/null
 fi
+git -C "$ab/src" checkout -q --detach "$before"  # another A/B may have left it elsewhere
 cmake -S "$ab/src" -B "$ab/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
   >/dev/null
 cmake --build "$ab/build" --target runtime_bench sync_bench -j2 >/dev/null
