@@ -3,6 +3,7 @@
 #include "io/io_source.h"
 #include "io/io_source_pool.h"
 
+#include <cerrno>
 #include <mutex>
 
 namespace tiny_coro::detail {
@@ -92,6 +93,22 @@ void ReadinessWait::cancel_deadline() noexcept {
   if (!timer_armed_) return;
   timer_armed_ = false;
   reactor().cancel_timer(*this);
+}
+
+ssize_t readable_result(WaitOutcome outcome) {
+  switch (outcome) {
+    case WaitOutcome::kReady:
+      return 0;
+    case WaitOutcome::kTimedOut:
+      return -ETIMEDOUT;
+    case WaitOutcome::kClosed:
+      return -ECANCELED;
+    case WaitOutcome::kNotOpen:
+      return -EBADF;
+    case WaitOutcome::kCancelled:
+      break;
+  }
+  throw_task_cancelled();
 }
 
 }  // namespace tiny_coro::detail

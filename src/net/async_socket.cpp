@@ -75,19 +75,7 @@ Task<ssize_t> AsyncSocket::wait_read_edge_after(std::uint32_t edges, Deadline de
   const detail::IoRef io = io_.ref();
   const detail::WaitOutcome outcome = co_await detail::ReadinessWait(
       io.source, io.generation, detail::IoDirection::kRead, edges, deadline.resolve(*io.reactor));
-  switch (outcome) {
-    case detail::WaitOutcome::kReady:
-      co_return 0;
-    case detail::WaitOutcome::kTimedOut:
-      co_return -ETIMEDOUT;
-    case detail::WaitOutcome::kClosed:
-      co_return -ECANCELED;
-    case detail::WaitOutcome::kNotOpen:  // an open socket's wait: never
-      co_return -EBADF;
-    case detail::WaitOutcome::kCancelled:
-      break;
-  }
-  detail::throw_task_cancelled();
+  co_return detail::readable_result(outcome);
 }
 
 // --- accept ---

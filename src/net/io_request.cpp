@@ -400,23 +400,8 @@ bool AsyncReadableAwaiter::await_ready() noexcept {
 }
 
 ssize_t AsyncReadableAwaiter::await_resume() {
-  ssize_t result = 0;
-  switch (wait_.await_resume()) {
-    case detail::WaitOutcome::kReady:
-      return 0;
-    case detail::WaitOutcome::kTimedOut:
-      result = -ETIMEDOUT;
-      break;
-    case detail::WaitOutcome::kClosed:
-      result = -ECANCELED;
-      break;
-    case detail::WaitOutcome::kNotOpen:
-      result = -EBADF;
-      break;
-    case detail::WaitOutcome::kCancelled:
-      detail::throw_task_cancelled();
-  }
-  errno = static_cast<int>(-result);
+  const ssize_t result = detail::readable_result(wait_.await_resume());
+  if (result < 0) errno = static_cast<int>(-result);
   return result;
 }
 

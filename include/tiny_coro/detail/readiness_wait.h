@@ -13,6 +13,8 @@
 // detach() for the same `linked` flag. Whoever unlinks the waiter decides the outcome.
 #pragma once
 
+#include <sys/types.h>
+
 #include <coroutine>
 #include <cstdint>
 
@@ -80,5 +82,10 @@ class [[nodiscard]] ReadinessWait final : private CancelPoint, private TimerNode
   IoSource* const source_;
   IoWaiter waiter_;
 };
+
+// What a wait's outcome means to a caller that asked "readable yet?" (wait_readable, and
+// AsyncSocket::wait_read_edge_after): 0, or -ETIMEDOUT, -ECANCELED (closed), -EBADF (no
+// socket); throws TaskCancelled for a cancelled wait.
+ssize_t readable_result(WaitOutcome outcome);
 
 }  // namespace tiny_coro::detail
