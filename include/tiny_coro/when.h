@@ -8,6 +8,13 @@
 // once every child has finished — losers, failed siblings and the children of a cancelled
 // parent included — so no child outlives it or refers to a dead frame.
 //
+// Children start in argument order, child-first (as in Cilk or libfork): the awaiting
+// worker runs each at once until it first suspends or ends, so a child that waits for I/O,
+// or ends at once, costs no queue round trip, steal or wake-up. The first child, and every
+// child once two run here took more than about a microsecond each, are queued instead, and
+// idle workers take them: long children run side by side as spawned tasks do. Once a child
+// has failed (when_all) or won (when_any), the children not yet started never run.
+//
 // when_all: the values in argument order (std::monostate for Task<void>). The first child to
 // fail cancels the others, and its exception is rethrown once all have finished.
 // when_any: the first child to finish wins and the others are cancelled; its value (or its
@@ -24,6 +31,7 @@
 // with a value, or every when_all child did): a value that was produced is never dropped.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <optional>
@@ -57,39 +65,88 @@ ChildValue<T> take_child(JoinHandle<T>& handle) {
   }
 }
 
+// The promise of an unstarted task, or null for an empty Task.
+template <class T>
+PromiseBase* promise_of(Task<T>& task) noexcept {
+  return task.handle() ? &task.handle().promise() : nullptr;
+}
+
 // Marks a loser's result as seen, so its exception is not reported as unobserved.
 template <class T>
 void discard_child(JoinHandle<T>& handle) noexcept {
   handle.ignore_result();
 }
 
-// Spawns every task as a child of `set` (stopping at the first that cannot be). On failure
-// the ones already started are cancelled; the caller still waits for them.
+// How far ahead a vector combinator's loops prefetch its children's frames.
+inline constexpr std::size_t kFramesAhead = 8;
+
+// How many children a combinator links and publishes at a time before starting them: one
+// publish (a seq_cst store and load) per batch rather than per child.
+inline constexpr std::size_t kStartBatch = 64;
+
+// Starts every task as a child of `set`, in order, each at once on this worker or queued
+// (ChildSet::start). Stops starting once the set is cancelling (a child failed, or won a
+// when_any): the children not started then never run. Stops, too, at the first child that
+// cannot be started: the ones already started are cancelled, and the error returned. The
+// caller waits for the started ones either way, and keeps `tasks` (the frames of those
+// never started, still linked) until then.
+template <class TaskAt, class StartEach>
+std::exception_ptr start_children(ChildSet& set, std::size_t count, StartEach&& start_each,
+                                  TaskAt&& task_at) {
+  std::size_t started = 0;
+  auto give_up_the_rest = [&] {
+    set.abandon(started);
+    set.unexpect(count - set.linked());
+  };
+  set.expect(count);
+  try {
+    for (std::size_t first = 0; first < count; first += kStartBatch) {
+      const std::size_t end = std::min(count, first + kStartBatch);
+      for (std::size_t i = first; i < end; ++i) {
+        PromiseBase* child = task_at(i);
+        if (child == nullptr) {
+          throw std::invalid_argument("tiny_coro: an empty Task given to a combinator");
+        }
+        set.link(*child);
+        if (i + kFramesAhead < count) {
+          if (PromiseBase* ahead = task_at(i + kFramesAhead)) prefetch_frame(ahead->frame());
+        }
+      }
+      set.publish();
+      for (; started < end; ++started) {
+        if (set.cancelling()) {
+          give_up_the_rest();
+          return {};
+        }
+        start_each(started);
+      }
+    }
+  } catch (...) {
+    give_up_the_rest();
+    set.cancel_all();
+    return std::current_exception();
+  }
+  return {};
+}
+
 template <class... Ts, std::size_t... I>
 std::exception_ptr spawn_children(Executor& executor, ChildSet& set,
                                   std::tuple<JoinHandle<Ts>...>& handles,
                                   std::tuple<Task<Ts>...>& tasks, std::index_sequence<I...>) {
-  std::size_t spawned = 0;
-  set.expect(sizeof...(Ts));
-  try {
-    ((std::get<I>(handles) = set.spawn(executor, std::move(std::get<I>(tasks))), ++spawned), ...);
-  } catch (...) {
-    set.unexpect(sizeof...(Ts) - spawned);
-    set.publish();
-    set.cancel_all();
-    return std::current_exception();
-  }
-  set.publish();
-  return {};
+  PromiseBase* const promises[] = {promise_of(std::get<I>(tasks))...};
+  return start_children(
+      set, sizeof...(Ts),
+      [&](std::size_t index) {
+        ((I == index ? (std::get<I>(handles) = set.start(executor, std::get<I>(tasks), I), 0) : 0),
+         ...);
+      },
+      [&](std::size_t index) { return promises[index]; });
 }
 
 // A vector combinator's handles: its own pages once large (page_allocator.h), so that a
 // million children's handles are given back after the burst, not parked in a worker's arena.
 template <class T>
 using ChildHandles = std::vector<JoinHandle<T>, PageAllocator<JoinHandle<T>>>;
-
-// How far ahead a vector combinator's loops prefetch its children's frames.
-inline constexpr std::size_t kFramesAhead = 8;
 
 // Takes each child's outcome in order (`take` throws what the child threw) and lets go of its
 // frame at once, while it is still in the cache, the frames further on already on their way.
@@ -112,22 +169,10 @@ std::exception_ptr spawn_children(Executor& executor, ChildSet& set, ChildHandle
   } catch (...) {
     return std::current_exception();
   }
-  set.expect(tasks.size());
-  try {
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      if (i + kFramesAhead < tasks.size()) {
-        if (void* ahead = tasks[i + kFramesAhead].handle().address()) prefetch_frame(ahead);
-      }
-      handles.push_back(set.spawn(executor, std::move(tasks[i])));
-    }
-  } catch (...) {
-    set.unexpect(tasks.size() - handles.size());
-    set.publish();
-    set.cancel_all();
-    return std::current_exception();
-  }
-  set.publish();
-  return {};
+  return start_children(
+      set, tasks.size(),
+      [&](std::size_t index) { handles.push_back(set.start(executor, tasks[index], index)); },
+      [&](std::size_t index) { return promise_of(tasks[index]); });
 }
 
 // After the wait: the scope's own failure (a spawn that failed, a child's first exception),
@@ -163,6 +208,7 @@ Task<std::tuple<detail::ChildValue<Ts>...>> when_all(Task<Ts>... tasks) {
     std::apply([](auto&... h) { (detail::discard_child(h), ...); }, handles);
     detail::rethrow_scope_failure(spawn_error, set);
   }
+  if (!set.all_started()) detail::throw_task_cancelled();  // cancelled before it started them all
   // Braced: evaluated in order. A child cancelled because the parent was throws TaskCancelled.
   co_return std::apply(
       [](auto&... h) { return std::tuple<detail::ChildValue<Ts>...>{detail::take_child(h)...}; },
@@ -176,12 +222,13 @@ Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(
   detail::ChildHandles<T> handles;
   detail::ChildSet set(detail::ChildSet::Policy::kAll);
   const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
-  tasks.clear();
   co_await detail::ChildSetWait{set};
+  tasks.clear();  // after the wait: an abandoned child's frame is still linked until then
   if (spawn_error || set.first_failure()) {
     for (auto& h : handles) detail::discard_child(h);
     detail::rethrow_scope_failure(spawn_error, set);
   }
+  if (!set.all_started()) detail::throw_task_cancelled();  // cancelled before it started them all
   if constexpr (std::is_void_v<T>) {
     detail::take_each_child(handles, [](JoinHandle<T>& h) { h.take_result(); });
   } else {
@@ -215,8 +262,8 @@ Task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T
   detail::ChildHandles<T> handles;
   detail::ChildSet set(detail::ChildSet::Policy::kAny);
   const std::exception_ptr spawn_error = detail::spawn_children(executor, set, handles, tasks);
-  tasks.clear();
   co_await detail::ChildSetWait{set};
+  tasks.clear();  // after the wait: an abandoned child's frame is still linked until then
   if (spawn_error) std::rethrow_exception(spawn_error);
   const std::size_t winner = set.winner();
   for (std::size_t i = 0; i < handles.size(); ++i) {

@@ -67,6 +67,36 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
   notify_parked();
 }
 
+namespace {
+// Deep enough for any tree of combinators a program writes by hand; each level costs a few
+// hundred bytes of the worker's stack.
+constexpr std::uint32_t kMaxNestedStarts = 128;
+}  // namespace
+
+bool SchedulerCore::start_child(PromiseBase& promise, std::coroutine_handle<> handle,
+                                ChildStart how) {
+  Worker* worker = current_worker();
+  if (worker == nullptr) {
+    submit(promise, handle);
+    return false;
+  }
+  promise.own_cancel_.set_executor(this);
+  promise.cancel_ = &promise.own_cancel_;
+  promise.spawned_at_ns_ = worker->coarse_now_ns();
+  worker->spawned_tasks().add(promise);  // may throw; then nothing has started
+  worker->note_spawned();
+  // Queued, too, past a depth of nested starts: children that start combinators of their own
+  // at once would otherwise stack up without bound on this thread.
+  if (how == ChildStart::kQueued ||
+      (how == ChildStart::kFirstOfScope && !worker->approx_has_work()) ||
+      worker->nesting() >= kMaxNestedStarts) {
+    worker->schedule_stealable(handle);
+    return false;
+  }
+  worker->run_nested(handle);
+  return true;
+}
+
 RuntimeMetrics SchedulerCore::metrics() const {
   RuntimeMetrics metrics;
   // Each worker's busy time, then whether it sleeps: a spell that ends between the two loads

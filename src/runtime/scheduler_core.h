@@ -33,6 +33,7 @@ class SchedulerCore final : public Executor {
   ~SchedulerCore();
 
   void submit(PromiseBase& promise, std::coroutine_handle<> handle) override;
+  bool start_child(PromiseBase& promise, std::coroutine_handle<> handle, ChildStart how) override;
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;

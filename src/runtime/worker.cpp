@@ -100,9 +100,12 @@ constinit thread_local Worker* Worker::current_ = nullptr;
 
 void Worker::schedule_local(std::coroutine_handle<> ready) noexcept {
   void* displaced = std::exchange(lifo_slot_, ready.address());
-  if (displaced == nullptr) return;
+  if (displaced != nullptr) push_stealable(displaced);
+}
+
+void Worker::push_stealable(void* task) noexcept {
   if (queue_.approx_size() >= kLocalQueueSoftLimit) spill_oldest();
-  queue_.push(displaced);
+  queue_.push(task);
   // The displaced task is stealable now. Only the push that makes the queue non-empty runs
   // the wake protocol: while it stays non-empty, the earlier push already woke a searcher (or
   // everyone was busy, and a worker that goes idle searches before it parks). A stale size
@@ -321,7 +324,8 @@ void Worker::publish_counters(std::uint32_t ticks_in_progress) noexcept {
   const std::uint32_t finished = tick_ - ticks_in_progress;
   tallies_.ticks += finished - tallies_.ticks_published;  // unsigned: right across a wrap
   tallies_.ticks_published = finished;
-  counters_.tasks_run.set(tallies_.ticks - tallies_.empty_ticks + tallies_.found_elsewhere);
+  counters_.tasks_run.set(tallies_.ticks - tallies_.empty_ticks + tallies_.found_elsewhere +
+                          tallies_.nested_runs);
   counters_.lifo_slot_hits.set(tallies_.lifo_slot_hits);
   counters_.tasks_spawned.set(tallies_.tasks_spawned);
 }

@@ -37,6 +37,21 @@ class Worker {
   std::size_t approx_queue_depth() const noexcept { return queue_.approx_size(); }
   // This thread: a task was spawned here (counted for RuntimeMetrics).
   void note_spawned() noexcept { ++tallies_.tasks_spawned; }
+  // This thread: queues `task` in the stealable queue (not the LIFO slot) and wakes a
+  // sleeper if the queue was empty.
+  void schedule_stealable(std::coroutine_handle<> task) noexcept { push_stealable(task.address()); }
+  // This thread, inside a task: runs `task` (an unstarted root task) here, nested, until it
+  // suspends or ends, as if this loop had taken it from the queue.
+  void run_nested(std::coroutine_handle<> task) {
+    ++tallies_.nested_runs;
+    ++nesting_;
+    const void* outer = std::exchange(running_frame_, task.address());
+    task.resume();
+    running_frame_ = outer;
+    --nesting_;
+  }
+  // This thread: how many run_nested() calls are on its stack now.
+  std::uint32_t nesting() const noexcept { return nesting_; }
   // This thread: the steady clock as of this worker's last fairness tick or wake-up (a
   // spawned task's start, for its age in dumps; no clock read per spawn).
   std::int64_t coarse_now_ns() const noexcept { return coarse_now_ns_; }
@@ -102,6 +117,7 @@ class Worker {
   // Queues what the reactor handed us; returns how many.
   std::size_t take_polled() noexcept;
   void spill_oldest() noexcept;
+  void push_stealable(void* task) noexcept;
   void safepoint();
   void leave_parked();
 
@@ -124,6 +140,7 @@ class Worker {
     std::uint32_t ticks_published = 0;  // tick_ at the last publish
     std::uint64_t empty_ticks = 0;      // turns whose next_local() found nothing
     std::uint64_t found_elsewhere = 0;  // tasks from ready I/O, the global queue or a steal
+    std::uint64_t nested_runs = 0;      // tasks started inside another (run_nested)
   } tallies_;
   // Owner-only state.
   void* lifo_slot_ = nullptr;   // the task woken or spawned last: runs next, not stealable
@@ -131,7 +148,8 @@ class Worker {
   std::vector<std::coroutine_handle<>> polled_;  // what the reactor handed us, reused
   std::uint32_t tick_ = 0;
   std::int64_t coarse_now_ns_ = 0;
-  const void* running_frame_ = nullptr;  // the handle the loop resumed last
+  const void* running_frame_ = nullptr;          // the handle the loop resumed last
+  std::uint32_t nesting_ = 0;                    // run_nested() calls on this thread's stack
   bool last_task_awaits_blocking_call_ = false;  // reset as each task is resumed
   std::atomic<RunState> run_state_{RunState::kRunning};
   std::uint32_t rng_;

@@ -2,13 +2,26 @@
 
 #include <tiny_coro/cancel.h>
 
+#include <chrono>
+#include <cstdint>
 #include <thread>
+#include <utility>
 
 namespace tiny_coro::detail {
 
+namespace {
+// The set whose parent is starting a child on this thread right now (ChildSet::start_child):
+// a child of it that ends here is counted by the parent's own thread, not on pending_.
+constinit thread_local ChildSet* running_inline_for = nullptr;
+}  // namespace
+
+constinit thread_local std::uintptr_t nested_child_join_word = kJoinEmpty;
+
 ChildSet::~ChildSet() {
   CancelPoint::disarm();
-  const std::size_t settled = parent_waited_ ? 0 : 1;  // what pending_ is once all are done
+  // What pending_ is once all are done: the parent's token and the children counted inline
+  // are still on it if the parent never waited.
+  const std::size_t settled = parent_waited_ ? 0 : 1 + ended_inline_;
   // acquire: pairs with the completers' decrements.
   if (pending_.load(std::memory_order_acquire) == settled) return;
   cancel_all();
@@ -42,6 +55,69 @@ ChildSet::Link& ChildSet::link_child(PromiseBase& child) {
       reinterpret_cast<std::uintptr_t>(static_cast<ChildObserver*>(&link)) | kJoinObserverTag,
       std::memory_order_relaxed);
   return link;
+}
+
+namespace {
+// A child that runs this long before it first suspends or ends is worth a steal, which
+// costs about a microsecond between two workers (most of it the frame crossing cores).
+constexpr std::int64_t kWorthQueuingNs = 1000;
+constexpr std::int64_t kClearlyLongNs = 100'000;
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Which children run here are timed: the first few (children 1, 2, 4, ... 64), so that long
+// ones are found at once, then one in 64, so that the clock costs a nanosecond a child.
+bool timed(std::size_t index) noexcept {
+  return index != 0 && ((index & (index - 1)) == 0 || index % 64 == 0);
+}
+}  // namespace
+
+bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutine_handle<> handle,
+                           std::size_t index) {
+  using Start = Executor::ChildStart;
+  const Start how = queue_the_rest_ ? Start::kQueued
+                    : index == 0    ? Start::kFirstOfScope
+                                    : Start::kHere;
+  const bool time_it = how == Start::kHere && timed(index);
+  ChildSet* const outer_set = std::exchange(running_inline_for, this);
+  // relaxed: the parent's own store in link_child(); the child has not started.
+  const std::uintptr_t outer_word =
+      std::exchange(nested_child_join_word, child.join_state_.load(std::memory_order_relaxed));
+  auto restore = [&] {
+    running_inline_for = outer_set;
+    nested_child_join_word = outer_word;
+  };
+  bool ran = false;
+  const std::int64_t start = time_it ? now_ns() : 0;
+  try {
+    ran = executor.start_child(child, handle, how);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  if (ran && time_it) {
+    // Two timed children in a row, so that one page fault does not decide; or one that ran
+    // for longer than the machine's hiccups last.
+    const std::int64_t took = now_ns() - start;
+    const bool took_long = took >= kWorthQueuingNs;
+    queue_the_rest_ = (took_long && last_timed_took_long_) || took >= kClearlyLongNs;
+    last_timed_took_long_ = took_long;
+  }
+  return ran;
+}
+
+void ChildSet::abandon(std::size_t first_unstarted) noexcept {
+  abandoned_any_ = true;
+  for (std::size_t i = first_unstarted; i < links_.size(); ++i) {
+    // relaxed: never submitted, so no other thread reads the word.
+    links_[i].child_.join_state_.store(kJoinEmpty, std::memory_order_relaxed);
+  }
+  unexpect(links_.size() - first_unstarted);
 }
 
 void ChildSet::unlink_child(Link& link) noexcept {
@@ -86,9 +162,11 @@ bool ChildSet::suspend(std::coroutine_handle<> parent, CancelState* parent_state
   parent_waited_ = true;
   // An already cancelled parent waits all the same, but cancels its children first.
   if (!arm(parent_state)) cancel_all();
-  // acq_rel: release parent_ to the last child (pairs with its decrement); acquire: if we
-  // are last, the children's outcomes are visible.
-  return pending_.fetch_sub(1, std::memory_order_acq_rel) != 1;
+  // The token and the children that ended inline, at once. acq_rel: release parent_ to the
+  // last child (pairs with its decrement); acquire: if we are last, the children's outcomes
+  // are visible.
+  const std::size_t mine = 1 + std::exchange(ended_inline_, 0);
+  return pending_.fetch_sub(mine, std::memory_order_acq_rel) != mine;
 }
 
 std::coroutine_handle<> ChildSet::Link::child_finished(PromiseBase&) noexcept {
@@ -97,6 +175,12 @@ std::coroutine_handle<> ChildSet::Link::child_finished(PromiseBase&) noexcept {
 
 std::coroutine_handle<> ChildSet::on_child_finished(const Link& link) noexcept {
   note_outcome(link);
+  // Ended while the parent runs children here: it still holds its token, so this cannot be
+  // the last; its thread counts it and folds the count in when it waits.
+  if (running_inline_for == this) {
+    ++ended_inline_;
+    return {};
+  }
   // Last (after the policy ran, so its cancels are done): resume the parent by symmetric
   // transfer on this thread.
   return release_one();

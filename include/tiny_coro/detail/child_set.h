@@ -113,6 +113,38 @@ class ChildSet final : private CancelPoint {
       throw;
     }
   }
+  // The combinators' way (when.h), child-first: link() a batch of children, publish() it,
+  // then start() each in order. A child runs here at once, until it first suspends or ends,
+  // while the children started so far did that within about a microsecond each: a burst of
+  // them then costs no queue round trip, steal or wake-up. Once two in a row took longer
+  // (or one much longer), the rest are queued as spawn() queues tasks, so that idle workers
+  // run them side by side. The first child is queued too if this worker's queue is empty,
+  // so that an idle worker can run it beside the second (Executor::start_child). A child
+  // that ends while running here is counted without a locked operation; the parent folds
+  // the count in when it waits. `task` keeps its frame until start() returns; on a throw,
+  // the caller calls abandon().
+  void link(PromiseBase& child) { (void)link_child(child); }
+  std::size_t linked() const noexcept { return links_.size(); }
+  // Whether cancel_all() has been called (any thread; a hint to stop starting children).
+  bool cancelling() const noexcept {
+    return cancelling_.load(std::memory_order_relaxed);  // relaxed: publish() decides, not this
+  }
+  // After the wait: false if some children were abandoned (never ran).
+  bool all_started() const noexcept { return !abandoned_any_; }
+  // `index`: the child's place in link() order.
+  template <class T>
+  JoinHandle<T> start(Executor& executor, Task<T>& task, std::size_t index) {
+    auto handle = task.handle();
+    if (!start_child(executor, handle.promise(), handle, index)) check_submitted(links_[index]);
+    (void)task.detach();
+    return JoinHandle<T>(handle);
+  }
+  // Gives up on the children linked but not started (from the index of the first of them)
+  // and any not linked yet: they never run, and count as never expected. Their frames stay
+  // with their Tasks, which must outlive this set's wait: a cancel_all() may still reach
+  // them through their links.
+  void abandon(std::size_t first_unstarted) noexcept;
+
   // Makes the children spawned since the last publish() visible to cancel_all(), and
   // cancels them if a cancel_all() has come meanwhile.
   void publish() noexcept;
@@ -149,6 +181,10 @@ class ChildSet final : private CancelPoint {
   };
 
   Link& link_child(PromiseBase& child);
+  // Executor::start_child for the child at `index`, with this set noted as the one whose
+  // children end here meanwhile; times some of the children run here (queue_the_rest_).
+  bool start_child(Executor& executor, PromiseBase& child, std::coroutine_handle<> handle,
+                   std::size_t index);
   void unlink_child(Link& link) noexcept;
   void check_submitted(Link& link) noexcept;
   std::coroutine_handle<> on_child_finished(const Link& link) noexcept;
@@ -159,19 +195,30 @@ class ChildSet final : private CancelPoint {
   // Drops one unit of `pending_`; the parent's handle if that was the last.
   std::coroutine_handle<> release_one() noexcept;
 
+  // Three groups, a cache line apart, because children finishing on other workers and a
+  // parent starting children here at the same time would otherwise share lines: what the
+  // completers read, the count they all decrement, and what the parent writes per child.
   Policy policy_;
-  // Only the parent appends (a deque: links never move); others reach them through head_.
-  std::deque<Link, FrameCacheAllocator<Link>> links_;
   std::atomic<Link*> head_{nullptr};
-  Link* newest_ = nullptr;  // the parent's: the last link made, published or not
   std::atomic<bool> cancelling_{false};
   std::atomic<bool> decided_{false};  // the first failure or the winner is claimed
-  std::atomic<std::size_t> pending_{1};
   std::coroutine_handle<> parent_;
   CancelState* parent_state_ = nullptr;
-  bool parent_waited_ = false;  // the parent gave up its token in suspend()
   std::exception_ptr first_failure_;
   std::size_t winner_ = 0;
+  char cache_line_gap_before_pending_[64];
+  std::atomic<std::size_t> pending_{1};
+  char cache_line_gap_after_pending_[56];
+  // Only the parent appends (a deque: links never move); others reach them through head_.
+  std::deque<Link, FrameCacheAllocator<Link>> links_;
+  Link* newest_ = nullptr;  // the parent's: the last link made, published or not
+  // Children that ended while the parent ran them here (start_child), not yet taken off
+  // pending_: the parent's thread alone counts them, and suspend() folds them in.
+  std::size_t ended_inline_ = 0;
+  bool queue_the_rest_ = false;  // children run here took long: queue the ones after them
+  bool last_timed_took_long_ = false;
+  bool abandoned_any_ = false;
+  bool parent_waited_ = false;  // the parent gave up its token in suspend()
 };
 
 // `co_await ChildSetWait{set}`: the parent's wait for every child of `set`.

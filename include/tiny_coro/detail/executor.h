@@ -1,6 +1,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <span>
 
 namespace tiny_coro::detail {
@@ -24,6 +25,22 @@ class Executor {
   // Starts an unstarted root task, as Scheduler::spawn does: how a combinator runs its
   // children on the scheduler of the task awaiting it. Throws if the executor cannot.
   virtual void submit(PromiseBase& promise, std::coroutine_handle<> handle) = 0;
+  // How a combinator's child is to start (start_child).
+  enum class ChildStart : std::uint8_t {
+    kHere,          // run at once on the calling worker, nested in the caller
+    kFirstOfScope,  // the same, unless the worker's queue is empty: then queued, so that
+                    // an idle worker may run it beside the ones started after it
+    kQueued,        // queued where an idle worker can take it, as submit() does
+  };
+  // Starts a combinator's child (an unstarted root task) as `how` says, on the calling
+  // thread if it is one of this executor's workers (elsewhere: submit()). Run here, the
+  // child runs until it first suspends or ends, then this returns true: the child-first
+  // order of Cilk and libfork, where a child that ends or suspends at once costs no queue
+  // round trip. Throws as submit does, before anything runs.
+  virtual bool start_child(PromiseBase& promise, std::coroutine_handle<> handle, ChildStart) {
+    submit(promise, handle);
+    return false;
+  }
 
  protected:
   ~Executor() = default;

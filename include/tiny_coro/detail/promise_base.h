@@ -52,6 +52,11 @@ class alignas(8) ChildObserver {
   ~ChildObserver() = default;
 };
 
+// The join word of the combinator child that its parent is starting on this thread right
+// now, nested in the parent's own run (ChildSet::start_child), or 0. While that child runs
+// nobody else writes its word, so its end needs no locked exchange (complete_root).
+extern constinit thread_local std::uintptr_t nested_child_join_word;
+
 // Called at final suspend of a spawned (root) task; returns what to resume next.
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
