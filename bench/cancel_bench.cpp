@@ -7,6 +7,8 @@
 //                       cancel_sleepers (the task's co_await throws, then awaiting its handle)
 //   when_all_empty      when_all over 1,000,000 empty tasks
 //   make_tasks_floor    the same tasks made and destroyed unrun (the input's own cost)
+//   when_all_cpu        when_all over 1,000 children of 20 us of CPU each, on 2 workers and on
+//                       1: that its children still run side by side (ideal ratio 0.5)
 //   when_any_wake       when_any(sleep 1 h, channel recv) woken by a send: send to winner running
 //   group_cancel_10k    a TaskGroup of 10,000 sleeping tasks cancelled and joined (p50/p99)
 // `cancel_bench --rss-after-cancel` prints the resident memory before 1,000,000 sleepers are
@@ -65,7 +67,8 @@ constexpr long expected_sum(int n) { return static_cast<long>(n) * (n + 1) / 2; 
 
 void BM_await_ready_op(benchmark::State& state) {
   Scheduler sched(kWorkers);
-  for (auto _ : state) check(sched.block_on(await_ready_ops(kCalls)) == expected_sum(kCalls), "sum");
+  for (auto _ : state)
+    check(sched.block_on(await_ready_ops(kCalls)) == expected_sum(kCalls), "sum");
   per_item(state, "ns_per_call", kCalls);
 }
 
@@ -168,6 +171,40 @@ void BM_when_all_empty(benchmark::State& state) {
   Scheduler sched(kWorkers);
   for (auto _ : state) sched.block_on(when_all_empty(kTasks));
   per_item(state, "ns_per_task", kTasks);
+}
+
+// --- when_all_cpu ---
+Task<void> burn(std::chrono::microseconds cpu) {
+  const auto end = std::chrono::steady_clock::now() + cpu;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+  co_return;
+}
+
+Task<void> when_all_cpu(int n, std::chrono::microseconds each) {
+  std::vector<Task<void>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) tasks.push_back(burn(each));
+  co_await tiny_coro::when_all(std::move(tasks));
+}
+
+void BM_when_all_cpu(benchmark::State& state) {
+  constexpr int kChildren = 1'000;
+  constexpr std::chrono::microseconds kEach{20};
+  Scheduler one(1);
+  Scheduler two(kWorkers);
+  std::vector<double> ratios;
+  for (auto _ : state) {
+    auto timed = [](Scheduler& sched) {
+      const auto start = std::chrono::steady_clock::now();
+      sched.block_on(when_all_cpu(kChildren, kEach));
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    const double alone = timed(one);
+    ratios.push_back(timed(two) / alone);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  state.counters["two_vs_one"] = ratios[ratios.size() / 2];
 }
 
 // --- when_any_wake ---
@@ -279,6 +316,7 @@ CANCEL_BENCH(BM_cancel_sleepers, "cancel_sleepers", 5);
 CANCEL_BENCH(BM_throw_floor, "throw_floor", 5);
 CANCEL_BENCH(BM_when_all_empty, "when_all_empty", 7);
 CANCEL_BENCH(BM_make_tasks_floor, "make_tasks_floor", 7);
+CANCEL_BENCH(BM_when_all_cpu, "when_all_cpu", 5);
 BENCHMARK(BM_group_cancel_10k)
     ->Name("group_cancel_10k")
     ->Unit(benchmark::kMillisecond)

@@ -107,6 +107,12 @@ def main():
                         f"| {make_floor:.1f} ns/task | - | - | - | - | what is left of the target for "
                         f"when_all itself: {60 - make_floor:.1f} ns/task |")
 
+    spread = get(ours, "when_all_cpu", "two_vs_one")
+    if spread is not None:
+        rows.append(f"| when_all over 1,000 children of 20 µs of CPU each: time on 2 workers ÷ on 1 "
+                    f"| {spread:.3f} | - | - | - | - | 0.5 is perfect spread: children started "
+                    f"child-first still run side by side |")
+
     rss_text = (out / "cancel_rss.txt").read_text()
     rounds = re.findall(r"round (\d): rss_before_mib ([\d.]+) rss_sleeping_mib ([\d.]+) rss_after_mib ([\d.]+)", rss_text)
     cold = float(re.search(r"rss_cold_mib ([\d.]+)", rss_text).group(1))

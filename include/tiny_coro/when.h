@@ -100,6 +100,7 @@ std::exception_ptr start_children(ChildSet& set, std::size_t count, StartEach&& 
   };
   set.expect(count);
   try {
+    set.reserve_links(count);
     for (std::size_t first = 0; first < count; first += kStartBatch) {
       const std::size_t end = std::min(count, first + kStartBatch);
       for (std::size_t i = first; i < end; ++i) {

@@ -40,7 +40,7 @@ class ChildFirst : public ::testing::TestWithParam<std::size_t> {};
 
 // Many more children than a start batch, each ending at once: every value in order, and
 // every frame gone afterwards (the scheduler's live-task count is back where it was).
-TEST_P(ChildFirst, AMillionChildrenThatEndAtOnceGiveEveryValueInOrder) {
+TEST_P(ChildFirst, ManyChildrenThatEndAtOnceGiveEveryValueInOrder) {
   Scheduler sched(GetParam());
   const std::uint64_t alive_before = sched.metrics().tasks_alive;
   constexpr int kChildren = 200'000;

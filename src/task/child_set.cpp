@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <new>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace tiny_coro::detail {
@@ -45,8 +47,42 @@ ChildSet::~ChildSet() {
   }
 }
 
+ChildSet::LinkStore::~LinkStore() {
+  static_assert(std::is_trivially_destructible_v<Link>, "links are dropped with their blocks");
+  PageAllocator<Link> allocator;
+  for (const Block& block : blocks_) allocator.deallocate(block.links, block.capacity);
+}
+
+void ChildSet::LinkStore::reserve(std::size_t links) {
+  if (!blocks_.empty() || links == 0) return;
+  blocks_.reserve(1);
+  blocks_.push_back({PageAllocator<Link>().allocate(links), links});
+  capacity_ = links;
+}
+
+ChildSet::Link& ChildSet::LinkStore::emplace_back(ChildSet& set, PromiseBase& child) {
+  if (size_ == capacity_) {
+    // A small first block: most groups have a few children.
+    const std::size_t links = blocks_.empty() ? kFirstBlock : kBlock;
+    blocks_.reserve(blocks_.size() + 1);  // first: the push_back below must not throw
+    blocks_.push_back({PageAllocator<Link>().allocate(links), links});
+    capacity_ += links;
+  }
+  void* slot = &(*this)[size_];
+  Link* link = ::new (slot) Link(set, child, size_);
+  ++size_;
+  return *link;
+}
+
+ChildSet::Link& ChildSet::LinkStore::operator[](std::size_t index) noexcept {
+  const std::size_t first = blocks_.front().capacity;
+  if (index < first) return blocks_.front().links[index];
+  index -= first;
+  return blocks_[1 + index / kBlock].links[index % kBlock];
+}
+
 ChildSet::Link& ChildSet::link_child(PromiseBase& child) {
-  Link& link = links_.emplace_back(*this, child, links_.size());
+  Link& link = links_.emplace_back(*this, child);
   link.next_ = newest_;
   newest_ = &link;
   // relaxed: not yet submitted; the submitting queue push publishes it to the child's thread,
@@ -62,6 +98,7 @@ namespace {
 // costs about a microsecond between two workers (most of it the frame crossing cores).
 constexpr std::int64_t kWorthQueuingNs = 1000;
 constexpr std::int64_t kClearlyLongNs = 100'000;
+constexpr std::size_t kFirstTimedPair = 16;
 
 std::int64_t now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -101,10 +138,12 @@ bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutin
   }
   restore();
   if (ran && time_it) {
-    // Two timed children in a row, so that one page fault does not decide; or one that ran
-    // for longer than the machine's hiccups last.
+    // One child that ran for longer than the machine's hiccups last decides at once. Short
+    // of that, two timed children in a row, and none of the first few: those pay for a new
+    // worker's first spawns (its task table's first chunk, cold caches) and for page faults,
+    // which must not send a burst of tiny children down the queue.
     const std::int64_t took = now_ns() - start;
-    const bool took_long = took >= kWorthQueuingNs;
+    const bool took_long = took >= kWorthQueuingNs && index >= kFirstTimedPair;
     queue_the_rest_ = (took_long && last_timed_took_long_) || took >= kClearlyLongNs;
     last_timed_took_long_ = took_long;
   }

@@ -20,13 +20,14 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <deque>
 #include <exception>
+#include <vector>
 
 #include <stdexcept>
 
 #include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/executor.h>
+#include <tiny_coro/detail/page_allocator.h>
 #include <tiny_coro/detail/promise_base.h>
 #include <tiny_coro/join_handle.h>
 #include <tiny_coro/task.h>
@@ -51,20 +52,6 @@ inline void prefetch_frame(void* frame) noexcept {
   __builtin_prefetch(frame, 1);
   __builtin_prefetch(static_cast<char*>(frame) + 64, 1);
 }
-
-// Storage for a scope's bookkeeping through the frame allocator: a when_all over a million
-// tasks links a million children, and these blocks then come back from the depot on the
-// next burst instead of from malloc and fresh page faults, as the children's frames do.
-template <class T>
-struct FrameCacheAllocator {
-  using value_type = T;
-  FrameCacheAllocator() noexcept = default;
-  template <class U>
-  FrameCacheAllocator(const FrameCacheAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(allocate_frame(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t n) noexcept { free_frame(p, n * sizeof(T)); }
-  friend bool operator==(FrameCacheAllocator, FrameCacheAllocator) noexcept { return true; }
-};
 
 class ChildSet final : private CancelPoint {
  public:
@@ -123,6 +110,7 @@ class ChildSet final : private CancelPoint {
   // that ends while running here is counted without a locked operation; the parent folds
   // the count in when it waits. `task` keeps its frame until start() returns; on a throw,
   // the caller calls abandon().
+  void reserve_links(std::size_t children) { links_.reserve(children); }
   void link(PromiseBase& child) { (void)link_child(child); }
   std::size_t linked() const noexcept { return links_.size(); }
   // Whether cancel_all() has been called (any thread; a hint to stop starting children).
@@ -180,6 +168,38 @@ class ChildSet final : private CancelPoint {
     Link* next_ = nullptr;
   };
 
+  // The links, where they never move while the set lives (cancel_all() and the children's
+  // join words point at them). A combinator knows its child count and reserves one block
+  // for all: a million links are then one array, off the heap that the children's frames
+  // come from, rather than scattered among the frames (which made the walk over them miss
+  // the cache). A TaskGroup grows by a block of kFirstBlock, then blocks of kBlock. Blocks come
+  // from PageAllocator, so a burst's big block is kept for the next burst and given back when the
+  // scheduler idles.
+  class LinkStore {
+   public:
+    LinkStore() = default;
+    LinkStore(const LinkStore&) = delete;
+    LinkStore& operator=(const LinkStore&) = delete;
+    ~LinkStore();
+    // Before the first link: room for `links` in one block.
+    void reserve(std::size_t links);
+    Link& emplace_back(ChildSet& set, PromiseBase& child);
+    void pop_back() noexcept { --size_; }
+    std::size_t size() const noexcept { return size_; }
+    Link& operator[](std::size_t index) noexcept;
+
+   private:
+    static constexpr std::size_t kFirstBlock = 16;
+    static constexpr std::size_t kBlock = 256;
+    struct Block {
+      Link* links;
+      std::size_t capacity;
+    };
+    std::vector<Block> blocks_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+  };
+
   Link& link_child(PromiseBase& child);
   // Executor::start_child for the child at `index`, with this set noted as the one whose
   // children end here meanwhile; times some of the children run here (queue_the_rest_).
@@ -210,7 +230,7 @@ class ChildSet final : private CancelPoint {
   std::atomic<std::size_t> pending_{1};
   char cache_line_gap_after_pending_[56];
   // Only the parent appends (a deque: links never move); others reach them through head_.
-  std::deque<Link, FrameCacheAllocator<Link>> links_;
+  LinkStore links_;
   Link* newest_ = nullptr;  // the parent's: the last link made, published or not
   // Children that ended while the parent ran them here (start_child), not yet taken off
   // pending_: the parent's thread alone counts them, and suspend() folds them in.
