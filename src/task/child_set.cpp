@@ -64,21 +64,21 @@ ChildSet::Link& ChildSet::LinkStore::emplace_back(ChildSet& set, PromiseBase& ch
   if (size_ == capacity_) {
     // A small first block: most groups have a few children.
     const std::size_t links = blocks_.empty() ? kFirstBlock : kBlock;
-    blocks_.reserve(blocks_.size() + 1);  // first: the push_back below must not throw
+    // First: the push_back below must not throw once the block is allocated.
+    if (blocks_.size() == blocks_.capacity()) blocks_.reserve(2 * blocks_.size() + 1);
     blocks_.push_back({PageAllocator<Link>().allocate(links), links});
     capacity_ += links;
   }
-  void* slot = &(*this)[size_];
-  Link* link = ::new (slot) Link(set, child, size_);
+  Link* link = ::new (static_cast<void*>(slot(size_))) Link(set, child, size_);
   ++size_;
   return *link;
 }
 
-ChildSet::Link& ChildSet::LinkStore::operator[](std::size_t index) noexcept {
+ChildSet::Link* ChildSet::LinkStore::slot(std::size_t index) noexcept {
   const std::size_t first = blocks_.front().capacity;
-  if (index < first) return blocks_.front().links[index];
+  if (index < first) return blocks_.front().links + index;
   index -= first;
-  return blocks_[1 + index / kBlock].links[index % kBlock];
+  return blocks_[1 + index / kBlock].links + index % kBlock;
 }
 
 ChildSet::Link& ChildSet::link_child(PromiseBase& child) {

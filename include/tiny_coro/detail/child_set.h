@@ -171,10 +171,9 @@ class ChildSet final : private CancelPoint {
   // The links, where they never move while the set lives (cancel_all() and the children's
   // join words point at them). A combinator knows its child count and reserves one block
   // for all: a million links are then one array, off the heap that the children's frames
-  // come from, rather than scattered among the frames (which made the walk over them miss
-  // the cache). A TaskGroup grows by a block of kFirstBlock, then blocks of kBlock. Blocks come
-  // from PageAllocator, so a burst's big block is kept for the next burst and given back when the
-  // scheduler idles.
+  // come from, rather than scattered among them. A TaskGroup grows by a block of
+  // kFirstBlock, then blocks of kBlock. Blocks come from PageAllocator, so a burst's big
+  // block is kept for the next burst and given back when the scheduler idles.
   class LinkStore {
    public:
     LinkStore() = default;
@@ -186,9 +185,11 @@ class ChildSet final : private CancelPoint {
     Link& emplace_back(ChildSet& set, PromiseBase& child);
     void pop_back() noexcept { --size_; }
     std::size_t size() const noexcept { return size_; }
-    Link& operator[](std::size_t index) noexcept;
+    Link& operator[](std::size_t index) noexcept { return *slot(index); }
 
    private:
+    // Where link `index` lives (constructed or not); its block must exist.
+    Link* slot(std::size_t index) noexcept;
     static constexpr std::size_t kFirstBlock = 16;
     static constexpr std::size_t kBlock = 256;
     struct Block {
@@ -229,7 +230,7 @@ class ChildSet final : private CancelPoint {
   char cache_line_gap_before_pending_[64];
   std::atomic<std::size_t> pending_{1};
   char cache_line_gap_after_pending_[56];
-  // Only the parent appends (a deque: links never move); others reach them through head_.
+  // Only the parent appends (links never move); others reach them through head_.
   LinkStore links_;
   Link* newest_ = nullptr;  // the parent's: the last link made, published or not
   // Children that ended while the parent ran them here (start_child), not yet taken off
