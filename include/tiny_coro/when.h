@@ -77,7 +77,7 @@ void discard_child(JoinHandle<T>& handle) noexcept {
   handle.ignore_result();
 }
 
-// How far ahead a vector combinator's loops prefetch its children's frames.
+// How far ahead a combinator's loops prefetch its children's frames.
 inline constexpr std::size_t kFramesAhead = 8;
 
 // How many children a combinator links and publishes at a time before starting them: one

@@ -25,6 +25,9 @@
 //   c. Our queue's bottom (LIFO, depth-first: a fork-join tree stays small).
 //   d. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
 //      and become stealable).
+// A task may also run nested inside the one the loop resumed: a combinator starts its
+// children child-first (run_nested, via SchedulerCore::start_child), so no safepoint or
+// tick falls between them; they count as tasks run all the same.
 // Wake protocol: see runtime/idle.h. A worker that finds work while searching stops
 // searching, and if it was the last searcher it wakes a sleeper, which then searches in turn.
 // Shutdown: the scheduler sets stopping_ and unparks everyone; the loop checks it once per

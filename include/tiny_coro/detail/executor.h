@@ -22,8 +22,8 @@ class Executor {
   // (Reactor::lock_driver_or_note) and went to sleep instead: wake a sleeper to take it
   // over. Only executors whose workers drive the reactor need it.
   virtual void driver_wanted() noexcept {}
-  // Starts an unstarted root task, as Scheduler::spawn does: how a combinator runs its
-  // children on the scheduler of the task awaiting it. Throws if the executor cannot.
+  // Starts an unstarted root task, as Scheduler::spawn does: how a TaskGroup runs its
+  // children on the scheduler of the task that owns it. Throws if the executor cannot.
   virtual void submit(PromiseBase& promise, std::coroutine_handle<> handle) = 0;
   // How a combinator's child is to start (start_child).
   enum class ChildStart : std::uint8_t {
