@@ -11,12 +11,6 @@
 
 namespace tiny_coro::detail {
 
-namespace {
-// The set whose parent is starting a child on this thread right now (ChildSet::start_child):
-// a child of it that ends here is counted by the parent's own thread, not on pending_.
-constinit thread_local ChildSet* running_inline_for = nullptr;
-}  // namespace
-
 constinit thread_local std::uintptr_t nested_child_join_word = kJoinEmpty;
 
 ChildSet::~ChildSet() {
@@ -57,21 +51,18 @@ void ChildSet::LinkStore::reserve(std::size_t links) {
   if (!blocks_.empty() || links == 0) return;
   blocks_.reserve(1);
   blocks_.push_back({PageAllocator<Link>().allocate(links), links});
-  capacity_ = links;
+  free_ = blocks_.back().links;
+  block_end_ = free_ + links;
 }
 
-ChildSet::Link& ChildSet::LinkStore::emplace_back(ChildSet& set, PromiseBase& child) {
-  if (size_ == capacity_) {
-    // A small first block: most groups have a few children.
-    const std::size_t links = blocks_.empty() ? kFirstBlock : kBlock;
-    // First: the push_back below must not throw once the block is allocated.
-    if (blocks_.size() == blocks_.capacity()) blocks_.reserve(2 * blocks_.size() + 1);
-    blocks_.push_back({PageAllocator<Link>().allocate(links), links});
-    capacity_ += links;
-  }
-  Link* link = ::new (static_cast<void*>(slot(size_))) Link(set, child, size_);
-  ++size_;
-  return *link;
+void ChildSet::LinkStore::add_block() {
+  // A small first block: most groups have a few children.
+  const std::size_t links = blocks_.empty() ? kFirstBlock : kBlock;
+  // First: the push_back below must not throw once the block is allocated.
+  if (blocks_.size() == blocks_.capacity()) blocks_.reserve(2 * blocks_.size() + 1);
+  blocks_.push_back({PageAllocator<Link>().allocate(links), links});
+  free_ = blocks_.back().links;
+  block_end_ = free_ + links;
 }
 
 ChildSet::Link* ChildSet::LinkStore::slot(std::size_t index) noexcept {
@@ -120,23 +111,25 @@ bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutin
                     : index == 0    ? Start::kFirstOfScope
                                     : Start::kHere;
   const bool time_it = how == Start::kHere && timed(index);
-  ChildSet* const outer_set = std::exchange(running_inline_for, this);
   // relaxed: the parent's own store in link_child(); the child has not started.
   const std::uintptr_t outer_word =
       std::exchange(nested_child_join_word, child.join_state_.load(std::memory_order_relaxed));
-  auto restore = [&] {
-    running_inline_for = outer_set;
-    nested_child_join_word = outer_word;
-  };
   bool ran = false;
   const std::int64_t start = time_it ? now_ns() : 0;
   try {
     ran = executor.start_child(child, handle, how);
   } catch (...) {
-    restore();
+    nested_child_join_word = outer_word;
     throw;
   }
-  restore();
+  // complete_root() cleared the word: the child ended before its start returned.
+  const bool ended_here = ran && nested_child_join_word == kJoinEmpty;
+  nested_child_join_word = outer_word;
+  if (ended_here) {
+    // Counted on this thread; suspend() folds the count into pending_.
+    ++ended_inline_;
+    if (policy_ == Policy::kAny || child.exception_) note_outcome(links_[index]);
+  }
   if (ran && time_it) {
     // One child that ran for longer than the machine's hiccups last decides at once. Short
     // of that, two timed children in a row, and none of the first few: those pay for a new
@@ -214,12 +207,6 @@ std::coroutine_handle<> ChildSet::Link::child_finished(PromiseBase&) noexcept {
 
 std::coroutine_handle<> ChildSet::on_child_finished(const Link& link) noexcept {
   note_outcome(link);
-  // Ended while the parent runs children here: it still holds its token, so this cannot be
-  // the last; its thread counts it and folds the count in when it waits.
-  if (running_inline_for == this) {
-    ++ended_inline_;
-    return {};
-  }
   // Last (after the policy ran, so its cancels are done): resume the parent by symmetric
   // transfer on this thread.
   return release_one();

@@ -22,6 +22,10 @@ std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handl
     // (our JoinHandle does not exist yet; our set's teardown and shutdown wait for the
     // parent), so no locked exchange. release: pairs with the handle owner's acquire loads.
     promise.join_state_.store(kJoinCompleted, std::memory_order_release);
+    // The parent, back from our start, sees the cleared word and takes our outcome itself
+    // (ChildSet::start_child): no call through the observer.
+    nested_child_join_word = kJoinEmpty;
+    return std::noop_coroutine();
   } else {
     // acq_rel: release publishes the result to the joiner and the frame to whoever destroys
     // it (pairs with their acquire loads and exchanges); acquire sees a joiner's frame or a

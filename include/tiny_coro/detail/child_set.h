@@ -21,6 +21,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <new>
 #include <vector>
 
 #include <stdexcept>
@@ -182,12 +183,24 @@ class ChildSet final : private CancelPoint {
     ~LinkStore();
     // Before the first link: room for `links` in one block.
     void reserve(std::size_t links);
-    Link& emplace_back(ChildSet& set, PromiseBase& child);
-    void pop_back() noexcept { --size_; }
+    // Inline: once per child, a bump within the current block.
+    Link& emplace_back(ChildSet& set, PromiseBase& child) {
+      if (free_ == block_end_) add_block();
+      Link* link = ::new (static_cast<void*>(free_)) Link(set, child, size_);
+      ++free_;
+      ++size_;
+      return *link;
+    }
+    // Only right after emplace_back(), so the link is in the current block.
+    void pop_back() noexcept {
+      --free_;
+      --size_;
+    }
     std::size_t size() const noexcept { return size_; }
     Link& operator[](std::size_t index) noexcept { return *slot(index); }
 
    private:
+    void add_block();
     // Where link `index` lives (constructed or not); its block must exist.
     Link* slot(std::size_t index) noexcept;
     static constexpr std::size_t kFirstBlock = 16;
@@ -198,7 +211,8 @@ class ChildSet final : private CancelPoint {
     };
     std::vector<Block> blocks_;
     std::size_t size_ = 0;
-    std::size_t capacity_ = 0;
+    Link* free_ = nullptr;       // where the next link goes, in the last block
+    Link* block_end_ = nullptr;  // the end of the last block
   };
 
   Link& link_child(PromiseBase& child);

@@ -54,7 +54,8 @@ class alignas(8) ChildObserver {
 
 // The join word of the combinator child that its parent is starting on this thread right
 // now, nested in the parent's own run (ChildSet::start_child), or 0. While that child runs
-// nobody else writes its word, so its end needs no locked exchange (complete_root).
+// nobody else writes its word, so its end needs no locked exchange; complete_root then
+// clears this instead of telling the observer, and the parent takes the outcome on return.
 extern constinit thread_local std::uintptr_t nested_child_join_word;
 
 // Called at final suspend of a spawned (root) task; returns what to resume next.
