@@ -175,7 +175,9 @@ class JoinHandle {
     bool await_ready() const noexcept { return handle_.is_finished(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
-      return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));
+      detail::CancelState* const state = detail::cancel_state_of(awaiting);
+      if (join_here(state)) return false;
+      return wait_.suspend(awaiting, state);
     }
     T await_resume() {
       wait_.finish();
@@ -183,6 +185,16 @@ class JoinHandle {
     }
 
    private:
+    // Runs the task here if it still waits, unstarted, as the next task of this worker
+    // (Executor::join_here); true if it then ended. Not for an awaiter already cancelled,
+    // whose co_await ends at once.
+    bool join_here(const detail::CancelState* awaiting_state) noexcept {
+      if (awaiting_state != nullptr && awaiting_state->requested()) return false;
+      auto& promise = handle_.handle_.promise();
+      detail::Executor* executor = promise.own_cancel_.executor();
+      return executor != nullptr && executor->join_here(promise, handle_.handle_);
+    }
+
     JoinHandle handle_;
     detail::JoinWait wait_;
   };

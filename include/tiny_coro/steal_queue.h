@@ -92,6 +92,16 @@ class StealQueue {
     return item;
   }
 
+  // Owner only. Pops the newest item if it is `item`; else changes nothing.
+  bool pop_if_newest(const T& item) noexcept {
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed) - 1;  // relaxed: ours alone
+    // relaxed: a filter only (a stale top lets a taken slot through); pop() decides.
+    if (b < top_->load(std::memory_order_relaxed)) return false;
+    if (buffer_->load(std::memory_order_relaxed)->get(b) != item) return false;
+    // Only thieves act meanwhile, at the other end: the bottom is still `item`, or gone.
+    return pop().has_value();
+  }
+
   // Any thread. FIFO: takes the oldest item.
   Stolen<T> steal() noexcept {
     // acquire: pairs with a previous thief's CAS of top_ (its slot read happened before).

@@ -68,10 +68,25 @@ void SchedulerCore::submit(PromiseBase& promise, std::coroutine_handle<> handle)
 }
 
 namespace {
-// Deep enough for any tree of combinators a program writes by hand; each level costs a few
-// hundred bytes of the worker's stack.
+// Deep enough for any tree of combinators, or of spawns joined where they were spawned, that
+// a program writes by hand; each level costs a few hundred bytes of the worker's stack.
 constexpr std::uint32_t kMaxNestedStarts = 128;
 }  // namespace
+
+bool SchedulerCore::join_here(PromiseBase& child, std::coroutine_handle<> handle) noexcept {
+  Worker* worker = current_worker();
+  if (worker == nullptr || worker->nesting() >= kMaxNestedStarts) return false;
+  // A dump waiting for a safe point, or the loop's fairness turn, gets the worker back: the
+  // parent suspends as it would have without this path.
+  if (pause_requested() || !worker->claim_tick_for_nested_run()) return false;
+  if (!worker->take_back(handle.address())) return false;  // stolen, started, or not ours
+  PromiseBase* const outer_child = std::exchange(nested_child, &child);
+  worker->run_nested(handle);
+  // complete_root() cleared it: the child ended before returning here.
+  const bool ended = nested_child == nullptr;
+  nested_child = outer_child;
+  return ended;
+}
 
 bool SchedulerCore::start_child(PromiseBase& promise, std::coroutine_handle<> handle,
                                 ChildStart how) {

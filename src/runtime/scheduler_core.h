@@ -34,6 +34,7 @@ class SchedulerCore final : public Executor {
 
   void submit(PromiseBase& promise, std::coroutine_handle<> handle) override;
   bool start_child(PromiseBase& promise, std::coroutine_handle<> handle, ChildStart how) override;
+  bool join_here(PromiseBase& child, std::coroutine_handle<> handle) noexcept override;
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;

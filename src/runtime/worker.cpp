@@ -11,7 +11,7 @@
 //      reactor's poll if we get its driver lock, else on our Parker until a waker hands us
 //      a token.
 // Where next_local() looks:
-//   a. Every kFairnessInterval ticks, first a reactor poll that does not block (busy workers
+//   a. Every kFairnessTicks ticks, first a reactor poll that does not block (busy workers
 //      must still see I/O and timers), then the global queue, the oldest yielded task and the
 //      bottom of our own queue ahead of the LIFO slot: none of them can starve behind a
 //      worker whose LIFO slot keeps refilling (Go checks its global queue every 61 ticks).
@@ -26,8 +26,12 @@
 //   d. Yielded tasks, moved into our queue oldest-first (so they run behind what was ready,
 //      and become stealable).
 // A task may also run nested inside the one the loop resumed: a combinator starts its
-// children child-first (run_nested, via SchedulerCore::start_child), so no safepoint or
-// tick falls between them; they count as tasks run all the same.
+// children child-first (run_nested, via SchedulerCore::start_child), and a task awaiting
+// the JoinHandle of the task this loop would run next takes it back and runs it
+// (SchedulerCore::join_here). They count as tasks run all the same. A combinator's burst
+// has no safepoint or tick between its children; a join takes a tick, and is declined when
+// the fairness turn is due or a dump waits, so a task that spawns and joins in a loop
+// still lets the loop take its turns.
 // Wake protocol: see runtime/idle.h. A worker that finds work while searching stops
 // searching, and if it was the last searcher it wakes a sleeper, which then searches in turn.
 // Shutdown: the scheduler sets stopping_ and unparks everyone; the loop checks it once per
@@ -71,7 +75,6 @@ namespace tiny_coro::detail {
 namespace {
 
 // Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
-constexpr std::uint32_t kFairnessInterval = 61;
 // Local queue length at which its oldest half spills to the global queue (Tokio: a 256-slot
 // ring that overflows half of itself). Tuned on bench/runtime_bench spawn_many, the workload
 // where one worker produces for the others: spilling roughly halved its time per task when
@@ -180,7 +183,7 @@ void Worker::leave_parked() {
 }
 
 std::coroutine_handle<> Worker::next_local() {
-  if (++tick_ % kFairnessInterval == 0) {
+  if (++tick_ % kFairnessTicks == 0) {
     publish_counters(/*ticks_in_progress=*/1);
     // Busy workers must still see I/O and timers now and then (Tokio's event interval).
     poll_reactor_now();

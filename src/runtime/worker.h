@@ -50,6 +50,23 @@ class Worker {
     running_frame_ = outer;
     --nesting_;
   }
+  // This thread: takes `task` off this worker's queues if it is the one they would run next
+  // (the LIFO slot, or the newest in the stealable queue), so that the caller runs it.
+  bool take_back(void* task) noexcept {
+    if (lifo_slot_ == task) {
+      lifo_slot_ = nullptr;
+      return true;
+    }
+    return queue_.pop_if_newest(task);
+  }
+  // This thread, inside a task: false if the loop's fairness turn is due at its next task
+  // (then the caller lets the loop run); else counts a task the caller runs nested as one of
+  // the loop's ticks, so that a task joining child after child here cannot hold the turn off.
+  bool claim_tick_for_nested_run() noexcept {
+    if ((tick_ + 1) % kFairnessTicks == 0) return false;
+    ++tick_;
+    return true;
+  }
   // This thread: how many run_nested() calls are on its stack now.
   std::uint32_t nesting() const noexcept { return nesting_; }
   // This thread: the steady clock as of this worker's last fairness tick or wake-up (a
@@ -91,6 +108,10 @@ class Worker {
   // This thread: the task being run has just handed a call to the blocking pool and waits
   // for it (BlockingWait); see wait_for_short_call.
   void note_task_awaits_blocking_call() noexcept { last_task_awaits_blocking_call_ = true; }
+
+  // Every this many tasks the loop serves the reactor, the global queue and yielded tasks
+  // before its own queue (next_local).
+  static constexpr std::uint32_t kFairnessTicks = 61;
 
  private:
   std::coroutine_handle<> next_local();

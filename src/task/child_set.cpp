@@ -11,7 +11,7 @@
 
 namespace tiny_coro::detail {
 
-constinit thread_local std::uintptr_t nested_child_join_word = kJoinEmpty;
+constinit thread_local PromiseBase* nested_child = nullptr;
 
 ChildSet::~ChildSet() {
   CancelPoint::disarm();
@@ -111,20 +111,18 @@ bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutin
                     : index == 0    ? Start::kFirstOfScope
                                     : Start::kHere;
   const bool time_it = how == Start::kHere && timed(index);
-  // relaxed: the parent's own store in link_child(); the child has not started.
-  const std::uintptr_t outer_word =
-      std::exchange(nested_child_join_word, child.join_state_.load(std::memory_order_relaxed));
+  PromiseBase* const outer_child = std::exchange(nested_child, &child);
   bool ran = false;
   const std::int64_t start = time_it ? now_ns() : 0;
   try {
     ran = executor.start_child(child, handle, how);
   } catch (...) {
-    nested_child_join_word = outer_word;
+    nested_child = outer_child;
     throw;
   }
-  // complete_root() cleared the word: the child ended before its start returned.
-  const bool ended_here = ran && nested_child_join_word == kJoinEmpty;
-  nested_child_join_word = outer_word;
+  // complete_root() cleared it: the child ended before its start returned.
+  const bool ended_here = ran && nested_child == nullptr;
+  nested_child = outer_child;
   if (ended_here) {
     // Counted on this thread; suspend() folds the count into pending_.
     ++ended_inline_;

@@ -16,22 +16,21 @@ namespace tiny_coro::detail {
 
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
   TaskSlots::remove(promise);
-  std::uintptr_t joiner = promise.join_state_.load(std::memory_order_relaxed);  // relaxed: a peek
-  if (joiner == nested_child_join_word && joiner != kJoinEmpty) {
-    // Our parent is starting us, on this thread's stack: no other thread writes the word now
-    // (our JoinHandle does not exist yet; our set's teardown and shutdown wait for the
-    // parent), so no locked exchange. release: pairs with the handle owner's acquire loads.
+  if (&promise == nested_child) {
+    // Our parent runs us on this thread's stack: no other thread writes the word now (our
+    // JoinHandle is the parent's, or does not exist yet; our set's teardown and shutdown
+    // wait for the parent), so no locked exchange. release: pairs with the handle owner's
+    // acquire loads. The parent, back from running us, sees nested_child cleared and takes
+    // our outcome itself (ChildSet::start_child, JoinHandle's awaiter).
     promise.join_state_.store(kJoinCompleted, std::memory_order_release);
-    // The parent, back from our start, sees the cleared word and takes our outcome itself
-    // (ChildSet::start_child): no call through the observer.
-    nested_child_join_word = kJoinEmpty;
+    nested_child = nullptr;
     return std::noop_coroutine();
-  } else {
-    // acq_rel: release publishes the result to the joiner and the frame to whoever destroys
-    // it (pairs with their acquire loads and exchanges); acquire sees a joiner's frame or a
-    // detacher's last use before we act on them.
-    joiner = promise.join_state_.exchange(kJoinCompleted, std::memory_order_acq_rel);
   }
+  // acq_rel: release publishes the result to the joiner and the frame to whoever destroys it
+  // (pairs with their acquire loads and exchanges); acquire sees a joiner's frame or a
+  // detacher's last use before we act on them.
+  const std::uintptr_t joiner =
+      promise.join_state_.exchange(kJoinCompleted, std::memory_order_acq_rel);
   if (joiner < kJoinSentinelLimit) {
     if (joiner == kJoinDetached) {  // nobody will ever look: the frame is ours to destroy
       if (promise.exception_) report_unobserved_exception(promise.exception_);

@@ -52,11 +52,12 @@ class alignas(8) ChildObserver {
   ~ChildObserver() = default;
 };
 
-// The join word of the combinator child that its parent is starting on this thread right
-// now, nested in the parent's own run (ChildSet::start_child), or 0. While that child runs
-// nobody else writes its word, so its end needs no locked exchange; complete_root then
-// clears this instead of telling the observer, and the parent takes the outcome on return.
-extern constinit thread_local std::uintptr_t nested_child_join_word;
+// The child that its parent runs on this thread right now, nested in the parent's own run,
+// or null: a combinator's child being started (ChildSet::start_child), or a spawned task
+// taken back by the task awaiting its JoinHandle (Executor::join_here). While that child
+// runs nobody else writes its join word, so its end needs no locked exchange; complete_root
+// then clears this instead of telling anyone, and the parent takes the outcome on return.
+extern constinit thread_local PromiseBase* nested_child;
 
 // Called at final suspend of a spawned (root) task; returns what to resume next.
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
