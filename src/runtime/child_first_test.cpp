@@ -158,5 +158,33 @@ TEST(ChildFirstParallel, TwoLongChildrenRunSideBySide) {
   }
 }
 
+// Keeps its thread busy for a while: far longer than the stretch that makes a parent queue
+// the rest of its children (100 us).
+Task<void> compute_for(std::chrono::microseconds busy) {
+  const auto until = std::chrono::steady_clock::now() + busy;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  co_return;
+}
+
+Task<void> quick() { co_return; }
+
+// Child 1 runs here and takes long, so the parent queues the children after it: children 2
+// and 3 then each need the other running at the same time, which only a second worker can
+// give them. Run here one after the other, the first would wait in vain.
+TEST(ChildFirstParallel, ChildrenAfterALongOneAreQueuedForOtherWorkers) {
+  Scheduler sched(2);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> arrived{0};
+    std::vector<Task<void>> children;
+    children.push_back(quick());
+    children.push_back(compute_for(2ms));
+    children.push_back(meet(arrived));
+    children.push_back(meet(arrived));
+    for (int i = 0; i < 4; ++i) children.push_back(quick());
+    EXPECT_NO_THROW(sched.block_on(when_all(std::move(children))));
+  }
+}
+
 }  // namespace
 }  // namespace tiny_coro

@@ -44,32 +44,34 @@ ChildSet::~ChildSet() {
 ChildSet::LinkStore::~LinkStore() {
   static_assert(std::is_trivially_destructible_v<Link>, "links are dropped with their blocks");
   PageAllocator<Link> allocator;
-  for (const Block& block : blocks_) allocator.deallocate(block.links, block.capacity);
+  if (first_.links != nullptr) allocator.deallocate(first_.links, first_.capacity);
+  for (const Block& block : more_) allocator.deallocate(block.links, block.capacity);
 }
 
 void ChildSet::LinkStore::reserve(std::size_t links) {
-  if (!blocks_.empty() || links == 0) return;
-  blocks_.reserve(1);
-  blocks_.push_back({PageAllocator<Link>().allocate(links), links});
-  free_ = blocks_.back().links;
+  if (first_.links != nullptr || links == 0) return;
+  first_ = {PageAllocator<Link>().allocate(links), links};
+  free_ = first_.links;
   block_end_ = free_ + links;
 }
 
 void ChildSet::LinkStore::add_block() {
-  // A small first block: most groups have a few children.
-  const std::size_t links = blocks_.empty() ? kFirstBlock : kBlock;
+  if (first_.links == nullptr) {
+    // A small first block: most groups have a few children.
+    reserve(kFirstBlock);
+    return;
+  }
   // First: the push_back below must not throw once the block is allocated.
-  if (blocks_.size() == blocks_.capacity()) blocks_.reserve(2 * blocks_.size() + 1);
-  blocks_.push_back({PageAllocator<Link>().allocate(links), links});
-  free_ = blocks_.back().links;
-  block_end_ = free_ + links;
+  if (more_.size() == more_.capacity()) more_.reserve(2 * more_.size() + 1);
+  more_.push_back({PageAllocator<Link>().allocate(kBlock), kBlock});
+  free_ = more_.back().links;
+  block_end_ = free_ + kBlock;
 }
 
 ChildSet::Link* ChildSet::LinkStore::slot(std::size_t index) noexcept {
-  const std::size_t first = blocks_.front().capacity;
-  if (index < first) return blocks_.front().links + index;
-  index -= first;
-  return blocks_[1 + index / kBlock].links + index % kBlock;
+  if (index < first_.capacity) return first_.links + index;
+  index -= first_.capacity;
+  return more_[index / kBlock].links + index % kBlock;
 }
 
 ChildSet::Link& ChildSet::link_child(PromiseBase& child) {
@@ -85,11 +87,15 @@ ChildSet::Link& ChildSet::link_child(PromiseBase& child) {
 }
 
 namespace {
-// A child that runs this long before it first suspends or ends is worth a steal, which
-// costs about a microsecond between two workers (most of it the frame crossing cores).
+// Children that run here this long on average before they first suspend or end are worth a
+// steal each, which costs about a microsecond between two workers (most of it the frame
+// crossing cores); a stretch this long is worth one at once.
 constexpr std::int64_t kWorthQueuingNs = 1000;
 constexpr std::int64_t kClearlyLongNs = 100'000;
-constexpr std::size_t kFirstTimedPair = 16;
+// Averages before this child pay for a new worker's first spawns (its task table's first
+// chunk, cold caches) and for page faults, which must not send a burst of tiny children
+// down the queue.
+constexpr std::size_t kFirstAveraged = 16;
 
 std::int64_t now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -97,10 +103,14 @@ std::int64_t now_ns() noexcept {
       .count();
 }
 
-// Which children run here are timed: the first few (children 1, 2, 4, ... 64), so that long
-// ones are found at once, then one in 64, so that the clock costs a nanosecond a child.
-bool timed(std::size_t index) noexcept {
-  return index != 0 && ((index & (index - 1)) == 0 || index % 64 == 0);
+// After which children the parent reads the clock, each read ending the stretch since the
+// one before: children 1, 4, 16 and 32, so that long ones are found early, then one in 64,
+// so that the clock costs well under a nanosecond a child. Never after the last child:
+// nothing is left to decide. A read is a few tens of nanoseconds, as much as a short child,
+// so a scope of a few children reads it once or twice.
+bool ends_stretch(std::size_t index, std::size_t children) noexcept {
+  if (index + 1 >= children) return false;
+  return index == 1 || index == 4 || index == 16 || index == 32 || (index % 64 == 0 && index != 0);
 }
 }  // namespace
 
@@ -110,10 +120,10 @@ bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutin
   const Start how = queue_the_rest_ ? Start::kQueued
                     : index == 0    ? Start::kFirstOfScope
                                     : Start::kHere;
-  const bool time_it = how == Start::kHere && timed(index);
+  // The first stretch starts with child 1 (child 0 is often queued: Executor::start_child).
+  if (index == 1 && ends_stretch(1, expected_)) stretch_began_ns_ = now_ns();
   PromiseBase* const outer_child = std::exchange(nested_child, &child);
   bool ran = false;
-  const std::int64_t start = time_it ? now_ns() : 0;
   try {
     ran = executor.start_child(child, handle, how);
   } catch (...) {
@@ -128,17 +138,21 @@ bool ChildSet::start_child(Executor& executor, PromiseBase& child, std::coroutin
     ++ended_inline_;
     if (policy_ == Policy::kAny || child.exception_) note_outcome(links_[index]);
   }
-  if (ran && time_it) {
-    // One child that ran for longer than the machine's hiccups last decides at once. Short
-    // of that, two timed children in a row, and none of the first few: those pay for a new
-    // worker's first spawns (its task table's first chunk, cold caches) and for page faults,
-    // which must not send a burst of tiny children down the queue.
-    const std::int64_t took = now_ns() - start;
-    const bool took_long = took >= kWorthQueuingNs && index >= kFirstTimedPair;
-    queue_the_rest_ = (took_long && last_timed_took_long_) || took >= kClearlyLongNs;
-    last_timed_took_long_ = took_long;
-  }
+  if (!queue_the_rest_ && ends_stretch(index, expected_)) end_stretch(index);
   return ran;
+}
+
+void ChildSet::end_stretch(std::size_t index) noexcept {
+  // One stretch longer than the machine's hiccups last decides at once; short of that, two
+  // in a row whose children took long on average.
+  const std::int64_t now = now_ns();
+  const std::int64_t took = now - stretch_began_ns_;
+  const auto children = static_cast<std::int64_t>(index - stretch_began_after_);
+  const bool slow_on_average = index >= kFirstAveraged && took >= kWorthQueuingNs * children;
+  queue_the_rest_ = (slow_on_average && last_stretch_slow_) || took >= kClearlyLongNs;
+  last_stretch_slow_ = slow_on_average;
+  stretch_began_ns_ = now;
+  stretch_began_after_ = index;
 }
 
 void ChildSet::abandon(std::size_t first_unstarted) noexcept {

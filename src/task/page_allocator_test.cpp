@@ -1,6 +1,6 @@
 // PageAllocator (detail/page_allocator.h): large arrays live in their own pages, which leave
 // the process when the scheduler releases memory after a burst, and until then serve the
-// next burst's arrays of the same size.
+// next burst's arrays of the same size; small ones come from the frame cache.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,6 +23,27 @@ TEST(PageAllocator, AVectorKeepsItsElementsAsItGrowsPastTheThreshold) {
   values.resize(10);
   values.shrink_to_fit();  // back below the threshold: from operator new again
   EXPECT_EQ(values.back(), 27u);
+}
+
+// A few elements (a combinator's links for a handful of children) come from the thread's
+// frame cache, as coroutine frames do: no malloc per small scope.
+TEST(PageAllocator, ASmallArrayIsServedByTheFrameCache) {
+#ifdef TINY_CORO_ASAN
+  GTEST_SKIP() << "ASan builds serve frames from operator new";
+#else
+  PageAllocator<std::uint64_t> allocator;
+  constexpr std::size_t kCount = 40;  // 320 bytes: one of the cache's classes
+  std::uint64_t* first = allocator.allocate(kCount);
+  for (std::size_t i = 0; i < kCount; ++i) first[i] = i;
+  allocator.deallocate(first, kCount);
+  // The cache hands the block it took last back first; so does the frame allocator itself.
+  std::uint64_t* second = allocator.allocate(kCount);
+  EXPECT_EQ(second, first);
+  allocator.deallocate(second, kCount);
+  void* frame = allocate_frame(kCount * sizeof(std::uint64_t));
+  EXPECT_EQ(frame, static_cast<void*>(first));
+  free_frame(frame, kCount * sizeof(std::uint64_t));
+#endif
 }
 
 #ifndef TINY_CORO_ASAN  // ASan builds never map pages of their own

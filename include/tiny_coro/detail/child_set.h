@@ -76,6 +76,7 @@ class ChildSet final : private CancelPoint {
   // once for the batch and the batch made visible to cancel_all() once. What a child costs
   // the parent is its link and its submission.
   void expect(std::size_t children) noexcept {
+    expected_ += children;
     // relaxed: the count is decided by the acq_rel decrements; this increment precedes them,
     // published to each child's thread by the queue push that submits it.
     pending_.fetch_add(children, std::memory_order_relaxed);
@@ -104,13 +105,13 @@ class ChildSet final : private CancelPoint {
   // The combinators' way (when.h), child-first: link() a batch of children, publish() it,
   // then start() each in order. A child runs here at once, until it first suspends or ends,
   // while the children started so far did that within about a microsecond each: a burst of
-  // them then costs no queue round trip, steal or wake-up. Once two in a row took longer
-  // (or one much longer), the rest are queued as spawn() queues tasks, so that idle workers
-  // run them side by side. The first child is queued too if this worker's queue is empty,
-  // so that an idle worker can run it beside the second (Executor::start_child). A child
-  // that ends while running here is counted without a locked operation; the parent folds
-  // the count in when it waits. `task` keeps its frame until start() returns; on a throw,
-  // the caller calls abandon().
+  // them then costs no queue round trip, steal or wake-up. Once two stretches of children in
+  // a row took longer on average (or one stretch much longer), the rest are queued as
+  // spawn() queues tasks, so that idle workers run them side by side. The first child is queued too
+  // if this worker's queue is empty, so that an idle worker can run it beside the second
+  // (Executor::start_child). A child that ends while running here is counted without a locked
+  // operation; the parent folds the count in when it waits. `task` keeps its frame until start()
+  // returns; on a throw, the caller calls abandon().
   void reserve_links(std::size_t children) { links_.reserve(children); }
   void link(PromiseBase& child) { (void)link_child(child); }
   std::size_t linked() const noexcept { return links_.size(); }
@@ -206,20 +207,23 @@ class ChildSet final : private CancelPoint {
     static constexpr std::size_t kFirstBlock = 16;
     static constexpr std::size_t kBlock = 256;
     struct Block {
-      Link* links;
-      std::size_t capacity;
+      Link* links = nullptr;
+      std::size_t capacity = 0;
     };
-    std::vector<Block> blocks_;
+    Block first_;              // a combinator's only block; a TaskGroup's first
+    std::vector<Block> more_;  // a TaskGroup's blocks after the first
     std::size_t size_ = 0;
     Link* free_ = nullptr;       // where the next link goes, in the last block
     Link* block_end_ = nullptr;  // the end of the last block
   };
 
   Link& link_child(PromiseBase& child);
-  // Executor::start_child for the child at `index`, with this set noted as the one whose
-  // children end here meanwhile; times some of the children run here (queue_the_rest_).
+  // Executor::start_child for the child at `index`, named meanwhile as the nested child
+  // (promise_base.h); times the children run here in stretches (queue_the_rest_).
   bool start_child(Executor& executor, PromiseBase& child, std::coroutine_handle<> handle,
                    std::size_t index);
+  // After child `index`: reads the clock and decides from the stretch it ends.
+  void end_stretch(std::size_t index) noexcept;
   void unlink_child(Link& link) noexcept;
   void check_submitted(Link& link) noexcept;
   std::coroutine_handle<> on_child_finished(const Link& link) noexcept;
@@ -250,8 +254,13 @@ class ChildSet final : private CancelPoint {
   // Children that ended while the parent ran them here (start_child), not yet taken off
   // pending_: the parent's thread alone counts them, and suspend() folds them in.
   std::size_t ended_inline_ = 0;
+  std::size_t expected_ = 0;  // children expected so far (expect())
+  // The timing of the children run here (start_child, end_stretch): the stretch of children
+  // since the last clock read, and whether the one before it was slow.
+  std::int64_t stretch_began_ns_ = 0;
+  std::size_t stretch_began_after_ = 0;  // the stretch holds the children after this one
+  bool last_stretch_slow_ = false;
   bool queue_the_rest_ = false;  // children run here took long: queue the ones after them
-  bool last_timed_took_long_ = false;
   bool abandoned_any_ = false;
   bool parent_waited_ = false;  // the parent gave up its token in suspend()
 };

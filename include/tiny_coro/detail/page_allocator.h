@@ -10,8 +10,10 @@
 // burst's array of the same size (up to a bound) and unmapped by the scheduler's release
 // when it goes idle after a burst, as the frame depot is (runtime/memory_release.cpp).
 //
-// Small arrays (below kMappedBytes) still come from operator new, and so does every array
-// under ASan, which watches the heap for overflows but not our mappings.
+// Arrays no bigger than a coroutine frame come from the calling thread's frame cache, as
+// frames do (a combinator's links and handles for a few children: no malloc per scope);
+// those in between from operator new; and every array under ASan from operator new, since
+// ASan watches the heap for overflows but not our mappings.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +21,7 @@
 #include <new>
 
 #include <tiny_coro/detail/atomic.h>
+#include <tiny_coro/detail/frame_allocator.h>
 
 namespace tiny_coro::detail {
 
@@ -45,12 +48,15 @@ struct PageAllocator {
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
+    if (bytes <= frame_cache::kMaxCachedSize) return static_cast<T*>(allocate_frame(bytes));
     if (mapped(bytes)) return static_cast<T*>(map_pages(bytes));
     return static_cast<T*>(::operator new(bytes));
   }
   void deallocate(T* p, std::size_t n) noexcept {
     const std::size_t bytes = n * sizeof(T);
-    if (mapped(bytes)) {
+    if (bytes <= frame_cache::kMaxCachedSize) {
+      free_frame(p, bytes);
+    } else if (mapped(bytes)) {
       unmap_pages(p, bytes);
     } else {
       ::operator delete(p);
