@@ -62,6 +62,20 @@ TEST(StealQueue, TheOwnerTakesTheOldestItemsInOnePieceOrNotAtAll) {
   EXPECT_EQ(queue.approx_size(), 4u);
 }
 
+TEST(StealQueue, TheOwnerTakesBackOnlyTheNewestItem) {
+  StealQueue<std::uintptr_t, 4> queue;
+  EXPECT_FALSE(queue.pop_if_newest(1));  // empty
+  for (std::uintptr_t i = 1; i <= 3; ++i) queue.push(i);
+  EXPECT_FALSE(queue.pop_if_newest(2));
+  EXPECT_FALSE(queue.pop_if_newest(1));
+  EXPECT_EQ(queue.approx_size(), 3u);
+  EXPECT_TRUE(queue.pop_if_newest(3));
+  EXPECT_EQ(queue.steal().value, 1u);
+  EXPECT_TRUE(queue.pop_if_newest(2));
+  EXPECT_FALSE(queue.pop_if_newest(2));  // its slot still holds it, but it is gone
+  EXPECT_EQ(queue.pop(), std::nullopt);
+}
+
 // Oracle: each pushed item is taken exactly once, by the owner or one thief.
 void stress(int thieves, std::size_t items) {
   StealQueue<std::uintptr_t, 4> queue;  // tiny ring: growth and wrap-around all the time
@@ -87,6 +101,16 @@ void stress(int thieves, std::size_t items) {
   std::size_t owner_took = 0;
   for (std::uintptr_t i = 1; i <= items; ++i) {
     queue.push(i);
+    // A join taking back the task it just spawned, racing the thieves for it; and one whose
+    // task is no longer the newest, which must leave the queue as it is.
+    if (i % 5 == 0 && queue.pop_if_newest(i)) {
+      taken[i].fetch_add(1, std::memory_order_relaxed);
+      ++owner_took;
+    }
+    // Item i is the newest here, or a thief took it as the only item and the queue is empty.
+    if (i % 7 == 0 && i % 5 != 0) {
+      EXPECT_FALSE(queue.pop_if_newest(i - 1));
+    }
     if (i % 3 == 0) {  // the owner pops too, racing the thieves for the last item
       if (auto item = queue.pop()) {
         taken[*item].fetch_add(1, std::memory_order_relaxed);
