@@ -78,8 +78,9 @@ bool SchedulerCore::join_here(PromiseBase& child, std::coroutine_handle<> handle
   if (worker == nullptr || worker->nesting() >= kMaxNestedStarts) return false;
   // A dump waiting for a safe point, or the loop's fairness turn, gets the worker back: the
   // parent suspends as it would have without this path.
-  if (pause_requested() || !worker->claim_tick_for_nested_run()) return false;
+  if (pause_requested() || worker->fairness_turn_due()) return false;
   if (!worker->take_back(handle.address())) return false;  // stolen, started, or not ours
+  worker->count_nested_tick();
   PromiseBase* const outer_child = std::exchange(nested_child, &child);
   worker->run_nested(handle);
   // complete_root() cleared it: the child ended before returning here.

@@ -74,7 +74,6 @@
 namespace tiny_coro::detail {
 namespace {
 
-// Prime, as Go's 61: a fixed task pattern is unlikely to stay in phase with it.
 // Local queue length at which its oldest half spills to the global queue (Tokio: a 256-slot
 // ring that overflows half of itself). Tuned on bench/runtime_bench spawn_many, the workload
 // where one worker produces for the others: spilling roughly halved its time per task when

@@ -59,14 +59,11 @@ class Worker {
     }
     return queue_.pop_if_newest(task);
   }
-  // This thread, inside a task: false if the loop's fairness turn is due at its next task
-  // (then the caller lets the loop run); else counts a task the caller runs nested as one of
-  // the loop's ticks, so that a task joining child after child here cannot hold the turn off.
-  bool claim_tick_for_nested_run() noexcept {
-    if ((tick_ + 1) % kFairnessTicks == 0) return false;
-    ++tick_;
-    return true;
-  }
+  // This thread, inside a task: whether the loop's fairness turn is due at its next task;
+  // if not, a task may run nested (join_here), and counts as one of the loop's ticks
+  // (count_nested_tick), so that a task joining child after child cannot hold the turn off.
+  bool fairness_turn_due() const noexcept { return (tick_ + 1) % kFairnessTicks == 0; }
+  void count_nested_tick() noexcept { ++tick_; }
   // This thread: how many run_nested() calls are on its stack now.
   std::uint32_t nesting() const noexcept { return nesting_; }
   // This thread: the steady clock as of this worker's last fairness tick or wake-up (a
@@ -110,7 +107,8 @@ class Worker {
   void note_task_awaits_blocking_call() noexcept { last_task_awaits_blocking_call_ = true; }
 
   // Every this many tasks the loop serves the reactor, the global queue and yielded tasks
-  // before its own queue (next_local).
+  // before its own queue (next_local). Prime, as Go's 61: a fixed task pattern is unlikely
+  // to stay in phase with it.
   static constexpr std::uint32_t kFairnessTicks = 61;
 
  private:
