@@ -3,10 +3,10 @@
 // Scheduler's idle workers take turns running it (poll()); start() runs it on a thread of
 // its own instead, as the manual draws it.
 //
-// Timers are TimerNodes in a binary min-heap ordered by (deadline, arm order), each node
+// Timers are TimerNodes in a 4-ary min-heap ordered by (deadline, arm order), each node
 // knowing its heap index, so cancelling is O(log n). A caller-owned node (add_timer(node):
 // sleeps, I/O deadlines, timeouts) is intrusive, kept in the waiting frame, so arming it
-// allocates nothing of its own; only the heap's vector of pointers may grow. The manual's
+// allocates nothing of its own; only the heap's array of (deadline, node) entries may grow. The manual's
 // add_timer(expiry, handle) has no frame to keep a node in: it allocates one the reactor owns
 // and frees once it fires (or with the reactor).
 // A timer never fires early: the loop only pops nodes whose deadline is <= now.

@@ -4,65 +4,72 @@
 
 namespace tiny_coro::detail {
 
-bool TimerHeap::earlier(const TimerNode* a, const TimerNode* b) noexcept {
-  if (a->deadline != b->deadline) return a->deadline < b->deadline;
-  return armed_before(a->sequence, b->sequence);
+bool TimerHeap::earlier(const Entry& a, const Entry& b) noexcept {
+  if (a.deadline != b.deadline) return a.deadline < b.deadline;
+  return armed_before(a.node->sequence, b.node->sequence);
 }
 
-void TimerHeap::place(std::size_t index, TimerNode* node) noexcept {
-  nodes_[index] = node;
-  node->heap_index = static_cast<std::uint32_t>(index);  // push() keeps the size below 2^32 - 1
+void TimerHeap::place(std::size_t index, const Entry& entry) noexcept {
+  entries_[index] = entry;
+  // push() keeps the size below 2^32 - 1.
+  entry.node->heap_index = static_cast<std::uint32_t>(index);
 }
 
 void TimerHeap::sift_up(std::size_t index) noexcept {
-  TimerNode* node = nodes_[index];
+  const Entry entry = entries_[index];
   while (index > 0) {
-    const std::size_t parent = (index - 1) / 2;
-    if (!earlier(node, nodes_[parent])) break;
-    place(index, nodes_[parent]);
+    const std::size_t parent = (index - 1) / kArity;
+    if (!earlier(entry, entries_[parent])) break;
+    place(index, entries_[parent]);
     index = parent;
   }
-  place(index, node);
+  place(index, entry);
 }
 
 void TimerHeap::sift_down(std::size_t index) noexcept {
-  TimerNode* node = nodes_[index];
-  const std::size_t count = nodes_.size();
+  const Entry entry = entries_[index];
+  const std::size_t count = entries_.size();
   for (;;) {
-    std::size_t child = 2 * index + 1;
-    if (child >= count) break;
-    if (child + 1 < count && earlier(nodes_[child + 1], nodes_[child])) ++child;
-    if (!earlier(nodes_[child], node)) break;
-    place(index, nodes_[child]);
-    index = child;
+    const std::size_t first = kArity * index + 1;
+    if (first >= count) break;
+    const std::size_t end = first + kArity < count ? first + kArity : count;
+    std::size_t earliest = first;
+    for (std::size_t child = first + 1; child < end; ++child) {
+      if (earlier(entries_[child], entries_[earliest])) earliest = child;
+    }
+    if (!earlier(entries_[earliest], entry)) break;
+    place(index, entries_[earliest]);
+    index = earliest;
   }
-  place(index, node);
+  place(index, entry);
 }
 
 void TimerHeap::push(TimerNode& node) {
-  if (nodes_.size() >= TimerNode::kNotInHeap) throw std::length_error("tiny_coro: too many timers");
+  if (entries_.size() >= TimerNode::kNotInHeap) {
+    throw std::length_error("tiny_coro: too many timers");
+  }
   node.sequence = next_sequence_++;
-  nodes_.push_back(&node);
-  sift_up(nodes_.size() - 1);
+  entries_.push_back({node.deadline, &node});
+  sift_up(entries_.size() - 1);
 }
 
 bool TimerHeap::remove(TimerNode& node) noexcept {
   const std::size_t index = node.heap_index;
-  if (index >= nodes_.size() || nodes_[index] != &node) return false;
+  if (index >= entries_.size() || entries_[index].node != &node) return false;
   node.heap_index = TimerNode::kNotInHeap;
-  TimerNode* last = nodes_.back();
-  nodes_.pop_back();
-  if (last != &node) {
+  const Entry last = entries_.back();
+  entries_.pop_back();
+  if (last.node != &node) {
     place(index, last);
-    // The moved node may belong above or below its new spot.
+    // The moved entry may belong above or below its new spot.
     sift_up(index);
-    sift_down(last->heap_index);
+    sift_down(last.node->heap_index);
   }
   return true;
 }
 
 TimerNode& TimerHeap::pop() noexcept {
-  TimerNode& node = *nodes_.front();
+  TimerNode& node = *entries_.front().node;
   remove(node);
   return node;
 }

@@ -66,5 +66,43 @@ TEST(TimerHeap, RemovingFromTheMiddleKeepsTheOrder) {
   EXPECT_EQ(popped, nodes.size() - removed);
 }
 
+// Random pushes, removals and pops against a sorted reference: every pop is the earliest
+// node left, by deadline and then by arm order, through many sifts of every depth.
+TEST(TimerHeap, MatchesASortedReferenceUnderRandomPushesRemovalsAndPops) {
+  const TimePoint base{};
+  std::vector<TimerNode> nodes(20'000);
+  std::mt19937 rng(23);
+  TimerHeap heap;
+  std::vector<TimerNode*> armed;  // the reference: what the heap holds
+  auto by_order = [](const TimerNode* a, const TimerNode* b) {
+    return a->deadline < b->deadline ||
+           (a->deadline == b->deadline && armed_before(a->sequence, b->sequence));
+  };
+  std::size_t next = 0;
+  std::size_t popped = 0;
+  while (next < nodes.size() || !armed.empty()) {
+    const unsigned action = rng() % 4;
+    if (next < nodes.size() && action < 2) {
+      TimerNode& node = nodes[next++];
+      node.deadline = base + std::chrono::microseconds(rng() % 5'000);  // some ties
+      heap.push(node);
+      armed.push_back(&node);
+    } else if (!armed.empty() && action == 2) {
+      const std::size_t victim = rng() % armed.size();
+      ASSERT_TRUE(heap.remove(*armed[victim]));
+      EXPECT_FALSE(armed[victim]->armed());
+      armed.erase(armed.begin() + static_cast<std::ptrdiff_t>(victim));
+    } else if (!armed.empty()) {
+      const auto earliest = std::min_element(armed.begin(), armed.end(), by_order);
+      ASSERT_EQ(&heap.pop(), *earliest);
+      armed.erase(earliest);
+      ++popped;
+    }
+    ASSERT_EQ(heap.size(), armed.size());
+  }
+  EXPECT_TRUE(heap.empty());
+  EXPECT_GT(popped, 1'000u);
+}
+
 }  // namespace
 }  // namespace tiny_coro::detail
