@@ -185,7 +185,7 @@ class JoinHandle {
     }
 
    private:
-    // Runs the task here if it still waits, unstarted, as the next task of this worker
+    // Runs the task here if it waits to run as the next task of this worker
     // (Executor::join_here); true if it then ended. Not for an awaiter already cancelled,
     // whose co_await ends at once.
     bool join_here(const detail::CancelState* awaiting_state) noexcept {

@@ -2,7 +2,9 @@
 // (cancel_root). Both settle the join word (see promise_base.h) with one exchange, and the
 // word's previous value says who destroys the frame: a dropped JoinHandle (Detached) leaves
 // it to us; otherwise the JoinHandle's owner destroys it when it lets go, and we do not
-// touch the frame after the exchange (the owner may already be destroying it).
+// touch the frame after the exchange (the owner may already be destroying it). The one
+// exception: a task its parent runs nested (nested_child) ends with a plain store, and the
+// parent, on this thread's stack, takes its outcome.
 #include "task/root_completion.h"
 
 #include <cstdio>

@@ -3,8 +3,9 @@
 //
 // Each child is a spawned root task whose join word names this set as its observer
 // (promise_base.h), so its completion calls child_finished() on the completing thread —
-// no extra task, no queue hop. `pending_` counts unfinished children plus one token held by
-// the parent until it waits; whoever takes the count to zero resumes the parent.
+// no extra task, no queue hop; a child that ends while the parent starts it is taken by
+// the parent itself instead (start_child). `pending_` counts unfinished children plus one token
+// held by the parent until it waits; whoever takes the count to zero resumes the parent.
 //
 // The parent's wait is a cancellation point that never ends early: a cancel of the parent
 // cancels every child and the parent resumes only when the last has finished, so no child

@@ -42,10 +42,10 @@ class Executor {
     return false;
   }
 
-  // From the task awaiting `child`'s JoinHandle, on this executor's worker: if `child` has
-  // not started and is the task this worker would run next of its own (its LIFO slot or the
-  // newest in its queue), runs it here, nested, until it first suspends or ends, and returns
-  // true if it ended. Else changes nothing and returns false. A spawned child joined on the
+  // From the task awaiting `child`'s JoinHandle, on this executor's worker: if `child` waits
+  // to run (unstarted, or woken) as the task this worker would run next of its own (its LIFO
+  // slot or the newest in its queue), runs it here, nested, until it first suspends or ends, and
+  // returns true if it ended. Else changes nothing and returns false. A spawned child joined on the
   // worker that spawned it, unstolen, then costs no suspension of the parent and no locked
   // operation on the join word (the help-first join of TBB, for one child).
   virtual bool join_here(PromiseBase& /*child*/, std::coroutine_handle<> /*handle*/) noexcept {
