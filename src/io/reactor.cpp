@@ -63,8 +63,8 @@ std::uint64_t source_key(const detail::IoSource& source) noexcept {
 // ones before it, while an event left in epoll goes to whichever worker polls next.
 // Measured: with 256 the echo benchmark's p99 was 2-3x Asio's; with 32 it matched Asio's;
 // with 8, tiny_httpd's site mix (2 workers, wrk on the same cores) has a p99 about 1 ms
-// lower than with 32 (6.4-7.0 -> 5.3-6.3 ms in alternating rounds), and the 13-byte case on
-// one worker, where more epoll_waits per request would show, costs the same CPU per request.
+// lower than with 32 (median 5.8 against 7.0 ms in alternating rounds), and the 13-byte case
+// on one worker, where more epoll_waits per request would show, costs no more CPU per request.
 constexpr std::size_t kEventsPerWait = 8;
 
 struct FdWaiters {
