@@ -6,9 +6,9 @@
 // Timers are TimerNodes in a 4-ary min-heap ordered by (deadline, arm order), each node
 // knowing its heap index, so cancelling is O(log n). A caller-owned node (add_timer(node):
 // sleeps, I/O deadlines, timeouts) is intrusive, kept in the waiting frame, so arming it
-// allocates nothing of its own; only the heap's array of (deadline, node) entries may grow. The manual's
-// add_timer(expiry, handle) has no frame to keep a node in: it allocates one the reactor owns
-// and frees once it fires (or with the reactor).
+// allocates nothing of its own; only the heap's array of (deadline, node) entries may grow.
+// The manual's add_timer(expiry, handle) has no frame to keep a node in: it allocates one
+// the reactor owns and frees once it fires (or with the reactor).
 // A timer never fires early: the loop only pops nodes whose deadline is <= now.
 #pragma once
 
