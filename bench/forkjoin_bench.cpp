@@ -1,9 +1,11 @@
 // The fork-join workloads of the public tzcnt/runtime-benchmarks suite, written against
 // tiny_coro's public API, so that bench/run_forkjoin.sh can run them beside the suite's own
 // builds of libfork, TooManyCooks and citor (../shared/bench-peers/cpp-runtimes):
-//   forkjoin_bench skynet THREADS      10-ary tree of depth 8: 10^8 leaves, each its own task
-//   forkjoin_bench fib N THREADS       spawn fib(n-1), await fib(n-2) inline, join
-//   forkjoin_bench nqueens THREADS     N = 14: one task per legal placement, joined per row
+//   forkjoin_bench skynet THREADS      10-ary tree of depth 8: 10^8 leaves, each forked
+//   forkjoin_bench fib N THREADS       fork fib(n-1), await fib(n-2) inline, join
+//   forkjoin_bench nqueens THREADS     N = 14: one fork per legal placement, joined per row
+//   forkjoin_bench WORKLOAD-spawn ...  the same three with spawn() and JoinHandle instead of
+//                                      fork(): each child a task of its own (child stealing)
 //   forkjoin_bench WORKLOAD-serial [N]  the same tree on one worker with every child a Task
 //                                      awaited in place (no spawn, no join, no stealing):
 //                                      what g++'s coroutine frames and the nodes' own work
@@ -33,6 +35,7 @@
 
 namespace {
 
+using tiny_coro::ForkHandle;
 using tiny_coro::JoinHandle;
 using tiny_coro::Scheduler;
 using tiny_coro::Task;
@@ -54,6 +57,21 @@ Task<std::uint64_t> skynet(Scheduler& sched, std::uint64_t base, std::uint64_t d
   co_return sum;
 }
 
+// The same tree with fork(): each child runs at once, its parent's continuation is what an
+// idle worker steals.
+Task<std::uint64_t> skynet_fork(std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::array<ForkHandle<std::uint64_t>, 10> children;
+  for (std::uint64_t i = 0; i < children.size(); ++i) {
+    children[i] = co_await fork(skynet_fork(base + stride * i, depth + 1));
+  }
+  std::uint64_t sum = 0;
+  for (auto& child : children) sum += co_await std::move(child);
+  co_return sum;
+}
+
 Task<std::uint64_t> skynet_serial(std::uint64_t base, std::uint64_t depth) {
   if (depth == kSkynetDepth) co_return base;
   std::uint64_t stride = 1;
@@ -69,6 +87,13 @@ Task<std::uint64_t> fib(Scheduler& sched, int n) {
   if (n < 2) co_return static_cast<std::uint64_t>(n);
   auto first = sched.spawn(fib(sched, n - 1));
   const std::uint64_t second = co_await fib(sched, n - 2);
+  co_return co_await std::move(first) + second;
+}
+
+Task<std::uint64_t> fib_fork(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto first = co_await fork(fib_fork(n - 1));
+  const std::uint64_t second = co_await fib_fork(n - 2);
   co_return co_await std::move(first) + second;
 }
 
@@ -189,6 +214,21 @@ Task<int> nqueens(Scheduler& sched, int row, Board board) {
   co_return solutions;
 }
 
+Task<int> nqueens_fork(int row, Board board) {
+  if (row == kQueens) co_return 1;
+  std::array<ForkHandle<int>, kQueens> parts;
+  int forked = 0;
+  for (int column = 0; column < kQueens; ++column) {
+    if (!queen_fits(row, board, static_cast<char>(column))) continue;
+    Board next = board;
+    next[row] = static_cast<char>(column);
+    parts[forked++] = co_await fork(nqueens_fork(row + 1, next));
+  }
+  int solutions = 0;
+  for (int part = 0; part < forked; ++part) solutions += co_await std::move(parts[part]);
+  co_return solutions;
+}
+
 Task<int> nqueens_serial(int row, Board board) {
   if (row == kQueens) co_return 1;
   int solutions = 0;
@@ -211,6 +251,7 @@ long peak_rss_kib() {
   std::fprintf(
       stderr,
       "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
+      "       forkjoin_bench skynet-spawn THREADS | fib-spawn N THREADS | nqueens-spawn THREADS |\n"
       "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial | fib-bare N\n");
   std::exit(2);
 }
@@ -257,17 +298,34 @@ std::size_t parse_count(const char* text) {
 int main(int argc, char** argv) {
   if (argc < 2) usage_error();
   const std::string workload = argv[1];
+  // fork() (continuation stealing): what the comparison runs.
   if (workload == "skynet" && argc == 3) {
     return run(parse_count(argv[2]), kSkynetSum,
-               [](Scheduler& sched) { return sched.block_on(skynet(sched, 0, 0)); });
+               [](Scheduler& sched) { return sched.block_on(skynet_fork(0, 0)); });
   }
   if (workload == "fib" && argc == 4) {
     const int n = static_cast<int>(parse_count(argv[2]));
     if (n > 90) usage_error();
     return run(parse_count(argv[3]), fib_reference(n),
-               [n](Scheduler& sched) { return sched.block_on(fib(sched, n)); });
+               [n](Scheduler& sched) { return sched.block_on(fib_fork(n)); });
   }
   if (workload == "nqueens" && argc == 3) {
+    return run(parse_count(argv[2]), kQueensSolutions, [](Scheduler& sched) {
+      return static_cast<std::uint64_t>(sched.block_on(nqueens_fork(0, Board{})));
+    });
+  }
+  // spawn() and JoinHandle (child stealing): the same trees, each child a task of its own.
+  if (workload == "skynet-spawn" && argc == 3) {
+    return run(parse_count(argv[2]), kSkynetSum,
+               [](Scheduler& sched) { return sched.block_on(skynet(sched, 0, 0)); });
+  }
+  if (workload == "fib-spawn" && argc == 4) {
+    const int n = static_cast<int>(parse_count(argv[2]));
+    if (n > 90) usage_error();
+    return run(parse_count(argv[3]), fib_reference(n),
+               [n](Scheduler& sched) { return sched.block_on(fib(sched, n)); });
+  }
+  if (workload == "nqueens-spawn" && argc == 3) {
     return run(parse_count(argv[2]), kQueensSolutions, [](Scheduler& sched) {
       return static_cast<std::uint64_t>(sched.block_on(nqueens(sched, 0, Board{})));
     });

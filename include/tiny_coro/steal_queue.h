@@ -95,11 +95,22 @@ class StealQueue {
   // Owner only. Pops the newest item if it is `item`; else changes nothing.
   bool pop_if_newest(const T& item) noexcept {
     const std::int64_t b = bottom_->load(std::memory_order_relaxed) - 1;  // relaxed: ours alone
-    // relaxed: a filter only (a stale top lets a taken slot through); pop() decides.
-    if (b < top_->load(std::memory_order_relaxed)) return false;
-    if (buffer_->load(std::memory_order_relaxed)->get(b) != item) return false;
-    // Only thieves act meanwhile, at the other end: the bottom is still `item`, or gone.
-    return pop().has_value();
+    Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    // Only thieves act meanwhile, at the other end: slot b still holds what we put there
+    // last, whether or not a thief has taken it since; the claim below tells which.
+    if (buffer->get(b) != item) return false;
+    // As pop(): claim slot b, then look at top_.
+    bottom_->store(b, detail::around_fence(std::memory_order_relaxed));
+    detail::fence_seq_cst();
+    std::int64_t t = top_->load(detail::around_fence(std::memory_order_relaxed));
+    if (t < b) return true;
+    bool won = false;
+    if (t == b) {
+      won = top_->compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed);
+    }
+    bottom_->store(b + 1, std::memory_order_relaxed);
+    return won;
   }
 
   // Any thread. FIFO: takes the oldest item.

@@ -89,6 +89,16 @@ bool SchedulerCore::join_here(PromiseBase& child, std::coroutine_handle<> handle
   return ended;
 }
 
+void SchedulerCore::adopt_orphan(PromiseBase& child) noexcept {
+  const std::lock_guard lock(orphans_mutex_);
+  orphans_.insert(&child);
+}
+
+void SchedulerCore::release_orphan(PromiseBase& child) noexcept {
+  const std::lock_guard lock(orphans_mutex_);
+  orphans_.erase(&child);
+}
+
 bool SchedulerCore::start_child(PromiseBase& promise, std::coroutine_handle<> handle,
                                 ChildStart how) {
   Worker* worker = current_worker();
@@ -258,6 +268,8 @@ void SchedulerCore::shutdown() noexcept {
   stopping_->store(true, std::memory_order_seq_cst);
   for (auto& worker : workers_) worker->unpark();
   for (auto& thread : threads_) thread.join();
+  // release: the workers' last writes to the frames are ours now (ForkHandle::let_go).
+  workers_stopped_.store(true, std::memory_order_release);
   blocking_pool_.shutdown();
   reactor_.stop();
   const std::lock_guard dump(dump_mutex_);  // a dump in progress reads the frames we destroy
@@ -273,6 +285,15 @@ void SchedulerCore::shutdown() noexcept {
   for (PromiseBase* task : unfinished) {
     cancel_root(*task, std::coroutine_handle<>::from_address(task->frame()));
   }
+  // Forked children left running by dropped handles, suspended for good now. Freeing one
+  // frees its own children directly (workers_stopped), never through this list.
+  std::unordered_set<PromiseBase*> orphans;
+  {
+    const std::lock_guard orphans_lock(orphans_mutex_);
+    orphans.swap(orphans_);
+  }
+  for (PromiseBase* orphan : orphans)
+    std::coroutine_handle<>::from_address(orphan->frame()).destroy();
   global_.clear();
   for (auto& worker : workers_) worker->discard_queued();
 }

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <tiny_coro/detail/cache_padded.h>
@@ -35,6 +36,12 @@ class SchedulerCore final : public Executor {
   void submit(PromiseBase& promise, std::coroutine_handle<> handle) override;
   bool start_child(PromiseBase& promise, std::coroutine_handle<> handle, ChildStart how) override;
   bool join_here(PromiseBase& child, std::coroutine_handle<> handle) noexcept override;
+  void fork_continuation_queued() noexcept override { notify_parked(); }
+  bool workers_stopped() const noexcept override {
+    return workers_stopped_.load(std::memory_order_acquire);  // pairs with shutdown's store
+  }
+  void adopt_orphan(PromiseBase& child) noexcept override;
+  void release_orphan(PromiseBase& child) noexcept override;
   void schedule(std::coroutine_handle<> ready) noexcept override;
   void schedule_batch(std::span<std::coroutine_handle<>> ready) noexcept override;
   void defer(std::coroutine_handle<> current) noexcept override;
@@ -100,6 +107,10 @@ class SchedulerCore final : public Executor {
   CachePadded<std::atomic<bool>> stopping_{false};
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
+  std::atomic<bool> workers_stopped_{false};  // every worker thread has been joined
+  // Forked children whose handles were dropped before they ended (fork.h).
+  std::mutex orphans_mutex_;
+  std::unordered_set<PromiseBase*> orphans_;
   // memory_release.cpp: frame bytes released when memory was last given back, and how many
   // times it was (each worker trims its own task table when it sees a new count).
   std::atomic<std::size_t> released_at_last_trim_{0};

@@ -65,6 +65,7 @@
 
 #include <tiny_coro/detail/atomic.h>
 #include <tiny_coro/detail/coop.h>
+#include <tiny_coro/detail/fork_queue.h>
 #include <tiny_coro/spinlock.h>
 
 #include <thread>
@@ -135,6 +136,7 @@ void Worker::defer(std::coroutine_handle<> yielded) noexcept {
 
 void Worker::run() {
   current_ = this;
+  tl_fork_queue = ForkQueue{&queue_, &core_};
   EbrManager::get().register_thread();
   coarse_now_ns_ = steady_ns();
   counters_.awake_since_ns.store(coarse_now_ns_,
@@ -161,6 +163,7 @@ void Worker::run() {
     }
   }
   publish_counters();
+  tl_fork_queue = ForkQueue{};
   run_state_.store(RunState::kExited, std::memory_order_seq_cst);
   core_.worker_stopped_running();
   current_ = nullptr;

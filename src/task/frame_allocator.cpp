@@ -172,6 +172,7 @@ Depot& depot() noexcept {
 struct FrameCacheCleaner {
   ~FrameCacheCleaner() {
     tl_cache.closed = true;  // after this, every free goes to operator delete
+    tl_cache.open = false;
     for (std::size_t c = 0; c < kClasses; ++c) {
       delete_list(tl_cache.heads[c]);
       tl_cache.heads[c] = nullptr;
@@ -188,6 +189,7 @@ void* allocate_frame_slow(std::size_t size) {
   const std::size_t c = size_class(size);
   if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
     (void)&tl_cleaner;  // odr-use: registers this thread's cleaner before its cache fills
+    tl_cache.open = true;
     if (FreeBlock* batch = depot().take(c)) {
       tl_cache.heads[c] = batch;
       tl_cache.counts[c] = kBatch;
@@ -224,7 +226,10 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
     return;
   }
   const std::size_t c = size_class(size);
-  if (tl_cache.counts[c] == 0) (void)&tl_cleaner;  // a thread that only frees needs it too
+  if (!tl_cache.open) {
+    (void)&tl_cleaner;  // a thread that only frees needs it too
+    tl_cache.open = true;
+  }
   auto* block = static_cast<FreeBlock*>(frame);
   block->next = tl_cache.heads[c];
   tl_cache.heads[c] = block;

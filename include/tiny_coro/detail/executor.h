@@ -52,6 +52,16 @@ class Executor {
     return false;
   }
 
+  // fork.h: a fork made this worker's stealable queue non-empty (detail/fork_queue.h); wake
+  // a sleeper to steal from it, as any push there does.
+  virtual void fork_continuation_queued() noexcept {}
+  // True once shutdown has stopped every worker: suspended frames will never run again.
+  virtual bool workers_stopped() const noexcept { return false; }
+  // fork.h: a forked child whose handle was dropped before it ended (an orphan) is kept on a
+  // list from adopt until its end releases it, so that shutdown frees it if it never ends.
+  virtual void adopt_orphan(PromiseBase& /*child*/) noexcept {}
+  virtual void release_orphan(PromiseBase& /*child*/) noexcept {}
+
  protected:
   ~Executor() = default;
 };

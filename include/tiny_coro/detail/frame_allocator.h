@@ -63,6 +63,9 @@ struct Cache {
   std::array<FreeBlock*, kClasses> heads{};
   std::array<std::uint32_t, kClasses> counts{};
   bool closed = false;
+  // The thread's cleaner is registered and the cache not closed: a free may stay inline
+  // even into an empty class (a fork-join tree frees and takes one frame at a time).
+  bool open = false;
 };
 extern constinit thread_local Cache tl_cache;
 
@@ -93,10 +96,10 @@ inline void free_frame(void* frame, std::size_t size) noexcept {
   if (size <= frame_cache::kMaxCachedSize) {
     frame_cache::Cache& cache = frame_cache::tl_cache;
     const std::size_t c = frame_cache::size_class(size);
-    // An empty class may be a thread's first free (it must register its cleaner) or a
-    // closed cache; a full one hands a batch to the depot: both the slow way.
+    // A thread's first free (it must register its cleaner), a closed cache, and a full class
+    // (it hands a batch to the depot) go the slow way.
     const std::uint32_t count = cache.counts[c];
-    if (count != 0 && count + 1 < frame_cache::kMaxBlocksPerClass) {
+    if (cache.open && count + 1 < frame_cache::kMaxBlocksPerClass) {
       auto* block = static_cast<frame_cache::FreeBlock*>(frame);
       block->next = cache.heads[c];
       cache.heads[c] = block;

@@ -61,6 +61,8 @@ extern constinit thread_local PromiseBase* nested_child;
 
 // Called at final suspend of a spawned (root) task; returns what to resume next.
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
+// Called at final suspend of a forked child (fork.h); returns what to resume next.
+std::coroutine_handle<> complete_fork(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
 // cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
@@ -92,6 +94,7 @@ class PromiseBase {
       // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
       if (promise.continuation_) return promise.continuation_;
       if (promise.registry_slot_ != nullptr) return complete_root(promise, self);
+      if (promise.forked_from_ != 0) return complete_fork(promise, self);
       return finish_unawaited(promise);
     }
     void await_resume() const noexcept {}
@@ -144,9 +147,16 @@ class PromiseBase {
   // the awaiter's for a nested one, a scope's under timeout()/shield(); null if none (a Task
   // driven by a coroutine that is not tiny_coro's, or resumed by hand).
   CancelState* cancel_ = nullptr;
-  CancelState own_cancel_;      // used when this frame is a spawned task or a scope's root
-  AwaitRecord await_;           // where it last awaited (dump_tasks)
-  std::int64_t spawned_at_ns_;  // a spawned task's start (coarse steady clock); set by submit
+  CancelState own_cancel_;  // used when this frame is a spawned task or a scope's root
+  AwaitRecord await_;       // where it last awaited (dump_tasks)
+  union {
+    // A forked child's parent (fork.h): the frame its end returns to, | kForkUnqueued if
+    // the parent's continuation was not queued (the child runs as a call); 0 otherwise. A
+    // spawned task is never forked, so the two share the word.
+    std::uintptr_t forked_from_ = 0;
+    std::int64_t spawned_at_ns_;  // a spawned task's start (coarse steady clock); set by submit
+  };
+  static constexpr std::uintptr_t kForkUnqueued = 1;
 };
 
 // The cancellation state of the coroutine behind `handle`, or null if it has none (it is not

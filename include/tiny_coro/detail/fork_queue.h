@@ -1,0 +1,51 @@
+// The worker's side of fork() (fork.h), inline: a fork queues its parent's continuation on
+// the worker's stealable queue, and the child's end takes it back if it is still the newest
+// there. Both are a few loads and stores plus, for the take, the queue's one fence; a call
+// into the scheduler happens only when a push makes the queue non-empty (the wake protocol).
+#pragma once
+
+#include <cstdint>
+
+#include <tiny_coro/detail/executor.h>
+#include <tiny_coro/steal_queue.h>
+
+namespace tiny_coro::detail {
+
+// Set by each worker for its thread while its loop runs (Worker::run); all null elsewhere.
+struct ForkQueue {
+  StealQueue<void*>* queue = nullptr;  // the worker's stealable queue
+  Executor* executor = nullptr;        // its scheduler
+  // Every this many takes, one is declined: the child's end returns to the worker's loop,
+  // which takes a turn as it does between tasks (a task dump's safe point, the LIFO slot, and
+  // every kFairnessTicks turns I/O, the global queue and yielded tasks) before it resumes
+  // the parent from the queue. It also bounds the child-to-parent transfers that pile up on
+  // the stack where they are not tail calls (sanitizer builds).
+  static constexpr std::uint32_t kTakesPerTurn = 61;
+  std::uint32_t takes_until_turn = kTakesPerTurn;
+};
+extern constinit thread_local ForkQueue tl_fork_queue;
+
+// On the thread running `parent` under `executor`: queues its continuation where the
+// worker's loop and thieves find it. False, with nothing queued, off that executor's workers.
+inline bool queue_fork_continuation(Executor* executor, void* parent) {
+  ForkQueue& local = tl_fork_queue;
+  if (executor == nullptr || local.executor != executor) return false;
+  local.queue->push(parent);
+  // As Worker::push_stealable: only the push that makes the queue non-empty wakes a sleeper.
+  if (local.queue->approx_size() == 1) executor->fork_continuation_queued();
+  return true;
+}
+
+// At a forked child's end, on whatever thread that is: takes `parent` back if this thread is
+// a worker of `executor` and `parent` is still the newest item of its queue.
+inline bool take_back_fork_continuation(Executor* executor, void* parent) noexcept {
+  ForkQueue& local = tl_fork_queue;
+  if (local.executor != executor || executor == nullptr) return false;
+  if (--local.takes_until_turn == 0) {
+    local.takes_until_turn = ForkQueue::kTakesPerTurn;
+    return false;
+  }
+  return local.queue->pop_if_newest(parent);
+}
+
+}  // namespace tiny_coro::detail
