@@ -70,6 +70,7 @@ def main():
         best_peer = min(measured, key=measured.get) if measured else None
         ratio = ours / measured[best_peer] if ours is not None and best_peer else None
         verdict = "-" if ratio is None else ("met" if ratio <= 1.0 else "**not met**")
+        spawned = median_ms(workload, "spawn")
         serial = median_ms(workload, "serial")
         floor = "-"
         if serial is not None:
@@ -80,7 +81,8 @@ def main():
                 verdict += ", and the target lies below the Task floor"
         time_rows.append(
             f"| {label} | {cell(ours, ' ms')} | " + " | ".join(cell(peers[p], " ms") for p in PEERS)
-            + f" | {'-' if ratio is None else f'{ratio:.2f}× {best_peer}'} | {floor} | ≤ 1.0×: {verdict} |")
+            + f" | {'-' if ratio is None else f'{ratio:.2f}× {best_peer}'} | {cell(spawned, ' ms')}"
+            + f" | {floor} | ≤ 1.0×: {verdict} |")
 
         ours_rss = peak_mib(workload, "tiny_coro")
         peer_rss = {peer: peak_mib(workload, peer) for peer in PEERS}
@@ -103,14 +105,18 @@ def main():
         "tcmalloc); tiny_coro is built by g++ 12 as the project is (-O2).",
         f"Machine: {machine_line(context, 'peers as built in bench-peers')}.",
         "",
-        "| workload | tiny_coro | libfork | TooManyCooks | citor | ratio to best | "
-        "floor: serial ÷ 2 | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | tiny_coro (fork) | libfork | TooManyCooks | citor | ratio to best | "
+        "tiny_coro (spawn) | floor: serial ÷ 2 | target |",
+        "|---|---|---|---|---|---|---|---|---|",
         *time_rows,
         "",
         "| peak RSS | tiny_coro | libfork | TooManyCooks | citor | ratio to best | target |",
         "|---|---|---|---|---|---|---|",
         *rss_rows,
+        "",
+        "tiny_coro (fork): the trees written with `fork()` (continuation stealing, fork.h);",
+        "tiny_coro (spawn): the same trees with `spawn()` and `JoinHandle`, every child a task",
+        "of its own (`forkjoin_bench WORKLOAD-spawn`).",
         "",
         "The floor: the same tree on one worker, every child a Task awaited in place (no spawn,",
         "no join, no stealing: `forkjoin_bench WORKLOAD-serial`), halved. It is what tiny_coro's",

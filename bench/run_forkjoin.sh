@@ -64,6 +64,10 @@ for round in $(seq "$rounds"); do
     for peer in "${peers[@]}"; do
       measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")
     done
+    # The same tree with spawn() and JoinHandle (child stealing) instead of fork().
+    # shellcheck disable=SC2046  # the arguments are words
+    measure "$workload" spawn build/release/bench/forkjoin_bench "$workload-spawn" \
+      $(args_of "$workload")
     # shellcheck disable=SC2046  # fib-serial takes N, the others nothing
     measure "$workload" serial build/release/bench/forkjoin_bench "$workload-serial" \
       $([[ $workload == fib ]] && echo 39)
