@@ -36,6 +36,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <utility>
 
@@ -180,10 +181,12 @@ class [[nodiscard]] ForkHandle {
 
   class Awaiter {
    public:
-    explicit Awaiter(ForkHandle handle) noexcept
-        : handle_(std::move(handle)), wait_(handle_.promise()) {}
+    explicit Awaiter(ForkHandle handle) noexcept : handle_(std::move(handle)) {}
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
+    ~Awaiter() {
+      if (waiting_) wait_.~ForkJoinWait();  // disarms, before handle_ lets go
+    }
 
     const char* await_kind() const noexcept { return "join"; }  // dump_tasks()
     detail::PromiseBase* awaited_promise() const noexcept { return &handle_.promise(); }
@@ -193,10 +196,12 @@ class [[nodiscard]] ForkHandle {
     }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      new (&wait_) detail::ForkJoinWait(handle_.promise());
+      waiting_ = true;
       return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));
     }
     T await_resume() {
-      const bool cancelled = wait_.finish();
+      const bool cancelled = waiting_ && wait_.finish();
       // Ours now, and freed on the way out: the outcome is observed here, not reported.
       const Task<T> child = std::move(handle_.child_);
       if (cancelled) detail::throw_task_cancelled();
@@ -205,7 +210,11 @@ class [[nodiscard]] ForkHandle {
 
    private:
     ForkHandle handle_;
-    detail::ForkJoinWait wait_;
+    // Only a join that suspends needs the wait, a cancellation point (built in await_suspend).
+    union {
+      detail::ForkJoinWait wait_;
+    };
+    bool waiting_ = false;
   };
   Awaiter operator co_await() && noexcept { return Awaiter{std::move(*this)}; }
 

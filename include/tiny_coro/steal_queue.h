@@ -55,17 +55,20 @@ class StealQueue {
   StealQueue(const StealQueue&) = delete;
   StealQueue& operator=(const StealQueue&) = delete;
 
-  // Owner only.
-  void push(T item) {
+  // Owner only. Returns how many items the queue held with this one, as of the top it read
+  // (thieves may have taken more since: an upper bound, like approx_size()).
+  std::size_t push(T item) {
     const std::int64_t b = bottom_->load(std::memory_order_relaxed);
     // acquire: pairs with the CAS of a thief, so the slot it took is free to overwrite.
     const std::int64_t t = top_->load(std::memory_order_acquire);
     Buffer* buffer = buffer_->load(std::memory_order_relaxed);
     // Is the ring full? Then double it; thieves keep reading the old one until EBR frees it.
-    if (b - t >= buffer->capacity) buffer = grow(buffer, t, b);
+    if (b - t >= buffer->capacity) [[unlikely]]
+      buffer = grow(buffer, t, b);
     buffer->put(b, item);
     // release: publishes the slot; pairs with the acquire of bottom_ in steal().
     detail::publish(*bottom_, b + 1);
+    return static_cast<std::size_t>(b + 1 - t);
   }
 
   // Owner only. LIFO: returns the most recently pushed item.
@@ -196,7 +199,7 @@ class StealQueue {
     std::unique_ptr<std::atomic<T>[]> slots;
   };
 
-  Buffer* grow(Buffer* old, std::int64_t t, std::int64_t b) {
+  [[gnu::noinline]] Buffer* grow(Buffer* old, std::int64_t t, std::int64_t b) {
     auto* bigger = new Buffer(old->capacity * 2);
     for (std::int64_t i = t; i < b; ++i) bigger->put(i, old->get(i));
     // release: the copied slots are visible to a thief that acquires the new pointer

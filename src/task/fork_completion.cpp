@@ -18,7 +18,6 @@
 #include <tiny_coro/fork.h>
 
 namespace tiny_coro::detail {
-namespace {
 
 // A child whose handle was dropped (ForkHandle::let_go put it on its executor's orphan list,
 // so that shutdown can free it if it never ends) has ended: nobody will look at it again.
@@ -28,26 +27,10 @@ void end_orphan(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
   self.destroy();
 }
 
-}  // namespace
-
 constinit thread_local ForkQueue tl_fork_queue;
 
 std::coroutine_handle<> complete_fork(PromiseBase& promise, std::coroutine_handle<> self) noexcept {
-  const std::uintptr_t from = promise.forked_from_;
-  const auto parent = std::coroutine_handle<>::from_address(
-      reinterpret_cast<void*>(from & ~PromiseBase::kForkUnqueued));
-  if ((from & PromiseBase::kForkUnqueued) != 0 ||
-      take_back_fork_continuation(promise.own_cancel_.executor(), parent.address())) {
-    // acquire: pairs with the exchange of a handle dropped before the parent forked again
-    // (the one way the word can have changed); otherwise the word is Empty.
-    if (promise.join_state_.load(std::memory_order_acquire) == kJoinDetached) {
-      end_orphan(promise, self);
-    } else {
-      // relaxed: the parent reads it on this thread, after we resume it.
-      promise.join_state_.store(kJoinCompleted, std::memory_order_relaxed);
-    }
-    return parent;
-  }
+  // The parent's continuation was taken from the queue: the parent runs (or ran) elsewhere.
   // acq_rel: release the result to the joining parent (its acquire on the word); acquire
   // its frame, or the last use of a dropped handle, before acting on it.
   const std::uintptr_t joiner =

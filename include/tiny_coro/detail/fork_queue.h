@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include <coroutine>
+
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/steal_queue.h>
 
@@ -30,9 +32,8 @@ extern constinit thread_local ForkQueue tl_fork_queue;
 inline bool queue_fork_continuation(Executor* executor, void* parent) {
   ForkQueue& local = tl_fork_queue;
   if (executor == nullptr || local.executor != executor) return false;
-  local.queue->push(parent);
   // As Worker::push_stealable: only the push that makes the queue non-empty wakes a sleeper.
-  if (local.queue->approx_size() == 1) executor->fork_continuation_queued();
+  if (local.queue->push(parent) == 1) executor->fork_continuation_queued();
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <tiny_coro/detail/await_record.h>
 #include <tiny_coro/detail/cancel_state.h>
+#include <tiny_coro/detail/fork_queue.h>
 #include <tiny_coro/detail/frame_allocator.h>
 
 namespace tiny_coro::detail {
@@ -61,8 +62,12 @@ extern constinit thread_local PromiseBase* nested_child;
 
 // Called at final suspend of a spawned (root) task; returns what to resume next.
 std::coroutine_handle<> complete_root(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
-// Called at final suspend of a forked child (fork.h); returns what to resume next.
+// At final suspend of a forked child (fork.h): end_fork below, inline, for a child that
+// resumes its parent at the fork; complete_fork for one whose parent runs elsewhere;
+// end_orphan frees a child whose handle was dropped (task/fork_completion.cpp).
+std::coroutine_handle<> end_fork(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
 std::coroutine_handle<> complete_fork(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
+void end_orphan(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
 // cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
@@ -94,7 +99,7 @@ class PromiseBase {
       // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
       if (promise.continuation_) return promise.continuation_;
       if (promise.registry_slot_ != nullptr) return complete_root(promise, self);
-      if (promise.forked_from_ != 0) return complete_fork(promise, self);
+      if (promise.forked_from_ != 0) return end_fork(promise, self);
       return finish_unawaited(promise);
     }
     void await_resume() const noexcept {}
@@ -158,6 +163,27 @@ class PromiseBase {
   };
   static constexpr std::uintptr_t kForkUnqueued = 1;
 };
+
+// The child's end when its parent waits at the fork, not in the join: nobody else can touch
+// the word then (fork_completion.cpp says why), so a plain store settles it.
+inline std::coroutine_handle<> end_fork(PromiseBase& promise,
+                                        std::coroutine_handle<> self) noexcept {
+  const std::uintptr_t from = promise.forked_from_;
+  void* const parent = reinterpret_cast<void*>(from & ~PromiseBase::kForkUnqueued);
+  if ((from & PromiseBase::kForkUnqueued) == 0 &&
+      !take_back_fork_continuation(promise.own_cancel_.executor(), parent)) {
+    return complete_fork(promise, self);
+  }
+  // acquire: pairs with the exchange of a handle dropped before the parent forked again
+  // (the one way the word can have changed); otherwise it is Empty.
+  if (promise.join_state_.load(std::memory_order_acquire) == kJoinDetached) {
+    end_orphan(promise, self);
+  } else {
+    // relaxed: the parent reads it on this thread, after we resume it.
+    promise.join_state_.store(kJoinCompleted, std::memory_order_relaxed);
+  }
+  return std::coroutine_handle<>::from_address(parent);
+}
 
 // The cancellation state of the coroutine behind `handle`, or null if it has none (it is not
 // a tiny_coro Task).
