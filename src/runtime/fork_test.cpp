@@ -62,6 +62,49 @@ TEST(ForkTree, TenMillionLeafSkynetOnTwoWorkersSumsExactlyAndFreesEveryFrame) {
   EXPECT_GT(sched.metrics().workers.at(1).tasks_run, 0u);
 }
 
+// Counts the frames of a forked skynet that exist at once: each is made at its fork and
+// freed at its join.
+struct LiveFrames {
+  std::atomic<long> now{0};
+  std::atomic<long> peak{0};
+  void made() {
+    const long count = now.fetch_add(1) + 1;
+    long seen = peak.load();
+    while (count > seen && !peak.compare_exchange_weak(seen, count)) {
+    }
+  }
+  void freed() { now.fetch_sub(1); }
+};
+
+Task<std::int64_t> counted_skynet(LiveFrames& live, std::int64_t first_leaf, std::int64_t leaves) {
+  if (leaves == 1) co_return first_leaf;
+  const std::int64_t per_child = leaves / 10;
+  ForkHandle<std::int64_t> children[10];
+  for (int i = 0; i < 10; ++i) {
+    live.made();
+    children[i] = co_await fork(counted_skynet(live, first_leaf + i * per_child, per_child));
+  }
+  std::int64_t sum = 0;
+  for (auto& child : children) {
+    sum += co_await std::move(child);  // the join freed the child's frame
+    live.freed();
+  }
+  co_return sum;
+}
+
+// Depth first: a worker holds at most the 10 children of each node on its path (done but not
+// yet joined, or running), and the paths it stole continuations from; not a level of the tree.
+TEST_P(Fork, AForkedTreeUnfoldsDepthFirst) {
+  const std::int64_t leaves = test::kSanitized ? 100'000 : 1'000'000;
+  const long depth = test::kSanitized ? 5 : 6;
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  LiveFrames live;
+  EXPECT_EQ(sched.block_on(counted_skynet(live, 0, leaves)), leaves * (leaves - 1) / 2);
+  EXPECT_EQ(live.now.load(), 0);
+  const long bound = static_cast<long>(GetParam()) * 10 * (depth + 1) * 4;
+  EXPECT_LE(live.peak.load(), bound) << "of " << leaves * 10 / 9 << " frames";
+}
+
 // --- fib: fork fib(n-1), call fib(n-2), join; one leaf throws ---
 
 struct LeafFailure : std::runtime_error {
