@@ -3,6 +3,7 @@
 // stolen against one taken back by its child, a child that suspends, dropped handles, and
 // shutdown with forks in flight.
 #include <tiny_coro/async_event.h>
+#include <tiny_coro/cancel.h>
 #include <tiny_coro/fork.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/stop_token.h>
@@ -321,14 +322,20 @@ Task<int> join_a_waiting_child(Event& never, std::atomic<bool>& joining) {
   co_return co_await std::move(child);
 }
 
+// Spawns a task that forks a child waiting on `never` and joins it; returns once it joins.
+JoinHandle<int> spawn_joiner_of_a_waiting_child(Scheduler& sched, Event& never) {
+  std::atomic<bool> joining{false};
+  auto root = sched.spawn(join_a_waiting_child(never, joining));
+  while (!joining.load()) std::this_thread::yield();
+  return root;
+}
+
 TEST(ForkCancel, CancellingAParentInTheJoinStopsTheChildAndThenThrows) {
   const long live_before = LifetimeProbe::live();
   {
     Scheduler sched(2);
     Event never(sched);
-    std::atomic<bool> joining{false};
-    auto root = sched.spawn(join_a_waiting_child(never, joining));
-    while (!joining.load()) std::this_thread::yield();
+    auto root = spawn_joiner_of_a_waiting_child(sched, never);
     root.cancel();
     root.wait_blocking();
     EXPECT_THROW((void)root.take_result(), TaskCancelled);
@@ -370,11 +377,35 @@ TEST(ForkShutdown, ShutdownFreesForkedChildrenThatNeverEnd) {
   {
     Scheduler sched(2);
     Event never(sched);
-    std::atomic<bool> joining{false};
-    auto root = sched.spawn(join_a_waiting_child(never, joining));
-    while (!joining.load()) std::this_thread::yield();
+    auto root = spawn_joiner_of_a_waiting_child(sched, never);
     sched.shutdown();
     EXPECT_THROW((void)root.take_result(), TaskCancelled);
+  }
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+// Deaf to the stop its dropped handle asks for: it stays suspended until shutdown.
+Task<int> child_that_outlives_its_handle(Event& never, std::latch& waiting) {
+  LifetimeProbe probe;
+  waiting.count_down();
+  co_await shield(child_waiting_for(never));
+  co_return 1;
+}
+
+Task<int> drop_a_deaf_child(Event& never, std::latch& waiting) {
+  { auto child = co_await fork(child_that_outlives_its_handle(never, waiting)); }
+  co_return 2;
+}
+
+TEST(ForkShutdown, ShutdownFreesAChildWhoseHandleWasDroppedAndThatNeverEnds) {
+  const long live_before = LifetimeProbe::live();
+  {
+    Scheduler sched(2);
+    Event never(sched);
+    std::latch waiting(1);
+    EXPECT_EQ(sched.block_on(drop_a_deaf_child(never, waiting)), 2);
+    waiting.wait();
+    EXPECT_GT(LifetimeProbe::live(), live_before);  // the orphan is still there
   }
   EXPECT_EQ(LifetimeProbe::live(), live_before);
 }
