@@ -39,22 +39,4 @@ for round in $(seq 1 "$rounds"); do
     done
   done
 done
-python3 - "$out" "$rounds" "$before" <<'PY'
-import json, pathlib, statistics, sys
-out, rounds, before = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rows = {}
-for path in out.glob("*.json"):
-    build = path.name.split("-")[0]
-    for b in json.loads(path.read_text())["benchmarks"]:
-        if b.get("aggregate_name") != "median":
-            continue
-        name = b["run_name"].split("/")[0]
-        rows.setdefault(name, {}).setdefault(build, []).append(b["real_time"])
-print(f"{rounds} alternating rounds; ms per run, median of the rounds' medians; before = {before}")
-print("| row | before | OFF | ON | ON ÷ before | ON ÷ OFF |")
-print("|---|---|---|---|---|---|")
-for name, builds in rows.items():
-    m = {k: statistics.median(v) for k, v in builds.items()}
-    print(f"| {name} | {m['before']:.1f} | {m['off']:.1f} | {m['on']:.1f} | "
-          f"{m['on'] / m['before']:.3f} | {m['on'] / m['off']:.3f} |")
-PY
+python3 bench/report_ab.py "$out" "$rounds" "before = $before" before off on
