@@ -16,27 +16,11 @@ cmake -S . -B build/notrack-bench -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC
   -DTINY_CORO_TRACK_AWAITS=OFF -DTINY_CORO_BUILD_TESTS=OFF -DTINY_CORO_BUILD_EXAMPLES=OFF \
   >/dev/null
 cmake --build build/notrack-bench -j2 --target runtime_bench sync_bench
-tree=build/ab-tracking/src
-if [ ! -d "$tree" ]; then git worktree add --detach "$tree" "$before" >/dev/null; fi
-git -C "$tree" checkout -q --detach "$before"
-cmake -S "$tree" -B build/ab-tracking/build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER=g++ -DTINY_CORO_BUILD_TESTS=OFF -DTINY_CORO_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build/ab-tracking/build -j2 --target runtime_bench sync_bench
+# shellcheck source=bench/ab_support.sh
+source bench/ab_support.sh
+build_tree_at "$before" ab-tracking runtime_bench sync_bench
 
 out=build/bench-results/tracking_ab
-mkdir -p "$out"
-rm -f "$out"/*.json
-for round in $(seq 1 "$rounds"); do
-  for build in before off on; do
-    case $build in
-      before) dir=build/ab-tracking/build/bench ;;
-      off) dir=build/notrack-bench/bench ;;
-      on) dir=build/release/bench ;;
-    esac
-    for bench in runtime_bench sync_bench; do
-      "$dir/$bench" --benchmark_format=json --benchmark_out="$out/$build-$bench-$round.json" \
-        --benchmark_out_format=json >/dev/null
-    done
-  done
-done
+run_ab_rounds "$out" "$rounds" before=build/ab-tracking/build/bench \
+  off=build/notrack-bench/bench on=build/release/bench
 python3 bench/report_ab.py "$out" "$rounds" "before = $before" before off on

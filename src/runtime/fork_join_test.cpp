@@ -16,12 +16,14 @@
 #include <string>
 #include <thread>
 
+#include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
 namespace {
 
+using test::HalfwayStop;
 using test::LifetimeProbe;
 
 // --- skynet: every node spawns its ten children, then joins them in order ---
@@ -109,16 +111,10 @@ TEST(ForkJoin, ALeafThatThrowsInFib25ReachesTheRootAndNoFrameLeaks) {
 
 // --- a structured tree (a TaskGroup per node) cancelled when half its leaves have run ---
 
-struct HalfwayStop {
-  std::atomic<long> leaves_run{0};
-  long halfway;
-  std::stop_source stop;
-};
-
 Task<void> group_tree(Scheduler& sched, HalfwayStop& state, int depth) {
   LifetimeProbe probe;
   if (depth == 0) {
-    if (state.leaves_run.fetch_add(1) + 1 == state.halfway) state.stop.request_stop();
+    state.leaf_ran();
     co_await yield_now();  // a suspension point: a leaf running as the cancel lands stops here
     co_return;
   }
@@ -129,19 +125,15 @@ Task<void> group_tree(Scheduler& sched, HalfwayStop& state, int depth) {
 
 TEST(ForkJoin, ATreeCancelledHalfwayStopsEarlyAndEveryFrameIsGoneWhenTheRootReturns) {
   const long live_before = LifetimeProbe::live();
-  const int depth = test::kSanitized ? 4 : 5;
-  long total = 1;
-  for (int level = 0; level < depth; ++level) total *= 10;
   HalfwayStop state;
-  state.halfway = total / 2;
   Scheduler sched(2);
-  EXPECT_THROW(
-      sched.block_on(with_stop_token(state.stop.get_token(), group_tree(sched, state, depth))),
-      TaskCancelled);
+  EXPECT_THROW(sched.block_on(with_stop_token(state.stop.get_token(),
+                                              group_tree(sched, state, HalfwayStop::depth()))),
+               TaskCancelled);
   // Structured: join() returned only after every child had finished, all the way down.
   EXPECT_EQ(LifetimeProbe::live(), live_before);
-  EXPECT_GE(state.leaves_run.load(), state.halfway);
-  EXPECT_LT(state.leaves_run.load(), total) << "the cancel stopped nothing";
+  EXPECT_GE(state.leaves_run.load(), HalfwayStop::halfway);
+  EXPECT_LT(state.leaves_run.load(), HalfwayStop::leaves()) << "the cancel stopped nothing";
 }
 
 // --- a stolen child and a child run where it was spawned ---

@@ -18,12 +18,14 @@
 #include <string>
 #include <thread>
 
+#include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
 namespace {
 
+using test::HalfwayStop;
 using test::LifetimeProbe;
 
 // --- skynet: every node forks its ten children, then joins them in order ---
@@ -164,16 +166,10 @@ TEST_P(Fork, ALeafThatThrowsInFib25ReachesTheRootAndNoFrameLeaks) {
 
 // --- a tree cancelled half-way ---
 
-struct HalfwayStop {
-  std::atomic<long> leaves_run{0};
-  long halfway = 0;
-  std::stop_source stop;
-};
-
 Task<void> fork_tree(HalfwayStop& state, int depth) {
   LifetimeProbe probe;
   if (depth == 0) {
-    if (state.leaves_run.fetch_add(1) + 1 == state.halfway) state.stop.request_stop();
+    state.leaf_ran();
     co_return;
   }
   ForkHandle<void> children[10];
@@ -183,21 +179,18 @@ Task<void> fork_tree(HalfwayStop& state, int depth) {
 
 TEST_P(Fork, ATreeCancelledHalfwayStopsEarlyAndShutdownLeavesNoFrame) {
   const long live_before = LifetimeProbe::live();
-  const int depth = test::kSanitized ? 4 : 5;
-  long total = 1;
-  for (int level = 0; level < depth; ++level) total *= 10;
   HalfwayStop state;
-  state.halfway = total / 2;
   {
     Scheduler sched(static_cast<std::size_t>(GetParam()));
-    EXPECT_THROW(sched.block_on(with_stop_token(state.stop.get_token(), fork_tree(state, depth))),
+    EXPECT_THROW(sched.block_on(with_stop_token(state.stop.get_token(),
+                                                fork_tree(state, HalfwayStop::depth()))),
                  TaskCancelled);
     // Children still running when their parent unwound were asked to stop and end on their
     // own; shutdown frees whichever has not yet.
   }
   EXPECT_EQ(LifetimeProbe::live(), live_before);
-  EXPECT_GE(state.leaves_run.load(), state.halfway);
-  EXPECT_LT(state.leaves_run.load(), total) << "the cancel stopped nothing";
+  EXPECT_GE(state.leaves_run.load(), HalfwayStop::halfway);
+  EXPECT_LT(state.leaves_run.load(), HalfwayStop::leaves()) << "the cancel stopped nothing";
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, Fork, ::testing::Values(1, 2, 4), [](const auto& param_info) {
@@ -299,10 +292,10 @@ Task<int> child_that_signals_its_end(Event& event, std::latch& gone) {
   co_return 5;
 }
 
-Task<int> drop_a_waiting_child(Event& never, std::latch& gone) {
-  {
-    auto child = co_await fork(child_that_signals_its_end(never, gone));
-  }  // dropped unjoined: the child is asked to stop and frees itself
+// Forks `child` and drops the handle unjoined: the child is asked to stop, and frees itself
+// when it ends.
+Task<int> fork_and_drop(Task<int> child) {
+  { auto handle = co_await fork(std::move(child)); }
   co_return 3;
 }
 
@@ -311,7 +304,7 @@ TEST(ForkDrop, ADroppedHandleStopsItsSuspendedChildAndTheChildFreesItself) {
   Scheduler sched(2);
   Event never(sched);
   std::latch gone(1);
-  EXPECT_EQ(sched.block_on(drop_a_waiting_child(never, gone)), 3);
+  EXPECT_EQ(sched.block_on(fork_and_drop(child_that_signals_its_end(never, gone))), 3);
   gone.wait();  // the child's cancelled wait threw, and its body has ended
   EXPECT_EQ(LifetimeProbe::live(), live_before);
 }
@@ -392,18 +385,13 @@ Task<int> child_that_outlives_its_handle(Event& never, std::latch& waiting) {
   co_return 1;
 }
 
-Task<int> drop_a_deaf_child(Event& never, std::latch& waiting) {
-  { auto child = co_await fork(child_that_outlives_its_handle(never, waiting)); }
-  co_return 2;
-}
-
 TEST(ForkShutdown, ShutdownFreesAChildWhoseHandleWasDroppedAndThatNeverEnds) {
   const long live_before = LifetimeProbe::live();
   {
     Scheduler sched(2);
     Event never(sched);
     std::latch waiting(1);
-    EXPECT_EQ(sched.block_on(drop_a_deaf_child(never, waiting)), 2);
+    EXPECT_EQ(sched.block_on(fork_and_drop(child_that_outlives_its_handle(never, waiting))), 3);
     waiting.wait();
     EXPECT_GT(LifetimeProbe::live(), live_before);  // the orphan is still there
   }
