@@ -278,12 +278,23 @@ int run_timed(std::uint64_t expected, Workload workload) {
   return 0;
 }
 
-// The same, on a scheduler of `threads` workers.
+// The same, on a scheduler of `threads` workers. With FORKJOIN_METRICS set in the
+// environment it also prints what the workers did over both runs (steals, parks).
 template <class Workload>
 int run(std::size_t threads, std::uint64_t expected, Workload workload) {
   Scheduler sched(threads);
   std::printf("threads: %zu\n", threads);
-  return run_timed(expected, [&] { return workload(sched); });
+  const int status = run_timed(expected, [&] { return workload(sched); });
+  if (std::getenv("FORKJOIN_METRICS") != nullptr) {
+    const tiny_coro::RuntimeMetrics metrics = sched.metrics();
+    using tiny_coro::WorkerMetrics;
+    std::printf("metrics: tasks_run %" PRIu64 " steals %" PRIu64 " steal_attempts %" PRIu64
+                " parks %" PRIu64 " unparks %" PRIu64 "\n",
+                metrics.total(&WorkerMetrics::tasks_run), metrics.total(&WorkerMetrics::steals),
+                metrics.total(&WorkerMetrics::steal_attempts), metrics.total(&WorkerMetrics::parks),
+                metrics.total(&WorkerMetrics::unparks));
+  }
+  return status;
 }
 
 std::size_t parse_count(const char* text) {
