@@ -7,10 +7,13 @@
 #include <tiny_coro/fork.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/stop_token.h>
+#include <tiny_coro/timeout.h>
+#include <tiny_coro/timer.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <latch>
 #include <random>
@@ -350,6 +353,37 @@ Task<int> fork_after_cancel(Event& never, std::atomic<bool>& waiting, std::atomi
   }
   auto child = co_await fork(count_a_run(runs));
   co_return co_await std::move(child);
+}
+
+// A fork tree under timeout(): the timer cancels the parent waiting in the join, the join
+// stops the sleeping child, and timeout() reports the overrun once the child has ended.
+Task<int> sleeper(Scheduler& sched) {
+  LifetimeProbe probe;
+  co_await sleep_for(sched, std::chrono::hours(1));
+  co_return 1;
+}
+
+Task<int> fork_a_sleeper_and_join(Scheduler& sched) {
+  auto child = co_await fork(sleeper(sched));
+  co_return co_await std::move(child);
+}
+
+Task<bool> times_out(Scheduler& sched) {
+  try {
+    const int value =
+        co_await timeout(sched, std::chrono::milliseconds(20), fork_a_sleeper_and_join(sched));
+    ADD_FAILURE() << "the hour-long sleep returned " << value;
+  } catch (const TimedOut&) {
+    co_return true;
+  }
+  co_return false;
+}
+
+TEST(ForkCancel, ATimeoutReachesAForkedChildThroughTheJoin) {
+  const long live_before = LifetimeProbe::live();
+  Scheduler sched(2);
+  EXPECT_TRUE(sched.block_on(times_out(sched)));
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
 }
 
 TEST(ForkCancel, ACancelledTaskForksNothing) {
