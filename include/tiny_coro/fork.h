@@ -19,7 +19,7 @@
 //
 // The rules:
 // * Call it from a tiny_coro Task running on a worker. Elsewhere (a Task resumed by hand)
-//   the child simply runs as a call.
+//   the child simply runs as a call, under its parent's cancellation as a called Task is.
 // * Join every fork: `co_await std::move(handle)` gives the child's value or rethrows its
 //   exception. A handle dropped unjoined (an exception thrown between the fork and the join)
 //   asks the child to stop, as cancel() does, and lets it end on its own: it must then not
@@ -52,17 +52,22 @@ class ForkHandle;
 namespace detail {
 
 // The child's side of a fork, before it starts: its own cancellation state, and where its end
-// returns (promise_base.h, forked_from_). All of it before the parent is queued: a thief may
-// resume the parent at once, and its join or its dropped handle reads the child's state.
+// returns (promise_base.h, forked_from_). The state's executor is set before the parent is
+// queued: a thief may resume the parent at once, and its join or its dropped handle may
+// request the child's state.
 inline void start_fork(PromiseBase& child, std::coroutine_handle<> parent,
                        CancelState* parent_state) {
   Executor* const executor = parent_state != nullptr ? parent_state->executor() : nullptr;
-  child.cancel_ = &child.own_cancel_;
   child.own_cancel_.set_executor(executor);
   const auto from = reinterpret_cast<std::uintptr_t>(parent.address());
   child.forked_from_ = from;
-  if (!queue_fork_continuation(executor, parent.address())) {
-    child.forked_from_ = from | PromiseBase::kForkUnqueued;  // the child runs as a call
+  if (queue_fork_continuation(executor, parent.address())) {
+    child.cancel_ = &child.own_cancel_;  // read by the child alone, which has not started
+  } else {
+    // Not queued: the child runs as a call, with its parent suspended throughout, and obeys
+    // the parent's cancellation as a called Task does.
+    child.cancel_ = parent_state;
+    child.forked_from_ = from | PromiseBase::kForkUnqueued;
   }
 }
 
