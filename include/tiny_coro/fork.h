@@ -20,10 +20,14 @@
 // The rules:
 // * Call it from a tiny_coro Task running on a worker. Elsewhere (a Task resumed by hand)
 //   the child simply runs as a call, under its parent's cancellation as a called Task is.
-// * Join every fork: `co_await std::move(handle)` gives the child's value or rethrows its
-//   exception. A handle dropped unjoined (an exception thrown between the fork and the join)
-//   asks the child to stop, as cancel() does, and lets it end on its own: it must then not
-//   refer to the parent's frame. Shutdown frees such a child if it never ends.
+// * Join every fork, in the coroutine that forked it: `co_await std::move(handle)` gives the
+//   child's value or rethrows its exception. A ForkHandle may move within that coroutine (into
+//   an array, say) but not to another task: a child that takes its parent back ends with a
+//   plain store, which is safe only because its parent is the one that waits for it. For a
+//   child that other tasks wait for, use spawn() and a JoinHandle.
+// * A handle dropped unjoined (an exception thrown between the fork and the join) asks the
+//   child to stop, as cancel() does, and lets it end on its own: it must then not refer to
+//   the parent's frame. Shutdown frees such a child if it never ends.
 // * Cancellation: a fork is a cancellation point (a cancelled task forks nothing; the
 //   co_await throws TaskCancelled). Each child has its own cancellation state, which its
 //   parent asks to stop when the parent is cancelled while it waits in the child's join, or

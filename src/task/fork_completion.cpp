@@ -7,7 +7,8 @@
 // The same frame may be queued again by a later fork of the same parent before an earlier
 // child ends; that child may then take it back and resume it at the later fork. That is
 // still the one resumption that queue entry owed, and it says the same thing: the parent is
-// suspended at a fork, so it waits in no join word, in particular not ours.
+// suspended at a fork, so it waits in no join word, in particular not ours; and since a
+// ForkHandle stays with the coroutine that forked (fork.h), nobody else waits in ours.
 //
 // Who writes the child's word (promise_base.h: Empty, the joining parent's frame, Detached,
 // Completed). A child that took its parent back knows the parent is parked at a fork: no
