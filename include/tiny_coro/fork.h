@@ -20,10 +20,11 @@
 // The rules:
 // * Call it from a tiny_coro Task running on a worker. Elsewhere (a Task resumed by hand)
 //   the child simply runs as a call, under its parent's cancellation as a called Task is.
-// * Join every fork, in the coroutine that forked it: `co_await std::move(handle)` gives the
-//   child's value or rethrows its exception. A ForkHandle may move within that coroutine (into
-//   an array, say) but not to another task: a child that takes its parent back ends with a
-//   plain store, which is safe only because its parent is the one that waits for it. For a
+// * Join every fork, in the coroutine that forked it (or in a Task it awaits, which runs
+//   while it waits): `co_await std::move(handle)` gives the child's value or rethrows its
+//   exception. A ForkHandle may move within that task (into an array, or a called Task) but
+//   not to another task: a child that takes its parent back ends with a plain store, safe
+//   only because nobody can be waiting for it while its parent is parked at a fork. For a
 //   child that other tasks wait for, use spawn() and a JoinHandle.
 // * A handle dropped unjoined (an exception thrown between the fork and the join) asks the
 //   child to stop, as cancel() does, and lets it end on its own: it must then not refer to
