@@ -281,6 +281,27 @@ TEST(ForkSuspend, AChildThatWaitsForItsParentFinishesOnOneWorker) {
   EXPECT_EQ(LifetimeProbe::live(), live_before);
 }
 
+// A called Task may join its caller's fork: the caller waits in the call meanwhile.
+Task<int> release_and_join(Event& event, ForkHandle<int> child) {
+  event.set();
+  co_return co_await std::move(child) + 10;
+}
+
+Task<int> join_in_a_called_task(Event& event) {
+  auto child = co_await fork(child_waiting_for(event));
+  co_return co_await release_and_join(event, std::move(child));
+}
+
+TEST(ForkSuspend, ACalledTaskJoinsItsCallersFork) {
+  const long live_before = LifetimeProbe::live();
+  for (std::size_t workers : {1u, 2u}) {
+    Scheduler sched(workers);
+    Event event(sched);
+    EXPECT_EQ(sched.block_on(join_in_a_called_task(event)), 15);
+  }
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
 // --- dropped handles, cancellation while joining, shutdown ---
 
 struct CountDownOnExit {
