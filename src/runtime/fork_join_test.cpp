@@ -19,12 +19,14 @@
 #include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
 #include "support/scale.h"
+#include "support/thread_now.h"
 
 namespace tiny_coro {
 namespace {
 
 using test::HalfwayStop;
 using test::LifetimeProbe;
+using test::thread_now;
 
 // --- skynet: every node spawns its ten children, then joins them in order ---
 
@@ -144,15 +146,6 @@ struct StealProbe {
   std::atomic<bool> local_finished{false};
   std::thread::id local_ran_on;
 };
-
-// The thread this is called on. glibc declares pthread_self() const, so the compiler may reuse
-// one call's answer for another in the same coroutine body, even across a co_await that moved
-// it to another thread (it did so in the TSan build); the opaque asm rules that out.
-[[gnu::noinline]] std::thread::id thread_now() {
-  std::thread::id id = std::this_thread::get_id();
-  asm volatile("" : : "r"(&id) : "memory");
-  return id;
-}
 
 void wait_for(const std::atomic<bool>& flag) {
   while (!flag.load()) std::this_thread::yield();

@@ -23,13 +23,17 @@
 
 #include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
+#include "support/live_count.h"
 #include "support/scale.h"
+#include "support/thread_now.h"
+#include "support/wait_for.h"
 
 namespace tiny_coro {
 namespace {
 
 using test::HalfwayStop;
 using test::LifetimeProbe;
+using test::thread_now;
 
 // --- skynet: every node forks its ten children, then joins them in order ---
 
@@ -68,21 +72,9 @@ TEST(ForkTree, TenMillionLeafSkynetOnTwoWorkersSumsExactlyAndFreesEveryFrame) {
   EXPECT_GT(sched.metrics().workers.at(1).tasks_run, 0u);
 }
 
-// Counts the frames of a forked skynet that exist at once: each is made at its fork and
-// freed at its join.
-struct LiveFrames {
-  std::atomic<long> now{0};
-  std::atomic<long> peak{0};
-  void made() {
-    const long count = now.fetch_add(1) + 1;
-    long seen = peak.load();
-    while (count > seen && !peak.compare_exchange_weak(seen, count)) {
-    }
-  }
-  void freed() { now.fetch_sub(1); }
-};
-
-Task<std::int64_t> counted_skynet(LiveFrames& live, std::int64_t first_leaf, std::int64_t leaves) {
+// `live` counts the frames that exist at once: each made at its fork, freed at its join.
+Task<std::int64_t> counted_skynet(test::LiveCount& live, std::int64_t first_leaf,
+                                  std::int64_t leaves) {
   if (leaves == 1) co_return first_leaf;
   const std::int64_t per_child = leaves / 10;
   ForkHandle<std::int64_t> children[10];
@@ -93,7 +85,7 @@ Task<std::int64_t> counted_skynet(LiveFrames& live, std::int64_t first_leaf, std
   std::int64_t sum = 0;
   for (auto& child : children) {
     sum += co_await std::move(child);  // the join freed the child's frame
-    live.freed();
+    live.gone();
   }
   co_return sum;
 }
@@ -104,7 +96,7 @@ TEST_P(Fork, AForkedTreeUnfoldsDepthFirst) {
   const std::int64_t leaves = test::kSanitized ? 100'000 : 1'000'000;
   const long depth = test::kSanitized ? 5 : 6;
   Scheduler sched(static_cast<std::size_t>(GetParam()));
-  LiveFrames live;
+  test::LiveCount live;
   EXPECT_EQ(sched.block_on(counted_skynet(live, 0, leaves)), leaves * (leaves - 1) / 2);
   EXPECT_EQ(live.now.load(), 0);
   const long bound = static_cast<long>(GetParam()) * 10 * (depth + 1) * 4;
@@ -201,14 +193,6 @@ INSTANTIATE_TEST_SUITE_P(Workers, Fork, ::testing::Values(1, 2, 4), [](const aut
 });
 
 // --- a continuation that is stolen, and one that its child takes back ---
-
-// The thread this is called on, read through an opaque call: the compiler may otherwise reuse
-// one pthread_self() for another across a co_await that moved the coroutine.
-[[gnu::noinline]] std::thread::id thread_now() {
-  std::thread::id id = std::this_thread::get_id();
-  asm volatile("" : : "r"(&id) : "memory");
-  return id;
-}
 
 struct Seen {
   std::thread::id child_on;
@@ -343,7 +327,7 @@ Task<int> join_a_waiting_child(Event& never, std::atomic<bool>& joining) {
 JoinHandle<int> spawn_joiner_of_a_waiting_child(Scheduler& sched, Event& never) {
   std::atomic<bool> joining{false};
   auto root = sched.spawn(join_a_waiting_child(never, joining));
-  while (!joining.load()) std::this_thread::yield();
+  EXPECT_TRUE(test::wait_for([&] { return joining.load(); }));
   return root;
 }
 
@@ -376,6 +360,19 @@ Task<int> fork_after_cancel(Event& never, std::atomic<bool>& waiting, std::atomi
   co_return co_await std::move(child);
 }
 
+TEST(ForkCancel, ACancelledTaskForksNothing) {
+  Scheduler sched(1);
+  Event never(sched);
+  std::atomic<bool> waiting{false};
+  std::atomic<int> runs{0};
+  auto handle = sched.spawn(fork_after_cancel(never, waiting, runs));
+  ASSERT_TRUE(test::wait_for([&] { return waiting.load(); }));
+  handle.cancel();
+  handle.wait_blocking();
+  EXPECT_THROW((void)handle.take_result(), TaskCancelled);
+  EXPECT_EQ(runs.load(), 0);
+}
+
 // A fork tree under timeout(): the timer cancels the parent waiting in the join, the join
 // stops the sleeping child, and timeout() reports the overrun once the child has ended.
 Task<int> sleeper(Scheduler& sched) {
@@ -405,19 +402,6 @@ TEST(ForkCancel, ATimeoutReachesAForkedChildThroughTheJoin) {
   Scheduler sched(2);
   EXPECT_TRUE(sched.block_on(times_out(sched)));
   EXPECT_EQ(LifetimeProbe::live(), live_before);
-}
-
-TEST(ForkCancel, ACancelledTaskForksNothing) {
-  Scheduler sched(1);
-  Event never(sched);
-  std::atomic<bool> waiting{false};
-  std::atomic<int> runs{0};
-  auto handle = sched.spawn(fork_after_cancel(never, waiting, runs));
-  while (!waiting.load()) std::this_thread::yield();
-  handle.cancel();
-  handle.wait_blocking();
-  EXPECT_THROW((void)handle.take_result(), TaskCancelled);
-  EXPECT_EQ(runs.load(), 0);
 }
 
 TEST(ForkShutdown, ShutdownFreesForkedChildrenThatNeverEnd) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/lifetime_probe.h"
+#include "support/live_count.h"
 #include "support/scale.h"
 
 namespace tiny_coro {
@@ -228,32 +229,20 @@ TEST_P(SchedulerShapes, SkynetSumsEveryLeafExactlyOnce) {
   EXPECT_EQ(sched.block_on(skynet(sched, 0, leaves)), leaves * (leaves - 1) / 2);
 }
 
-// Counts the skynet frames that exist — spawned and not yet joined — and the most at once.
-struct LiveTasks {
-  std::atomic<long> now{0};
-  std::atomic<long> peak{0};
-  void spawned() {
-    const long count = now.fetch_add(1) + 1;
-    long seen = peak.load();
-    while (count > seen && !peak.compare_exchange_weak(seen, count)) {
-    }
-  }
-  void joined() { now.fetch_sub(1); }
-};
-
-Task<long> counted_skynet(Scheduler& sched, LiveTasks& live, long num, long size) {
+// `live` counts the skynet frames that exist: spawned and not yet joined.
+Task<long> counted_skynet(Scheduler& sched, test::LiveCount& live, long num, long size) {
   if (size == 1) co_return num;
   std::vector<JoinHandle<long>> children;
   children.reserve(10);
   const long child_size = size / 10;
   for (long i = 0; i < 10; ++i) {
-    live.spawned();
+    live.made();
     children.push_back(sched.spawn(counted_skynet(sched, live, num + i * child_size, child_size)));
   }
   long sum = 0;
   for (auto& child : children) {
     sum += co_await std::move(child);  // the awaiter, holding the last reference, is gone
-    live.joined();
+    live.gone();
   }
   co_return sum;
 }
@@ -264,7 +253,7 @@ TEST_P(SchedulerShapes, AForkJoinTreeUnfoldsDepthFirst) {
   Scheduler sched(GetParam());
   const long leaves = test::kSanitized ? 10'000 : 100'000;
   const long depth = test::kSanitized ? 4 : 5;
-  LiveTasks live;
+  test::LiveCount live;
   EXPECT_EQ(sched.block_on(counted_skynet(sched, live, 0, leaves)), leaves * (leaves - 1) / 2);
   EXPECT_EQ(live.now.load(), 0);
   // Per worker: 10 children on each level of its path, and the chains it stole work from.

@@ -143,17 +143,22 @@ class PromiseBase {
   std::coroutine_handle<> continuation_;  // the coroutine awaiting this one, if any
   std::exception_ptr exception_;
   // A spawned task's join word (above), which also decides whether its run or its
-  // JoinHandle destroys the frame; for a nested task run by a scope, how its end meets the
-  // scope's awaiter (finish_unawaited). A nested task's frame belongs to its Task.
+  // JoinHandle destroys the frame; for a forked child the same word with Empty, the joining
+  // parent's frame, Detached or Completed (fork.h); for a nested task run by a scope, how its
+  // end meets the scope's awaiter (finish_unawaited). A nested task's frame belongs to its
+  // Task, a forked child's to its ForkHandle until the handle is dropped.
   std::atomic<std::uintptr_t> join_state_{kJoinEmpty};
   // Non-null: this frame is a spawned root task, recorded in this slot of a TaskSlots table.
   std::atomic<PromiseBase*>* registry_slot_ = nullptr;
-  // The cancellation word this frame's suspension points obey: its own for a spawned task,
-  // the awaiter's for a nested one, a scope's under timeout()/shield(); null if none (a Task
-  // driven by a coroutine that is not tiny_coro's, or resumed by hand).
+  // The cancellation word this frame's suspension points obey: its own for a spawned task
+  // or a forked child (on a worker), the awaiter's for a nested one, a scope's under
+  // timeout()/shield(); null if none (a Task driven by a coroutine that is not tiny_coro's,
+  // or resumed by hand).
   CancelState* cancel_ = nullptr;
-  CancelState own_cancel_;  // used when this frame is a spawned task or a scope's root
-  AwaitRecord await_;       // where it last awaited (dump_tasks)
+  // Used when this frame is a spawned task, a forked child or a scope's root; a forked child's
+  // names its scheduler even when the child runs as a call (ForkHandle::let_go reads it).
+  CancelState own_cancel_;
+  AwaitRecord await_;  // where it last awaited (dump_tasks)
   union {
     // A forked child's parent (fork.h): the frame its end returns to, | kForkUnqueued if
     // the parent's continuation was not queued (the child runs as a call); 0 otherwise. A
