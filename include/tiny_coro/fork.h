@@ -60,20 +60,22 @@ namespace detail {
 // returns (promise_base.h, forked_from_). The state's executor is set before the parent is
 // queued: a thief may resume the parent at once, and its join or its dropped handle may
 // request the child's state.
-inline void start_fork(PromiseBase& child, std::coroutine_handle<> parent,
-                       CancelState* parent_state) {
+inline std::coroutine_handle<> start_fork(PromiseBase& child_promise, std::coroutine_handle<> child,
+                                          std::coroutine_handle<> parent,
+                                          CancelState* parent_state) {
   Executor* const executor = parent_state != nullptr ? parent_state->executor() : nullptr;
-  child.own_cancel_.set_executor(executor);
+  child_promise.own_cancel_.set_executor(executor);
   const auto from = reinterpret_cast<std::uintptr_t>(parent.address());
-  child.forked_from_ = from;
-  if (queue_fork_continuation(executor, parent.address())) {
-    child.cancel_ = &child.own_cancel_;  // read by the child alone, which has not started
-  } else {
-    // Not queued: the child runs as a call, with its parent suspended throughout, and obeys
-    // the parent's cancellation as a called Task does.
-    child.cancel_ = parent_state;
-    child.forked_from_ = from | PromiseBase::kForkUnqueued;
+  if (forks_queue_here(executor)) {
+    child_promise.forked_from_ = from;
+    child_promise.cancel_ = &child_promise.own_cancel_;  // read by the child alone, not started
+    return queue_fork_continuation(parent.address(), child);
   }
+  // Not queued: the child runs as a call, with its parent suspended throughout, and obeys the
+  // parent's cancellation as a called Task does.
+  child_promise.cancel_ = parent_state;
+  child_promise.forked_from_ = from | PromiseBase::kForkUnqueued;
+  return child;
 }
 
 // The parent's wait in a join, as a cancellation point that never abandons the child: a
@@ -137,8 +139,7 @@ class [[nodiscard]] ForkAwaiter {
     }
     // Read before the parent is queued: a thief that resumes it moves child_ away.
     const auto child = child_.handle();
-    start_fork(child.promise(), parent, parent_state);
-    return child;
+    return start_fork(child.promise(), child, parent, parent_state);
   }
   ForkHandle<T> await_resume() {
     if (cancelled_) throw_task_cancelled();
@@ -191,7 +192,9 @@ class [[nodiscard]] ForkHandle {
 
   class Awaiter {
    public:
-    explicit Awaiter(ForkHandle handle) noexcept : handle_(std::move(handle)) {}
+    // Refers to the handle rather than taking it: the handle outlives the co_await (a local,
+    // or a temporary of its full expression), and await_resume empties it.
+    explicit Awaiter(ForkHandle& handle) noexcept : handle_(handle) {}
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
@@ -219,14 +222,14 @@ class [[nodiscard]] ForkHandle {
     }
 
    private:
-    ForkHandle handle_;
+    ForkHandle& handle_;
     // Only a join that suspends needs the wait, a cancellation point (built in await_suspend).
     union {
       detail::ForkJoinWait wait_;
     };
     bool waiting_ = false;
   };
-  Awaiter operator co_await() && noexcept { return Awaiter{std::move(*this)}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{*this}; }
 
  private:
   template <class U>

@@ -71,6 +71,22 @@ class StealQueue {
     return static_cast<std::size_t>(b + 1 - t);
   }
 
+  // Owner only. push() without its two rarer cases: false, with nothing pushed, if the ring
+  // is full (it must grow) or the queue is empty (the push that fills it may owe a wake-up).
+  // Calls nothing, so an inline caller saves no registers for it (fork_queue.h).
+  bool push_if_cheap(T item) noexcept {
+    const std::int64_t b = bottom_->load(std::memory_order_relaxed);
+    // acquire: as in push().
+    const std::int64_t t = top_->load(std::memory_order_acquire);
+    Buffer* buffer = buffer_->load(std::memory_order_relaxed);
+    const std::int64_t size = b - t;
+    if (size <= 0 || size >= buffer->capacity) return false;
+    buffer->put(b, item);
+    // release: as in push().
+    detail::publish(*bottom_, b + 1);
+    return true;
+  }
+
   // Owner only. LIFO: returns the most recently pushed item.
   std::optional<T> pop() noexcept {
     const std::int64_t b = bottom_->load(std::memory_order_relaxed) - 1;

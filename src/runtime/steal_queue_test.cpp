@@ -76,6 +76,21 @@ TEST(StealQueue, TheOwnerTakesBackOnlyTheNewestItem) {
   EXPECT_EQ(queue.pop(), std::nullopt);
 }
 
+TEST(StealQueue, TheCheapPushLeavesTheFirstItemAndGrowthToPush) {
+  StealQueue<std::uintptr_t, 4> queue;
+  EXPECT_FALSE(queue.push_if_cheap(1));  // empty: the push that fills it may owe a wake-up
+  EXPECT_EQ(queue.approx_size(), 0u);
+  queue.push(1);
+  for (std::uintptr_t i = 2; i <= 4; ++i) EXPECT_TRUE(queue.push_if_cheap(i));
+  EXPECT_FALSE(queue.push_if_cheap(5));  // full: the ring must grow
+  EXPECT_EQ(queue.capacity(), 4u);
+  queue.push(5);
+  EXPECT_TRUE(queue.push_if_cheap(6));
+  EXPECT_EQ(queue.steal().value, 1u);
+  for (std::uintptr_t i = 6; i >= 2; --i) EXPECT_EQ(queue.pop(), i);
+  EXPECT_EQ(queue.pop(), std::nullopt);
+}
+
 // Oracle: each pushed item is taken exactly once, by the owner or one thief.
 void stress(int thieves, std::size_t items) {
   StealQueue<std::uintptr_t, 4> queue;  // tiny ring: growth and wrap-around all the time
@@ -100,7 +115,8 @@ void stress(int thieves, std::size_t items) {
   }
   std::size_t owner_took = 0;
   for (std::uintptr_t i = 1; i <= items; ++i) {
-    queue.push(i);
+    // Half the pushes as a fork makes them (fork_queue.h): the cheap push, else the full one.
+    if (i % 2 != 0 || !queue.push_if_cheap(i)) queue.push(i);
     // A join taking back the task it just spawned, racing the thieves for it; and one whose
     // task is no longer the newest, which must leave the queue as it is.
     if (i % 5 == 0 && queue.pop_if_newest(i)) {

@@ -483,4 +483,11 @@ void Worker::discard_queued() noexcept {
   }
 }
 
+std::coroutine_handle<> queue_fork_continuation_slow(void* parent, std::coroutine_handle<> child) {
+  ForkQueue& local = tl_fork_queue;
+  // Only the push that makes the queue non-empty wakes a sleeper: later ones find one awake.
+  if (local.queue->push(parent) == 1) local.executor->fork_continuation_queued();
+  return child;
+}
+
 }  // namespace tiny_coro::detail

@@ -27,14 +27,24 @@ struct ForkQueue {
 };
 extern constinit thread_local ForkQueue tl_fork_queue;
 
-// On the thread running `parent` under `executor`: queues its continuation where the
-// worker's loop and thieves find it. False, with nothing queued, off that executor's workers.
-inline bool queue_fork_continuation(Executor* executor, void* parent) {
-  ForkQueue& local = tl_fork_queue;
-  if (executor == nullptr || local.executor != executor) return false;
-  // As Worker::push_stealable: only the push that makes the queue non-empty wakes a sleeper.
-  if (local.queue->push(parent) == 1) executor->fork_continuation_queued();
-  return true;
+// Whether the calling thread is a worker of `executor`, where a fork queues its parent.
+inline bool forks_queue_here(Executor* executor) noexcept {
+  return executor != nullptr && tl_fork_queue.executor == executor;
+}
+
+// The rare half of queue_fork_continuation (runtime/worker.cpp): a push that grows the
+// ring or makes the queue non-empty, waking a sleeper in that case (as Worker::push_stealable
+// does). Returns `child`.
+std::coroutine_handle<> queue_fork_continuation_slow(void* parent, std::coroutine_handle<> child);
+
+// On a worker (forks_queue_here): queues `parent`'s continuation where the worker's loop and
+// thieves find it, and returns `child`, to run next. The common case calls nothing, so the
+// fork saves no registers for the rare one, which goes out as a tail call.
+inline std::coroutine_handle<> queue_fork_continuation(void* parent,
+                                                       std::coroutine_handle<> child) {
+  if (tl_fork_queue.queue->push_if_cheap(parent)) [[likely]]
+    return child;
+  return queue_fork_continuation_slow(parent, child);
 }
 
 // At a forked child's end, on whatever thread that is: takes `parent` back if this thread is
