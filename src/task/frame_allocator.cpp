@@ -176,11 +176,19 @@ struct FrameCacheCleaner {
     for (std::size_t c = 0; c < kClasses; ++c) {
       delete_list(tl_cache.heads[c]);
       tl_cache.heads[c] = nullptr;
-      tl_cache.counts[c] = 0;
+      tl_cache.room[c] = 0;
     }
   }
 };
 thread_local FrameCacheCleaner tl_cleaner;
+
+// Registers this thread's cleaner and gives every class its room; once per thread. Until
+// then every class is empty: blocks enter a thread's cache only on paths that open it first.
+void open_cache() noexcept {
+  (void)&tl_cleaner;  // odr-use: registers the cleaner before the cache holds anything
+  tl_cache.open = true;
+  tl_cache.room.fill(kMaxBlocksPerClass - 1);
+}
 
 }  // namespace
 
@@ -188,16 +196,15 @@ void* allocate_frame_slow(std::size_t size) {
   if (size > kMaxCachedSize) return ::operator new(size);
   const std::size_t c = size_class(size);
   if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
-    (void)&tl_cleaner;  // odr-use: registers this thread's cleaner before its cache fills
-    tl_cache.open = true;
+    if (!tl_cache.open) open_cache();
     if (FreeBlock* batch = depot().take(c)) {
       tl_cache.heads[c] = batch;
-      tl_cache.counts[c] = kBatch;
+      tl_cache.room[c] = kMaxBlocksPerClass - 1 - kBatch;
     }
   }
   if (FreeBlock* block = tl_cache.heads[c]) {
     tl_cache.heads[c] = block->next;
-    --tl_cache.counts[c];
+    ++tl_cache.room[c];
     return block;
   }
   return ::operator new(class_bytes(c));
@@ -216,7 +223,7 @@ void release_cached_frames() noexcept {
   for (std::size_t c = 0; c < kClasses; ++c) {
     delete_list(tl_cache.heads[c]);
     tl_cache.heads[c] = nullptr;
-    tl_cache.counts[c] = 0;
+    if (tl_cache.open) tl_cache.room[c] = kMaxBlocksPerClass - 1;
   }
 }
 
@@ -227,20 +234,21 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
   }
   const std::size_t c = size_class(size);
   if (!tl_cache.open) {
-    (void)&tl_cleaner;  // a thread that only frees needs it too
-    tl_cache.open = true;
+    open_cache();             // a thread that only frees needs its cleaner too
+    free_frame(frame, size);  // which now finds room
+    return;
   }
+  // The class is full: it takes this block, then hands its newest kBatch blocks to the
+  // depot in one piece.
   auto* block = static_cast<FreeBlock*>(frame);
   block->next = tl_cache.heads[c];
   tl_cache.heads[c] = block;
-  if (++tl_cache.counts[c] < kMaxBlocksPerClass) return;
-  // Full: hand the newest kBatch blocks to the depot in one piece.
   FreeBlock* batch = tl_cache.heads[c];
   FreeBlock* last = batch;
   for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
   tl_cache.heads[c] = last->next;
   last->next = nullptr;
-  tl_cache.counts[c] -= kBatch;
+  tl_cache.room[c] = kBatch - 1;
   depot().give(c, batch);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <thread>
 #include <vector>
 
 namespace tiny_coro::detail {
@@ -66,6 +67,49 @@ TEST(FrameDepot, KeepsABurstForTheNextAndGivesRoomToTheNewestSize) {
 
   release_cached_frames();
   EXPECT_EQ(frame_bytes_in_depot(), 0u);
+}
+
+// A thread's cache holds up to kMaxBlocksPerClass - 1 blocks of a class inline, hands the
+// newest kBatch to the depot when one more comes, and takes a batch back only once it has
+// none of its own. The thread here starts with no cache: its first act is a free.
+TEST(FrameCache, AThreadKeepsUpToItsBoundAndPassesWholeBatches) {
+#ifdef TINY_CORO_ASAN
+  GTEST_SKIP() << "frames are not cached in ASan builds";
+#else
+  using frame_cache::kBatch;
+  using frame_cache::kMaxBlocksPerClass;
+  constexpr std::size_t kSize = 200;
+  const std::size_t batch_bytes = kBatch * frame_cache::class_bytes(frame_cache::size_class(kSize));
+  release_cached_frames();
+  std::vector<void*> frames(kMaxBlocksPerClass + kBatch);
+  for (void*& frame : frames) frame = allocate_frame(kSize);
+  const std::size_t start = frame_bytes_in_depot();
+
+  std::thread([&] {
+    std::size_t freed = 0;
+    while (freed < kMaxBlocksPerClass - 1) free_frame(frames[freed++], kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start);  // all held by this thread
+    free_frame(frames[freed++], kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + batch_bytes);
+    while (freed < frames.size() - 1) free_frame(frames[freed++], kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + batch_bytes);
+    free_frame(frames[freed++], kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + 2 * batch_bytes);
+
+    // It holds kMaxBlocksPerClass - kBatch blocks now: those go first, then one batch.
+    for (std::size_t i = 0; i < kMaxBlocksPerClass - kBatch; ++i) frames[i] = allocate_frame(kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + 2 * batch_bytes);
+    frames[kMaxBlocksPerClass - kBatch] = allocate_frame(kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + batch_bytes);
+    // Those and the rest of the batch fill it again: the last free passes a batch on.
+    for (std::size_t i = 0; i <= kMaxBlocksPerClass - kBatch; ++i) free_frame(frames[i], kSize);
+    EXPECT_EQ(frame_bytes_in_depot(), start + 2 * batch_bytes);
+  }).join();  // its own cache is freed at its exit; the depot keeps what it was given
+
+  EXPECT_EQ(frame_bytes_in_depot(), start + 2 * batch_bytes);
+  release_cached_frames();
+  EXPECT_EQ(frame_bytes_in_depot(), 0u);
+#endif
 }
 
 }  // namespace

@@ -61,11 +61,12 @@ struct FreeBlock {
 // to operator delete).
 struct Cache {
   std::array<FreeBlock*, kClasses> heads{};
-  std::array<std::uint32_t, kClasses> counts{};
+  // How many more frees of each class stay inline: kMaxBlocksPerClass - 1 less the blocks
+  // it holds. Zero until the thread's cleaner is registered and again once the cache is
+  // closed, so that one test on the inline free sends all three cases the slow way.
+  std::array<std::uint32_t, kClasses> room{};
   bool closed = false;
-  // The thread's cleaner is registered and the cache not closed: a free may stay inline
-  // even into an empty class (a fork-join tree frees and takes one frame at a time).
-  bool open = false;
+  bool open = false;  // the cleaner is registered (slow paths only)
 };
 extern constinit thread_local Cache tl_cache;
 
@@ -83,7 +84,7 @@ inline void* allocate_frame(std::size_t size) {
     // Empty (also: a closed cache, emptied for good) goes the slow way.
     if (frame_cache::FreeBlock* block = cache.heads[c]) {
       cache.heads[c] = block->next;
-      --cache.counts[c];
+      ++cache.room[c];
       return block;
     }
   }
@@ -96,14 +97,13 @@ inline void free_frame(void* frame, std::size_t size) noexcept {
   if (size <= frame_cache::kMaxCachedSize) {
     frame_cache::Cache& cache = frame_cache::tl_cache;
     const std::size_t c = frame_cache::size_class(size);
-    // A thread's first free (it must register its cleaner), a closed cache, and a full class
-    // (it hands a batch to the depot) go the slow way.
-    const std::uint32_t count = cache.counts[c];
-    if (cache.open && count + 1 < frame_cache::kMaxBlocksPerClass) {
+    // No room: a thread's first free (it must register its cleaner), a closed cache, or a
+    // full class (it hands a batch to the depot); all go the slow way.
+    if (const std::uint32_t room = cache.room[c]; room != 0) {
       auto* block = static_cast<frame_cache::FreeBlock*>(frame);
       block->next = cache.heads[c];
       cache.heads[c] = block;
-      cache.counts[c] = count + 1;
+      cache.room[c] = room - 1;
       return;
     }
   }
