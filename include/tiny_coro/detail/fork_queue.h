@@ -50,8 +50,8 @@ inline std::coroutine_handle<> queue_fork_continuation(void* parent,
 // At a forked child's end, on whatever thread that is: takes `parent` back if this thread is
 // a worker of `executor` and `parent` is still the newest item of its queue.
 inline bool take_back_fork_continuation(Executor* executor, void* parent) noexcept {
+  if (!forks_queue_here(executor)) return false;
   ForkQueue& local = tl_fork_queue;
-  if (local.executor != executor || executor == nullptr) return false;
   if (--local.takes_until_turn == 0) {
     local.takes_until_turn = ForkQueue::kTakesPerTurn;
     return false;
