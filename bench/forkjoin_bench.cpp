@@ -11,7 +11,7 @@
 //                                      what g++'s coroutine frames and the nodes' own work
 //                                      cost, so half of it bounds any two-worker run of a
 //                                      runtime with a frame per task built by this compiler
-//   forkjoin_bench fib-bare N          fib-serial's tree with a bare coroutine type (below):
+//   forkjoin_bench WORKLOAD-bare [N]   the serial tree with a bare coroutine type (below):
 //                                      what g++'s coroutines cost without tiny_coro's Task
 // Same sizes and result checks as the suite; like its programs, each runs the workload once
 // untimed (warm-up), then once timed, and prints the same YAML lines ("duration: N us",
@@ -104,24 +104,33 @@ Task<std::uint64_t> fib_serial(int n) {
 }
 
 // The least a g++ coroutine costs: a task type with nothing but a continuation and a value,
-// frames from a thread-local free list, no scheduler. `fib-bare N` runs fib-serial's tree
+// frames from a thread-local free list, no scheduler. `WORKLOAD-bare` runs the serial tree
 // with it, to show how much of the floor is the compiler's and how much tiny_coro's Task.
 template <class T>
 class BareTask {
  public:
   struct promise_type {
+    // One free list per thread, for the first frame size freed: each bare tree is one
+    // coroutine function, so every frame of a run has that size.
     static void* operator new(std::size_t size) {
-      if (void* frame = free_frames) {
+      if (size == cached_size && free_frames != nullptr) {
+        void* frame = free_frames;
         free_frames = *static_cast<void**>(frame);
         return frame;
       }
       return ::operator new(size);
     }
-    static void operator delete(void* frame, std::size_t) noexcept {
+    static void operator delete(void* frame, std::size_t size) noexcept {
+      if (cached_size == 0) cached_size = size;
+      if (size != cached_size) {
+        ::operator delete(frame, size);
+        return;
+      }
       *static_cast<void**>(frame) = free_frames;
       free_frames = frame;
     }
-    static inline thread_local void* free_frames = nullptr;  // one frame size in this program
+    static inline thread_local void* free_frames = nullptr;
+    static inline thread_local std::size_t cached_size = 0;
 
     BareTask get_return_object() noexcept {
       return BareTask(std::coroutine_handle<promise_type>::from_promise(*this));
@@ -173,6 +182,15 @@ BareTask<std::uint64_t> fib_bare(int n) {
   co_return first + co_await fib_bare(n - 2);
 }
 
+BareTask<std::uint64_t> skynet_bare(std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < 10; ++i) sum += co_await skynet_bare(base + stride * i, depth + 1);
+  co_return sum;
+}
+
 std::uint64_t fib_reference(int n) {
   std::uint64_t a = 0;
   std::uint64_t b = 1;
@@ -186,9 +204,8 @@ constexpr int kQueensSolutions = 365'596;
 using Board = std::array<char, kQueens>;
 
 // The suite's check: only the new queen, against the rows above it (those were checked when
-// they were placed). Not inlined, so that the coroutine and nqueens-serial run the same
-// machine code for it.
-[[gnu::noinline]] bool queen_fits(int row, const Board& board, char column) {
+// they were placed). Inline in each tree's body, as the suite's programs have it (a lambda).
+inline bool queen_fits(int row, const Board& board, char column) {
   for (int above = 0; above < row; ++above) {
     const int distance = row - above;
     if (board[above] == column || board[above] == column - distance ||
@@ -241,6 +258,18 @@ Task<int> nqueens_serial(int row, Board board) {
   co_return solutions;
 }
 
+BareTask<int> nqueens_bare(int row, Board board) {
+  if (row == kQueens) co_return 1;
+  int solutions = 0;
+  for (int column = 0; column < kQueens; ++column) {
+    if (!queen_fits(row, board, static_cast<char>(column))) continue;
+    Board next = board;
+    next[row] = static_cast<char>(column);
+    solutions += co_await nqueens_bare(row + 1, next);
+  }
+  co_return solutions;
+}
+
 long peak_rss_kib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -252,7 +281,8 @@ long peak_rss_kib() {
       stderr,
       "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
       "       forkjoin_bench skynet-spawn THREADS | fib-spawn N THREADS | nqueens-spawn THREADS |\n"
-      "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial | fib-bare N\n");
+      "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial |\n"
+      "       forkjoin_bench skynet-bare | fib-bare N | nqueens-bare\n");
   std::exit(2);
 }
 
@@ -356,6 +386,15 @@ int main(int argc, char** argv) {
     if (n > 90) usage_error();
     std::printf("threads: 1\n");
     return run_timed(fib_reference(n), [n] { return fib_bare(n).run(); });
+  }
+  if (workload == "skynet-bare" && argc == 2) {
+    std::printf("threads: 1\n");
+    return run_timed(kSkynetSum, [] { return skynet_bare(0, 0).run(); });
+  }
+  if (workload == "nqueens-bare" && argc == 2) {
+    std::printf("threads: 1\n");
+    return run_timed(kQueensSolutions,
+                     [] { return static_cast<std::uint64_t>(nqueens_bare(0, Board{}).run()); });
   }
   if (workload == "nqueens-serial" && argc == 2) {
     return run(1, kQueensSolutions, [](Scheduler& sched) {

@@ -8,7 +8,8 @@
 # Beside them, WORKLOAD-serial: the same tree on one worker with every child a tiny_coro Task
 # awaited in place (no spawn, no join, no stealing), built as tiny_coro's benchmarks are. It
 # is what tiny_coro's Task frames and the nodes' own work cost, so half of it is the floor for
-# a two-worker run with this Task type; fib-bare is the same tree with a bare coroutine type.
+# a two-worker run with this Task type; WORKLOAD-bare is the same tree with a bare coroutine
+# type, half of which is the floor for any runtime with a g++ coroutine frame per task.
 # Writes build/bench-results/forkjoin.txt; report_forkjoin.py turns it into docs/BENCHMARKS.md's
 # "fork-join" section and docs/img/forkjoin.png.
 #   bench/run_forkjoin.sh             ROUNDS=1 WORKLOADS="fib" to try a change
@@ -62,6 +63,7 @@ for round in $(seq "$rounds"); do
     # shellcheck disable=SC2046  # the arguments are words
     measure "$workload" tiny_coro build/release/bench/forkjoin_bench "$workload" $(args_of "$workload")
     for peer in "${peers[@]}"; do
+      # shellcheck disable=SC2046  # the arguments are words
       measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")
     done
     # The same tree with spawn() and JoinHandle (child stealing) instead of fork().
@@ -71,10 +73,10 @@ for round in $(seq "$rounds"); do
     # shellcheck disable=SC2046  # fib-serial takes N, the others nothing
     measure "$workload" serial build/release/bench/forkjoin_bench "$workload-serial" \
       $([[ $workload == fib ]] && echo 39)
-    # fib's tree once more with a bare coroutine type: the compiler's part of the floor.
-    if [[ $workload == fib ]]; then
-      measure fib bare build/release/bench/forkjoin_bench fib-bare 39
-    fi
+    # The serial tree once more with a bare coroutine type: the compiler's part of the floor.
+    # shellcheck disable=SC2046  # fib-bare takes N, the others nothing
+    measure "$workload" bare build/release/bench/forkjoin_bench "$workload-bare" \
+      $([[ $workload == fib ]] && echo 39)
   done
 done
 
