@@ -60,9 +60,10 @@ namespace detail {
 // returns (promise_base.h, forked_from_). The state's executor is set before the parent is
 // queued: a thief may resume the parent at once, and its join or its dropped handle may
 // request the child's state.
-inline std::coroutine_handle<> start_fork(PromiseBase& child_promise, std::coroutine_handle<> child,
-                                          std::coroutine_handle<> parent,
-                                          CancelState* parent_state) {
+[[gnu::always_inline]] inline std::coroutine_handle<> start_fork(PromiseBase& child_promise,
+                                                                 std::coroutine_handle<> child,
+                                                                 std::coroutine_handle<> parent,
+                                                                 CancelState* parent_state) {
   Executor* const executor = parent_state != nullptr ? parent_state->executor() : nullptr;
   child_promise.own_cancel_.set_executor(executor);
   const auto from = reinterpret_cast<std::uintptr_t>(parent.address());
@@ -131,7 +132,8 @@ class [[nodiscard]] ForkAwaiter {
     return false;
   }
   template <class Promise>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
+  [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
+      std::coroutine_handle<Promise> parent) noexcept {
     CancelState* const parent_state = cancel_state_of(parent);
     if (parent_state != nullptr && parent_state->requested()) {
       cancelled_ = true;
@@ -213,7 +215,7 @@ class [[nodiscard]] ForkHandle {
       waiting_ = true;
       return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));
     }
-    T await_resume() {
+    [[gnu::always_inline]] T await_resume() {
       const bool cancelled = waiting_ && wait_.finish();
       // Ours now, and freed on the way out: the outcome is observed here, not reported.
       const Task<T> child = std::move(handle_.child_);

@@ -58,8 +58,9 @@ class Promise : public PromiseBase {
   }
 
   // Rethrows the body's exception, or hands out the value (moved: a result is taken once).
-  T take_result() {
-    if (exception_) std::rethrow_exception(exception_);
+  [[gnu::always_inline]] T take_result() {
+    if (exception_) [[unlikely]]
+      rethrow_result();
     return std::move(*value_);
   }
 
@@ -72,8 +73,9 @@ class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object() noexcept;
   void return_void() const noexcept {}
-  void take_result() const {
-    if (exception_) std::rethrow_exception(exception_);
+  [[gnu::always_inline]] void take_result() const {
+    if (exception_) [[unlikely]]
+      rethrow_result();
   }
 };
 
@@ -129,8 +131,9 @@ class [[nodiscard]] Task {
       callee.promise().cancel_ = detail::cancel_state_of(awaiting);
       return callee;
     }
-    T await_resume() const {
-      if (!callee) throw std::logic_error("co_await on an empty tiny_coro::Task");
+    [[gnu::always_inline]] T await_resume() const {
+      if (!callee) [[unlikely]]
+        detail::throw_empty_task_awaited();
       return callee.promise().take_result();
     }
   };

@@ -69,14 +69,14 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
 template <class Awaiter>
 struct PassedAwaiter {
   Awaiter awaiter;  // a value, or a reference to the caller's temporary
-  bool await_ready() { return awaiter.await_ready(); }
+  [[gnu::always_inline]] bool await_ready() { return awaiter.await_ready(); }
   template <class Promise>
-  decltype(auto) await_suspend(std::coroutine_handle<Promise> awaiting) {
+  [[gnu::always_inline]] decltype(auto) await_suspend(std::coroutine_handle<Promise> awaiting) {
     // Before the awaiter publishes `awaiting`: once it has, another thread may resume it.
     awaiting.promise().await_.note_wait(await_kind_of(awaiter), awaited_promise_of(awaiter));
     return awaiter.await_suspend(awaiting);
   }
-  decltype(auto) await_resume() { return awaiter.await_resume(); }
+  [[gnu::always_inline]] decltype(auto) await_resume() { return awaiter.await_resume(); }
 };
 
 // g++ has std::source_location, one pointer to a per-site constant, so noting a co_await's site

@@ -71,6 +71,8 @@ void end_orphan(PromiseBase& promise, std::coroutine_handle<> self) noexcept;
 // Prints an exception that nobody will ever observe (a detached task's) to stderr; a
 // cancellation is not an error and is not printed.
 void report_unobserved_exception(const std::exception_ptr& error) noexcept;
+// co_await on a Task that holds no coroutine.
+[[noreturn]] void throw_empty_task_awaited();
 
 class PromiseBase {
  public:
@@ -94,7 +96,8 @@ class PromiseBase {
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
+    [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
+        std::coroutine_handle<Promise> self) const noexcept {
       PromiseBase& promise = self.promise();
       // Awaited directly: symmetric transfer back to the awaiting coroutine, no queue hop.
       if (promise.continuation_) return promise.continuation_;
@@ -118,6 +121,9 @@ class PromiseBase {
   }
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  // Throws the exception that escaped the body (take_result's rare case, out of line so
+  // that the common one stays small enough to inline).
+  [[noreturn]] void rethrow_result() const;
 
   // This coroutine's frame, found from the promise rather than kept in it (8 bytes in every
   // frame): g++ and clang both start a frame with its resume and destroy pointers and put the
