@@ -123,7 +123,7 @@ class BareTask {
     static void operator delete(void* frame, std::size_t size) noexcept {
       if (cached_size == 0) cached_size = size;
       if (size != cached_size) {
-        ::operator delete(frame, size);
+        ::operator delete(frame);
         return;
       }
       *static_cast<void**>(frame) = free_frames;

@@ -2,14 +2,16 @@
 """Turns one run of bench/run_forkjoin.sh into the fork-join section of docs/BENCHMARKS.md.
 
 Reads "WORKLOAD PROGRAM DURATION_US MAX_RSS_KIB" lines (one per program, workload and round)
-and writes the median time and peak RSS of each, tiny_coro's ratio to the best peer, the
-issue's targets (time ≤ 1.0× the best peer, peak RSS ≤ 2× the best peer's), and a gnuplot bar
-chart. Only measured numbers are written; a program missing from the run shows as "-".
+and writes the median time and peak RSS of each, the ratio of each of tiny_coro's two builds
+(g++, clang) to the best peer, the floors of each build, the issue's targets (time ≤ 1.0× the
+best peer, peak RSS ≤ 2× the best peer's), and a gnuplot bar chart. Only measured numbers are
+written; a program missing from the run shows as "-".
 """
 import datetime
 import os
 import pathlib
 import statistics
+import subprocess
 import sys
 
 from report_runtime import bar_chart_peers, machine_line, write_section
@@ -19,6 +21,10 @@ END = "<!-- forkjoin:end -->"
 HEADING = "## Fork-join: tiny_coro against libfork, TooManyCooks and citor"
 WORKLOADS = {"skynet": "skynet (10^8 leaves)", "fib": "fib(39)", "nqueens": "nqueens(14)"}
 PEERS = ["libfork", "TooManyCooks", "citor"]
+# tiny_coro's two builds of forkjoin_bench (bench/run_forkjoin.sh): label -> program name in
+# the results, and the suffix of each build's floor programs.
+BUILDS = {"g++": "tiny_coro", "clang": "tiny_coro-clang"}
+FLOOR_SUFFIXES = {"g++": "", "clang": "-clang"}
 
 
 def read(path):
@@ -34,6 +40,15 @@ def read(path):
         if rss != "-":
             sizes.append(int(rss))
     return runs
+
+
+def compiler_line():
+    """The first line of `clang++ --version`, for the section's header."""
+    try:
+        out = subprocess.run(["clang++", "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "clang++ (unknown version)"
+    except OSError:
+        return "clang++ (not found)"
 
 
 def main():
@@ -53,78 +68,97 @@ def main():
     def cell(value, unit=""):
         return "-" if value is None else f"{value:,.0f}{unit}"
 
-    time_rows, rss_rows, plot_rows = [], [], []
+    time_rows, floor_rows, rss_rows, plot_rows = [], [], [], []
     for workload, label in WORKLOADS.items():
-        ours = median_ms(workload, "tiny_coro")
+        ours = {build: median_ms(workload, program) for build, program in BUILDS.items()}
         peers = {peer: median_ms(workload, peer) for peer in PEERS}
         measured = {peer: t for peer, t in peers.items() if t is not None}
         best_peer = min(measured, key=measured.get) if measured else None
-        ratio = ours / measured[best_peer] if ours is not None and best_peer else None
-        verdict = "-" if ratio is None else ("met" if ratio <= 1.0 else "**not met**")
-        spawned = median_ms(workload, "spawn")
-        floors = {}
-        for kind in ("serial", "bare"):
-            one_thread = median_ms(workload, kind)
-            floors[kind] = None if one_thread is None else one_thread / 2
-
-        def floor_cell(floor):
-            if floor is None:
-                return "-"
-            return f"{floor:,.0f} ms" + ("" if ours is None else f" (tiny_coro at {ours / floor:.2f}×)")
-
-        if best_peer and verdict != "met":
-            if floors["bare"] is not None and measured[best_peer] < floors["bare"]:
-                verdict += ", and the target lies below the g++ coroutine floor"
-            elif floors["serial"] is not None and measured[best_peer] < floors["serial"]:
-                verdict += ", and the target lies below the Task floor"
+        ratios = {build: (t / measured[best_peer] if t is not None and best_peer else None)
+                  for build, t in ours.items()}
+        known = {build: r for build, r in ratios.items() if r is not None}
+        if known:
+            best_build = min(known, key=known.get)
+            verdict = "met" if known[best_build] <= 1.0 else "**not met**"
+            verdict += f" (best: {best_build}, {known[best_build]:.2f}×)"
+        else:
+            verdict = "-"
         time_rows.append(
-            f"| {label} | {cell(ours, ' ms')} | " + " | ".join(cell(peers[p], " ms") for p in PEERS)
-            + f" | {'-' if ratio is None else f'{ratio:.2f}× {best_peer}'} | {cell(spawned, ' ms')}"
-            + f" | {floor_cell(floors['serial'])} | {floor_cell(floors['bare'])}"
-            + f" | ≤ 1.0×: {verdict} |")
+            f"| {label} | " + " | ".join(cell(ours[b], " ms") for b in BUILDS) + " | "
+            + " | ".join(cell(peers[p], " ms") for p in PEERS) + " | "
+            + " | ".join("-" if ratios[b] is None else f"{ratios[b]:.2f}×" for b in BUILDS)
+            + f" | {best_peer or '-'} | ≤ 1.0×: {verdict} |")
 
-        ours_rss = peak_mib(workload, "tiny_coro")
+        # Each build's floors, and each build's fork time against them.
+        floor_cells, below = [], []
+        for build, suffix in FLOOR_SUFFIXES.items():
+            for kind in ("serial", "bare"):
+                one_thread = median_ms(workload, kind + suffix)
+                floor = None if one_thread is None else one_thread / 2
+                if floor is None:
+                    floor_cells.append("-")
+                    continue
+                text = f"{floor:,.0f} ms"
+                if ours[build] is not None:
+                    text += f" ({ours[build] / floor:.2f}×)"
+                floor_cells.append(text)
+                if best_peer and measured[best_peer] < floor:
+                    below.append(f"{build} {'Task' if kind == 'serial' else 'bare'}")
+        floor_rows.append(
+            f"| {label} | {cell(median_ms(workload, 'spawn'), ' ms')} | " + " | ".join(floor_cells)
+            + f" | {', '.join(below) if below else 'none'} |")
+
+        ours_rss = [v for v in (peak_mib(workload, p) for p in BUILDS.values()) if v is not None]
         peer_rss = {peer: peak_mib(workload, peer) for peer in PEERS}
-        known = [v for v in peer_rss.values() if v is not None]
-        best_rss = min(known) if known else None
-        rss_ratio = ours_rss / best_rss if ours_rss is not None and best_rss else None
+        known_rss = [v for v in peer_rss.values() if v is not None]
+        best_rss = min(known_rss) if known_rss else None
+        top_rss = max(ours_rss) if ours_rss else None
+        rss_ratio = top_rss / best_rss if top_rss is not None and best_rss else None
         rss_verdict = "-" if rss_ratio is None else ("met" if rss_ratio <= 2.0 else "**not met**")
         rss_rows.append(
-            f"| {label} | {cell(ours_rss, ' MiB')} | "
+            f"| {label} | {cell(top_rss, ' MiB')} | "
             + " | ".join(cell(peer_rss[p], " MiB") for p in PEERS)
             + f" | {'-' if rss_ratio is None else f'{rss_ratio:.2f}×'} | ≤ 2×: {rss_verdict} |")
-        if ours is not None and all(peers[p] is not None for p in PEERS):
-            plot_rows.append((workload, ours, *(peers[p] for p in PEERS)))
+        if all(t is not None for t in ours.values()) and all(peers[p] is not None for p in PEERS):
+            plot_rows.append((workload, *ours.values(), *(peers[p] for p in PEERS)))
 
+    builds = " | ".join(f"tiny_coro ({b})" for b in BUILDS)
+    ratio_heads = " | ".join(f"ratio ({b})" for b in BUILDS)
     section = [
         BEGIN,
         f"Command: `{command}` ({rounds} alternating rounds, 2 threads each; medians of the",
-        "timed runs; peak RSS is the largest `max_rss` over the rounds; ratio = tiny_coro time /",
-        "the best peer's). The peers are the suite's own builds (clang 19, -O3 -march=native,",
-        "tcmalloc); tiny_coro's forkjoin_bench by g++ 12 at -O3, as the suite builds its",
-        "programs (the fork path is inline in it; the library is -O2, as the project builds it).",
-        f"Machine: {machine_line(context, 'peers as built in bench-peers')}.",
+        "timed runs; peak RSS is the largest `max_rss` over the rounds and both builds; ratio =",
+        "tiny_coro's time / the best peer's). The peers are the suite's own builds (clang 19,",
+        "-O3 -march=native, tcmalloc). tiny_coro's forkjoin_bench is built twice: by g++ (the",
+        "release preset; the program at -O3, as the suite builds its programs, the library at",
+        "-O2) and by clang (the bench-clang preset, -O3 throughout).",
+        f"Machine: {machine_line(context, 'peers as built in bench-peers')}; {compiler_line()}.",
         "",
-        "| workload | tiny_coro (fork) | libfork | TooManyCooks | citor | ratio to best | "
-        "tiny_coro (spawn) | Task floor: serial ÷ 2 | g++ floor: bare ÷ 2 | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| workload | {builds} | libfork | TooManyCooks | citor | {ratio_heads} | best peer "
+        "| target |",
+        "|---|" + "---|" * (len(BUILDS) * 2 + len(PEERS) + 2),
         *time_rows,
+        "",
+        "| workload | tiny_coro (spawn, g++) | g++ Task floor | g++ bare floor | clang Task floor "
+        "| clang bare floor | floors above the best peer |",
+        "|---|---|---|---|---|---|---|",
+        *floor_rows,
         "",
         "| peak RSS | tiny_coro | libfork | TooManyCooks | citor | ratio to best | target |",
         "|---|---|---|---|---|---|---|",
         *rss_rows,
         "",
-        "tiny_coro (fork): the trees written with `fork()` (continuation stealing, fork.h);",
-        "tiny_coro (spawn): the same trees with `spawn()` and `JoinHandle`, every child a task",
-        "of its own (`forkjoin_bench WORKLOAD-spawn`).",
+        "tiny_coro: the trees written with `fork()` (continuation stealing, fork.h); spawn: the",
+        "same trees with `spawn()` and `JoinHandle`, every child a task of its own",
+        "(`forkjoin_bench WORKLOAD-spawn`).",
         "",
-        "The Task floor: the same tree on one worker, every child a Task awaited in place (no",
-        "spawn, no join, no stealing: `forkjoin_bench WORKLOAD-serial`), halved. It is what",
-        "tiny_coro's Task frames and the nodes' own work cost with perfect scaling and free",
-        "scheduling: a floor of this Task type, not of the machine or the compiler. The g++",
+        "The floors, per compiler, each with tiny_coro's forked time from the same build over it.",
+        "Task floor: the same tree on one worker, every child a Task awaited in place (no spawn,",
+        "no join, no stealing: `forkjoin_bench WORKLOAD-serial`), halved: what tiny_coro's Task",
+        "frames and the nodes' own work cost with perfect scaling and free scheduling. Bare",
         "floor: the same serial tree with a bare coroutine type (`WORKLOAD-bare`: a continuation",
-        "and a value, free-list frames, no scheduler), halved: what any runtime with one g++",
-        "coroutine frame per task pays for the frames and the nodes' own work.",
+        "and a value, free-list frames, no scheduler), halved: what any runtime with one coroutine",
+        "frame per task, built by that compiler, pays for the frames and the nodes' own work.",
         "",
         "![fork-join workloads on 2 threads (log scale)](img/forkjoin.png)",
         END,
@@ -133,7 +167,8 @@ def main():
     if plot_rows:
         bar_chart_peers(plot_rows, pathlib.Path(results).with_suffix(".dat"), plot,
                         "Fork-join on 2 threads: median time (log scale, lower is better)", "ms",
-                        "top left", PEERS)
+                        "top left", [f"tiny_coro ({b})" for b in list(BUILDS)[1:]] + PEERS,
+                        ours=f"tiny_coro ({next(iter(BUILDS))})")
     print("\n".join(section))
 
 

@@ -5,11 +5,14 @@
 # threads, in ROUNDS (default 5) alternating rounds: within a round every program runs every
 # workload once, so slow phases of the machine hit all of them alike. Each program runs a
 # workload once untimed and once timed and prints "duration" and its peak RSS ("max_rss").
+# tiny_coro's program runs twice, built by g++ (the project's compiler, release preset) and by
+# clang (bench-clang preset; the peers were built by clang 19).
 # Beside them, WORKLOAD-serial: the same tree on one worker with every child a tiny_coro Task
-# awaited in place (no spawn, no join, no stealing), built as tiny_coro's benchmarks are. It
+# awaited in place (no spawn, no join, no stealing), from each of the two builds. It
 # is what tiny_coro's Task frames and the nodes' own work cost, so half of it is the floor for
 # a two-worker run with this Task type; WORKLOAD-bare is the same tree with a bare coroutine
-# type, half of which is the floor for any runtime with a g++ coroutine frame per task.
+# type, half of which is the floor for any runtime with a coroutine frame per task built by
+# that compiler.
 # Writes build/bench-results/forkjoin.txt; report_forkjoin.py turns it into docs/BENCHMARKS.md's
 # "fork-join" section and docs/img/forkjoin.png.
 #   bench/run_forkjoin.sh             ROUNDS=1 WORKLOADS="fib" to try a change
@@ -19,6 +22,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench
 cmake --preset release >/dev/null
 cmake --build --preset release --target forkjoin_bench
+# The same program built by clang, the compiler family the peers were built with.
+cmake --preset bench-clang >/dev/null
+cmake --build --preset bench-clang --target forkjoin_bench
 
 rounds=${ROUNDS:-5}
 workloads=${WORKLOADS:-skynet fib nqueens}
@@ -57,26 +63,34 @@ for peer in libfork TooManyCooks citor; do
   if [[ -x "$peers_dir/$peer/fib" ]]; then peers+=("$peer"); else echo "no $peer in $peers_dir" >&2; fi
 done
 
+gxx_bench=build/release/bench/forkjoin_bench
+clang_bench=build/bench-clang/bench/forkjoin_bench
+
 for round in $(seq "$rounds"); do
   echo "round $round" >&2
   for workload in $workloads; do
     # shellcheck disable=SC2046  # the arguments are words
-    measure "$workload" tiny_coro build/release/bench/forkjoin_bench "$workload" $(args_of "$workload")
+    measure "$workload" tiny_coro "$gxx_bench" "$workload" $(args_of "$workload")
+    # shellcheck disable=SC2046  # the arguments are words
+    measure "$workload" tiny_coro-clang "$clang_bench" "$workload" $(args_of "$workload")
     for peer in "${peers[@]}"; do
       # shellcheck disable=SC2046  # the arguments are words
       measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")
     done
     # The same tree with spawn() and JoinHandle (child stealing) instead of fork().
     # shellcheck disable=SC2046  # the arguments are words
-    measure "$workload" spawn build/release/bench/forkjoin_bench "$workload-spawn" \
-      $(args_of "$workload")
-    # shellcheck disable=SC2046  # fib-serial takes N, the others nothing
-    measure "$workload" serial build/release/bench/forkjoin_bench "$workload-serial" \
-      $([[ $workload == fib ]] && echo 39)
-    # The serial tree once more with a bare coroutine type: the compiler's part of the floor.
-    # shellcheck disable=SC2046  # fib-bare takes N, the others nothing
-    measure "$workload" bare build/release/bench/forkjoin_bench "$workload-bare" \
-      $([[ $workload == fib ]] && echo 39)
+    measure "$workload" spawn "$gxx_bench" "$workload-spawn" $(args_of "$workload")
+    # The floors, per compiler: the serial tree of Tasks, and the same tree with a bare
+    # coroutine type (the compiler's part of the floor).
+    for compiler in gxx clang; do
+      program=$gxx_bench suffix=""
+      [[ $compiler == clang ]] && program=$clang_bench suffix="-clang"
+      for floor in serial bare; do
+        # shellcheck disable=SC2046  # fib's floors take N, the others nothing
+        measure "$workload" "$floor$suffix" "$program" "$workload-$floor" \
+          $([[ $workload == fib ]] && echo 39)
+      done
+    done
   done
 done
 
