@@ -132,7 +132,7 @@ class [[nodiscard]] ForkAwaiter {
     return false;
   }
   template <class Promise>
-  [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
+  TINY_CORO_PUBLISHING_SUSPEND std::coroutine_handle<> await_suspend(
       std::coroutine_handle<Promise> parent) noexcept {
     CancelState* const parent_state = cancel_state_of(parent);
     if (parent_state != nullptr && parent_state->requested()) {
@@ -210,7 +210,8 @@ class [[nodiscard]] ForkHandle {
       return handle_.is_finished();
     }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+    TINY_CORO_PUBLISHING_SUSPEND bool await_suspend(
+        std::coroutine_handle<Promise> awaiting) noexcept {
       new (&wait_) detail::ForkJoinWait(handle_.promise());
       waiting_ = true;
       return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));

@@ -115,6 +115,8 @@ class [[nodiscard]] Task {
   // The typed handle, for the scheduler; the Task keeps the frame.
   Handle handle() const noexcept { return handle_; }
   struct Awaiter {
+    // await_suspend only jumps into the callee, on this thread (detail/await_record.h).
+    static constexpr bool suspends_in_place = true;
     Handle callee;
     // For dump_tasks(): a suspended awaiter notes the callee's promise (await_record.h).
     detail::PromiseBase* awaited_promise() const noexcept {

@@ -11,6 +11,7 @@
 #include <bit>
 #include <concepts>
 #include <coroutine>
+#include <type_traits>
 #include <version>
 #if __has_include(<source_location>)
 #include <source_location>
@@ -63,20 +64,55 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
   }
 }
 
+// An await_suspend that hands its coroutine to another thread (a queue push, a CAS that
+// publishes the frame) must not be inlined into the coroutine by clang before 19: its
+// coroutine lowering treats the inlined body as running before the suspension, so it may
+// spill a value computed there into the frame, or reload one from it, after the handle was
+// published, while a thief already runs the coroutine (a fork's stale flag made a stolen
+// parent throw TaskCancelled). clang 19 fences await_suspend off itself
+// (llvm.coro.await.suspend); g++ lowers coroutines before inlining and keeps awaiters in
+// the frame. So such await_suspends, and PassedAwaiter's for any awaiter that does not say
+// it only jumps into a coroutine on this thread (suspends_in_place), stay calls there.
+#if defined(__clang__) && __clang_major__ < 19
+#define TINY_CORO_PUBLISHING_SUSPEND [[gnu::noinline]]
+#else
+#define TINY_CORO_PUBLISHING_SUSPEND
+#endif
+
 // What await_transform hands back: the same awaiter, passed through, which notes what it
 // waits for when it suspends. (Handing back the awaitable itself by reference made g++ 12
 // copy it into the frame, which an awaiter that cannot be copied does not allow.)
+// An awaiter whose await_suspend hands `awaiting` to no other thread, only jumps into a
+// coroutine on this one (a called Task): it may be inlined into the awaiting coroutine.
+template <class Awaiter>
+concept SuspendsInPlace = std::remove_cvref_t<Awaiter>::suspends_in_place;
+
 template <class Awaiter>
 struct PassedAwaiter {
   Awaiter awaiter;  // a value, or a reference to the caller's temporary
   [[gnu::always_inline]] bool await_ready() { return awaiter.await_ready(); }
   template <class Promise>
   [[gnu::always_inline]] decltype(auto) await_suspend(std::coroutine_handle<Promise> awaiting) {
+    if constexpr (SuspendsInPlace<Awaiter>) {
+      return suspend(awaiting);
+    } else {
+      return suspend_as_call(awaiting);
+    }
+  }
+  [[gnu::always_inline]] decltype(auto) await_resume() { return awaiter.await_resume(); }
+
+ private:
+  template <class Promise>
+  decltype(auto) suspend(std::coroutine_handle<Promise> awaiting) {
     // Before the awaiter publishes `awaiting`: once it has, another thread may resume it.
     awaiting.promise().await_.note_wait(await_kind_of(awaiter), awaited_promise_of(awaiter));
     return awaiter.await_suspend(awaiting);
   }
-  [[gnu::always_inline]] decltype(auto) await_resume() { return awaiter.await_resume(); }
+  template <class Promise>
+  TINY_CORO_PUBLISHING_SUSPEND decltype(auto) suspend_as_call(
+      std::coroutine_handle<Promise> awaiting) {
+    return suspend(awaiting);
+  }
 };
 
 // g++ has std::source_location, one pointer to a per-site constant, so noting a co_await's site
