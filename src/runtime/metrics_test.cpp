@@ -69,7 +69,7 @@ TEST(Metrics, CountsEverySpawnAndAliveReturnsToZero) {
 TEST(Metrics, ReadWhileTasksChurnWithoutGoingBackwards) {
   Scheduler sched(2);
   std::atomic<bool> done{false};
-  std::uint64_t reads = 0;
+  std::atomic<std::uint64_t> reads{0};
   std::thread reader([&] {
     std::uint64_t last_spawned = 0;
     std::uint64_t last_run = 0;
@@ -79,16 +79,22 @@ TEST(Metrics, ReadWhileTasksChurnWithoutGoingBackwards) {
       EXPECT_GE(m.total(&WorkerMetrics::tasks_run), last_run);
       last_spawned = m.tasks_spawned;
       last_run = m.total(&WorkerMetrics::tasks_run);
-      ++reads;
+      reads.fetch_add(1);
     }
   });
   const int rounds = test::kSanitized ? 5 : 50;
   for (int round = 0; round < rounds; ++round) {
     EXPECT_EQ(sched.block_on(spawn_and_join(sched, 2'000)), 2'000);
+    // Halfway, wait for one more read: on a loaded machine the reader may not have been
+    // scheduled at all yet, and the churn must not end before it has read.
+    if (round == rounds / 2) {
+      const std::uint64_t seen = reads.load();
+      while (reads.load() == seen) std::this_thread::yield();
+    }
   }
   done.store(true);
   reader.join();
-  EXPECT_GT(reads, 0u);
+  EXPECT_GT(reads.load(), 0u);
   const RuntimeMetrics m = wait_until_quiet(sched);
   EXPECT_EQ(m.tasks_spawned, static_cast<std::uint64_t>(rounds) * 2'001);
   EXPECT_EQ(m.tasks_alive, 0u);
