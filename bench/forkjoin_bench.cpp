@@ -40,69 +40,6 @@ using tiny_coro::JoinHandle;
 using tiny_coro::Scheduler;
 using tiny_coro::Task;
 
-// --- skynet: every node forks its 10 children, then joins them in order ---
-constexpr std::uint64_t kSkynetDepth = 8;
-constexpr std::uint64_t kSkynetSum = 4'999'999'950'000'000;  // sum of 0 .. 10^8 - 1
-
-Task<std::uint64_t> skynet(Scheduler& sched, std::uint64_t base, std::uint64_t depth) {
-  if (depth == kSkynetDepth) co_return base;
-  std::uint64_t stride = 1;
-  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
-  std::array<JoinHandle<std::uint64_t>, 10> children;
-  for (std::uint64_t i = 0; i < children.size(); ++i) {
-    children[i] = sched.spawn(skynet(sched, base + stride * i, depth + 1));
-  }
-  std::uint64_t sum = 0;
-  for (auto& child : children) sum += co_await std::move(child);
-  co_return sum;
-}
-
-// The same tree with fork(): each child runs at once, its parent's continuation is what an
-// idle worker steals.
-Task<std::uint64_t> skynet_fork(std::uint64_t base, std::uint64_t depth) {
-  if (depth == kSkynetDepth) co_return base;
-  std::uint64_t stride = 1;
-  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
-  std::array<ForkHandle<std::uint64_t>, 10> children;
-  for (std::uint64_t i = 0; i < children.size(); ++i) {
-    children[i] = co_await fork(skynet_fork(base + stride * i, depth + 1));
-  }
-  std::uint64_t sum = 0;
-  for (auto& child : children) sum += co_await std::move(child);
-  co_return sum;
-}
-
-Task<std::uint64_t> skynet_serial(std::uint64_t base, std::uint64_t depth) {
-  if (depth == kSkynetDepth) co_return base;
-  std::uint64_t stride = 1;
-  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
-  std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < 10; ++i)
-    sum += co_await skynet_serial(base + stride * i, depth + 1);
-  co_return sum;
-}
-
-// --- fib: the suite's shape (one fork, one inline call, one join) ---
-Task<std::uint64_t> fib(Scheduler& sched, int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  auto first = sched.spawn(fib(sched, n - 1));
-  const std::uint64_t second = co_await fib(sched, n - 2);
-  co_return co_await std::move(first) + second;
-}
-
-Task<std::uint64_t> fib_fork(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  auto first = co_await fork(fib_fork(n - 1));
-  const std::uint64_t second = co_await fib_fork(n - 2);
-  co_return co_await std::move(first) + second;
-}
-
-Task<std::uint64_t> fib_serial(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  const std::uint64_t first = co_await fib_serial(n - 1);
-  co_return first + co_await fib_serial(n - 2);
-}
-
 // The least a g++ coroutine costs: a task type with nothing but a continuation and a value,
 // frames from a thread-local free list, no scheduler. `WORKLOAD-bare` runs the serial tree
 // with it, to show how much of the floor is the compiler's and how much tiny_coro's Task.
@@ -176,19 +113,70 @@ class BareTask {
   std::coroutine_handle<promise_type> handle_;
 };
 
-BareTask<std::uint64_t> fib_bare(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  const std::uint64_t first = co_await fib_bare(n - 1);
-  co_return first + co_await fib_bare(n - 2);
+// --- skynet: every node forks its 10 children, then joins them in order ---
+constexpr std::uint64_t kSkynetDepth = 8;
+constexpr std::uint64_t kSkynetSum = 4'999'999'950'000'000;  // sum of 0 .. 10^8 - 1
+
+Task<std::uint64_t> skynet(Scheduler& sched, std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::array<JoinHandle<std::uint64_t>, 10> children;
+  for (std::uint64_t i = 0; i < children.size(); ++i) {
+    children[i] = sched.spawn(skynet(sched, base + stride * i, depth + 1));
+  }
+  std::uint64_t sum = 0;
+  for (auto& child : children) sum += co_await std::move(child);
+  co_return sum;
 }
 
-BareTask<std::uint64_t> skynet_bare(std::uint64_t base, std::uint64_t depth) {
+// The same tree with fork(): each child runs at once, its parent's continuation is what an
+// idle worker steals.
+Task<std::uint64_t> skynet_fork(std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::array<ForkHandle<std::uint64_t>, 10> children;
+  for (std::uint64_t i = 0; i < children.size(); ++i) {
+    children[i] = co_await fork(skynet_fork(base + stride * i, depth + 1));
+  }
+  std::uint64_t sum = 0;
+  for (auto& child : children) sum += co_await std::move(child);
+  co_return sum;
+}
+
+// The serial trees take their task type: Task, or BareTask for the compiler's floor.
+template <template <class> class TaskType>
+TaskType<std::uint64_t> skynet_serial(std::uint64_t base, std::uint64_t depth) {
   if (depth == kSkynetDepth) co_return base;
   std::uint64_t stride = 1;
   for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
   std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < 10; ++i) sum += co_await skynet_bare(base + stride * i, depth + 1);
+  for (std::uint64_t i = 0; i < 10; ++i)
+    sum += co_await skynet_serial<TaskType>(base + stride * i, depth + 1);
   co_return sum;
+}
+
+// --- fib: the suite's shape (one fork, one inline call, one join) ---
+Task<std::uint64_t> fib(Scheduler& sched, int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto first = sched.spawn(fib(sched, n - 1));
+  const std::uint64_t second = co_await fib(sched, n - 2);
+  co_return co_await std::move(first) + second;
+}
+
+Task<std::uint64_t> fib_fork(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto first = co_await fork(fib_fork(n - 1));
+  const std::uint64_t second = co_await fib_fork(n - 2);
+  co_return co_await std::move(first) + second;
+}
+
+template <template <class> class TaskType>
+TaskType<std::uint64_t> fib_serial(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  const std::uint64_t first = co_await fib_serial<TaskType>(n - 1);
+  co_return first + co_await fib_serial<TaskType>(n - 2);
 }
 
 std::uint64_t fib_reference(int n) {
@@ -246,26 +234,15 @@ Task<int> nqueens_fork(int row, Board board) {
   co_return solutions;
 }
 
-Task<int> nqueens_serial(int row, Board board) {
+template <template <class> class TaskType>
+TaskType<int> nqueens_serial(int row, Board board) {
   if (row == kQueens) co_return 1;
   int solutions = 0;
   for (int column = 0; column < kQueens; ++column) {
     if (!queen_fits(row, board, static_cast<char>(column))) continue;
     Board next = board;
     next[row] = static_cast<char>(column);
-    solutions += co_await nqueens_serial(row + 1, next);
-  }
-  co_return solutions;
-}
-
-BareTask<int> nqueens_bare(int row, Board board) {
-  if (row == kQueens) co_return 1;
-  int solutions = 0;
-  for (int column = 0; column < kQueens; ++column) {
-    if (!queen_fits(row, board, static_cast<char>(column))) continue;
-    Board next = board;
-    next[row] = static_cast<char>(column);
-    solutions += co_await nqueens_bare(row + 1, next);
+    solutions += co_await nqueens_serial<TaskType>(row + 1, next);
   }
   co_return solutions;
 }
@@ -373,32 +350,36 @@ int main(int argc, char** argv) {
   }
   // The serial trees: one worker, every child awaited in place.
   if (workload == "skynet-serial" && argc == 2) {
-    return run(1, kSkynetSum, [](Scheduler& sched) { return sched.block_on(skynet_serial(0, 0)); });
+    return run(1, kSkynetSum, [](Scheduler& sched) {
+      return sched.block_on(skynet_serial<tiny_coro::Task>(0, 0));
+    });
   }
   if (workload == "fib-serial" && argc == 3) {
     const int n = static_cast<int>(parse_count(argv[2]));
     if (n > 90) usage_error();
     return run(1, fib_reference(n),
-               [n](Scheduler& sched) { return sched.block_on(fib_serial(n)); });
+               [n](Scheduler& sched) { return sched.block_on(fib_serial<tiny_coro::Task>(n)); });
   }
   if (workload == "fib-bare" && argc == 3) {
     const int n = static_cast<int>(parse_count(argv[2]));
     if (n > 90) usage_error();
     std::printf("threads: 1\n");
-    return run_timed(fib_reference(n), [n] { return fib_bare(n).run(); });
+    return run_timed(fib_reference(n), [n] { return fib_serial<BareTask>(n).run(); });
   }
   if (workload == "skynet-bare" && argc == 2) {
     std::printf("threads: 1\n");
-    return run_timed(kSkynetSum, [] { return skynet_bare(0, 0).run(); });
+    return run_timed(kSkynetSum, [] { return skynet_serial<BareTask>(0, 0).run(); });
   }
   if (workload == "nqueens-bare" && argc == 2) {
     std::printf("threads: 1\n");
-    return run_timed(kQueensSolutions,
-                     [] { return static_cast<std::uint64_t>(nqueens_bare(0, Board{}).run()); });
+    return run_timed(kQueensSolutions, [] {
+      return static_cast<std::uint64_t>(nqueens_serial<BareTask>(0, Board{}).run());
+    });
   }
   if (workload == "nqueens-serial" && argc == 2) {
     return run(1, kQueensSolutions, [](Scheduler& sched) {
-      return static_cast<std::uint64_t>(sched.block_on(nqueens_serial(0, Board{})));
+      return static_cast<std::uint64_t>(
+          sched.block_on(nqueens_serial<tiny_coro::Task>(0, Board{})));
     });
   }
   usage_error();
