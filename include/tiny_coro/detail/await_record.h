@@ -79,14 +79,14 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
 #define TINY_CORO_PUBLISHING_SUSPEND
 #endif
 
-// What await_transform hands back: the same awaiter, passed through, which notes what it
-// waits for when it suspends. (Handing back the awaitable itself by reference made g++ 12
-// copy it into the frame, which an awaiter that cannot be copied does not allow.)
 // An awaiter whose await_suspend hands `awaiting` to no other thread, only jumps into a
 // coroutine on this one (a called Task): it may be inlined into the awaiting coroutine.
 template <class Awaiter>
 concept SuspendsInPlace = std::remove_cvref_t<Awaiter>::suspends_in_place;
 
+// What await_transform hands back: the same awaiter, passed through, which notes what it
+// waits for when it suspends. (Handing back the awaitable itself by reference made g++ 12
+// copy it into the frame, which an awaiter that cannot be copied does not allow.)
 template <class Awaiter>
 struct PassedAwaiter {
   Awaiter awaiter;  // a value, or a reference to the caller's temporary
