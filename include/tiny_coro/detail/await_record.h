@@ -72,11 +72,14 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
 // parent throw TaskCancelled). clang 19 fences await_suspend off itself
 // (llvm.coro.await.suspend); g++ lowers coroutines before inlining and keeps awaiters in
 // the frame. So such await_suspends, and PassedAwaiter's for any awaiter that does not say
-// it only jumps into a coroutine on this thread (suspends_in_place), stay calls there.
+// it only jumps into a coroutine on this thread (suspends_in_place), stay calls there; every
+// co_await goes through PassedAwaiter there, with tracking or without (promise_base.h).
 #if defined(__clang__) && __clang_major__ < 19
 #define TINY_CORO_PUBLISHING_SUSPEND [[gnu::noinline]]
+#define TINY_CORO_SUSPEND_NEEDS_A_CALL 1
 #else
 #define TINY_CORO_PUBLISHING_SUSPEND
+#define TINY_CORO_SUSPEND_NEEDS_A_CALL 0
 #endif
 
 // An awaiter whose await_suspend hands `awaiting` to no other thread, only jumps into a

@@ -134,12 +134,14 @@ class PromiseBase {
   }
   static constexpr std::size_t kPromiseOffset = 2 * sizeof(void*);
 
-#if TINY_CORO_TRACK_AWAITS
+#if TINY_CORO_TRACK_AWAITS || TINY_CORO_SUSPEND_NEEDS_A_CALL
   // Every co_await in the body comes here first: notes where it is (and, if it suspends, what
   // it waits for: await_record.h), then awaits `awaitable` exactly as if this were not here.
+  // A build without tracking still passes through here on clang before 19, so that every
+  // await_suspend that may publish the coroutine stays a call (await_record.h).
   template <class Awaitable>
   auto await_transform(Awaitable&& awaitable, TINY_CORO_AWAIT_SITE_PARAMS) {
-    await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
+    if constexpr (TINY_CORO_TRACK_AWAITS) await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
     using Awaiter = decltype(awaiter_of(static_cast<Awaitable&&>(awaitable)));
     return PassedAwaiter<Awaiter>{awaiter_of(static_cast<Awaitable&&>(awaitable))};
   }
