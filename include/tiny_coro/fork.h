@@ -60,10 +60,9 @@ namespace detail {
 // returns (promise_base.h, forked_from_). The state's executor is set before the parent is
 // queued: a thief may resume the parent at once, and its join or its dropped handle may
 // request the child's state.
-[[gnu::always_inline]] inline std::coroutine_handle<> start_fork(PromiseBase& child_promise,
-                                                                 std::coroutine_handle<> child,
-                                                                 std::coroutine_handle<> parent,
-                                                                 CancelState* parent_state) {
+inline std::coroutine_handle<> start_fork(PromiseBase& child_promise, std::coroutine_handle<> child,
+                                          std::coroutine_handle<> parent,
+                                          CancelState* parent_state) {
   Executor* const executor = parent_state != nullptr ? parent_state->executor() : nullptr;
   child_promise.own_cancel_.set_executor(executor);
   const auto from = reinterpret_cast<std::uintptr_t>(parent.address());
@@ -132,8 +131,7 @@ class [[nodiscard]] ForkAwaiter {
     return false;
   }
   template <class Promise>
-  TINY_CORO_PUBLISHING_SUSPEND std::coroutine_handle<> await_suspend(
-      std::coroutine_handle<Promise> parent) noexcept {
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
     CancelState* const parent_state = cancel_state_of(parent);
     if (parent_state != nullptr && parent_state->requested()) {
       cancelled_ = true;
@@ -210,8 +208,7 @@ class [[nodiscard]] ForkHandle {
       return handle_.is_finished();
     }
     template <class Promise>
-    TINY_CORO_PUBLISHING_SUSPEND bool await_suspend(
-        std::coroutine_handle<Promise> awaiting) noexcept {
+    bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
       new (&wait_) detail::ForkJoinWait(handle_.promise());
       waiting_ = true;
       return wait_.suspend(awaiting, detail::cancel_state_of(awaiting));

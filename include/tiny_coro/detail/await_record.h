@@ -71,9 +71,9 @@ decltype(auto) awaiter_of(Awaitable&& awaitable) {
 // published, while a thief already runs the coroutine (a fork's stale flag made a stolen
 // parent throw TaskCancelled). clang 19 fences await_suspend off itself
 // (llvm.coro.await.suspend); g++ lowers coroutines before inlining and keeps awaiters in
-// the frame. So such await_suspends, and PassedAwaiter's for any awaiter that does not say
-// it only jumps into a coroutine on this thread (suspends_in_place), stay calls there; every
-// co_await goes through PassedAwaiter there, with tracking or without (promise_base.h).
+// the frame. So there every co_await goes through PassedAwaiter, with tracking or without
+// (promise_base.h), and its suspend stays a call for any awaiter that does not say it only
+// jumps into a coroutine on this thread (suspends_in_place).
 #if defined(__clang__) && __clang_major__ < 19
 #define TINY_CORO_PUBLISHING_SUSPEND [[gnu::noinline]]
 #define TINY_CORO_SUSPEND_NEEDS_A_CALL 1
