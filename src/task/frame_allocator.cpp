@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include <tiny_coro/detail/atomic.h>
 
@@ -169,13 +170,18 @@ Depot& depot() noexcept {
   return *instance;
 }
 
+// Frees the blocks the calling thread's cache holds of class c.
+void delete_cached(std::size_t c) noexcept {
+  delete_list(std::exchange(tl_cache.heads[c], nullptr));
+  delete_list(std::exchange(tl_cache.strays[c], nullptr));
+}
+
 struct FrameCacheCleaner {
   ~FrameCacheCleaner() {
     tl_cache.closed = true;  // after this, every free goes to operator delete
     tl_cache.open = false;
     for (std::size_t c = 0; c < kClasses; ++c) {
-      delete_list(tl_cache.heads[c]);
-      tl_cache.heads[c] = nullptr;
+      delete_cached(c);
       tl_cache.room[c] = 0;
     }
   }
@@ -197,7 +203,9 @@ void* allocate_frame_slow(std::size_t size) {
   const std::size_t c = size_class(size);
   if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
     if (!tl_cache.open) open_cache();
-    if (FreeBlock* batch = depot().take(c)) {
+    if (tl_cache.strays[c] != nullptr) {
+      tl_cache.heads[c] = std::exchange(tl_cache.strays[c], nullptr);  // the thread's own ran out
+    } else if (FreeBlock* batch = depot().take(c)) {
       tl_cache.heads[c] = batch;
       tl_cache.room[c] = kMaxBlocksPerClass - 1 - kBatch;
     }
@@ -207,7 +215,9 @@ void* allocate_frame_slow(std::size_t size) {
     ++tl_cache.room[c];
     return block;
   }
-  return ::operator new(class_bytes(c));
+  void* fresh = ::operator new(class_bytes(c));
+  if (tl_cache.home == 0) tl_cache.home = reinterpret_cast<std::uintptr_t>(fresh);
+  return fresh;
 }
 
 std::size_t frame_bytes_released() noexcept {
@@ -221,8 +231,7 @@ std::size_t frame_bytes_in_depot() noexcept {
 void release_cached_frames() noexcept {
   depot().release_all();
   for (std::size_t c = 0; c < kClasses; ++c) {
-    delete_list(tl_cache.heads[c]);
-    tl_cache.heads[c] = nullptr;
+    delete_cached(c);
     if (tl_cache.open) tl_cache.room[c] = kMaxBlocksPerClass - 1;
   }
 }
@@ -238,17 +247,26 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
     free_frame(frame, size);  // which now finds room
     return;
   }
-  // The class is full: it takes this block, then hands its newest kBatch blocks to the
-  // depot in one piece.
+  // The class is full: it takes this block, then hands kBatch blocks to the depot in one
+  // piece, strays first (they belong elsewhere), then the newest of its own.
   auto* block = static_cast<FreeBlock*>(frame);
-  block->next = tl_cache.heads[c];
-  tl_cache.heads[c] = block;
-  FreeBlock* batch = tl_cache.heads[c];
-  FreeBlock* last = batch;
-  for (std::uint32_t i = 1; i < kBatch; ++i) last = last->next;
-  tl_cache.heads[c] = last->next;
-  last->next = nullptr;
-  tl_cache.room[c] = kBatch - 1;
+  FreeBlock*& list = from_home(tl_cache, frame) ? tl_cache.heads[c] : tl_cache.strays[c];
+  block->next = list;
+  list = block;
+  FreeBlock* batch = nullptr;
+  FreeBlock** tail = &batch;
+  std::uint32_t taken = 0;
+  for (FreeBlock** source : {&tl_cache.strays[c], &tl_cache.heads[c]}) {
+    while (taken < kBatch && *source != nullptr) {
+      FreeBlock* moved = *source;
+      *source = moved->next;
+      *tail = moved;
+      tail = &moved->next;
+      ++taken;
+    }
+  }
+  *tail = nullptr;
+  tl_cache.room[c] = kBatch - 1;  // it held kMaxBlocksPerClass = 2 * kBatch: kBatch are left
   depot().give(c, batch);
 }
 

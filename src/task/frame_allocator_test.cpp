@@ -112,5 +112,33 @@ TEST(FrameCache, AThreadKeepsUpToItsBoundAndPassesWholeBatches) {
 #endif
 }
 
+// A block made by another thread, freed here, waits behind this thread's own: reused at
+// once, it would share cache lines with the blocks its maker still uses.
+TEST(FrameCache, AThreadReusesItsOwnBlocksBeforeStrays) {
+#ifdef TINY_CORO_ASAN
+  GTEST_SKIP() << "frames are not cached in ASan builds";
+#else
+  constexpr std::size_t kSize = 808;  // a class no other test here uses
+  release_cached_frames();
+  void* const stray = allocate_frame(kSize);  // this thread's part of the heap
+  std::thread([&] {
+    // Its first block comes from operator new, in its own arena: its home.
+    void* const own = allocate_frame(kSize);
+    if (frame_cache::from_home(frame_cache::tl_cache, stray)) {
+      free_frame(own, kSize);
+      free_frame(stray, kSize);
+      GTEST_SKIP() << "malloc gave both threads blocks of one 64 MiB heap";
+    }
+    free_frame(own, kSize);
+    free_frame(stray, kSize);  // freed last, yet not handed out first
+    EXPECT_EQ(allocate_frame(kSize), own);
+    EXPECT_EQ(allocate_frame(kSize), stray);  // once its own are gone, the strays serve
+    free_frame(own, kSize);
+    free_frame(stray, kSize);
+  }).join();
+  release_cached_frames();
+#endif
+}
+
 }  // namespace
 }  // namespace tiny_coro::detail
