@@ -190,7 +190,7 @@ Task<void> when_all_cpu(int n, std::chrono::microseconds each) {
 
 void BM_when_all_cpu(benchmark::State& state) {
   constexpr int kChildren = 1'000;
-  constexpr std::chrono::microseconds kEach{20};
+  static constexpr std::chrono::microseconds kEach{20};  // static: clang 14 would want it captured
   Scheduler one(1);
   Scheduler two(kWorkers);
   std::vector<double> ratios;
