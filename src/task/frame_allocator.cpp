@@ -249,10 +249,8 @@ void free_frame_slow(void* frame, std::size_t size) noexcept {
   }
   // The class is full: it takes this block, then hands kBatch blocks to the depot in one
   // piece, strays first (they belong elsewhere), then the newest of its own.
-  auto* block = static_cast<FreeBlock*>(frame);
-  FreeBlock*& list = from_home(tl_cache, frame) ? tl_cache.heads[c] : tl_cache.strays[c];
-  block->next = list;
-  list = block;
+  tl_cache.room[c] = 1;
+  free_frame(frame, size);  // kept on its list as the inline path keeps it; full again
   FreeBlock* batch = nullptr;
   FreeBlock** tail = &batch;
   std::uint32_t taken = 0;
