@@ -203,9 +203,8 @@ void* allocate_frame_slow(std::size_t size) {
   const std::size_t c = size_class(size);
   if (tl_cache.heads[c] == nullptr && !tl_cache.closed) {
     if (!tl_cache.open) open_cache();
-    if (tl_cache.strays[c] != nullptr) {
-      tl_cache.heads[c] = std::exchange(tl_cache.strays[c], nullptr);  // the thread's own ran out
-    } else if (FreeBlock* batch = depot().take(c)) {
+    // Both lists are empty (allocate_frame took a stray if there was one).
+    if (FreeBlock* batch = depot().take(c)) {
       tl_cache.heads[c] = batch;
       tl_cache.room[c] = kMaxBlocksPerClass - 1 - kBatch;
     }

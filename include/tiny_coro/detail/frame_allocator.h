@@ -104,9 +104,16 @@ inline void* allocate_frame(std::size_t size) {
   if (size <= frame_cache::kMaxCachedSize) {
     frame_cache::Cache& cache = frame_cache::tl_cache;
     const std::size_t c = frame_cache::size_class(size);
-    // Empty (also: a closed cache, emptied for good) goes the slow way.
-    if (frame_cache::FreeBlock* block = cache.heads[c]) {
+    // Both lists empty (also: a closed cache, emptied for good) goes the slow way.
+    if (frame_cache::FreeBlock* block = cache.heads[c]) [[likely]] {
       cache.heads[c] = block->next;
+      ++cache.room[c];
+      return block;
+    }
+    // Its own ran out. Taken here, not the slow way: a chain of tasks that hop between
+    // workers frees a stray for about every block it makes.
+    if (frame_cache::FreeBlock* block = cache.strays[c]) {
+      cache.strays[c] = block->next;
       ++cache.room[c];
       return block;
     }
