@@ -11,7 +11,7 @@
 // it back while idle. ASan builds bypass all of this so that use-after-free on a frame is
 // still caught.
 //
-// Strays. Blocks are not cache-line aligned (aligned, an idle connection cost about 100
+// Strays. Blocks are not cache-line aligned (aligned, an idle connection cost about 85
 // bytes more), so neighbouring blocks share a line. Were a block made by one thread reused
 // by another, the two would write that line at every call while each reuses its own hot
 // blocks: a stolen fork-join parent frees its earlier children, which the worker it was
