@@ -4,7 +4,7 @@
 # for a minute, and only binaries run turn about in the same minutes compare. Prints each
 # binary's median, fastest and slowest "duration" of its timed runs, in milliseconds.
 #   bench/ab_forkjoin.sh ROUNDS "WORKLOAD ARGS" BINARY...
-#   e.g. bench/ab_forkjoin.sh 5 "skynet 1" /tmp/before/forkjoin_bench build/bench-clang/bench/forkjoin_bench
+#   e.g. bench/ab_forkjoin.sh 5 "skynet 1" old/forkjoin_bench build/release/bench/forkjoin_bench
 set -euo pipefail
 usage="usage: bench/ab_forkjoin.sh ROUNDS \"WORKLOAD ARGS\" BINARY..."
 rounds=${1:?$usage}
