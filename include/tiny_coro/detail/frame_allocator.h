@@ -15,7 +15,7 @@
 // bytes more), so neighbouring blocks share a line. Were a block made by one thread reused
 // by another, the two would write that line at every call while each reuses its own hot
 // blocks: a stolen fork-join parent frees its earlier children, which the worker it was
-// stolen from made, and skynet on 2 workers ran 1.6-2.1 s instead of 1.1-1.3. So a thread
+// stolen from made, and skynet on 2 workers ran 1.6-2.2 s instead of 1.1-1.35. So a thread
 // keeps the blocks from its own part of the heap on its hot list (glibc gives each thread
 // an arena of 64 MiB-aligned heaps: the blocks within the 64 MiB of the thread's first
 // block from operator new), and every other block on a list of strays, drawn on only when
