@@ -4,6 +4,8 @@
 //   forkjoin_bench skynet THREADS      10-ary tree of depth 8: 10^8 leaves, each forked
 //   forkjoin_bench fib N THREADS       fork fib(n-1), await fib(n-2) inline, join
 //   forkjoin_bench nqueens THREADS     N = 14: one fork per legal placement, joined per row
+//   forkjoin_bench WORKLOAD-job ...    the same three as Jobs (job.h): each child writes its
+//                                      result into its parent's frame, one join per frame
 //   forkjoin_bench WORKLOAD-spawn ...  the same three with spawn() and JoinHandle instead of
 //                                      fork(): each child a task of its own (child stealing)
 //   forkjoin_bench WORKLOAD-serial [N]  the same tree on one worker with every child a Task
@@ -36,6 +38,7 @@
 namespace {
 
 using tiny_coro::ForkHandle;
+using tiny_coro::Job;
 using tiny_coro::JoinHandle;
 using tiny_coro::Scheduler;
 using tiny_coro::Task;
@@ -145,6 +148,22 @@ Task<std::uint64_t> skynet_fork(std::uint64_t base, std::uint64_t depth) {
   co_return sum;
 }
 
+// The same tree as Jobs (job.h): each child writes its sum into the parent's array, and one
+// join waits for all ten.
+Job<std::uint64_t> skynet_job(std::uint64_t base, std::uint64_t depth) {
+  if (depth == kSkynetDepth) co_return base;
+  std::uint64_t stride = 1;
+  for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
+  std::array<std::uint64_t, 10> sums{};
+  for (std::uint64_t i = 0; i < sums.size(); ++i) {
+    co_await fork(sums[i], skynet_job(base + stride * i, depth + 1));
+  }
+  co_await tiny_coro::join();
+  std::uint64_t sum = 0;
+  for (const std::uint64_t part : sums) sum += part;
+  co_return sum;
+}
+
 // The serial trees take their task type: Task, or BareTask for the compiler's floor.
 template <template <class> class TaskType>
 TaskType<std::uint64_t> skynet_serial(std::uint64_t base, std::uint64_t depth) {
@@ -170,6 +189,15 @@ Task<std::uint64_t> fib_fork(int n) {
   auto first = co_await fork(fib_fork(n - 1));
   const std::uint64_t second = co_await fib_fork(n - 2);
   co_return co_await std::move(first) + second;
+}
+
+Job<std::uint64_t> fib_job(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  std::uint64_t first = 0;
+  co_await fork(first, fib_job(n - 1));
+  const std::uint64_t second = co_await fib_job(n - 2);
+  co_await tiny_coro::join();
+  co_return first + second;
 }
 
 template <template <class> class TaskType>
@@ -234,6 +262,28 @@ Task<int> nqueens_fork(int row, Board board) {
   co_return solutions;
 }
 
+Job<int> nqueens_job(int row, Board board) {
+  if (row == kQueens) co_return 1;
+  std::array<int, kQueens> parts{};
+  int forked = 0;
+  for (int column = 0; column < kQueens; ++column) {
+    if (!queen_fits(row, board, static_cast<char>(column))) continue;
+    Board next = board;
+    next[row] = static_cast<char>(column);
+    co_await fork(parts[static_cast<std::size_t>(forked++)], nqueens_job(row + 1, next));
+  }
+  co_await tiny_coro::join();
+  int solutions = 0;
+  for (int part = 0; part < forked; ++part) solutions += parts[static_cast<std::size_t>(part)];
+  co_return solutions;
+}
+
+// A Task runs a tree of Jobs: it awaits the root.
+template <class T>
+Task<T> run_job(Job<T> root) {
+  co_return co_await std::move(root);
+}
+
 template <template <class> class TaskType>
 TaskType<int> nqueens_serial(int row, Board board) {
   if (row == kQueens) co_return 1;
@@ -257,6 +307,7 @@ long peak_rss_kib() {
   std::fprintf(
       stderr,
       "usage: forkjoin_bench skynet THREADS | fib N THREADS | nqueens THREADS |\n"
+      "       forkjoin_bench skynet-job THREADS | fib-job N THREADS | nqueens-job THREADS |\n"
       "       forkjoin_bench skynet-spawn THREADS | fib-spawn N THREADS | nqueens-spawn THREADS |\n"
       "       forkjoin_bench skynet-serial | fib-serial N | nqueens-serial |\n"
       "       forkjoin_bench skynet-bare | fib-bare N | nqueens-bare\n");
@@ -316,6 +367,22 @@ std::size_t parse_count(const char* text) {
 int main(int argc, char** argv) {
   if (argc < 2) usage_error();
   const std::string workload = argv[1];
+  // Job (job.h): results into the parent's slots, one join per frame.
+  if (workload == "skynet-job" && argc == 3) {
+    return run(parse_count(argv[2]), kSkynetSum,
+               [](Scheduler& sched) { return sched.block_on(run_job(skynet_job(0, 0))); });
+  }
+  if (workload == "fib-job" && argc == 4) {
+    const int n = static_cast<int>(parse_count(argv[2]));
+    if (n > 90) usage_error();
+    return run(parse_count(argv[3]), fib_reference(n),
+               [n](Scheduler& sched) { return sched.block_on(run_job(fib_job(n))); });
+  }
+  if (workload == "nqueens-job" && argc == 3) {
+    return run(parse_count(argv[2]), kQueensSolutions, [](Scheduler& sched) {
+      return static_cast<std::uint64_t>(sched.block_on(run_job(nqueens_job(0, Board{}))));
+    });
+  }
   // fork() (continuation stealing): what the comparison runs.
   if (workload == "skynet" && argc == 3) {
     return run(parse_count(argv[2]), kSkynetSum,

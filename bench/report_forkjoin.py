@@ -2,8 +2,8 @@
 """Turns one run of bench/run_forkjoin.sh into the fork-join section of docs/BENCHMARKS.md.
 
 Reads "WORKLOAD PROGRAM DURATION_US MAX_RSS_KIB" lines (one per program, workload and round)
-and writes the median time and peak RSS of each, the ratio of each of tiny_coro's two builds
-(g++, clang) to the best peer, the floors of each build, the issue's targets (time ≤ 1.0× the
+and writes the median time and peak RSS of each, the ratio of each of tiny_coro's rows
+(fork() and Job, each built by g++ and by clang) to the best peer, the floors of each build, the issue's targets (time ≤ 1.0× the
 best peer, peak RSS ≤ 2× the best peer's), and a gnuplot bar chart. Only measured numbers are
 written; a program missing from the run shows as "-".
 """
@@ -21,9 +21,11 @@ END = "<!-- forkjoin:end -->"
 HEADING = "## Fork-join: tiny_coro against libfork, TooManyCooks and citor"
 WORKLOADS = {"skynet": "skynet (10^8 leaves)", "fib": "fib(39)", "nqueens": "nqueens(14)"}
 PEERS = ["libfork", "TooManyCooks", "citor"]
-# tiny_coro's two builds of forkjoin_bench (bench/run_forkjoin.sh): label -> program name in
-# the results, and the suffix of each build's floor programs.
-BUILDS = {"g++": "tiny_coro", "clang": "tiny_coro-clang"}
+# tiny_coro's rows (bench/run_forkjoin.sh): label -> program name in the results. Each of
+# forkjoin_bench's two builds runs the trees as Tasks with fork() and as Jobs. The floors are
+# per build; the suffix of each build's floor programs, and the fork() row set against them.
+BUILDS = {"g++": "tiny_coro", "clang": "tiny_coro-clang",
+          "Job, g++": "tiny_coro-job", "Job, clang": "tiny_coro-job-clang"}
 FLOOR_SUFFIXES = {"g++": "", "clang": "-clang"}
 
 
@@ -148,8 +150,10 @@ def main():
         "|---|---|---|---|---|---|---|",
         *rss_rows,
         "",
-        "tiny_coro: the trees written with `fork()` (continuation stealing, fork.h); spawn: the",
-        "same trees with `spawn()` and `JoinHandle`, every child a task of its own",
+        "tiny_coro (g++, clang): the trees written with Tasks and `fork()` (continuation",
+        "stealing, fork.h); Job: the same trees written with `Job` (job.h: each child writes its",
+        "result into its parent's frame, one `join()` per frame; `forkjoin_bench WORKLOAD-job`);",
+        "spawn: the same trees with `spawn()` and `JoinHandle`, every child a task of its own",
         "(`forkjoin_bench WORKLOAD-spawn`).",
         "",
         "The floors, per compiler, each with tiny_coro's forked time from the same build over it.",

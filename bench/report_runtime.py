@@ -89,7 +89,7 @@ def bar_chart_peers(rows, data_file, png, title, ylabel, key, peers, log_scale=T
     pathlib.Path(data_file).write_text(
         "".join(f"{row[0]} " + " ".join(f"{v:.3f}" for v in row[1:]) + "\n" for row in rows))
     pathlib.Path(png).parent.mkdir(parents=True, exist_ok=True)
-    colours = ["#c0504d", "#9bbb59", "#8064a2", "#f79646"]
+    colours = ["#c0504d", "#9bbb59", "#8064a2", "#f79646", "#4bacc6", "#7f7f7f"]
     series = [f"plot '{data_file}' using 2:xtic(1) title '{ours}' lc rgb '#2a7ab0'"]
     series += [f"'' using {3 + i} title '{peer}' lc rgb '{colours[i % len(colours)]}'"
                for i, peer in enumerate(peers)]

@@ -6,7 +6,8 @@
 # workload once, so slow phases of the machine hit all of them alike. Each program runs a
 # workload once untimed and once timed and prints "duration" and its peak RSS ("max_rss").
 # tiny_coro's program runs twice, built by g++ (the project's compiler, release preset) and by
-# clang (bench-clang preset; the peers were built by clang 19).
+# clang (bench-clang preset; the peers were built by clang 19), each with the trees written
+# two ways: Tasks and fork() (fork.h), and Jobs (job.h).
 # Beside them, WORKLOAD-serial: the same tree on one worker with every child a tiny_coro Task
 # awaited in place (no spawn, no join, no stealing), from each of the two builds. It
 # is what tiny_coro's Task frames and the nodes' own work cost, so half of it is the floor for
@@ -73,6 +74,11 @@ for round in $(seq "$rounds"); do
     measure "$workload" tiny_coro "$gxx_bench" "$workload" $(args_of "$workload")
     # shellcheck disable=SC2046  # the arguments are words
     measure "$workload" tiny_coro-clang "$clang_bench" "$workload" $(args_of "$workload")
+    # The same trees as Jobs (job.h): results into the parent's slots, one join per frame.
+    # shellcheck disable=SC2046  # the arguments are words
+    measure "$workload" tiny_coro-job "$gxx_bench" "$workload-job" $(args_of "$workload")
+    # shellcheck disable=SC2046  # the arguments are words
+    measure "$workload" tiny_coro-job-clang "$clang_bench" "$workload-job" $(args_of "$workload")
     for peer in "${peers[@]}"; do
       # shellcheck disable=SC2046  # the arguments are words
       measure "$workload" "$peer" "$peers_dir/$peer/$workload" $(args_of "$workload")

@@ -27,6 +27,7 @@
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/detail/executor.h>
 #include <tiny_coro/fork.h>
+#include <tiny_coro/job.h>
 #include <tiny_coro/join_handle.h>
 #include <tiny_coro/metrics.h>
 #include <tiny_coro/reactor.h>

@@ -1,0 +1,230 @@
+// The promise of a Job (job.h) and how a Job ends.
+//
+// A forked Job ends in one of two ways. If its parent's continuation is still the newest item
+// of this worker's queue and the parent's latest fork was this one, the child takes the
+// parent back: nobody else can touch the parent then, so plain stores tell it so (one more
+// child taken back, and that it was resumed by that child) and the child frees its own frame
+// and jumps into the parent. Otherwise the parent ran on (an idle worker stole it, or this
+// worker's loop ran it): the child's frame stays, suspended at its end, on the parent's
+// list of children that ran apart, which the parent frees at its join; and the child counts
+// the parent's balance down by one. The join knows how many children ran apart (forked
+// less taken back) and adds that many to the balance: whichever of the join and the last
+// such child brings it to zero resumes the parent. A join after forks that were all taken
+// back pays nothing.
+//
+// Which fork a child returns to. The latest-fork test matters because a parent's frame can
+// be queued again, by a later fork, while an earlier child still runs elsewhere (the parent
+// was stolen meanwhile); that earlier child must not take back the later fork's entry.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include <tiny_coro/detail/cancel_state.h>
+#include <tiny_coro/detail/fork_queue.h>
+#include <tiny_coro/detail/frame_allocator.h>
+#include <tiny_coro/detail/promise_base.h>
+
+namespace tiny_coro {
+template <class T>
+class Job;
+}  // namespace tiny_coro
+
+namespace tiny_coro::detail {
+
+class JobPromiseBase;
+
+// The rare ends (task/job_completion.cpp). A forked child whose parent ran on: counts the
+// parent's balance down and returns what to resume (the parent if it was the last one the
+// parent waits for, else nothing).
+std::coroutine_handle<> end_job_apart(JobPromiseBase& parent,
+                                      std::coroutine_handle<> parent_handle) noexcept;
+// A Job that reached its end with children still running apart: waits for them there (the
+// implicit join), then ends.
+std::coroutine_handle<> end_job_after_children(JobPromiseBase& job,
+                                               std::coroutine_handle<> self) noexcept;
+// A Job body's exception, or the first of its children's, as the job hands it on.
+[[noreturn]] void rethrow_job_error(std::exception_ptr error);
+
+class JobPromiseBase {
+ public:
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+
+  JobPromiseBase() = default;
+  JobPromiseBase(const JobPromiseBase&) = delete;
+  JobPromiseBase& operator=(const JobPromiseBase&) = delete;
+  // A frame destroyed before its join (its Task was destroyed at shutdown with the tree in
+  // flight) frees the children that ran apart; those still at a fork are its awaiters'.
+  ~JobPromiseBase() { free_children_apart(); }
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+  void unhandled_exception() noexcept { error_ = std::current_exception(); }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
+        std::coroutine_handle<Promise> self) const noexcept {
+      JobPromiseBase& job = self.promise();
+      // Children still running apart, or one that failed: the implicit join's work.
+      // relaxed: a failure reported by a child that took us back (same thread); one that ran
+      // apart is still counted in forked_.
+      if (job.forked_ != job.taken_back_ || job.child_failed_.load(std::memory_order_relaxed))
+          [[unlikely]]
+        return end_job_after_children(job, self);
+      return job.end(self);
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  // --- the child's side: where its end goes ---
+  // Written by the call or the fork that starts the Job (a Job is lazy and nothing else
+  // starts it) before anything reads them, so not here: every frame would pay twice.
+  std::coroutine_handle<> resume_to_;  // the caller, or the parent
+  JobPromiseBase* fork_parent_;        // forked: the parent's promise; called: null
+  std::exception_ptr* error_out_;      // called: where the caller finds an exception
+  const CancelState* cancel_;          // the tree's (the Task's that runs it); never null
+  std::exception_ptr error_;           // escaped from the body (or a child's, at the end)
+
+  // --- the parent's side ---
+  // Forks since the last join, and how many of those children took us back. Ours alone: a
+  // child writes taken_back_ only while it holds us, taken out of the queue. The two share
+  // one aligned 8 bytes: the join resets them with one store, which a later load of either
+  // must find whole (a store split across words stalls the loads that follow it).
+  alignas(8) std::uint32_t forked_ = 0;
+  std::uint32_t taken_back_ = 0;
+  bool resumed_by_child_ = false;  // set by the child that took us back, read at the fork
+  bool ending_ = false;            // waiting for children at our end, not in join()
+  bool unqueued_ = false;          // (child's side) forked where no queue takes continuations
+  // The child of our latest fork (see above). Written by us before the fork publishes us;
+  // relaxed: a child elsewhere may read a stale value, and then fails to find us in its
+  // queue anyway.
+  std::atomic<JobPromiseBase*> latest_child_{nullptr};
+  // Children that ran apart count it down; the join adds how many there are. acq_rel on
+  // both sides: their results and errors reach the join.
+  std::atomic<std::int64_t> balance_{0};
+  JobPromiseBase* children_apart_ = nullptr;  // frames the join frees (linked below)
+  JobPromiseBase* next_apart_ = nullptr;      // our link in our parent's list
+  // The first child's exception: claimed by an exchange (children elsewhere race), read at
+  // the join after the balance synchronised with every child that ran apart.
+  std::atomic<bool> child_failed_{false};
+  std::exception_ptr child_error_;
+
+  void report_child_error(std::exception_ptr error) noexcept {
+    // relaxed: the balance (or the same thread) carries the write below to the join.
+    if (!child_failed_.exchange(true, std::memory_order_relaxed)) child_error_ = std::move(error);
+  }
+
+  // The join's bookkeeping once every child has ended: starts counting afresh, frees the
+  // frames of the children that ran apart, and returns the first child's exception, if any.
+  [[gnu::always_inline]] std::exception_ptr settle_join() noexcept {
+    forked_ = 0;
+    taken_back_ = 0;
+    // relaxed: our own flag, read after the join synchronised with the children.
+    if (children_apart_ == nullptr && !child_failed_.load(std::memory_order_relaxed)) [[likely]]
+      return nullptr;
+    return settle_join_rest();
+  }
+
+  // Ends this Job (its children have all ended): hands its outcome on and returns what to
+  // resume next.
+  [[gnu::always_inline]] std::coroutine_handle<> end(std::coroutine_handle<> self) noexcept {
+    JobPromiseBase* const parent = fork_parent_;
+    const std::coroutine_handle<> resume_to = resume_to_;
+    if (parent == nullptr) {  // called
+      if (error_) [[unlikely]]
+        *error_out_ = std::move(error_);
+      self.destroy();
+      return resume_to;
+    }
+    if (error_) [[unlikely]]
+      parent->report_child_error(std::move(error_));
+    if (unqueued_ || takes_back(*parent, resume_to.address())) [[likely]] {
+      parent->resumed_by_child_ = true;
+      ++parent->taken_back_;
+      self.destroy();
+      return resume_to;
+    }
+    return end_job_apart(*parent, resume_to);
+  }
+
+ private:
+  bool takes_back(JobPromiseBase& parent, void* parent_frame) noexcept {
+    ForkQueue& local = tl_fork_queue;
+    if (local.queue == nullptr) return false;
+    // relaxed: see latest_child_.
+    if (parent.latest_child_.load(std::memory_order_relaxed) != this) return false;
+    if (--local.takes_until_turn == 0) {
+      local.takes_until_turn = ForkQueue::kTakesPerTurn;  // the loop's turn, as for fork()
+      return false;
+    }
+    return local.queue->pop_if_newest(parent_frame);
+  }
+
+  std::exception_ptr settle_join_rest() noexcept;  // task/job_completion.cpp
+
+  void free_children_apart() noexcept {
+    while (JobPromiseBase* child = children_apart_) {
+      children_apart_ = child->next_apart_;
+      std::coroutine_handle<JobPromiseBase>::from_promise(*child).destroy();
+    }
+  }
+};
+
+template <class T>
+class JobPromise : public JobPromiseBase {
+  // A frame is found from its promise (free_children_apart) as the compilers lay it out:
+  // the promise two pointers in, which holds while it asks for no more than 16-byte alignment.
+  static_assert(alignof(T) <= 2 * sizeof(void*),
+                "tiny_coro: a Job's result may not be over-aligned (frames are 16-byte aligned)");
+  // A result is assigned into a slot that already holds a T: the parent's variable, or the
+  // caller's awaiter.
+  static_assert(std::is_default_constructible_v<T> && std::is_move_assignable_v<T>,
+                "tiny_coro: a Job's result must be default-constructible and move-assignable");
+
+ public:
+  tiny_coro::Job<T> get_return_object() noexcept;
+
+  template <class U>
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) { *slot_ = std::forward<U>(value); }
+
+  template <class Awaitable>
+  auto await_transform(Awaitable&& awaitable) noexcept;
+
+  // Where the result goes: the forking parent's variable, or the calling awaiter's. Set by
+  // the fork or the call that starts the Job.
+  T* slot_;
+};
+
+template <>
+class JobPromise<void> : public JobPromiseBase {
+ public:
+  tiny_coro::Job<void> get_return_object() noexcept;
+  void return_void() const noexcept {}
+
+  template <class Awaitable>
+  auto await_transform(Awaitable&& awaitable) noexcept;
+};
+
+// What a tree run by a coroutine without a cancellation state obeys: nobody requests it.
+inline constinit const CancelState never_cancelled;
+
+// The cancellation a Job started by `awaiting` obeys: a Job's tree's, or a Task's own.
+template <class Promise>
+const CancelState* job_cancel_of(std::coroutine_handle<Promise> awaiting) noexcept {
+  if constexpr (std::is_base_of_v<JobPromiseBase, Promise>) {
+    return awaiting.promise().cancel_;
+  } else {
+    const CancelState* const state = cancel_state_of(awaiting);
+    return state != nullptr ? state : &never_cancelled;
+  }
+}
+
+}  // namespace tiny_coro::detail

@@ -1,0 +1,338 @@
+// Job (job.h): fork-join trees whose children write into their parent's slots. Exact results
+// and every frame freed for deep and wide trees, a failure at a random leaf (through join()
+// and through the implicit join at a Job's end), a tree cancelled half-way, a parent stolen
+// against one taken back by its child, shutdown with a tree in flight, and forks off the
+// workers.
+#include <tiny_coro/cancel.h>
+#include <tiny_coro/job.h>
+#include <tiny_coro/scheduler.h>
+#include <tiny_coro/stop_token.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <latch>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "support/halfway_stop.h"
+#include "support/lifetime_probe.h"
+#include "support/scale.h"
+#include "support/thread_now.h"
+#include "support/wait_for.h"
+
+namespace tiny_coro {
+namespace {
+
+using test::HalfwayStop;
+using test::LifetimeProbe;
+using test::thread_now;
+
+template <class T>
+Task<T> run(Job<T> root) {
+  co_return co_await std::move(root);
+}
+
+// --- skynet: every node forks its ten children into an array, then joins once ---
+
+Job<std::int64_t> skynet(std::int64_t first_leaf, std::int64_t leaves) {
+  LifetimeProbe probe;
+  if (leaves == 1) co_return first_leaf;
+  const std::int64_t per_child = leaves / 10;
+  std::array<std::int64_t, 10> sums{};
+  for (int i = 0; i < 10; ++i) {
+    co_await fork(sums[static_cast<std::size_t>(i)], skynet(first_leaf + i * per_child, per_child));
+  }
+  co_await tiny_coro::join();
+  std::int64_t sum = 0;
+  for (const std::int64_t part : sums) sum += part;
+  co_return sum;
+}
+
+class JobTree : public ::testing::TestWithParam<int> {};
+
+TEST_P(JobTree, SkynetSumsExactlyAndFreesEveryFrame) {
+  const long live_before = LifetimeProbe::live();
+  const auto leaves = static_cast<std::int64_t>(test::scaled(1'000'000));
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  EXPECT_EQ(sched.block_on(run(skynet(0, leaves))), leaves * (leaves - 1) / 2);
+  EXPECT_EQ(LifetimeProbe::live(), live_before);  // every frame freed by the end of the tree
+}
+
+// --- fib: fork fib(n-1), call fib(n-2), join; one leaf may throw ---
+
+struct LeafFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct FibLeaves {
+  std::atomic<std::int64_t> visited{0};
+  std::int64_t failing = -1;  // the index (in visiting order) of the leaf that throws
+};
+
+Job<std::int64_t> fib(FibLeaves& leaves, int n) {
+  LifetimeProbe probe;
+  if (n < 2) {
+    const std::int64_t index = leaves.visited.fetch_add(1);
+    if (index == leaves.failing) throw LeafFailure("leaf " + std::to_string(index));
+    co_return n;
+  }
+  std::int64_t first = 0;
+  co_await fork(first, fib(leaves, n - 1));
+  const std::int64_t second = co_await fib(leaves, n - 2);
+  co_await tiny_coro::join();
+  co_return first + second;
+}
+
+TEST_P(JobTree, Fib25IsExactAndVisitsEveryLeafOnce) {
+  const long live_before = LifetimeProbe::live();
+  FibLeaves leaves;
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  EXPECT_EQ(sched.block_on(run(fib(leaves, 25))), 75'025);
+  EXPECT_EQ(leaves.visited.load(), 121'393);  // fib(26): the calls with n < 2
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+TEST_P(JobTree, ALeafThatThrowsInFib25ReachesTheRootThroughJoinAndNoFrameLeaks) {
+  const long live_before = LifetimeProbe::live();
+  const auto seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  FibLeaves leaves;
+  leaves.failing = std::uniform_int_distribution<std::int64_t>(0, 121'392)(random);
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  try {
+    (void)sched.block_on(run(fib(leaves, 25)));
+    ADD_FAILURE() << "fib(25) returned although a leaf threw";
+  } catch (const LeafFailure& failure) {
+    EXPECT_EQ(std::string(failure.what()), "leaf " + std::to_string(leaves.failing));
+  }
+  EXPECT_EQ(leaves.visited.load(), 121'393);      // a failure stops nothing already forked
+  EXPECT_EQ(LifetimeProbe::live(), live_before);  // before shutdown: the tree freed itself
+}
+
+// --- the implicit join at a Job's end ---
+
+// Forks `children` counters and ends without join(): its caller must see all of them.
+Job<void> count_children(std::atomic<int>& count, int depth) {
+  LifetimeProbe probe;
+  if (depth == 0) {
+    count.fetch_add(1);
+    co_return;
+  }
+  for (int i = 0; i < 4; ++i) co_await fork(count_children(count, depth - 1));
+}
+
+Task<int> counted_after_the_tree(std::atomic<int>& count) {
+  co_await count_children(count, 7);
+  co_return count.load();  // every leaf ran before the root ended
+}
+
+TEST_P(JobTree, AJobWithoutJoinEndsOnlyAfterItsChildren) {
+  const long live_before = LifetimeProbe::live();
+  std::atomic<int> count{0};
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  EXPECT_EQ(sched.block_on(counted_after_the_tree(count)), 16'384);  // 4^7
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+Job<void> throw_at_leaf(std::atomic<int>& count, int failing, int depth) {
+  LifetimeProbe probe;
+  if (depth == 0) {
+    if (count.fetch_add(1) == failing) throw LeafFailure("leaf");
+    co_return;
+  }
+  for (int i = 0; i < 4; ++i) co_await fork(throw_at_leaf(count, failing, depth - 1));
+}
+
+TEST_P(JobTree, AFailureReachesTheRootThroughTheImplicitJoin) {
+  const long live_before = LifetimeProbe::live();
+  const auto seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  std::atomic<int> count{0};
+  const int failing = std::uniform_int_distribution<int>(0, 16'383)(random);
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  EXPECT_THROW(sched.block_on(run(throw_at_leaf(count, failing, 7))), LeafFailure);
+  EXPECT_EQ(count.load(), 16'384);
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+// --- a tree cancelled half-way ---
+
+Job<void> job_tree(HalfwayStop& state, int depth) {
+  LifetimeProbe probe;
+  if (depth == 0) {
+    state.leaf_ran();
+    co_return;
+  }
+  for (int i = 0; i < 10; ++i) co_await fork(job_tree(state, depth - 1));
+  co_await tiny_coro::join();
+}
+
+TEST_P(JobTree, ATreeCancelledHalfwayStopsEarlyAndFreesEveryFrame) {
+  const long live_before = LifetimeProbe::live();
+  HalfwayStop state;
+  {
+    Scheduler sched(static_cast<std::size_t>(GetParam()));
+    EXPECT_THROW(sched.block_on(with_stop_token(state.stop.get_token(),
+                                                run(job_tree(state, HalfwayStop::depth())))),
+                 TaskCancelled);
+    // The tree waited for every child it had forked: nothing is left for shutdown.
+    EXPECT_EQ(LifetimeProbe::live(), live_before);
+  }
+  EXPECT_GE(state.leaves_run.load(), HalfwayStop::halfway);
+  EXPECT_LT(state.leaves_run.load(), HalfwayStop::leaves()) << "the cancel stopped nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, JobTree, ::testing::Values(1, 2, 4), [](const auto& param_info) {
+  return std::to_string(param_info.param) + "_workers";
+});
+
+// The size the fork-join issue asks for under TSan: 10^7 leaves on two workers, where
+// parents are stolen all the time and children end apart from them.
+TEST(JobTreeLarge, TenMillionLeafSkynetOnTwoWorkersSumsExactlyAndFreesEveryFrame) {
+  const long live_before = LifetimeProbe::live();
+  const std::int64_t leaves = 10'000'000;
+  Scheduler sched(2);
+  EXPECT_EQ(sched.block_on(run(skynet(0, leaves))), leaves * (leaves - 1) / 2);
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+  EXPECT_GT(sched.metrics().workers.at(0).tasks_run, 0u);
+  EXPECT_GT(sched.metrics().workers.at(1).tasks_run, 0u);
+}
+
+// --- a parent that is stolen, and one that its child takes back ---
+
+struct Seen {
+  std::thread::id child_on;
+  std::thread::id continuation_on;
+};
+
+// Holds its worker until the parent's continuation has run: only a thief can run it.
+Job<int> child_that_waits_for_a_thief(Seen& seen, std::latch& continued) {
+  LifetimeProbe probe;
+  seen.child_on = thread_now();
+  continued.wait();
+  co_return 7;
+}
+
+Job<int> quick_child(Seen& seen) {
+  LifetimeProbe probe;
+  seen.child_on = thread_now();
+  co_return 11;
+}
+
+Job<int> fork_stolen(Seen& seen, std::latch& continued) {
+  int result = 0;
+  co_await fork(result, child_that_waits_for_a_thief(seen, continued));
+  seen.continuation_on = thread_now();
+  continued.count_down();
+  co_await tiny_coro::join();  // a real wait: the child may still be finishing
+  co_return result;
+}
+
+Job<int> fork_taken_back(Seen& seen) {
+  int result = 0;
+  co_await fork(result, quick_child(seen));
+  seen.continuation_on = thread_now();
+  co_await tiny_coro::join();
+  co_return result;
+}
+
+TEST(JobSteal, AStolenParentAndATakenBackOneCompleteJoinAndFreeAlike) {
+  const long live_before = LifetimeProbe::live();
+  Scheduler sched(2);
+  Seen stolen;
+  std::latch continued(1);
+  EXPECT_EQ(sched.block_on(run(fork_stolen(stolen, continued))), 7);
+  EXPECT_NE(stolen.continuation_on, stolen.child_on) << "the parent was not stolen";
+  Seen local;
+  EXPECT_EQ(sched.block_on(run(fork_taken_back(local))), 11);
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+  Scheduler one(1);
+  Seen alone;
+  EXPECT_EQ(one.block_on(run(fork_taken_back(alone))), 11);
+  EXPECT_EQ(alone.continuation_on, alone.child_on);
+}
+
+// --- a cancelled task's tree forks nothing ---
+
+Job<int> count_a_run(std::atomic<int>& runs) {
+  runs.fetch_add(1);
+  co_return 1;
+}
+
+Job<int> fork_one(std::atomic<int>& runs) {
+  int result = 0;
+  co_await fork(result, count_a_run(runs));
+  co_await tiny_coro::join();
+  co_return result;
+}
+
+TEST(JobCancel, ACancelledTaskForksNothing) {
+  std::atomic<int> runs{0};
+  Scheduler sched(1);
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_THROW(sched.block_on(with_stop_token(stop.get_token(), run(fork_one(runs)))),
+               TaskCancelled);
+  EXPECT_EQ(runs.load(), 0);
+}
+
+// --- shutdown with a tree in flight ---
+
+struct Progress {
+  static constexpr long kBeforeShutdown = 1000;
+  std::atomic<long> leaves{0};
+  std::atomic<bool> stopping{false};
+};
+
+// Past its first thousand leaves the tree holds its workers until shutdown begins, so that
+// shutdown finds it in flight, with continuations queued and children parked in joins.
+Job<std::int64_t> held_fib(Progress& progress, int n) {
+  LifetimeProbe probe;
+  if (n < 2) {
+    if (progress.leaves.fetch_add(1) >= Progress::kBeforeShutdown) {
+      while (!progress.stopping.load()) std::this_thread::yield();
+    }
+    co_return n;
+  }
+  std::int64_t first = 0;
+  co_await fork(first, held_fib(progress, n - 1));
+  const std::int64_t second = co_await held_fib(progress, n - 2);
+  co_await tiny_coro::join();
+  co_return first + second;
+}
+
+TEST(JobShutdown, ShutdownWithATreeInFlightFreesEveryFrame) {
+  const long live_before = LifetimeProbe::live();
+  Progress progress;
+  {
+    Scheduler sched(2);
+    // fib(32): 3.5 million leaves, far from done when shutdown stops the workers (each
+    // returns to its loop within 61 take-backs).
+    auto root = sched.spawn(run(held_fib(progress, 32)));
+    EXPECT_TRUE(test::wait_for([&] { return progress.leaves.load() > Progress::kBeforeShutdown; }));
+    progress.stopping.store(true);
+    sched.shutdown();
+    EXPECT_THROW((void)root.take_result(), TaskCancelled);
+  }
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+// --- off the workers a fork is a call ---
+
+TEST(JobOffWorker, ATaskResumedByHandRunsItsForksAsCalls) {
+  FibLeaves leaves;
+  Task<std::int64_t> task = run(fib(leaves, 12));
+  task.handle().resume();
+  ASSERT_TRUE(task.done());
+  EXPECT_EQ(task.handle().promise().take_result(), 144);
+}
+
+}  // namespace
+}  // namespace tiny_coro
