@@ -154,7 +154,7 @@ Job<std::uint64_t> skynet_job(std::uint64_t base, std::uint64_t depth) {
   if (depth == kSkynetDepth) co_return base;
   std::uint64_t stride = 1;
   for (std::uint64_t level = depth + 1; level < kSkynetDepth; ++level) stride *= 10;
-  std::array<std::uint64_t, 10> sums{};
+  std::array<std::uint64_t, 10> sums;  // each written by its child
   for (std::uint64_t i = 0; i < sums.size(); ++i) {
     co_await fork(sums[i], skynet_job(base + stride * i, depth + 1));
   }
@@ -264,7 +264,7 @@ Task<int> nqueens_fork(int row, Board board) {
 
 Job<int> nqueens_job(int row, Board board) {
   if (row == kQueens) co_return 1;
-  std::array<int, kQueens> parts{};
+  std::array<int, kQueens> parts;  // the first `forked` are written by the children
   int forked = 0;
   for (int column = 0; column < kQueens; ++column) {
     if (!queen_fits(row, board, static_cast<char>(column))) continue;

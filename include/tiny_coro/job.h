@@ -147,7 +147,7 @@ class JobForkAwaiter {
     promise.resume_to_ = parent;
     promise.fork_parent_ = &parent_;
     promise.cancel_ = parent_.cancel_;
-    ++parent_.forked_;
+    ++parent_.pending_;
     // relaxed: read by the child only (job_promise.h, latest_child_).
     parent_.latest_child_.store(&promise, std::memory_order_relaxed);
     if (tl_fork_queue.queue == nullptr) {
@@ -160,10 +160,8 @@ class JobForkAwaiter {
     if (cancelled_) [[unlikely]]
       throw_task_cancelled();
     const auto child = std::exchange(child_, {});
-    if (parent_.resumed_by_child_) {
-      parent_.resumed_by_child_ = false;  // it freed its frame
-      return;
-    }
+    // relaxed: nulled by the child that took us back, on this thread, before it resumed us.
+    if (parent_.latest_child_.load(std::memory_order_relaxed) == nullptr) return;  // freed
     // The child runs (or ran) apart: its frame is ours to free at the join.
     JobPromiseBase& promise = child.promise();
     promise.next_apart_ = parent_.children_apart_;
@@ -181,10 +179,10 @@ struct JobJoin {};
 class JobJoinAwaiter {
  public:
   explicit JobJoinAwaiter(JobPromiseBase& job) noexcept : job_(job) {}
-  bool await_ready() const noexcept { return job_.forked_ == job_.taken_back_; }
+  bool await_ready() const noexcept { return (job_.pending_ & ~JobPromiseBase::kChildFailed) == 0; }
   // Publishes the Job to its last child: a call on clang before 19 (await_record.h).
   TINY_CORO_PUBLISHING_SUSPEND bool await_suspend(std::coroutine_handle<>) noexcept {
-    const std::int64_t apart = job_.forked_ - job_.taken_back_;
+    const auto apart = static_cast<std::int64_t>(job_.pending_ & ~JobPromiseBase::kChildFailed);
     // acq_rel: acquire what the children that already ended wrote; release this frame to
     // the last one, which resumes it.
     return job_.balance_.fetch_add(apart, std::memory_order_acq_rel) + apart != 0;

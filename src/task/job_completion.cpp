@@ -27,7 +27,7 @@ std::coroutine_handle<> end_job_apart(JobPromiseBase& parent,
 
 std::coroutine_handle<> end_job_after_children(JobPromiseBase& job,
                                                std::coroutine_handle<> self) noexcept {
-  const std::int64_t apart = job.forked_ - job.taken_back_;
+  const auto apart = static_cast<std::int64_t>(job.pending_ & ~JobPromiseBase::kChildFailed);
   if (apart != 0) {
     job.ending_ = true;
     // acq_rel: as JobJoinAwaiter::await_suspend, for the join a Job's end makes.
@@ -40,7 +40,8 @@ std::coroutine_handle<> end_job_after_children(JobPromiseBase& job,
 
 std::exception_ptr JobPromiseBase::settle_join_rest() noexcept {
   free_children_apart();
-  // relaxed: as in settle_join().
+  pending_ = 0;
+  // relaxed: the children that failed reported before the balance (or on this thread).
   if (!child_failed_.load(std::memory_order_relaxed)) return nullptr;
   child_failed_.store(false, std::memory_order_relaxed);
   return std::exchange(child_error_, nullptr);

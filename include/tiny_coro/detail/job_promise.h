@@ -71,11 +71,8 @@ class JobPromiseBase {
     [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
         std::coroutine_handle<Promise> self) const noexcept {
       JobPromiseBase& job = self.promise();
-      // Children still running apart, or one that failed: the implicit join's work.
-      // relaxed: a failure reported by a child that took us back (same thread); one that ran
-      // apart is still counted in forked_.
-      if (job.forked_ != job.taken_back_ || job.child_failed_.load(std::memory_order_relaxed))
-          [[unlikely]]
+      // Children that ran apart, or one that failed: the implicit join's work.
+      if (job.pending_ != 0) [[unlikely]]
         return end_job_after_children(job, self);
       return job.end(self);
     }
@@ -93,16 +90,16 @@ class JobPromiseBase {
   std::exception_ptr error_;           // escaped from the body (or a child's, at the end)
 
   // --- the parent's side ---
-  // Forks since the last join, and how many of those children took us back. Ours alone: a
-  // child writes taken_back_ only while it holds us, taken out of the queue. The two share
-  // one aligned 8 bytes: the join resets them with one store, which a later load of either
-  // must find whole (a store split across words stalls the loads that follow it).
-  alignas(8) std::uint32_t forked_ = 0;
-  std::uint32_t taken_back_ = 0;
-  bool resumed_by_child_ = false;  // set by the child that took us back, read at the fork
-  bool ending_ = false;            // waiting for children at our end, not in join()
-  bool unqueued_ = false;          // (child's side) forked where no queue takes continuations
-  // The child of our latest fork (see above). Written by us before the fork publishes us;
+  // Children forked since the last join that have not taken us back (so: that run or ran
+  // apart), plus kChildFailed once one that took us back had failed. Ours alone: a child
+  // writes it only while it holds us, taken out of the queue. So a Job whose children all
+  // took it back joins and ends on one test of a zero.
+  static constexpr std::uint64_t kChildFailed = std::uint64_t{1} << 63;
+  std::uint64_t pending_ = 0;
+  bool ending_ = false;    // waiting for children at our end, not in join()
+  bool unqueued_ = false;  // (child's side) forked where no queue takes continuations
+  // The child of our latest fork (see above). Written by us before the fork publishes us,
+  // and nulled by that child when it takes us back (which is how the fork learns it).
   // relaxed: a child elsewhere may read a stale value, and then fails to find us in its
   // queue anyway.
   std::atomic<JobPromiseBase*> latest_child_{nullptr};
@@ -121,13 +118,10 @@ class JobPromiseBase {
     if (!child_failed_.exchange(true, std::memory_order_relaxed)) child_error_ = std::move(error);
   }
 
-  // The join's bookkeeping once every child has ended: starts counting afresh, frees the
-  // frames of the children that ran apart, and returns the first child's exception, if any.
+  // The join's bookkeeping once every child has ended: frees the frames of the children
+  // that ran apart, starts counting afresh, and returns the first child's exception, if any.
   [[gnu::always_inline]] std::exception_ptr settle_join() noexcept {
-    forked_ = 0;
-    taken_back_ = 0;
-    // relaxed: our own flag, read after the join synchronised with the children.
-    if (children_apart_ == nullptr && !child_failed_.load(std::memory_order_relaxed)) [[likely]]
+    if (pending_ == 0) [[likely]]
       return nullptr;
     return settle_join_rest();
   }
@@ -143,11 +137,15 @@ class JobPromiseBase {
       self.destroy();
       return resume_to;
     }
-    if (error_) [[unlikely]]
+    const bool failed = static_cast<bool>(error_);
+    if (failed) [[unlikely]]
       parent->report_child_error(std::move(error_));
     if (unqueued_ || takes_back(*parent, resume_to.address())) [[likely]] {
-      parent->resumed_by_child_ = true;
-      ++parent->taken_back_;
+      // relaxed: the parent reads it on this thread, after we resume it.
+      parent->latest_child_.store(nullptr, std::memory_order_relaxed);
+      --parent->pending_;
+      if (failed) [[unlikely]]
+        parent->pending_ |= kChildFailed;
       self.destroy();
       return resume_to;
     }
