@@ -72,6 +72,9 @@ struct LeafFailure : std::runtime_error {
 struct FibLeaves {
   std::atomic<std::int64_t> visited{0};
   std::int64_t failing = -1;  // the index (in visiting order) of the leaf that throws
+  // From this leaf on, each waits until `released` (shutdown's test holds the tree so).
+  std::int64_t held_from = -1;
+  std::atomic<bool> released{false};
 };
 
 Job<std::int64_t> fib(FibLeaves& leaves, int n) {
@@ -79,6 +82,9 @@ Job<std::int64_t> fib(FibLeaves& leaves, int n) {
   if (n < 2) {
     const std::int64_t index = leaves.visited.fetch_add(1);
     if (index == leaves.failing) throw LeafFailure("leaf " + std::to_string(index));
+    if (leaves.held_from >= 0 && index >= leaves.held_from) {
+      while (!leaves.released.load()) std::this_thread::yield();
+    }
     co_return n;
   }
   std::int64_t first = 0;
@@ -285,39 +291,19 @@ TEST(JobCancel, ACancelledTaskForksNothing) {
 
 // --- shutdown with a tree in flight ---
 
-struct Progress {
-  static constexpr long kBeforeShutdown = 1000;
-  std::atomic<long> leaves{0};
-  std::atomic<bool> stopping{false};
-};
-
 // Past its first thousand leaves the tree holds its workers until shutdown begins, so that
 // shutdown finds it in flight, with continuations queued and children parked in joins.
-Job<std::int64_t> held_fib(Progress& progress, int n) {
-  LifetimeProbe probe;
-  if (n < 2) {
-    if (progress.leaves.fetch_add(1) >= Progress::kBeforeShutdown) {
-      while (!progress.stopping.load()) std::this_thread::yield();
-    }
-    co_return n;
-  }
-  std::int64_t first = 0;
-  co_await fork(first, held_fib(progress, n - 1));
-  const std::int64_t second = co_await held_fib(progress, n - 2);
-  co_await tiny_coro::join();
-  co_return first + second;
-}
-
 TEST(JobShutdown, ShutdownWithATreeInFlightFreesEveryFrame) {
   const long live_before = LifetimeProbe::live();
-  Progress progress;
+  FibLeaves leaves;
+  leaves.held_from = 1000;
   {
     Scheduler sched(2);
     // fib(32): 3.5 million leaves, far from done when shutdown stops the workers (each
     // returns to its loop within 61 take-backs).
-    auto root = sched.spawn(run(held_fib(progress, 32)));
-    EXPECT_TRUE(test::wait_for([&] { return progress.leaves.load() > Progress::kBeforeShutdown; }));
-    progress.stopping.store(true);
+    auto root = sched.spawn(run(fib(leaves, 32)));
+    EXPECT_TRUE(test::wait_for([&] { return leaves.visited.load() > leaves.held_from; }));
+    leaves.released.store(true);
     sched.shutdown();
     EXPECT_THROW((void)root.take_result(), TaskCancelled);
   }
