@@ -2,15 +2,15 @@
 //
 // A forked Job ends in one of two ways. If its parent's continuation is still the newest item
 // of this worker's queue and the parent's latest fork was this one, the child takes the
-// parent back: nobody else can touch the parent then, so plain stores tell it so (one more
-// child taken back, and that it was resumed by that child) and the child frees its own frame
-// and jumps into the parent. Otherwise the parent ran on (an idle worker stole it, or this
-// worker's loop ran it): the child's frame stays, suspended at its end, on the parent's
-// list of children that ran apart, which the parent frees at its join; and the child counts
-// the parent's balance down by one. The join knows how many children ran apart (forked
-// less taken back) and adds that many to the balance: whichever of the join and the last
-// such child brings it to zero resumes the parent. A join after forks that were all taken
-// back pays nothing.
+// parent back: nobody else can touch the parent then, so plain stores tell it so (one child
+// fewer in its pending count, and latest_child_ nulled: the fork's sign that this child took
+// it back) and the child frees its own frame and jumps into the parent. Otherwise the parent
+// ran on (an idle worker stole it, or this worker's loop ran it): the child's frame stays,
+// suspended at its end, on the parent's list of children that ran apart, which the parent
+// frees at its join; and the child counts the parent's balance down by one. The join knows
+// how many children ran apart (what its pending count still holds) and adds that many to the
+// balance: whichever of the join and the last such child brings it to zero resumes the
+// parent. A join after forks that were all taken back pays one test of a zero.
 //
 // Which fork a child returns to. The latest-fork test matters because a parent's frame can
 // be queued again, by a later fork, while an earlier child still runs elsewhere (the parent
