@@ -21,6 +21,7 @@
 
 #include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
+#include "support/live_count.h"
 #include "support/scale.h"
 #include "support/thread_now.h"
 #include "support/wait_for.h"
@@ -61,6 +62,46 @@ TEST_P(JobTree, SkynetSumsExactlyAndFreesEveryFrame) {
   Scheduler sched(static_cast<std::size_t>(GetParam()));
   EXPECT_EQ(sched.block_on(run(skynet(0, leaves))), leaves * (leaves - 1) / 2);
   EXPECT_EQ(LifetimeProbe::live(), live_before);  // every frame freed by the end of the tree
+}
+
+// `live` counts the Job bodies that exist at once: each counted in while its body runs
+// (a frame's locals live as long as its body; the frame itself goes at the body's end or,
+// for a child that ran apart, at its parent's join).
+struct LiveGuard {
+  explicit LiveGuard(test::LiveCount& count) : live(count) { live.made(); }
+  LiveGuard(const LiveGuard&) = delete;
+  LiveGuard& operator=(const LiveGuard&) = delete;
+  ~LiveGuard() { live.gone(); }
+  test::LiveCount& live;
+};
+
+Job<std::int64_t> counted_skynet(test::LiveCount& live, std::int64_t first_leaf,
+                                 std::int64_t leaves) {
+  const LiveGuard guard(live);
+  if (leaves == 1) co_return first_leaf;
+  const std::int64_t per_child = leaves / 10;
+  std::array<std::int64_t, 10> sums{};
+  for (int i = 0; i < 10; ++i) {
+    co_await fork(sums[static_cast<std::size_t>(i)],
+                  counted_skynet(live, first_leaf + i * per_child, per_child));
+  }
+  co_await tiny_coro::join();
+  std::int64_t sum = 0;
+  for (const std::int64_t part : sums) sum += part;
+  co_return sum;
+}
+
+// Depth first: a worker holds the Jobs on its path from the root, and those it stole
+// parents from; not a level of the tree.
+TEST_P(JobTree, ATreeOfJobsUnfoldsDepthFirst) {
+  const std::int64_t leaves = test::kSanitized ? 100'000 : 1'000'000;
+  const long depth = test::kSanitized ? 5 : 6;
+  Scheduler sched(static_cast<std::size_t>(GetParam()));
+  test::LiveCount live;
+  EXPECT_EQ(sched.block_on(run(counted_skynet(live, 0, leaves))), leaves * (leaves - 1) / 2);
+  EXPECT_EQ(live.now.load(), 0);
+  const long bound = static_cast<long>(GetParam()) * 10 * (depth + 1) * 4;
+  EXPECT_LE(live.peak.load(), bound) << "of " << leaves * 10 / 9 << " Jobs";
 }
 
 // --- fib: fork fib(n-1), call fib(n-2), join; one leaf may throw ---
