@@ -285,13 +285,8 @@ tiny_coro::Job<T> JobPromise<T>::get_return_object() noexcept {
 inline tiny_coro::Job<void> JobPromise<void>::get_return_object() noexcept {
   return tiny_coro::Job<void>(std::coroutine_handle<JobPromise<void>>::from_promise(*this));
 }
-template <class T>
 template <class Awaitable>
-auto JobPromise<T>::await_transform(Awaitable&& awaitable) noexcept {
-  return job_awaiter(*this, static_cast<Awaitable&&>(awaitable));
-}
-template <class Awaitable>
-auto JobPromise<void>::await_transform(Awaitable&& awaitable) noexcept {
+auto JobPromiseBase::await_transform(Awaitable&& awaitable) noexcept {
   return job_awaiter(*this, static_cast<Awaitable&&>(awaitable));
 }
 }  // namespace detail

@@ -1,8 +1,8 @@
 // Job (job.h): fork-join trees whose children write into their parent's slots. Exact results
-// and every frame freed for deep and wide trees, a failure at a random leaf (through join()
-// and through the implicit join at a Job's end), a tree cancelled half-way, a parent stolen
-// against one taken back by its child, shutdown with a tree in flight, and forks off the
-// workers.
+// and every frame freed for deep and wide trees, a tree that unfolds depth first, a failure
+// at a random leaf (through join() and through the implicit join at a Job's end), a tree
+// cancelled half-way, a cancelled task that forks nothing, a parent stolen against one taken
+// back by its child, shutdown with a tree in flight, and forks off the workers.
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/job.h>
 #include <tiny_coro/scheduler.h>

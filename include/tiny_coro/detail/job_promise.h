@@ -64,6 +64,9 @@ class JobPromiseBase {
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept { error_ = std::current_exception(); }
+  // Forks, join() and other Jobs, nothing else (job.h, job_awaiter).
+  template <class Awaitable>
+  auto await_transform(Awaitable&& awaitable) noexcept;
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -193,9 +196,6 @@ class JobPromise : public JobPromiseBase {
   requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) { *slot_ = std::forward<U>(value); }
 
-  template <class Awaitable>
-  auto await_transform(Awaitable&& awaitable) noexcept;
-
   // Where the result goes: the forking parent's variable, or the calling awaiter's. Set by
   // the fork or the call that starts the Job.
   T* slot_;
@@ -206,9 +206,6 @@ class JobPromise<void> : public JobPromiseBase {
  public:
   tiny_coro::Job<void> get_return_object() noexcept;
   void return_void() const noexcept {}
-
-  template <class Awaitable>
-  auto await_transform(Awaitable&& awaitable) noexcept;
 };
 
 // What a tree run by a coroutine without a cancellation state obeys: nobody requests it.
