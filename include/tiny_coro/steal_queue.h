@@ -12,6 +12,20 @@
 // pinned on it. Slots are atomics read and written relaxed: after wrap-around a thief may read
 // a slot the owner is overwriting, and the CAS on top_ then discards what it read.
 //
+// Light mode. The owner's claim of its newest slot (store bottom_, then load top_) and a
+// thief's (load top_, then bottom_) are a Dekker pair, which needs a StoreLoad fence on each
+// side; in a fork-join tree the owner's side runs once per node and the thief's a few dozen
+// times a second. So pop_if_newest() skips its fence once the queue is in light mode, and a
+// thief that finds the queue in light mode issues heavy_fence() (detail/asymmetric_fence.h),
+// which stands for both fences. The mode's flag is set by the owner, then the owner fences
+// (enter_light_mode), before its first claim without one; a thief reads it after its own
+// fence. A thief that reads it unset has its fence ordered before the owner's (C++20
+// [atomics.order]/4.4), and so every light claim after that fence loads a top_ no older than
+// the one the thief loaded: the two never both take the last item. A thief that reads it set
+// issues heavy_fence() between its loads. leave_light_mode() clears it with a release: a
+// thief that reads the cleared flag sees every light claim before it. pop() keeps its fence:
+// the worker's loop pops once for many take-backs.
+//
 // T must be trivially copyable and lock-free as std::atomic<T> (tiny_coro stores void*).
 #pragma once
 
@@ -23,6 +37,7 @@
 #include <span>
 #include <type_traits>
 
+#include <tiny_coro/detail/asymmetric_fence.h>
 #include <tiny_coro/detail/atomic.h>
 #include <tiny_coro/detail/cache_padded.h>
 #include <tiny_coro/ebr.h>
@@ -111,7 +126,9 @@ class StealQueue {
     return item;
   }
 
-  // Owner only. Pops the newest item if it is `item`; else changes nothing.
+  // Owner only. Pops the newest item if it is `item`; else changes nothing. A fork's child
+  // takes its parent back this way once per tree node, so it runs in light mode (above):
+  // its claim needs no fence of its own.
   bool pop_if_newest(const T& item) noexcept {
     const std::int64_t b = bottom_->load(std::memory_order_relaxed) - 1;  // relaxed: ours alone
     Buffer* buffer = buffer_->load(std::memory_order_relaxed);
@@ -120,7 +137,12 @@ class StealQueue {
     if (buffer->get(b) != item) return false;
     // As pop(): claim slot b, then look at top_.
     bottom_->store(b, detail::around_fence(std::memory_order_relaxed));
-    detail::fence_seq_cst();
+    // relaxed: only we write it.
+    if (light_->load(std::memory_order_relaxed)) [[likely]] {
+      detail::light_fence();  // thieves issue heavy_fence() for us
+    } else {
+      enter_light_mode();  // fences, and on from the next claim thieves do
+    }
     std::int64_t t = top_->load(detail::around_fence(std::memory_order_relaxed));
     if (t < b) return true;
     bool won = false;
@@ -130,6 +152,19 @@ class StealQueue {
     }
     bottom_->store(b + 1, std::memory_order_relaxed);
     return won;
+  }
+
+  // Owner only. Back to a fenced claim at the next pop_if_newest() (which enters light mode
+  // again), so that thieves stop paying heavy_fence() for a queue that no longer forks.
+  void leave_light_mode() noexcept {
+    // relaxed: only we write it.
+    if (!light_->load(std::memory_order_relaxed)) return;
+    // release: pairs with a thief's acquire; a thief that reads false sees our claims so far.
+    light_->store(false, std::memory_order_release);
+  }
+  // Any thread: whether thieves pay heavy_fence() for this queue now (tests, statistics).
+  bool in_light_mode() const noexcept {
+    return light_->load(std::memory_order_relaxed);  // relaxed: a snapshot
   }
 
   // Any thread. FIFO: takes the oldest item.
@@ -142,8 +177,15 @@ class StealQueue {
     EbrGuard guard;
     if (!guard.fenced()) detail::fence_seq_cst();
     // acquire: pairs with the release in push(), making the slot's content visible.
-    const std::int64_t b = bottom_->load(detail::around_fence(std::memory_order_acquire));
+    std::int64_t b = bottom_->load(detail::around_fence(std::memory_order_acquire));
     if (t >= b) return {StealStatus::kEmpty, T{}};
+    // Read after our fence (the mode's proof needs it there). acquire: pairs with the
+    // release in leave_light_mode(), so the owner's claims before it are seen below.
+    if (light_->load(std::memory_order_acquire)) [[unlikely]] {
+      detail::heavy_fence();  // the owner's claims skip their fence: this is both halves
+      b = bottom_->load(std::memory_order_acquire);  // acquire: as above
+      if (t >= b) return {StealStatus::kEmpty, T{}};
+    }
     // acquire: pairs with the release store in grow(), so the new ring's copied slots are seen.
     Buffer* buffer = buffer_->load(std::memory_order_acquire);
     T item = buffer->get(t);
@@ -225,9 +267,21 @@ class StealQueue {
     return bigger;
   }
 
+  // Enters light mode where the system offers heavy_fence(), and fences this claim either way.
+  [[gnu::noinline]] void enter_light_mode() noexcept {
+    if (detail::asymmetric_fences_available()) {
+      // relaxed: the fence below orders it before every claim that skips its own.
+      light_->store(true, std::memory_order_relaxed);
+    }
+    detail::fence_seq_cst();
+  }
+
   detail::CachePadded<std::atomic<std::int64_t>> top_{0};     // thieves (and a last-item pop) CAS
   detail::CachePadded<std::atomic<std::int64_t>> bottom_{0};  // written by the owner only
   detail::CachePadded<std::atomic<Buffer*>> buffer_;
+  // Light mode (above): written by the owner only, read by every steal; seldom written, so
+  // its line stays shared in the thieves' caches.
+  detail::CachePadded<std::atomic<bool>> light_{false};
 };
 
 }  // namespace tiny_coro

@@ -76,6 +76,25 @@ TEST(StealQueue, TheOwnerTakesBackOnlyTheNewestItem) {
   EXPECT_EQ(queue.pop(), std::nullopt);
 }
 
+TEST(StealQueue, ATakeBackPutsTheQueueInLightModeUntilTheOwnerLeavesIt) {
+  const bool offered = detail::asymmetric_fences_available();
+  StealQueue<std::uintptr_t, 4> queue;
+  EXPECT_FALSE(queue.in_light_mode());
+  for (std::uintptr_t i = 1; i <= 3; ++i) queue.push(i);
+  EXPECT_TRUE(queue.pop_if_newest(3));
+  EXPECT_EQ(queue.in_light_mode(), offered);
+  EXPECT_EQ(queue.steal().value, 1u);  // a thief pays the heavy fence, and takes the oldest
+  queue.leave_light_mode();
+  EXPECT_FALSE(queue.in_light_mode());
+  EXPECT_EQ(queue.steal().value, 2u);
+  queue.push(4);
+  EXPECT_FALSE(queue.pop_if_newest(2));  // a take-back that finds another item changes nothing
+  EXPECT_FALSE(queue.in_light_mode());
+  EXPECT_TRUE(queue.pop_if_newest(4));
+  EXPECT_EQ(queue.in_light_mode(), offered);
+  EXPECT_EQ(queue.pop(), std::nullopt);
+}
+
 TEST(StealQueue, TheCheapPushLeavesTheFirstItemAndGrowthToPush) {
   StealQueue<std::uintptr_t, 4> queue;
   EXPECT_FALSE(queue.push_if_cheap(1));  // empty: the push that fills it may owe a wake-up
@@ -91,8 +110,11 @@ TEST(StealQueue, TheCheapPushLeavesTheFirstItemAndGrowthToPush) {
   EXPECT_EQ(queue.pop(), std::nullopt);
 }
 
-// Oracle: each pushed item is taken exactly once, by the owner or one thief.
-void stress(int thieves, std::size_t items) {
+// Oracle: each pushed item is taken exactly once, by the owner or one thief. The owner's
+// take-backs run in light mode (steal_queue.h) where the system offers it; with
+// `switch_modes` the owner leaves it every fourth item, so that thieves also meet the mode's
+// changes.
+void stress(int thieves, std::size_t items, bool switch_modes = false) {
   StealQueue<std::uintptr_t, 4> queue;  // tiny ring: growth and wrap-around all the time
   std::vector<std::atomic<std::uint8_t>> taken(items + 1);
   std::atomic<bool> done{false};
@@ -127,6 +149,7 @@ void stress(int thieves, std::size_t items) {
     if (i % 7 == 0 && i % 5 != 0) {
       EXPECT_FALSE(queue.pop_if_newest(i - 1));
     }
+    if (switch_modes && i % 4 == 0) queue.leave_light_mode();
     if (i % 3 == 0) {  // the owner pops too, racing the thieves for the last item
       if (auto item = queue.pop()) {
         taken[*item].fetch_add(1, std::memory_order_relaxed);
@@ -160,6 +183,9 @@ TEST(StealQueue, TwoThievesTakeEveryItemExactlyOnceWithTheOwner) {
 }
 TEST(StealQueue, ThreeThievesTakeEveryItemExactlyOnceWithTheOwner) {
   stress(3, test::scaled(2'000'000));
+}
+TEST(StealQueue, TwoThievesTakeEveryItemExactlyOnceWhileTheOwnerSwitchesModes) {
+  stress(2, test::scaled(2'000'000), /*switch_modes=*/true);
 }
 
 }  // namespace

@@ -187,6 +187,9 @@ void Worker::leave_parked() {
 std::coroutine_handle<> Worker::next_local() {
   if (++tick_ % kFairnessTicks == 0) {
     publish_counters(/*ticks_in_progress=*/1);
+    // A fork-join tree's take-backs put the queue back in light mode at once; a queue that
+    // stopped forking must not keep costing thieves a heavy fence (steal_queue.h).
+    queue_.leave_light_mode();
     // Busy workers must still see I/O and timers now and then (Tokio's event interval).
     poll_reactor_now();
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);
