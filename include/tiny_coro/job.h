@@ -150,10 +150,8 @@ class JobForkAwaiter {
     ++parent_.pending_;
     // relaxed: read by the child only (job_promise.h, latest_child_).
     parent_.latest_child_.store(&promise, std::memory_order_relaxed);
-    if (tl_fork_queue.queue == nullptr) {
-      promise.unqueued_ = true;  // not on a worker: the child runs as a call
-      return child;
-    }
+    // Not on a worker: the child runs as a call (and its end knows it the same way).
+    if (tl_fork_queue.queue == nullptr) return child;
     return queue_fork_continuation(parent.address(), child);
   }
   void await_resume() {

@@ -100,7 +100,6 @@ class JobPromiseBase {
   static constexpr std::uint64_t kChildFailed = std::uint64_t{1} << 63;
   std::uint64_t pending_ = 0;
   bool ending_ = false;    // waiting for children at our end, not in join()
-  bool unqueued_ = false;  // (child's side) forked where no queue takes continuations
   // The child of our latest fork (see above). Written by us before the fork publishes us,
   // and nulled by that child when it takes us back (which is how the fork learns it).
   // relaxed: a child elsewhere may read a stale value, and then fails to find us in its
@@ -143,7 +142,7 @@ class JobPromiseBase {
     const bool failed = static_cast<bool>(error_);
     if (failed) [[unlikely]]
       parent->report_child_error(std::move(error_));
-    if (unqueued_ || takes_back(*parent, resume_to.address())) [[likely]] {
+    if (takes_back(*parent, resume_to.address())) [[likely]] {
       // relaxed: the parent reads it on this thread, after we resume it.
       parent->latest_child_.store(nullptr, std::memory_order_relaxed);
       --parent->pending_;
@@ -156,9 +155,12 @@ class JobPromiseBase {
   }
 
  private:
+  // Also true off the workers, where the fork queued nothing and the child ran as a call. A
+  // tree never moves between the two: only workers steal, and a Job awaits nothing that
+  // resumes it elsewhere, so a child ends off the workers exactly when it was forked there.
   bool takes_back(JobPromiseBase& parent, void* parent_frame) noexcept {
     ForkQueue& local = tl_fork_queue;
-    if (local.queue == nullptr) return false;
+    if (local.queue == nullptr) return true;
     // relaxed: see latest_child_.
     if (parent.latest_child_.load(std::memory_order_relaxed) != this) return false;
     if (--local.takes_until_turn == 0) {
