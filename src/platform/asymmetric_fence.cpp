@@ -1,5 +1,6 @@
 #include <tiny_coro/detail/asymmetric_fence.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -32,8 +33,14 @@ bool asymmetric_fences_available() noexcept {
 
 void heavy_fence() noexcept {
   if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
-  // Registered, the command cannot fail (its man page lists no error for it then); were it
-  // to, an owner that skipped its fence could take an item a thief takes too. Stop instead.
+  // Registration belongs to the process: a child of fork() that runs a scheduler again may
+  // have to register anew.
+  if (errno == EPERM && membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+      membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) {
+    return;
+  }
+  // Registered, the command cannot fail (its man page lists no other error); were it to, an
+  // owner that skipped its fence could take an item a thief takes too. Stop instead.
   std::fputs("tiny_coro: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed after registering\n",
              stderr);
   std::abort();

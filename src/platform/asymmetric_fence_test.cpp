@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <thread>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace tiny_coro::detail {
 namespace {
 
@@ -56,6 +59,21 @@ TEST(AsymmetricFence, ALightAndAHeavyFenceNeverBothMissTheOtherStore) {
   }
   heavy_side.join();
   EXPECT_EQ(both_missed, 0u) << "rounds in which neither side saw the other's store";
+}
+
+// Registration belongs to a process: a child of fork() issues the heavy fence too (it
+// registers again if it must) instead of stopping.
+TEST(AsymmetricFence, AForkedChildIssuesTheHeavyFenceToo) {
+  if (!asymmetric_fences_available()) GTEST_SKIP() << "membarrier is not available here";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    heavy_fence();
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #endif
 
 #include <tiny_coro/detail/frame_allocator.h>
+#include <tiny_coro/detail/job_frames.h>
 #include <tiny_coro/detail/page_allocator.h>
 
 #include "runtime/worker.h"
@@ -59,6 +60,7 @@ void SchedulerCore::release_memory_if_idle(Worker& worker) noexcept {
                                                       std::memory_order_relaxed)) {
     return;
   }
+  trim_job_frames(0);  // into the frame cache, which the next line empties
   release_cached_frames();
   reactor_.release_spare_memory();
   release_kept_pages();  // after the timer heap's shrink, which may free into it
@@ -78,6 +80,7 @@ void Worker::trim_after_release(std::uint32_t releases) noexcept {
   if (releases == memory_releases_seen_) return;
   memory_releases_seen_ = releases;
   spawned_tasks_.trim();
+  trim_job_frames(0);  // into this thread's frame cache, bounded as ever
 }
 
 }  // namespace tiny_coro::detail

@@ -66,6 +66,7 @@
 #include <tiny_coro/detail/atomic.h>
 #include <tiny_coro/detail/coop.h>
 #include <tiny_coro/detail/fork_queue.h>
+#include <tiny_coro/detail/job_frames.h>
 #include <tiny_coro/spinlock.h>
 
 #include <thread>
@@ -190,6 +191,7 @@ std::coroutine_handle<> Worker::next_local() {
     // A fork-join tree's take-backs put the queue back in light mode at once; a queue that
     // stopped forking must not keep costing thieves a heavy fence (steal_queue.h).
     queue_.leave_light_mode();
+    trim_job_frames(kJobFramesKept);  // the Job frame lists' bound (detail/job_frames.h)
     // Busy workers must still see I/O and timers now and then (Tokio's event interval).
     poll_reactor_now();
     if (auto global = core_.global_queue().try_pop()) return as_handle(*global);

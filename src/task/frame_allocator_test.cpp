@@ -1,6 +1,7 @@
 // The frame allocator's shared depot (task/frame_allocator.cpp): what a burst leaves is kept
 // for the next one, within a bound, and the newest burst's frame size wins the room.
 #include <tiny_coro/detail/frame_allocator.h>
+#include <tiny_coro/detail/job_frames.h>
 
 #include <gtest/gtest.h>
 
@@ -137,6 +138,32 @@ TEST(FrameCache, AThreadReusesItsOwnBlocksBeforeStrays) {
     free_frame(stray, kSize);
   }).join();
   release_cached_frames();
+#endif
+}
+
+// Job frames (detail/job_frames.h): a frame freed on a thread is the next one of its size
+// taken there, and the list keeps what a trim leaves it.
+TEST(JobFrames, AFrameFreedIsTheNextTakenAndATrimKeepsItsBound) {
+#ifdef TINY_CORO_ASAN
+  GTEST_SKIP() << "Job frames are not cached in ASan builds";
+#else
+  constexpr std::size_t kSize = 200;
+  void* first = allocate_job_frame(kSize);
+  free_job_frame(first, kSize);
+  EXPECT_EQ(job_frames_held(kSize), 1u);
+  EXPECT_EQ(allocate_job_frame(kSize), first);
+  EXPECT_EQ(job_frames_held(kSize), 0u);
+  std::vector<void*> frames(1000);
+  frames[0] = first;
+  for (std::size_t i = 1; i < frames.size(); ++i) frames[i] = allocate_job_frame(kSize);
+  for (void* frame : frames) free_job_frame(frame, kSize);
+  EXPECT_EQ(job_frames_held(kSize), frames.size());
+  trim_job_frames(kJobFramesKept);
+  EXPECT_EQ(job_frames_held(kSize), kJobFramesKept);
+  EXPECT_EQ(allocate_job_frame(kSize), frames.back());  // the newest stays first
+  free_job_frame(frames.back(), kSize);
+  trim_job_frames(0);
+  EXPECT_EQ(job_frames_held(kSize), 0u);
 #endif
 }
 

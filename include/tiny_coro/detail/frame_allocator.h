@@ -66,6 +66,17 @@ inline constexpr std::uint32_t kMaxBlocksPerClass = 2 * kBatch;
 struct FreeBlock {
   FreeBlock* next;
 };
+// A free list's two operations (here and in job_frames.h). The pop returns null if empty.
+inline FreeBlock* pop_block(FreeBlock*& head) noexcept {
+  FreeBlock* const block = head;
+  if (block != nullptr) head = block->next;
+  return block;
+}
+inline void push_block(FreeBlock*& head, void* frame) noexcept {
+  auto* const block = static_cast<FreeBlock*>(frame);
+  block->next = head;
+  head = block;
+}
 
 // Trivially constructible and destructible on purpose: constinit, so that the inline paths
 // reach it without a TLS wrapper call, and frames freed during thread exit, after the
@@ -105,15 +116,13 @@ inline void* allocate_frame(std::size_t size) {
     frame_cache::Cache& cache = frame_cache::tl_cache;
     const std::size_t c = frame_cache::size_class(size);
     // Both lists empty (also: a closed cache, emptied for good) goes the slow way.
-    if (frame_cache::FreeBlock* block = cache.heads[c]) [[likely]] {
-      cache.heads[c] = block->next;
+    if (frame_cache::FreeBlock* block = frame_cache::pop_block(cache.heads[c])) [[likely]] {
       ++cache.room[c];
       return block;
     }
     // Its own ran out. Taken here, not the slow way: a chain of tasks that hop between
     // workers frees a stray for about every block it makes.
-    if (frame_cache::FreeBlock* block = cache.strays[c]) {
-      cache.strays[c] = block->next;
+    if (frame_cache::FreeBlock* block = frame_cache::pop_block(cache.strays[c])) {
       ++cache.room[c];
       return block;
     }
@@ -130,16 +139,13 @@ inline void free_frame(void* frame, std::size_t size) noexcept {
     // No room: a thread's first free (it must register its cleaner), a closed cache, or a
     // full class (it hands a batch to the depot); all go the slow way.
     if (const std::uint32_t room = cache.room[c]; room != 0) {
-      auto* block = static_cast<frame_cache::FreeBlock*>(frame);
       cache.room[c] = room - 1;
       // A branch, not a select: the common case then costs a compare and no address math.
       if (frame_cache::from_home(cache, frame)) [[likely]] {
-        block->next = cache.heads[c];
-        cache.heads[c] = block;
+        frame_cache::push_block(cache.heads[c], frame);
         return;
       }
-      block->next = cache.strays[c];
-      cache.strays[c] = block;
+      frame_cache::push_block(cache.strays[c], frame);
       return;
     }
   }

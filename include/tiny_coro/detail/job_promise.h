@@ -26,7 +26,7 @@
 
 #include <tiny_coro/detail/cancel_state.h>
 #include <tiny_coro/detail/fork_queue.h>
-#include <tiny_coro/detail/frame_allocator.h>
+#include <tiny_coro/detail/job_frames.h>
 #include <tiny_coro/detail/promise_base.h>
 
 namespace tiny_coro {
@@ -52,8 +52,10 @@ std::coroutine_handle<> end_job_after_children(JobPromiseBase& job,
 
 class JobPromiseBase {
  public:
-  static void* operator new(std::size_t size) { return allocate_frame(size); }
-  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+  static void* operator new(std::size_t size) { return allocate_job_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    free_job_frame(frame, size);
+  }
 
   JobPromiseBase() = default;
   JobPromiseBase(const JobPromiseBase&) = delete;
@@ -99,7 +101,7 @@ class JobPromiseBase {
   // took it back joins and ends on one test of a zero.
   static constexpr std::uint64_t kChildFailed = std::uint64_t{1} << 63;
   std::uint64_t pending_ = 0;
-  bool ending_ = false;    // waiting for children at our end, not in join()
+  bool ending_ = false;  // waiting for children at our end, not in join()
   // The child of our latest fork (see above). Written by us before the fork publishes us,
   // and nulled by that child when it takes us back (which is how the fork learns it).
   // relaxed: a child elsewhere may read a stale value, and then fails to find us in its
