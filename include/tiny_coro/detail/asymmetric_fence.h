@@ -30,7 +30,7 @@ bool asymmetric_fences_available() noexcept;
 
 // The rare side: a full barrier on every thread of the process. Only after
 // asymmetric_fences_available() returned true. Costs a system call and an interrupt for each
-// CPU running one of our threads (18 us on the 2-core VM docs/BENCHMARKS.md names).
+// CPU running one of our threads (about 18 us on the 2-core VM the benchmarks ran on).
 void heavy_fence() noexcept;
 
 // The frequent side: keeps the compiler from moving accesses across it; the CPU may still
