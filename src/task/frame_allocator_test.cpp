@@ -1,5 +1,6 @@
 // The frame allocator's shared depot (task/frame_allocator.cpp): what a burst leaves is kept
-// for the next one, within a bound, and the newest burst's frame size wins the room.
+// for the next one, within a bound, and the newest burst's frame size wins the room. Also the
+// thread's own cache, and the Job frame lists in front of it (task/job_frames.cpp).
 #include <tiny_coro/detail/frame_allocator.h>
 #include <tiny_coro/detail/job_frames.h>
 
