@@ -1,7 +1,8 @@
 // The worker's side of fork() (fork.h), inline: a fork queues its parent's continuation on
 // the worker's stealable queue, and the child's end takes it back if it is still the newest
-// there. Both are a few loads and stores plus, for the take, the queue's one fence; a call
-// into the scheduler happens only when a push makes the queue non-empty (the wake protocol).
+// there. Both are a few loads and stores (the take's fence is the thieves' to pay once the
+// queue is in light mode: steal_queue.h); a call into the scheduler happens only when a push
+// makes the queue non-empty (the wake protocol).
 #pragma once
 
 #include <cstdint>
