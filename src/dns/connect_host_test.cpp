@@ -15,24 +15,16 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 #include <vector>
 
+#include "support/open_sockets.h"
 #include "support/wait_for.h"
 
 namespace tiny_coro {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::size_t open_descriptors() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    ++count;
-  }
-  return count;
-}
 
 // A plain listening socket on `ip`, port chosen by the kernel.
 struct Listener {
@@ -85,17 +77,17 @@ TEST(HappyEyeballs, ALaterFamilyWinsWhenTheFirstNeverAnswers) {
   Scheduler sched(2);
   const NeverListener never(AF_INET6, "::1");
   const Listener ready(AF_INET, "127.0.0.1", 16);
-  const std::size_t before = open_descriptors();
+  const std::size_t before = test::open_sockets();
   ConnectOptions options;
-  options.resolver = table({SocketAddress::parse("::1", never.port),
-                            SocketAddress::parse("127.0.0.1", ready.port)});
+  options.resolver = table(
+      {SocketAddress::parse("::1", never.port), SocketAddress::parse("127.0.0.1", ready.port)});
   options.attempt_delay = 50ms;
   Connected connected = sched.block_on(connect_host(sched, "example.test", 0, options));
   ASSERT_TRUE(connected) << connected.error.message();
   EXPECT_EQ(connected.peer.ip(), "127.0.0.1");
   EXPECT_EQ(connected.peer.port(), ready.port);
   connected.socket.close();
-  EXPECT_EQ(open_descriptors(), before);  // the losing attempt's socket is closed too
+  EXPECT_EQ(test::open_sockets(), before);  // the losing attempt's socket is closed too
 }
 
 // A refused first address starts the next at once; the winner is the second.
@@ -179,17 +171,17 @@ TEST(HappyEyeballs, CancellingItEndsEveryAttempt) {
   Scheduler sched(2);
   const NeverListener never_a(AF_INET, "127.0.0.1");
   const NeverListener never_b(AF_INET, "127.0.0.1");
-  const std::size_t before = open_descriptors();
+  const std::size_t before = test::open_sockets();
   ConnectOptions options;
   options.resolver = table({SocketAddress::parse("127.0.0.1", never_a.port),
                             SocketAddress::parse("127.0.0.1", never_b.port)});
   options.attempt_delay = 10ms;
   auto handle = sched.spawn(connect_host(sched, "stuck", 0, options));
-  ASSERT_TRUE(test::wait_for([&] { return open_descriptors() >= before + 2; }));  // both racing
+  ASSERT_TRUE(test::wait_for([&] { return test::open_sockets() >= before + 2; }));  // both racing
   handle.cancel();
   handle.wait_blocking();
   EXPECT_THROW(handle.take_result(), TaskCancelled);
-  EXPECT_EQ(open_descriptors(), before);
+  EXPECT_EQ(test::open_sockets(), before);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <tiny_coro/unix_socket.h>
 
 #include <gtest/gtest.h>
-#include <dirent.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +23,7 @@
 #include <tiny_coro/socket.h>
 
 #include "support/echo.h"
+#include "support/open_sockets.h"
 #include "support/random_cancel.h"
 #include "support/scale.h"
 #include "support/unix_name.h"
@@ -68,14 +68,6 @@ void leave_stale_socket_file(const std::string& path) {
   ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), length), 0);
   ASSERT_EQ(::listen(fd, 1), 0);
   ::close(fd);  // the file stays
-}
-
-std::size_t open_descriptors() {
-  std::size_t count = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++count;
-  ::closedir(dir);
-  return count;
 }
 
 Task<AsyncSocket> connect_unix(Scheduler& sched, std::string path) {
@@ -180,8 +172,7 @@ TEST(UnixSocket, TheListenerRemovesItsSocketFileButNotOneThatReplacedIt) {
 TEST(UnixSocket, ConnectingWhereNobodyListensFailsWithAClearError) {
   Scheduler sched(1);
   const std::string path = test::unique_unix_path();
-  EXPECT_EQ(sched.block_on(connect_error(sched, path)),
-            std::errc::no_such_file_or_directory);
+  EXPECT_EQ(sched.block_on(connect_error(sched, path)), std::errc::no_such_file_or_directory);
   leave_stale_socket_file(path);
   EXPECT_EQ(sched.block_on(connect_error(sched, path)), std::errc::connection_refused);
   ::unlink(path.c_str());
@@ -192,7 +183,9 @@ TEST(UnixSocket, ConnectingWhereNobodyListensFailsWithAClearError) {
 TEST(UnixSocket, AConnectToAFullBacklogFailsAtOnceWithEagain) {
   Scheduler sched(1);
   UnixListener listener(sched.reactor());
-  ASSERT_EQ(listener.bind(test::unique_abstract_name(), UnixListenOptions{.replace_stale = false, .backlog = 0}), 0);
+  ASSERT_EQ(listener.bind(test::unique_abstract_name(),
+                          UnixListenOptions{.replace_stale = false, .backlog = 0}),
+            0);
   AsyncSocket first = sched.block_on(connect_unix(sched, listener.path()));
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(sched.block_on(connect_error(sched, listener.path())),
@@ -255,7 +248,7 @@ Task<void> connect_and_echo_once(Scheduler& sched, std::string path) {
 
 TEST(UnixSocket, CancelledConnectsLeaveNoDescriptorBehind) {
   Scheduler sched(2);
-  const std::size_t before = open_descriptors();
+  const std::size_t before = test::open_sockets();
   {
     UnixListener listener(sched.reactor());
     ASSERT_EQ(listener.bind(test::unique_abstract_name()), 0);
@@ -269,8 +262,8 @@ TEST(UnixSocket, CancelledConnectsLeaveNoDescriptorBehind) {
     server.wait_blocking();
   }
   // The echo tasks close their ends once they read the clients' end of stream.
-  EXPECT_TRUE(test::wait_for([&] { return open_descriptors() == before; }))
-      << open_descriptors() << " open, " << before << " before";
+  EXPECT_TRUE(test::wait_for([&] { return test::open_sockets() == before; }))
+      << test::open_sockets() << " open, " << before << " before";
 }
 
 // A recv on a Unix stream socket stops after a message that carried descriptors, with more
