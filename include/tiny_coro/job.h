@@ -149,7 +149,7 @@ class JobForkAwaiter {
     promise.cancel_ = parent_.cancel_;
     ++parent_.pending_;
     // relaxed: read by the child only (job_promise.h, latest_child_).
-    parent_.latest_child_.store(&promise, std::memory_order_relaxed);
+    parent_.latest_child().store(&promise, std::memory_order_relaxed);
     // Not on a worker: the child runs as a call (and its end knows it the same way).
     if (tl_fork_queue.queue == nullptr) return child;
     return queue_fork_continuation(parent.address(), child);
@@ -159,7 +159,7 @@ class JobForkAwaiter {
       throw_task_cancelled();
     const auto child = std::exchange(child_, {});
     // relaxed: nulled by the child that took us back, on this thread, before it resumed us.
-    if (parent_.latest_child_.load(std::memory_order_relaxed) == nullptr) return;  // freed
+    if (parent_.latest_child().load(std::memory_order_relaxed) == nullptr) return;  // freed
     // The child runs (or ran) apart: its frame is ours to free at the join.
     JobPromiseBase& promise = child.promise();
     promise.next_apart_ = parent_.children_apart_;
@@ -181,6 +181,7 @@ class JobJoinAwaiter {
   // Publishes the Job to its last child: a call on clang before 19 (await_record.h).
   TINY_CORO_PUBLISHING_SUSPEND bool await_suspend(std::coroutine_handle<>) noexcept {
     const auto apart = static_cast<std::int64_t>(job_.pending_ & ~JobPromiseBase::kChildFailed);
+    job_.ending_ = false;  // the last child resumes us in join()
     // acq_rel: acquire what the children that already ended wrote; release this frame to
     // the last one, which resumes it.
     return job_.balance_.fetch_add(apart, std::memory_order_acq_rel) + apart != 0;

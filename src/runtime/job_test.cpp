@@ -2,7 +2,8 @@
 // and every frame freed for deep and wide trees, a tree that unfolds depth first, a failure
 // at a random leaf (through join() and through the implicit join at a Job's end), a tree
 // cancelled half-way, a cancelled task that forks nothing, a parent stolen against one taken
-// back by its child, shutdown with a tree in flight, and forks off the workers.
+// back by its child, shutdown with a tree in flight, the ends of Jobs whose parameters need
+// destroying or whose frames are large, and forks off the workers.
 #include <tiny_coro/cancel.h>
 #include <tiny_coro/job.h>
 #include <tiny_coro/scheduler.h>
@@ -349,6 +350,49 @@ TEST(JobShutdown, ShutdownWithATreeInFlightFreesEveryFrame) {
     EXPECT_THROW((void)root.take_result(), TaskCancelled);
   }
   EXPECT_EQ(LifetimeProbe::live(), live_before);
+}
+
+// --- how a Job's end frees its frame ---
+
+// Parameters that need a destructor (a probe, a string) keep the frame for destroy(), which
+// destroys them: the probes' count comes back, and the strings' bytes reach the root.
+Job<std::int64_t> with_parameters(LifetimeProbe probe, std::string label, int depth) {
+  if (depth == 0) co_return static_cast<std::int64_t>(label.size());
+  std::int64_t left = 0;
+  co_await fork(left, with_parameters(probe, label + "l", depth - 1));
+  const std::int64_t right = co_await with_parameters(probe, label + "rr", depth - 1);
+  co_await tiny_coro::join();
+  co_return left + right;
+}
+
+// A frame larger than every size class of the Job lists (its buffer lives across the fork)
+// has no class to go back to, and is destroyed.
+Job<std::int64_t> with_a_large_frame(int depth) {
+  std::array<std::int64_t, 256> values{};
+  values[static_cast<std::size_t>(depth)] = depth;
+  if (depth == 0) co_return 1;
+  std::int64_t left = 0;
+  co_await fork(left, with_a_large_frame(depth - 1));
+  const std::int64_t right = co_await with_a_large_frame(depth - 1);
+  co_await tiny_coro::join();
+  co_return left + right + values[static_cast<std::size_t>(depth)];
+}
+
+std::int64_t expected_label_sizes(std::int64_t label, int depth) {
+  if (depth == 0) return label;
+  return expected_label_sizes(label + 1, depth - 1) + expected_label_sizes(label + 2, depth - 1);
+}
+
+TEST(JobEnd, ParametersThatNeedADestructorAndLargeFramesAreFreedExactly) {
+  const long live_before = LifetimeProbe::live();
+  Scheduler sched(2);
+  EXPECT_EQ(sched.block_on(run(with_parameters(LifetimeProbe(), "root", 12))),
+            expected_label_sizes(4, 12));
+  EXPECT_EQ(LifetimeProbe::live(), live_before);
+  // Leaves count 1 each and every inner node adds its depth: 2^d + sum over d of d * 2^(D-d).
+  std::int64_t expected = 1 << 10;
+  for (int depth = 1; depth <= 10; ++depth) expected += depth * (std::int64_t{1} << (10 - depth));
+  EXPECT_EQ(sched.block_on(run(with_a_large_frame(10))), expected);
 }
 
 // --- off the workers a fork is a call ---

@@ -20,6 +20,10 @@
 
 namespace tiny_coro::detail {
 
+// A frame of no list's size class (or any frame, in ASan builds).
+inline constexpr std::uint8_t kNoJobFrameClass = 0xff;
+static_assert(frame_cache::kClasses < kNoJobFrameClass);
+
 namespace job_frames {
 // Trivial on purpose, as frame_cache::Cache: constinit, so the inline paths reach it without
 // a TLS wrapper call, and frees during thread exit still find valid storage.
@@ -27,6 +31,9 @@ struct Cache {
   std::array<frame_cache::FreeBlock*, frame_cache::kClasses> heads{};
   bool open = false;    // the thread's cleaner is registered: frees may stay here
   bool closed = false;  // the cleaner ran: frees go to the frame cache
+  // The size class of the frame this thread allocated last (kNoJobFrameClass: none of the lists'),
+  // which the promise constructed in it next records (job_promise.h, frame_class_).
+  std::uint8_t made_class = kNoJobFrameClass;
 };
 extern constinit thread_local Cache tl_cache;
 }  // namespace job_frames
@@ -44,15 +51,39 @@ std::size_t job_frames_held(std::size_t size) noexcept;
 
 inline void* allocate_job_frame(std::size_t size) {
 #ifndef TINY_CORO_ASAN
+  job_frames::Cache& cache = job_frames::tl_cache;
   if (size <= frame_cache::kMaxCachedSize) {
-    job_frames::Cache& cache = job_frames::tl_cache;
     const std::size_t c = frame_cache::size_class(size);
+    cache.made_class = static_cast<std::uint8_t>(c);
     if (frame_cache::FreeBlock* block = frame_cache::pop_block(cache.heads[c])) [[likely]] {
       return block;
     }
+  } else {
+    cache.made_class = kNoJobFrameClass;
   }
 #endif
   return allocate_frame(size);
+}
+
+// The size class allocate_job_frame() last served on this thread.
+inline std::uint8_t last_job_frame_class() noexcept {
+#ifndef TINY_CORO_ASAN
+  return job_frames::tl_cache.made_class;
+#else
+  return kNoJobFrameClass;
+#endif
+}
+
+// free_job_frame() for a frame of size class `size_class` (not kNoJobFrameClass).
+inline void free_job_frame_of_class(void* frame, std::uint8_t size_class) noexcept {
+#ifndef TINY_CORO_ASAN
+  job_frames::Cache& cache = job_frames::tl_cache;
+  if (cache.open) [[likely]] {
+    frame_cache::push_block(cache.heads[size_class], frame);
+    return;
+  }
+#endif
+  free_job_frame_slow(frame, frame_cache::class_bytes(size_class));
 }
 
 inline void free_job_frame(void* frame, std::size_t size) noexcept {

@@ -21,6 +21,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -57,12 +58,24 @@ class JobPromiseBase {
     free_job_frame(frame, size);
   }
 
-  JobPromiseBase() = default;
+  // `plain_parameters`: the coroutine's parameters are trivially copyable, so no code ran
+  // between the frame's allocation and this constructor (the last frame this thread
+  // allocated is ours), and none need destroying at the end.
+  explicit JobPromiseBase(bool plain_parameters) noexcept
+      : frame_class_(plain_parameters ? last_job_frame_class() : kNoJobFrameClass) {
+    new (&error_) std::exception_ptr();
+    new (&child_error_) std::exception_ptr();
+  }
   JobPromiseBase(const JobPromiseBase&) = delete;
   JobPromiseBase& operator=(const JobPromiseBase&) = delete;
-  // A frame destroyed before its join (its Task was destroyed at shutdown with the tree in
-  // flight) frees the children that ran apart; those still at a fork are its awaiters'.
-  ~JobPromiseBase() { free_children_apart(); }
+  // Only a frame with children pending can hold anything to free: frames of children that
+  // ran apart (destroyed before its join: its Task was destroyed at shutdown with the tree in
+  // flight; those still at a fork are its awaiters'), or an exception, which a Job hands on
+  // at its end and a join takes. So the common frame's destruction tests one word.
+  ~JobPromiseBase() {
+    if (pending_ != 0) [[unlikely]]
+      release_pending();
+  }
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept { error_ = std::current_exception(); }
@@ -92,30 +105,49 @@ class JobPromiseBase {
   JobPromiseBase* fork_parent_;        // forked: the parent's promise; called: null
   std::exception_ptr* error_out_;      // called: where the caller finds an exception
   const CancelState* cancel_;          // the tree's (the Task's that runs it); never null
-  std::exception_ptr error_;           // escaped from the body (or a child's, at the end)
 
   // --- the parent's side ---
+  // The fields every frame zeroes sit together, so that a few wide stores do it.
+  //
   // Children forked since the last join that have not taken us back (so: that run or ran
   // apart), plus kChildFailed once one that took us back had failed. Ours alone: a child
   // writes it only while it holds us, taken out of the queue. So a Job whose children all
   // took it back joins and ends on one test of a zero.
   static constexpr std::uint64_t kChildFailed = std::uint64_t{1} << 63;
   std::uint64_t pending_ = 0;
-  bool ending_ = false;  // waiting for children at our end, not in join()
-  // The child of our latest fork (see above). Written by us before the fork publishes us,
-  // and nulled by that child when it takes us back (which is how the fork learns it).
-  // relaxed: a child elsewhere may read a stale value, and then fails to find us in its
-  // queue anyway.
-  std::atomic<JobPromiseBase*> latest_child_{nullptr};
   // Children that ran apart count it down; the join adds how many there are. acq_rel on
   // both sides: their results and errors reach the join.
   std::atomic<std::int64_t> balance_{0};
   JobPromiseBase* children_apart_ = nullptr;  // frames the join frees (linked below)
-  JobPromiseBase* next_apart_ = nullptr;      // our link in our parent's list
+  // Escaped from the body (or a child's, at the end). In a union, and so destroyed by hand
+  // (release_pending), as child_error_: it is empty by the time a frame with nothing
+  // pending is destroyed.
+  union {
+    std::exception_ptr error_;
+  };
   // The first child's exception: claimed by an exchange (children elsewhere race), read at
   // the join after the balance synchronised with every child that ran apart.
+  union {
+    std::exception_ptr child_error_;
+  };
   std::atomic<bool> child_failed_{false};
-  std::exception_ptr child_error_;
+  // Set before the balance publishes us to the last child that ran apart (by the join or
+  // the end that waits), so never read unset: waiting at our end, not in join().
+  bool ending_;
+  // The frame's size class if the end may free it without destroy() (above); else
+  // kNoJobFrameClass.
+  const std::uint8_t frame_class_;
+  // The child of our latest fork (see above). Written by us before the fork publishes us,
+  // and nulled by that child when it takes us back (which is how the fork learns it); read
+  // only after a fork, so never unset. Accessed through std::atomic_ref (latest_child()),
+  // as a std::atomic would zero it in every frame. relaxed: a child elsewhere may read a
+  // stale value, and then fails to find us in its queue anyway.
+  JobPromiseBase* latest_child_;
+  JobPromiseBase* next_apart_;  // our link in our parent's list: set when linked
+
+  std::atomic_ref<JobPromiseBase*> latest_child() noexcept {
+    return std::atomic_ref<JobPromiseBase*>(latest_child_);
+  }
 
   void report_child_error(std::exception_ptr error) noexcept {
     // relaxed: the balance (or the same thread) carries the write below to the join.
@@ -138,7 +170,7 @@ class JobPromiseBase {
     if (parent == nullptr) {  // called
       if (error_) [[unlikely]]
         *error_out_ = std::move(error_);
-      self.destroy();
+      free_ended(self);
       return resume_to;
     }
     const bool failed = static_cast<bool>(error_);
@@ -146,17 +178,29 @@ class JobPromiseBase {
       parent->report_child_error(std::move(error_));
     if (takes_back(*parent, resume_to.address())) [[likely]] {
       // relaxed: the parent reads it on this thread, after we resume it.
-      parent->latest_child_.store(nullptr, std::memory_order_relaxed);
+      parent->latest_child().store(nullptr, std::memory_order_relaxed);
       --parent->pending_;
       if (failed) [[unlikely]]
         parent->pending_ |= kChildFailed;
-      self.destroy();
+      free_ended(self);
       return resume_to;
     }
     return end_job_apart(*parent, resume_to);
   }
 
  private:
+  // At the end (nothing pending, the exception handed on): a frame whose promise and
+  // parameters need no destructor goes straight back to this thread's list, which saves
+  // destroy()'s indirect call. The compiler cannot free it so itself: its final suspend
+  // must suspend to hand control to the parent.
+  [[gnu::always_inline]] void free_ended(std::coroutine_handle<> self) noexcept {
+    if (frame_class_ != kNoJobFrameClass) [[likely]] {
+      free_job_frame_of_class(self.address(), frame_class_);
+      return;
+    }
+    self.destroy();
+  }
+
   // Also true off the workers, where the fork queued nothing and the child ran as a call. A
   // tree never moves between the two: only workers steal, and a Job awaits nothing that
   // resumes it elsewhere, so a child ends off the workers exactly when it was forked there.
@@ -164,7 +208,7 @@ class JobPromiseBase {
     ForkQueue& local = tl_fork_queue;
     if (local.queue == nullptr) return true;
     // relaxed: see latest_child_.
-    if (parent.latest_child_.load(std::memory_order_relaxed) != this) return false;
+    if (parent.latest_child().load(std::memory_order_relaxed) != this) return false;
     if (--local.takes_until_turn == 0) {
       local.takes_until_turn = ForkQueue::kTakesPerTurn;  // the loop's turn, as for fork()
       return false;
@@ -173,6 +217,12 @@ class JobPromiseBase {
   }
 
   std::exception_ptr settle_join_rest() noexcept;  // task/job_completion.cpp
+
+  [[gnu::noinline]] void release_pending() noexcept {
+    free_children_apart();
+    error_.~exception_ptr();
+    child_error_.~exception_ptr();
+  }
 
   void free_children_apart() noexcept {
     while (JobPromiseBase* child = children_apart_) {
@@ -194,6 +244,10 @@ class JobPromise : public JobPromiseBase {
                 "tiny_coro: a Job's result must be default-constructible and move-assignable");
 
  public:
+  template <class... Parameters>
+  explicit JobPromise(const Parameters&...) noexcept
+      : JobPromiseBase((std::is_trivially_copyable_v<Parameters> && ...)) {}
+
   tiny_coro::Job<T> get_return_object() noexcept;
 
   template <class U>
@@ -208,6 +262,10 @@ class JobPromise : public JobPromiseBase {
 template <>
 class JobPromise<void> : public JobPromiseBase {
  public:
+  template <class... Parameters>
+  explicit JobPromise(const Parameters&...) noexcept
+      : JobPromiseBase((std::is_trivially_copyable_v<Parameters> && ...)) {}
+
   tiny_coro::Job<void> get_return_object() noexcept;
   void return_void() const noexcept {}
 };
