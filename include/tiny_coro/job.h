@@ -71,7 +71,7 @@ class JobCallAwaiter {
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
     JobPromise<T>& callee = callee_.promise();
-    callee.resume_to_ = awaiting;
+    callee.resume_to_ = awaiting.address();
     callee.fork_parent_ = nullptr;
     callee.error_out_ = &error_;
     callee.cancel_ = job_cancel_of(awaiting);
@@ -144,7 +144,7 @@ class JobForkAwaiter {
       std::coroutine_handle<> parent) noexcept {
     const std::coroutine_handle<> child = child_;
     JobPromiseBase& promise = child_.promise();
-    promise.resume_to_ = parent;
+    promise.resume_to_ = parent.address();
     promise.fork_parent_ = &parent_;
     promise.cancel_ = parent_.cancel_;
     ++parent_.pending_;
@@ -169,7 +169,7 @@ class JobForkAwaiter {
  private:
   std::coroutine_handle<JobPromise<T>> child_;
   JobPromiseBase& parent_;
-  bool cancelled_ = false;
+  bool cancelled_;  // set by await_ready, before anything reads it
 };
 
 struct JobJoin {};

@@ -101,10 +101,12 @@ class JobPromiseBase {
   // --- the child's side: where its end goes ---
   // Written by the call or the fork that starts the Job (a Job is lazy and nothing else
   // starts it) before anything reads them, so not here: every frame would pay twice.
-  std::coroutine_handle<> resume_to_;  // the caller, or the parent
-  JobPromiseBase* fork_parent_;        // forked: the parent's promise; called: null
-  std::exception_ptr* error_out_;      // called: where the caller finds an exception
-  const CancelState* cancel_;          // the tree's (the Task's that runs it); never null
+  // The caller, or the parent: a handle's address, as a std::coroutine_handle member would
+  // be zeroed by its constructor.
+  void* resume_to_;
+  JobPromiseBase* fork_parent_;    // forked: the parent's promise; called: null
+  std::exception_ptr* error_out_;  // called: where the caller finds an exception
+  const CancelState* cancel_;      // the tree's (the Task's that runs it); never null
 
   // --- the parent's side ---
   // The fields every frame zeroes sit together, so that a few wide stores do it.
@@ -166,7 +168,7 @@ class JobPromiseBase {
   // resume next.
   [[gnu::always_inline]] std::coroutine_handle<> end(std::coroutine_handle<> self) noexcept {
     JobPromiseBase* const parent = fork_parent_;
-    const std::coroutine_handle<> resume_to = resume_to_;
+    const auto resume_to = std::coroutine_handle<>::from_address(resume_to_);
     if (parent == nullptr) {  // called
       if (error_) [[unlikely]]
         *error_out_ = std::move(error_);
