@@ -3,10 +3,8 @@
 // at a random leaf (through join() and through the implicit join at a Job's end), a tree
 // cancelled half-way, a cancelled task that forks nothing, a parent stolen against one taken
 // back by its child, shutdown with a tree in flight, the ends of Jobs whose parameters need
-// destroying, whose frames are large or whose parameters' copies made other Jobs, and forks
-// off the workers.
+// destroying or whose frames are large, and forks off the workers.
 #include <tiny_coro/cancel.h>
-#include <tiny_coro/detail/job_frames.h>
 #include <tiny_coro/job.h>
 #include <tiny_coro/scheduler.h>
 #include <tiny_coro/stop_token.h>
@@ -21,8 +19,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <type_traits>
-#include <vector>
 
 #include "support/halfway_stop.h"
 #include "support/lifetime_probe.h"
@@ -393,74 +389,10 @@ TEST(JobEnd, ParametersThatNeedADestructorAndLargeFramesAreFreedExactly) {
   EXPECT_EQ(sched.block_on(run(with_parameters(LifetimeProbe(), "root", 12))),
             expected_label_sizes(4, 12));
   EXPECT_EQ(LifetimeProbe::live(), live_before);
-  // Leaves count 1 each and every inner node adds its depth: 2^10 + the sum over d of
-  // d * 2^(10-d).
+  // Leaves count 1 each and every inner node adds its depth: 2^d + sum over d of d * 2^(D-d).
   std::int64_t expected = 1 << 10;
   for (int depth = 1; depth <= 10; ++depth) expected += depth * (std::int64_t{1} << (10 - depth));
   EXPECT_EQ(sched.block_on(run(with_a_large_frame(10))), expected);
-}
-
-// A parameter whose copy makes (and drops) a Job of its own: a Job frame is allocated
-// between the outer frame's allocation and its promise's construction. Its destructor is
-// trivial, so the outer Job's end frees its own frame, and must do so into its own size
-// class, not the inner frame's.
-Job<int> small_job() { co_return 1; }
-
-struct MakesAJobWhenCopied {
-  MakesAJobWhenCopied() = default;
-  MakesAJobWhenCopied(const MakesAJobWhenCopied&) { (void)small_job(); }
-  MakesAJobWhenCopied(MakesAJobWhenCopied&&) noexcept { (void)small_job(); }
-};
-static_assert(std::is_trivially_destructible_v<MakesAJobWhenCopied>);
-
-// maybe_unused: ASan builds skip the test below.
-[[maybe_unused]] Job<int> large_job(MakesAJobWhenCopied) {
-  std::array<int, 100> values{};
-  values[7] = 7;
-  int child = 0;
-  co_await fork(child, small_job());  // keeps `values` in the frame
-  co_await tiny_coro::join();
-  co_return values[7] + child;
-}
-
-// How many frames this thread's Job lists hold, per size class.
-[[maybe_unused]] std::vector<std::size_t> job_frames_held_per_class() {
-  std::vector<std::size_t> held;
-  for (std::size_t c = 0; c < detail::frame_cache::kClasses; ++c) {
-    held.push_back(detail::job_frames_held(detail::frame_cache::class_bytes(c)));
-  }
-  return held;
-}
-
-TEST(JobEnd, AFrameGoesBackToItsOwnSizeClassWhenItsParametersMadeOtherJobs) {
-#ifdef TINY_CORO_ASAN
-  GTEST_SKIP() << "Job frames are not cached in ASan builds";
-#else
-  // Off the workers, so that every frame is made and freed on this thread. First, which
-  // class the inner Job's frame has.
-  std::vector<std::size_t> before = job_frames_held_per_class();
-  (void)small_job();
-  std::vector<std::size_t> after = job_frames_held_per_class();
-  std::size_t small_class = detail::frame_cache::kClasses;
-  for (std::size_t c = 0; c < after.size(); ++c) {
-    if (after[c] == before[c] + 1) small_class = c;
-  }
-  ASSERT_LT(small_class, detail::frame_cache::kClasses);
-
-  before = job_frames_held_per_class();
-  Task<int> task = run(large_job(MakesAJobWhenCopied{}));
-  task.handle().resume();
-  ASSERT_TRUE(task.done());
-  EXPECT_EQ(task.handle().promise().take_result(), 7 + 1);
-  after = job_frames_held_per_class();
-  // The two small frames (the one the parameter's copy made, and the forked child) each
-  // took the block the calibration left and gave it back; the outer frame went back to
-  // its own class, larger, which gained it.
-  EXPECT_EQ(after[small_class], before[small_class]);
-  std::size_t gained = 0;
-  for (std::size_t c = small_class + 1; c < after.size(); ++c) gained += after[c] - before[c];
-  EXPECT_EQ(gained, 1u);
-#endif
 }
 
 // --- off the workers a fork is a call ---

@@ -14,7 +14,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 #include <tiny_coro/detail/atomic.h>
 #include <tiny_coro/detail/frame_allocator.h>
@@ -32,8 +31,8 @@ struct Cache {
   std::array<frame_cache::FreeBlock*, frame_cache::kClasses> heads{};
   bool open = false;    // the thread's cleaner is registered: frees may stay here
   bool closed = false;  // the cleaner ran: frees go to the frame cache
-  // The size class of the Job frame this thread allocated last, for the promise constructed
-  // in it next (job_promise.h, frame_class_), which takes it and leaves kNoJobFrameClass.
+  // The size class of the frame this thread allocated last (kNoJobFrameClass: none of the lists'),
+  // which the promise constructed in it next records (job_promise.h, frame_class_).
   std::uint8_t made_class = kNoJobFrameClass;
 };
 extern constinit thread_local Cache tl_cache;
@@ -66,13 +65,10 @@ inline void* allocate_job_frame(std::size_t size) {
   return allocate_frame(size);
 }
 
-// The size class allocate_job_frame() last served on this thread, if no promise took it
-// since; else kNoJobFrameClass. A promise constructed right after its frame's allocation
-// gets its frame's class; one whose frame the compiler did not allocate (an elided
-// allocation), or whose parameters' copies made other Job frames meanwhile, gets none.
-inline std::uint8_t take_job_frame_class() noexcept {
+// The size class allocate_job_frame() last served on this thread.
+inline std::uint8_t last_job_frame_class() noexcept {
 #ifndef TINY_CORO_ASAN
-  return std::exchange(job_frames::tl_cache.made_class, kNoJobFrameClass);
+  return job_frames::tl_cache.made_class;
 #else
   return kNoJobFrameClass;
 #endif
