@@ -389,7 +389,8 @@ TEST(JobEnd, ParametersThatNeedADestructorAndLargeFramesAreFreedExactly) {
   EXPECT_EQ(sched.block_on(run(with_parameters(LifetimeProbe(), "root", 12))),
             expected_label_sizes(4, 12));
   EXPECT_EQ(LifetimeProbe::live(), live_before);
-  // Leaves count 1 each and every inner node adds its depth: 2^d + sum over d of d * 2^(D-d).
+  // Leaves count 1 each and every inner node adds its depth: 2^10 + the sum over d of
+  // d * 2^(10-d).
   std::int64_t expected = 1 << 10;
   for (int depth = 1; depth <= 10; ++depth) expected += depth * (std::int64_t{1} << (10 - depth));
   EXPECT_EQ(sched.block_on(run(with_a_large_frame(10))), expected);

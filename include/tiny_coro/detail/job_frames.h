@@ -1,5 +1,6 @@
 // Job frames (job.h) come from a per-thread list per size class that keeps no count on its
-// hot path: a take is a pop and a free a push. The frame cache (frame_allocator.h) keeps a
+// hot path: a take is a pop (which also notes the frame's size class for its promise) and a
+// free a push. The frame cache (frame_allocator.h) keeps a
 // count and sorts out blocks from other threads' part of the heap on every free, which was
 // about 11 of the 185 instructions a node of fib cost as a Job (callgrind, fib(30) on one
 // worker). A Job tree frees its frames mostly on the thread that made them, in about the
@@ -31,8 +32,11 @@ struct Cache {
   std::array<frame_cache::FreeBlock*, frame_cache::kClasses> heads{};
   bool open = false;    // the thread's cleaner is registered: frees may stay here
   bool closed = false;  // the cleaner ran: frees go to the frame cache
-  // The size class of the frame this thread allocated last (kNoJobFrameClass: none of the lists'),
-  // which the promise constructed in it next records (job_promise.h, frame_class_).
+  // The size class of the Job frame this thread allocated last (kNoJobFrameClass: none of
+  // the lists'), which the promise constructed in it next records (job_promise.h,
+  // frame_class_), so that the Job's end can free the frame without destroy(). A frame
+  // whose allocation the compiler elided reads a stale value; harmless while such a frame is
+  // never run (its handle never escapes), so its end never frees it.
   std::uint8_t made_class = kNoJobFrameClass;
 };
 extern constinit thread_local Cache tl_cache;
