@@ -131,9 +131,10 @@ def main():
         f"Command: `{command}` ({rounds} alternating rounds, 2 threads each; medians of the",
         "timed runs; peak RSS is the largest `max_rss` over the rounds and both builds; ratio =",
         "tiny_coro's time / the best peer's). The peers are the suite's own builds (clang 19,",
-        "-O3 -march=native, tcmalloc). tiny_coro's forkjoin_bench is built twice: by g++ (the",
-        "release preset; the program at -O3, as the suite builds its programs, the library at",
-        "-O2) and by clang (the bench-clang preset, -O3 throughout).",
+        "-O3 -march=native, tcmalloc; nqueens with -falign-loops=64). tiny_coro's",
+        "forkjoin_bench is built twice: by g++ (the release preset; the program at -O3",
+        "-falign-loops=64, as the suite builds its programs, the library at -O2) and by clang",
+        "(the bench-clang preset, -O3 throughout, the program also with -falign-loops=64).",
         f"Machine: {machine_line(context, 'peers as built in bench-peers')}; {compiler_line()}.",
         "",
         f"| workload | {builds} | libfork | TooManyCooks | citor | {ratio_heads} | best peer "
