@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include <tiny_coro/detail/atomic.h>
 #include <tiny_coro/detail/frame_allocator.h>
@@ -33,10 +34,11 @@ struct Cache {
   bool open = false;    // the thread's cleaner is registered: frees may stay here
   bool closed = false;  // the cleaner ran: frees go to the frame cache
   // The size class of the Job frame this thread allocated last (kNoJobFrameClass: none of
-  // the lists'), which the promise constructed in it next records (job_promise.h,
-  // frame_class_), so that the Job's end can free the frame without destroy(). A frame
-  // whose allocation the compiler elided reads a stale value; harmless while such a frame is
-  // never run (its handle never escapes), so its end never frees it.
+  // the lists'), for the promise constructed in it next (job_promise.h, frame_class_), so
+  // that the Job's end can free the frame without destroy(). That promise takes it and
+  // leaves kNoJobFrameClass, and so does a frame freed before its promise was made (a
+  // parameter's copy threw): a promise whose frame was not the last allocated (the compiler
+  // elided its allocation, or its parameters' copies made other Jobs) finds none.
   std::uint8_t made_class = kNoJobFrameClass;
 };
 extern constinit thread_local Cache tl_cache;
@@ -69,10 +71,11 @@ inline void* allocate_job_frame(std::size_t size) {
   return allocate_frame(size);
 }
 
-// The size class allocate_job_frame() last served on this thread.
-inline std::uint8_t last_job_frame_class() noexcept {
+// The size class allocate_job_frame() last served on this thread, unless a promise took it
+// or a frame was freed since (then kNoJobFrameClass); none is left behind.
+inline std::uint8_t take_job_frame_class() noexcept {
 #ifndef TINY_CORO_ASAN
-  return job_frames::tl_cache.made_class;
+  return std::exchange(job_frames::tl_cache.made_class, kNoJobFrameClass);
 #else
   return kNoJobFrameClass;
 #endif
@@ -92,8 +95,10 @@ inline void free_job_frame_of_class(void* frame, std::uint8_t size_class) noexce
 
 inline void free_job_frame(void* frame, std::size_t size) noexcept {
 #ifndef TINY_CORO_ASAN
+  job_frames::Cache& cache = job_frames::tl_cache;
+  // This may be a frame whose promise was never made; a later promise must not take its class.
+  cache.made_class = kNoJobFrameClass;
   if (size <= frame_cache::kMaxCachedSize) {
-    job_frames::Cache& cache = job_frames::tl_cache;
     if (cache.open) [[likely]] {
       frame_cache::push_block(cache.heads[frame_cache::size_class(size)], frame);
       return;

@@ -58,11 +58,10 @@ class JobPromiseBase {
     free_job_frame(frame, size);
   }
 
-  // `plain_parameters`: the coroutine's parameters are trivially copyable, so no code ran
-  // between the frame's allocation and this constructor (the last frame this thread
-  // allocated is ours), and none need destroying at the end.
-  explicit JobPromiseBase(bool plain_parameters) noexcept
-      : frame_class_(plain_parameters ? last_job_frame_class() : kNoJobFrameClass) {
+  // `plain_parameters`: none of the coroutine's parameters needs destroying at the end, so
+  // the end may free the frame without destroy() if its size class is known.
+  explicit JobPromiseBase(bool plain_parameters) noexcept : frame_class_(take_job_frame_class()) {
+    if (!plain_parameters) frame_class_ = kNoJobFrameClass;
     new (&error_) std::exception_ptr();
     new (&child_error_) std::exception_ptr();
   }
@@ -138,7 +137,7 @@ class JobPromiseBase {
   bool ending_;
   // The frame's size class if the end may free it without destroy() (above); else
   // kNoJobFrameClass.
-  const std::uint8_t frame_class_;
+  std::uint8_t frame_class_;
   // The child of our latest fork (see above). Written by us before the fork publishes us,
   // and nulled by that child when it takes us back (which is how the fork learns it); read
   // only after a fork, so never unset. Accessed through std::atomic_ref (latest_child()),
@@ -248,7 +247,7 @@ class JobPromise : public JobPromiseBase {
  public:
   template <class... Parameters>
   explicit JobPromise(const Parameters&...) noexcept
-      : JobPromiseBase((std::is_trivially_copyable_v<Parameters> && ...)) {}
+      : JobPromiseBase((std::is_trivially_destructible_v<Parameters> && ...)) {}
 
   tiny_coro::Job<T> get_return_object() noexcept;
 
@@ -266,7 +265,7 @@ class JobPromise<void> : public JobPromiseBase {
  public:
   template <class... Parameters>
   explicit JobPromise(const Parameters&...) noexcept
-      : JobPromiseBase((std::is_trivially_copyable_v<Parameters> && ...)) {}
+      : JobPromiseBase((std::is_trivially_destructible_v<Parameters> && ...)) {}
 
   tiny_coro::Job<void> get_return_object() noexcept;
   void return_void() const noexcept {}
