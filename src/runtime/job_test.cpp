@@ -404,8 +404,8 @@ TEST(JobEnd, ParametersThatNeedADestructorAndLargeFramesAreFreedExactly) {
 // frame's allocation and its promise's construction. The inner Jobs are kept (so that no
 // compiler can elide their frames) until the test drops them. The parameter's destructor is
 // trivial, so the outer Job's end frees its own frame, and must put it back in its own size
-// class: a list of a smaller class would later hand it out for a smaller frame, and this
-// class's list would lose a block each time.
+// class: a list hands out its blocks as frames of its class's size, which a block from a
+// smaller class would overrun.
 // maybe_unused: ASan builds skip the test below.
 [[maybe_unused]] Job<int> small_job() { co_return 1; }
 

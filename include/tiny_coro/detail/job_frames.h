@@ -1,15 +1,14 @@
 // Job frames (job.h) come from a per-thread list per size class that keeps no count on its
 // hot path: a take is a pop (which also notes the frame's size class for its promise) and a
-// free a push. The frame cache (frame_allocator.h) keeps a
-// count and sorts out blocks from other threads' part of the heap on every free, which was
-// about 11 of the 185 instructions a node of fib cost as a Job (callgrind, fib(30) on one
-// worker). A Job tree frees its frames mostly on the thread that made them, in about the
-// order it made them, so the lists stay about as long as the tree is deep; what bounds them
-// instead is the worker's fairness turn, which hands whatever a list holds past
-// kJobFramesKept to the frame cache (every 61 turns of the loop; a tree gives the loop a
-// turn every 61 forks), the memory release after a burst, and the thread's exit. Misses are served
-// by the frame cache, whose blocks are the same sizes. ASan builds go straight to it, so that a use
-// after free is still caught.
+// free a push. The frame cache (frame_allocator.h) keeps a count and sorts out blocks from
+// other threads' part of the heap on every free, which was about 11 of the 185 instructions
+// a node of fib cost as a Job (callgrind, fib(30) on one worker). A Job tree frees its
+// frames mostly on the thread that made them, in about the order it made them, so the lists
+// stay about as long as the tree is deep; what bounds them instead is the worker's fairness
+// turn, which hands whatever a list holds past kJobFramesKept to the frame cache (every 61
+// turns of the loop; a tree gives the loop a turn every 61 forks), the memory release after
+// a burst, and the thread's exit. Misses are served by the frame cache, whose blocks are the
+// same sizes. ASan builds go straight to it, so that a use after free is still caught.
 #pragma once
 
 #include <array>

@@ -59,7 +59,8 @@ class JobPromiseBase {
   }
 
   // `plain_parameters`: none of the coroutine's parameters needs destroying at the end, so
-  // the end may free the frame without destroy() if its size class is known.
+  // the end may free the frame without destroy() if its size class is known. The class is
+  // taken either way, so that no later promise finds this frame's.
   explicit JobPromiseBase(bool plain_parameters) noexcept : frame_class_(take_job_frame_class()) {
     if (!plain_parameters) frame_class_ = kNoJobFrameClass;
     new (&error_) std::exception_ptr();
