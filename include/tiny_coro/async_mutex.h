@@ -60,15 +60,19 @@ class AsyncMutex {
   // Releases the lock, passing it to the first waiter if there is one.
   void unlock() noexcept;
 
-  class [[nodiscard]] LockAwaiter {
+  class [[nodiscard]] LockWait {
    public:
-    const char* await_kind() const noexcept { return "lock"; }  // dump_tasks()
-    explicit LockAwaiter(AsyncMutex& mutex) noexcept
+    // dump_tasks() (detail/await_record.h)
+    static constexpr bool notes_its_wait = true;
+    static constexpr detail::WaitKind kWaitKind{"lock"};
+    const char* await_kind() const noexcept { return kWaitKind.name; }
+    explicit LockWait(AsyncMutex& mutex) noexcept
         : mutex_(mutex), wait_(mutex.guard_, mutex.waiters_) {}
 
     bool await_ready() noexcept { return mutex_.try_lock(); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> waiting) noexcept {
+      detail::note_own_wait(waiting, *this);
       return wait_.suspend(waiting, detail::cancel_state_of(waiting), [this]() noexcept {
         return std::exchange(mutex_.locked_, true) == false;  // freed since await_ready: take it
       });
@@ -82,6 +86,9 @@ class AsyncMutex {
     AsyncMutex& mutex_;
     detail::ListWait<SpinLock> wait_;
   };
+  // What lock() returns: the mutex, from which the LockWait is made where it is awaited
+  // (detail/await_record.h, AwaitRequest).
+  using LockAwaiter = detail::OwnerRequest<LockWait, AsyncMutex>;
   // `co_await m.lock()` yields a ScopedLock once this coroutine holds the mutex.
   LockAwaiter lock() noexcept { return LockAwaiter(*this); }
 

@@ -115,7 +115,10 @@ class Channel {
   // received is never lost.
   class [[nodiscard]] SendAwaiter final : private detail::CancelPoint {
    public:
-    const char* await_kind() const noexcept { return "send"; }  // dump_tasks()
+    // dump_tasks() (detail/await_record.h)
+    static constexpr bool notes_its_wait = true;
+    static constexpr detail::WaitKind kWaitKind{"send"};
+    const char* await_kind() const noexcept { return kWaitKind.name; }
     SendAwaiter(Channel& channel, T value)
         : CancelPoint(&CancelPoint::cancel_of<SendAwaiter>),
           channel_(channel),
@@ -130,7 +133,8 @@ class Channel {
     // A buffered channel with room completes here, without suspending or locking.
     bool await_ready() noexcept { return channel_.ring_ && channel_.push_fast(value_, node_); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> waiting) {
+      detail::note_own_wait(waiting, *this);
       node_.waiter = waiting;
       node_.value = &value_;
       return channel_.send_or_wait(
@@ -156,7 +160,10 @@ class Channel {
 
   class [[nodiscard]] RecvAwaiter final : private detail::CancelPoint {
    public:
-    const char* await_kind() const noexcept { return "recv"; }  // dump_tasks()
+    // dump_tasks() (detail/await_record.h)
+    static constexpr bool notes_its_wait = true;
+    static constexpr detail::WaitKind kWaitKind{"recv"};
+    const char* await_kind() const noexcept { return kWaitKind.name; }
     explicit RecvAwaiter(Channel& channel) noexcept
         : CancelPoint(&CancelPoint::cancel_of<RecvAwaiter>), channel_(channel) {}
     RecvAwaiter(const RecvAwaiter&) = delete;
@@ -169,7 +176,8 @@ class Channel {
     // A buffered channel holding a value (or closed and drained) completes here.
     bool await_ready() noexcept { return channel_.ring_ && channel_.pop_fast(result_); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> waiting) {
+      detail::note_own_wait(waiting, *this);
       node_.waiter = waiting;
       node_.slot = &result_;
       return channel_.recv_or_wait(
@@ -277,8 +285,23 @@ class Channel {
   RecvCase recv_case() noexcept { return RecvCase(*this); }
   SendCase send_case(T value) { return SendCase(*this, std::move(value)); }
 
-  SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
-  RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
+  // What send() and recv() return: the channel (and the value), from which the awaiter is
+  // made where it is awaited (detail/await_record.h, AwaitRequest).
+  class [[nodiscard]] SendRequest {
+   public:
+    static constexpr bool is_await_request = true;
+    SendRequest(Channel& channel, T value) noexcept
+        : channel_(&channel), value_(std::move(value)) {}
+    SendAwaiter operator co_await() && { return SendAwaiter(*channel_, std::move(value_)); }
+
+   private:
+    Channel* channel_;
+    T value_;
+  };
+  using RecvRequest = detail::OwnerRequest<RecvAwaiter, Channel>;
+
+  SendRequest send(T value) { return SendRequest(*this, std::move(value)); }
+  RecvRequest recv() noexcept { return RecvRequest(*this); }
 
   // Delivers or buffers `value` if that is possible right now; moves from it only then. An
   // argument of another type whose conversion may throw is converted first, so a throw

@@ -47,7 +47,7 @@ class Interval {
     bool await_ready() const noexcept { return sleep_.await_ready(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
-      return sleep_.await_suspend(waiting);
+      return sleep_.suspend_without_note(waiting);
     }
     TimePoint await_resume() {
       sleep_.await_resume();  // throws TaskCancelled if the sleep was cancelled
@@ -56,7 +56,7 @@ class Interval {
 
    private:
     Interval& interval_;
-    AsyncSleep sleep_;
+    SleepWait sleep_;
   };
   Tick tick() noexcept { return Tick(*this); }
 

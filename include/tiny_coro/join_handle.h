@@ -171,10 +171,14 @@ class JoinHandle {
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
 
-    const char* await_kind() const noexcept { return "join"; }  // dump_tasks()
+    // dump_tasks() (detail/await_record.h)
+    static constexpr bool notes_its_wait = true;
+    static constexpr detail::WaitKind kWaitKind{"join"};
+    const char* await_kind() const noexcept { return kWaitKind.name; }
     bool await_ready() const noexcept { return handle_.is_finished(); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      detail::note_own_wait(awaiting, *this);
       detail::CancelState* const state = detail::cancel_state_of(awaiting);
       if (join_here(state)) return false;
       return wait_.suspend(awaiting, state);

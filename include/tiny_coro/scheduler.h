@@ -125,10 +125,14 @@ class Scheduler {
 // and lets them run first. Outside a worker it does nothing. A cancellation point: a task
 // cancelled before or while it yields throws TaskCancelled when it runs again.
 struct [[nodiscard]] YieldAwaiter {
-  const char* await_kind() const noexcept { return "yield"; }  // dump_tasks()
+  // dump_tasks() (detail/await_record.h)
+  static constexpr bool notes_its_wait = true;
+  static constexpr detail::WaitKind kWaitKind{"yield"};
+  const char* await_kind() const noexcept { return kWaitKind.name; }
   bool await_ready() const noexcept;
   template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> current) noexcept {
+  [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> current) noexcept {
+    detail::note_own_wait(current, *this);
     state_ = detail::cancel_state_of(current);
     if (state_ != nullptr && state_->requested()) return false;
     defer(current);
@@ -142,7 +146,13 @@ struct [[nodiscard]] YieldAwaiter {
   static void defer(std::coroutine_handle<> current) noexcept;
   const detail::CancelState* state_ = nullptr;
 };
-inline YieldAwaiter yield_now() noexcept { return {}; }
+// What yield_now() returns: nothing but the request for a YieldAwaiter, which is made where it
+// is awaited (detail/await_record.h, AwaitRequest).
+struct [[nodiscard]] YieldRequest {
+  static constexpr bool is_await_request = true;
+  YieldAwaiter operator co_await() const noexcept { return {}; }
+};
+inline YieldRequest yield_now() noexcept { return {}; }
 
 }  // namespace tiny_coro
 

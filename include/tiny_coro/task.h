@@ -117,6 +117,7 @@ class [[nodiscard]] Task {
   struct Awaiter {
     // await_suspend only jumps into the callee, on this thread (detail/await_record.h).
     static constexpr bool suspends_in_place = true;
+    static constexpr bool notes_its_wait = true;  // dump_tasks() (detail/await_record.h)
     Handle callee;
     // For dump_tasks(): a suspended awaiter notes the callee's promise (await_record.h).
     detail::PromiseBase* awaited_promise() const noexcept {
@@ -128,6 +129,14 @@ class [[nodiscard]] Task {
     // on whichever thread it completes on. The callee obeys the awaiter's cancellation.
     template <class AwaitingPromise>
     std::coroutine_handle<> await_suspend(
+        std::coroutine_handle<AwaitingPromise> awaiting) const noexcept {
+      detail::note_own_wait(awaiting, *this);
+      return suspend_without_note(awaiting);
+    }
+    // await_suspend for an awaiter that runs a Task of its own as its slow path and has
+    // noted its own wait (detail/io_request.h): the dump names the outer operation.
+    template <class AwaitingPromise>
+    std::coroutine_handle<> suspend_without_note(
         std::coroutine_handle<AwaitingPromise> awaiting) const noexcept {
       callee.promise().continuation_ = awaiting;
       callee.promise().cancel_ = detail::cancel_state_of(awaiting);

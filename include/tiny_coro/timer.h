@@ -22,24 +22,27 @@ namespace detail {
 Reactor& reactor_of(Scheduler& scheduler) noexcept;
 }
 
-// The awaitable behind sleep_for / sleep_until. Destroying it while it waits (its frame is
+// The awaiter behind sleep_for / sleep_until. Destroying it while it waits (its frame is
 // destroyed by shutdown) disarms the timer.
 //
 // Cancelling a sleep (cancel.h) removes its timer node and resumes the task at once with
 // TaskCancelled; a sleep whose timer already fired completes normally.
-class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
+class [[nodiscard]] SleepWait final : private detail::CancelPoint {
  public:
-  const char* await_kind() const noexcept { return "sleep"; }  // dump_tasks()
-  AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept
-      : CancelPoint(&CancelPoint::cancel_of<AsyncSleep>), reactor_(reactor) {
+  // dump_tasks() (detail/await_record.h)
+  static constexpr bool notes_its_wait = true;
+  static constexpr detail::WaitKind kWaitKind{"sleep"};
+  const char* await_kind() const noexcept { return kWaitKind.name; }
+  SleepWait(Reactor& reactor, TimePoint deadline) noexcept
+      : CancelPoint(&CancelPoint::cancel_of<SleepWait>), reactor_(reactor) {
     node_.deadline = deadline;
-    node_.on_expire = &AsyncSleep::expire;
+    node_.on_expire = &SleepWait::expire;
   }
-  AsyncSleep(const AsyncSleep&) = delete;
-  AsyncSleep& operator=(const AsyncSleep&) = delete;
-  // Only the not-yet-awaited state is movable (returned from sleep_for).
-  AsyncSleep(AsyncSleep&& other) noexcept : AsyncSleep(other.reactor_, other.node_.deadline) {}
-  ~AsyncSleep() {
+  SleepWait(const SleepWait&) = delete;
+  SleepWait& operator=(const SleepWait&) = delete;
+  // Only the not-yet-awaited state is movable.
+  SleepWait(SleepWait&& other) noexcept : SleepWait(other.reactor_, other.node_.deadline) {}
+  ~SleepWait() {
     disarm();
     // Fired timers were unlinked by the reactor before it handed us back to a worker, so this
     // plain read is ordered after that write by the run queue's synchronisation.
@@ -48,7 +51,13 @@ class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
 
   bool await_ready() const noexcept { return node_.deadline <= reactor_.now(); }
   template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+  [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    detail::note_own_wait(waiting, *this);
+    return suspend_without_note(waiting);
+  }
+  // await_suspend for an awaiter that wraps this one and noted its own wait (Interval::Tick).
+  template <class Promise>
+  bool suspend_without_note(std::coroutine_handle<Promise> waiting) {
     return suspend(waiting, detail::cancel_state_of(waiting));
   }
   void await_resume() {
@@ -109,6 +118,20 @@ class [[nodiscard]] AsyncSleep final : private detail::CancelPoint {
 
   Reactor& reactor_;
   SleepNode node_;
+};
+
+// What sleep_for and sleep_until return: the deadline, from which the SleepWait is made
+// where it is awaited (detail/await_record.h, AwaitRequest).
+class [[nodiscard]] AsyncSleep {
+ public:
+  static constexpr bool is_await_request = true;
+  AsyncSleep(Reactor& reactor, TimePoint deadline) noexcept
+      : reactor_(&reactor), deadline_(deadline) {}
+  SleepWait operator co_await() const noexcept { return SleepWait(*reactor_, deadline_); }
+
+ private:
+  Reactor* reactor_;
+  TimePoint deadline_;
 };
 
 inline AsyncSleep sleep_until(Scheduler& scheduler, TimePoint deadline) noexcept {

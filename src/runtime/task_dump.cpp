@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "runtime/code_address.h"
 #include "runtime/scheduler_core.h"
 #include "runtime/worker.h"
 
@@ -58,7 +59,7 @@ struct TaskEntry {
 
 struct Snapshot {
   std::vector<TaskEntry> tasks;
-  std::vector<AwaitSite> sites;
+  std::vector<AwaitNote> sites;
   std::size_t pauses = 0;
   std::chrono::nanoseconds longest_pause{0};
 };
@@ -73,18 +74,23 @@ class SliceReader {
                     nullptr,      out_.sites.size(),   0};
     const PromiseBase* innermost = &root;
     for (const PromiseBase* frame = &root; frame != nullptr && entry.site_count < kMaxChain;) {
-      const AwaitSite site = frame->await_.site();
-      if (site.file == nullptr) break;  // not awaited yet: still in its first stretch
-      out_.sites.push_back(site);
+      // The frame this worker runs (the dump was called from its task): its note may name a
+      // callee that has finished and been freed since, so the walk stops before it.
+      if (frame->frame() == running_) {
+        entry.state = TaskState::kRunning;
+        entry.waits_for = "nothing: it runs";
+        break;
+      }
+      const AwaitNote note = frame->await_.read();
+      if (!note.known()) break;  // not awaited yet: still in its first stretch
+      out_.sites.push_back(note);
       ++entry.site_count;
       innermost = frame;
-      const char* kind = frame->await_.kind();
-      entry.waits_for = kind != nullptr ? kind : "await";  // an await that has not suspended
-      frame = frame->await_.callee();
+      entry.waits_for = note.kind != nullptr ? note.kind : "await";  // not suspended there
+      frame = note.callee;
     }
-    if (innermost->frame() == running_) {
-      entry.state = TaskState::kRunning;
-    } else if (ready_.contains(innermost->frame()) || ready_.contains(root.frame())) {
+    if (entry.state != TaskState::kRunning &&
+        (ready_.contains(innermost->frame()) || ready_.contains(root.frame()))) {
       entry.state = TaskState::kReady;
     }
     out_.tasks.push_back(entry);
@@ -121,6 +127,15 @@ void append_number(std::string& out, std::uint64_t value, int base) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof(digits), value, base).ptr;
   out.append(digits, end);
+}
+
+// A noted program counter becomes a site only here, after the pauses: the first one reads
+// the program's debug information.
+AwaitSite site_of(const AwaitNote& note) {
+#if TINY_CORO_AWAIT_PCS
+  if (note.code_address != nullptr) return describe_code_address(note.code_address);
+#endif
+  return note.site;
 }
 
 const char* state_name(TaskState state) {
@@ -166,7 +181,7 @@ std::string format(const Snapshot& snapshot, std::size_t workers) {
     out += task.waits_for != nullptr ? task.waits_for : "not started";
     out += '\n';
     for (std::size_t i = task.site_count; i-- > 0;) {
-      const AwaitSite& site = snapshot.sites[task.first_site + i];
+      const AwaitSite site = site_of(snapshot.sites[task.first_site + i]);
       out += "    ";
       out += short_function_name(site.function != nullptr ? site.function : "?");
       out += "  ";

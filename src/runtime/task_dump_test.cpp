@@ -198,6 +198,22 @@ TEST(TaskDump, IsSafeWhileTasksChurnFromAnyThreadAndFromAWorker) {
   churner.wait_blocking();
 }
 
+Task<int> returns_at_once() { co_return 7; }
+
+TEST(TaskDump, ATaskThatDumpsAfterItsCallEndedReadsNoFreedFrame) {
+  Scheduler sched(2);
+  std::string out;
+  auto dumper = sched.spawn([](Scheduler& s, std::string& dump) -> Task<void> {
+    // The call suspends (its note names the callee), and the callee's frame is freed at the
+    // end of this line; the dump, taken by this very task, must not follow the note.
+    const int seven = co_await returns_at_once();
+    dump = s.dump_tasks() + std::to_string(seven);
+  }(sched, out));
+  dumper.wait_blocking();
+  EXPECT_NE(out.find("[running, "), std::string::npos) << out;
+  EXPECT_EQ(out.back(), '7');
+}
+
 TEST(TaskDump, IsSafeDuringShutdown) {
   auto sched = std::make_unique<Scheduler>(2);
   for (int i = 0; i < 100; ++i) sched->spawn(sleeps(*sched));

@@ -153,7 +153,7 @@ class IoAwaiterBase {
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
     slow_ = finish_io(request_);
-    return slow_.operator co_await().await_suspend(awaiting);
+    return slow_.operator co_await().suspend_without_note(awaiting);
   }
 
  protected:

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <type_traits>
+#include <utility>
 
 #include <tiny_coro/detail/await_record.h>
 #include <tiny_coro/detail/cancel_state.h>
@@ -135,15 +136,37 @@ class PromiseBase {
   static constexpr std::size_t kPromiseOffset = 2 * sizeof(void*);
 
 #if TINY_CORO_TRACK_AWAITS || TINY_CORO_SUSPEND_NEEDS_A_CALL
-  // Every co_await in the body comes here first: notes where it is (and, if it suspends, what
-  // it waits for: await_record.h), then awaits `awaitable` exactly as if this were not here.
-  // A build without tracking still passes through here on clang before 19, so that every
+  // Every co_await in the body comes here first, then awaits exactly as if this were not
+  // here. An awaiter that notes its own suspension (NotesItsWait) is handed back as it is;
+  // any other notes where it is (and, if it suspends, what it waits for: await_record.h). A
+  // build without tracking still passes through here on clang before 19, so that every
   // await_suspend that may publish the coroutine stays a call (await_record.h).
   template <class Awaitable>
-  auto await_transform(Awaitable&& awaitable, TINY_CORO_AWAIT_SITE_PARAMS) {
-    if constexpr (TINY_CORO_TRACK_AWAITS) await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
+  requires(!AwaitRequest<std::remove_cvref_t<Awaitable>>) auto await_transform(
+      Awaitable&& awaitable, TINY_CORO_AWAIT_SITE_PARAMS) {
     using Awaiter = decltype(awaiter_of(static_cast<Awaitable&&>(awaitable)));
-    return PassedAwaiter<Awaiter>{awaiter_of(static_cast<Awaitable&&>(awaitable))};
+    if constexpr (NotesItsWait<Awaiter> && !std::is_reference_v<Awaiter>) {
+      return awaiter_of(static_cast<Awaitable&&>(awaitable));  // made here: nothing to copy
+    } else {
+      if constexpr (TINY_CORO_TRACK_AWAITS && !NotesItsWait<Awaiter>) {
+        await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
+      }
+      return PassedAwaiter<Awaiter>{awaiter_of(static_cast<Awaitable&&>(awaitable))};
+    }
+  }
+  // A request (chan.recv(), mutex.lock(), sleep_for(...), yield_now()) becomes its awaiter
+  // here, made in place. By value: the request passes in registers where a reference would
+  // keep it in the frame as well.
+  template <class Request>
+  requires AwaitRequest<Request>
+  auto await_transform(Request request, TINY_CORO_AWAIT_SITE_PARAMS) {
+    using Awaiter = decltype(std::move(request).operator co_await());
+    if constexpr (NotesItsWait<Awaiter>) {
+      return std::move(request).operator co_await();
+    } else {
+      if constexpr (TINY_CORO_TRACK_AWAITS) await_.note_site(TINY_CORO_AWAIT_SITE_ARGS);
+      return PassedAwaiter<Awaiter>{std::move(request).operator co_await()};
+    }
   }
 #endif
 
@@ -206,6 +229,21 @@ CancelState* cancel_state_of(std::coroutine_handle<Promise> handle) noexcept {
     return handle.promise().cancel_;
   } else {
     return nullptr;
+  }
+}
+
+// First thing in the await_suspend of an awaiter that NotesItsWait: notes where and what
+// `waiting` waits for, before the awaiter publishes it. Inlined into the coroutine, so that
+// the address noted lies in the coroutine's own code at its co_await.
+template <class Promise, class Awaiter>
+[[gnu::always_inline]] inline void note_own_wait(std::coroutine_handle<Promise> waiting,
+                                                 const Awaiter& awaiter) noexcept {
+  if constexpr (TINY_CORO_NOTES_PCS && std::is_base_of_v<PromiseBase, Promise>) {
+    if constexpr (requires { awaiter.awaited_promise(); }) {
+      waiting.promise().await_.note_call(current_code_address(), awaiter.awaited_promise());
+    } else {
+      waiting.promise().await_.note_suspension(current_code_address(), Awaiter::kWaitKind);
+    }
   }
 }
 
