@@ -127,8 +127,9 @@ class [[nodiscard]] Task {
     bool await_ready() const noexcept { return !callee || callee.done(); }
     // Resumes inside the callee on this thread; the callee's completion resumes the awaiter
     // on whichever thread it completes on. The callee obeys the awaiter's cancellation.
+    // Inlined at every optimisation level, so that the note's address lies in the caller.
     template <class AwaitingPromise>
-    std::coroutine_handle<> await_suspend(
+    [[gnu::always_inline]] std::coroutine_handle<> await_suspend(
         std::coroutine_handle<AwaitingPromise> awaiting) const noexcept {
       detail::note_own_wait(awaiting, *this);
       return suspend_without_note(awaiting);

@@ -56,8 +56,9 @@ class CodeAddresses {
     Described& described = at->second;
     if (added) {
       if (state_ == nullptr) {
-        // Threaded: other threads may take backtraces of their own through the same library.
-        state_ = backtrace_create_state(nullptr, /*threaded=*/1, ignore_error, nullptr);
+        // Not threaded: every use of this state is under mutex_, and a libbacktrace built
+        // without thread support refuses a threaded state.
+        state_ = backtrace_create_state(nullptr, /*threaded=*/0, ignore_error, nullptr);
       }
       const auto pc = reinterpret_cast<std::uintptr_t>(code_address);
       if (state_ != nullptr) backtrace_pcinfo(state_, pc, take_outermost, ignore_error, &described);
