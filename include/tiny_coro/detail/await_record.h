@@ -117,9 +117,10 @@ concept NotesItsWait = (TINY_CORO_NOTES_PCS != 0) && requires {
   std::remove_cvref_t<Awaiter>::notes_its_wait;
 };
 
-// What a library call such as chan.recv() returns when its awaiter is too big to copy: a few
-// words from which await_transform makes the awaiter in place (operator co_await), taken by
-// value so that no temporary of it lands in the frame. It declares is_await_request.
+// What a library call such as chan.recv() returns instead of its awaiter, which may be too
+// big to copy or may not be copied at all: the few words (or none) from which
+// await_transform makes the awaiter in place (operator co_await), taken by value so that no
+// temporary of it lands in the frame. It declares is_await_request.
 template <class Request>
 concept AwaitRequest = requires {
   Request::is_await_request;
@@ -212,10 +213,6 @@ struct AwaitSite {
   int line = 0;
 };
 
-// Plain fields read and written through std::atomic_ref (relaxed): written by the coroutine's
-// own thread at each co_await (the site) and each suspension (the rest), read by dump_tasks()
-// only while every worker that could run the coroutine is paused, whose handshake orders the
-// two.
 // What a suspension that notes its program counter waits for: a static object per awaiter
 // type (its address is a constant of the code), aligned so that its address leaves the low
 // bits free for AwaitRecord's tags.
