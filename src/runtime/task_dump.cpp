@@ -9,8 +9,10 @@
 // table first) or by shutdown, which waits for a dump in progress (dump_mutex_).
 //
 // What is copied per task: its frame address (its id), its start, and its await chain — from
-// the spawned coroutine down through each Task it awaits (AwaitRecord::callee), the site of
-// each co_await and what the innermost one waits for. Formatting happens after the pause.
+// the spawned coroutine down through each Task it awaits, the note of each co_await (its
+// site, or the program counter of its suspension: detail/await_record.h) and what the
+// innermost one waits for. Formatting happens after the pause, and turns program counters
+// into sites then (code_address.h), since the first one reads the debug information.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
